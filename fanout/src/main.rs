@@ -1,0 +1,69 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::thread;
+
+use clap::Parser;
+use partition_core::cli::{self, Quiet};
+use partition_core::{ManifestReader, Result};
+
+/// Run a command once per chunk of a manifest, the chunk's bytes on its stdin.
+///
+/// The command sees {id}, {seq}, {total} and {kind} replaced in its arguments, and the
+/// environment variables CHUNK_ID, CHUNK_SEQ, CHUNK_TOTAL and CHUNK_JSON (the manifest line).
+#[derive(Parser)]
+#[command(name = "fanout", version, after_help = EXAMPLES)]
+struct Args {
+    /// Manifest to read: a path, s3://bucket/key, or - for stdin
+    #[arg(long, short, default_value = "-", value_name = "FILE")]
+    manifest: String,
+    /// Tasks to run at once [default: the number of cores]
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    jobs: Option<u64>,
+    /// Store each chunk's stdout as DIR/{id}{suffix} (and stderr as DIR/{id}.err)
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// Suffix of output files in --out-dir
+    #[arg(long, default_value = ".out", requires = "out_dir")]
+    suffix: String,
+    /// Print outputs in manifest order instead of as tasks finish
+    #[arg(short, long)]
+    keep_order: bool,
+    /// Give the command no stdin; it reads the chunk itself (see CHUNK_JSON)
+    #[arg(long)]
+    no_stdin: bool,
+    #[command(flatten)]
+    quiet: Quiet,
+    /// The command to run per chunk, after --
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  fastq-split plan reads.fq --chunks 8 | fanout -j 4 -- wc -l
+  fastq-split plan R1.fq R2.fq --chunks 64 | fanout --out-dir sam --suffix .sam -- minimap2 -a -x sr ref.mmi -
+  fanout -m chunks.jsonl --keep-order -- sh -c 'seqkit stats -T | sed \"s/^/$CHUNK_ID\\t/\"'";
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    cli::main("fanout", || run(args))
+}
+
+fn run(args: Args) -> Result<()> {
+    let chunks = ManifestReader::open(&args.manifest)?.read_all()?;
+    let jobs = match args.jobs {
+        Some(jobs) => jobs as usize,
+        None => thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let options = fanout::RunOptions {
+        command: args.command,
+        jobs,
+        out_dir: args.out_dir,
+        suffix: args.suffix,
+        keep_order: args.keep_order,
+        feed_stdin: !args.no_stdin,
+        quiet: args.quiet.quiet,
+    };
+    fanout::run(&chunks, &options)?;
+    Ok(())
+}

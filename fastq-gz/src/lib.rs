@@ -1,0 +1,29 @@
+//! Record-aligned chunks of FASTQ files.
+//!
+//! A FASTQ record is a header line, one or more sequence lines, a `+` line, and quality
+//! lines holding as many characters as the sequence:
+//!
+//! ```text
+//! @read1 1:N:0:ATCACG      <- header, starts with '@'
+//! GATTTGGGGTTCAAAGCAGT     <- sequence (may wrap over several lines)
+//! +                        <- separator
+//! !''*((((***+))%%%++)     <- quality, same length; may itself start with '@'
+//! ```
+//!
+//! Because a quality line may start with `@`, a chunk edge can never be found by looking for
+//! `@`: [`record::RecordReader`] parses records from the start of the file and knows where
+//! each one begins. The crate is organised by what happens to the data:
+//!
+//! - [`record`]: reading records with their byte positions, validating as it goes.
+//! - [`plan`]: one pass over the input(s) cuts them into chunks at record starts and
+//!   writes [`partition_core::Chunk`]s of kind `fastq`; paired files are cut in step, so
+//!   chunk *i* of R1 and chunk *i* of R2 hold the same reads.
+//! - [`materialize`]: rebuilds a chunk's bytes from its manifest line alone, checking the
+//!   record count it promised (paired chunks come out interleaved).
+
+pub mod materialize;
+pub mod plan;
+pub mod record;
+
+pub use materialize::write_chunk;
+pub use plan::{plan, FastqDetail};

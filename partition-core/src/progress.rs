@@ -1,0 +1,35 @@
+//! Progress bars on stderr, shown only to a person watching a terminal.
+
+use std::io::{self, IsTerminal};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// A byte-counting bar; hidden with `--quiet` or when stderr is not a terminal.
+pub fn bytes(total: u64, quiet: bool, message: &str) -> ProgressBar {
+    bar(
+        total,
+        quiet,
+        message,
+        "{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    )
+}
+
+/// A counting bar for items (chunks, tasks).
+pub fn items(total: u64, quiet: bool, message: &str) -> ProgressBar {
+    bar(
+        total,
+        quiet,
+        message,
+        "{msg} {bar:30} {pos}/{len} eta {eta}",
+    )
+}
+
+fn bar(total: u64, quiet: bool, message: &str, template: &str) -> ProgressBar {
+    if quiet || !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    bar.set_style(ProgressStyle::with_template(template).expect("progress templates are valid"));
+    bar.set_message(message.to_string());
+    bar
+}

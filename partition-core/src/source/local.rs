@@ -1,0 +1,71 @@
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::{ByteRange, Error, Result};
+
+pub(super) struct LocalFile {
+    file: Arc<File>,
+    url: String,
+    size: u64,
+}
+
+impl LocalFile {
+    pub(super) fn open(path: &Path, url: &str) -> Result<LocalFile> {
+        let file = File::open(path).map_err(|e| Error::io(url, e))?;
+        let metadata = file.metadata().map_err(|e| Error::io(url, e))?;
+        if metadata.is_dir() {
+            return Err(Error::bad_file(url, "is a directory, not a file"));
+        }
+        Ok(LocalFile {
+            file: Arc::new(file),
+            url: url.to_string(),
+            size: metadata.len(),
+        })
+    }
+
+    pub(super) fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub(super) fn read_range(&self, range: ByteRange) -> Result<Vec<u8>> {
+        let length = usize::try_from(range.len())
+            .map_err(|_| Error::Usage(format!("{}: {range} does not fit in memory", self.url)))?;
+        let mut buffer = vec![0; length];
+        self.file
+            .read_exact_at(&mut buffer, range.start)
+            .map_err(|e| Error::io(&self.url, e))?;
+        Ok(buffer)
+    }
+
+    /// Positioned reads, so that several readers of one file never share a file offset.
+    pub(super) fn range_reader(&self, range: ByteRange) -> Box<dyn Read + Send> {
+        Box::new(PositionedReader {
+            file: Arc::clone(&self.file),
+            position: range.start,
+            end: range.end,
+        })
+    }
+}
+
+struct PositionedReader {
+    file: Arc<File>,
+    position: u64,
+    end: u64,
+}
+
+impl Read for PositionedReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let wanted = buf
+            .len()
+            .min(usize::try_from(self.end - self.position).unwrap_or(usize::MAX));
+        if wanted == 0 {
+            return Ok(0);
+        }
+        let n = self.file.read_at(&mut buf[..wanted], self.position)?;
+        self.position += n as u64;
+        Ok(n)
+    }
+}

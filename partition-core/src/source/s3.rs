@@ -1,0 +1,242 @@
+//! S3 through the AWS SDK, behind a blocking facade: the tools are synchronous (rayon,
+//! pipes), so one process-wide tokio runtime runs the requests.
+//!
+//! Configuration is the standard AWS one (environment, `~/.aws/config` profiles). When an
+//! endpoint is set with `AWS_ENDPOINT_URL` (or `AWS_ENDPOINT_URL_S3`), requests use path-style
+//! addressing, which local S3 servers (ministack, s3s-fs, MinIO) need.
+
+use std::io::{self, Read};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::Client;
+use bytes::{Buf, Bytes};
+use futures::StreamExt;
+
+use crate::{ByteRange, Error, Result};
+
+/// Ranges longer than this are fetched as several requests at once.
+const PART_SIZE: u64 = 8 << 20;
+/// Requests in flight for one `read_range`.
+const PARALLEL_PARTS: usize = 8;
+/// Parts fetched ahead of a streaming reader (bounds its memory to this many parts).
+const PREFETCH_PARTS: usize = 4;
+/// Attempts for a ranged GET whose body fails or comes back short; the SDK already retries
+/// refused and throttled requests, but not a body cut off in transit.
+const BODY_ATTEMPTS: u32 = 3;
+
+pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(4)
+            .thread_name("chunkwise-s3")
+            .enable_all()
+            .build()
+            .expect("the S3 runtime starts")
+    })
+}
+
+pub(crate) fn client() -> &'static Client {
+    static CLIENT: OnceLock<Client> = OnceLock::new();
+    CLIENT.get_or_init(|| {
+        runtime().block_on(async {
+            let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .timeout_config(
+                    aws_config::timeout::TimeoutConfig::builder()
+                        .connect_timeout(Duration::from_secs(10))
+                        .read_timeout(Duration::from_secs(60))
+                        .build(),
+                )
+                .load()
+                .await;
+            let mut config = aws_sdk_s3::config::Builder::from(&shared);
+            if shared.region().is_none() {
+                config = config.region(aws_sdk_s3::config::Region::new("us-east-1"));
+            }
+            let custom_endpoint = shared.endpoint_url().is_some()
+                || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
+                || std::env::var_os("AWS_ENDPOINT_URL").is_some();
+            if custom_endpoint {
+                config = config.force_path_style(true);
+            }
+            Client::from_conf(config.build())
+        })
+    })
+}
+
+pub(crate) fn storage_error(url: &str, action: &str, error: impl std::error::Error) -> Error {
+    Error::Storage {
+        input: url.to_string(),
+        message: format!("{action} failed: {}", DisplayErrorContext(error)),
+    }
+}
+
+pub(super) struct Object {
+    bucket: String,
+    key: String,
+    url: String,
+    size: u64,
+}
+
+impl Object {
+    pub(super) fn head(bucket: String, key: String, url: &str) -> Result<Object> {
+        let response = runtime().block_on(client().head_object().bucket(&bucket).key(&key).send());
+        let output = match response {
+            Ok(output) => output,
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_not_found()) => {
+                return Err(Error::NotFound {
+                    input: url.to_string(),
+                })
+            }
+            Err(error) => return Err(storage_error(url, "HEAD", error)),
+        };
+        let size = output
+            .content_length()
+            .and_then(|length| u64::try_from(length).ok())
+            .ok_or_else(|| Error::Storage {
+                input: url.to_string(),
+                message: "HEAD gave no Content-Length".to_string(),
+            })?;
+        Ok(Object {
+            bucket,
+            key,
+            url: url.to_string(),
+            size,
+        })
+    }
+
+    pub(super) fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub(super) fn read_range(&self, range: ByteRange) -> Result<Vec<u8>> {
+        let parts = split(range);
+        let fetched: Vec<Result<Bytes>> = runtime().block_on(
+            futures::stream::iter(parts)
+                .map(|part| {
+                    get_range(
+                        self.bucket.clone(),
+                        self.key.clone(),
+                        self.url.clone(),
+                        part,
+                    )
+                })
+                .buffered(PARALLEL_PARTS)
+                .collect(),
+        );
+        let mut data = Vec::with_capacity(usize::try_from(range.len()).unwrap_or(0));
+        for part in fetched {
+            data.extend_from_slice(&part?);
+        }
+        Ok(data)
+    }
+
+    pub(super) fn range_reader(&self, range: ByteRange) -> Box<dyn Read + Send> {
+        let (sender, receiver) = tokio::sync::mpsc::channel(PREFETCH_PARTS);
+        let (bucket, key, url) = (self.bucket.clone(), self.key.clone(), self.url.clone());
+        runtime().spawn(async move {
+            let mut parts = futures::stream::iter(split(range))
+                .map(|part| get_range(bucket.clone(), key.clone(), url.clone(), part))
+                .buffered(PREFETCH_PARTS);
+            while let Some(part) = parts.next().await {
+                let failed = part.is_err();
+                // A closed channel means the reader was dropped: stop fetching.
+                if sender.send(part).await.is_err() || failed {
+                    break;
+                }
+            }
+        });
+        Box::new(PartReader {
+            receiver,
+            current: Bytes::new(),
+        })
+    }
+}
+
+fn split(range: ByteRange) -> Vec<ByteRange> {
+    let mut parts = Vec::new();
+    let mut start = range.start;
+    while start < range.end {
+        let end = range.end.min(start + PART_SIZE);
+        parts.push(ByteRange::new(start, end));
+        start = end;
+    }
+    parts
+}
+
+async fn get_range(bucket: String, key: String, url: String, range: ByteRange) -> Result<Bytes> {
+    let mut attempt = 1;
+    loop {
+        let result = async {
+            let response = client()
+                .get_object()
+                .bucket(&bucket)
+                .key(&key)
+                .range(format!("bytes={}-{}", range.start, range.end - 1))
+                .send()
+                .await;
+            let output = match response {
+                Ok(output) => output,
+                Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
+                    return Err((false, Error::NotFound { input: url.clone() }))
+                }
+                Err(error) => {
+                    return Err((false, storage_error(&url, &format!("GET {range}"), error)))
+                }
+            };
+            let body = output
+                .body
+                .collect()
+                .await
+                .map_err(|error| {
+                    (
+                        true,
+                        storage_error(&url, &format!("reading {range}"), error),
+                    )
+                })?
+                .into_bytes();
+            if body.len() as u64 != range.len() {
+                return Err((
+                    true,
+                    Error::Storage {
+                        input: url.clone(),
+                        message: format!("short read: {range} returned {} bytes", body.len()),
+                    },
+                ));
+            }
+            Ok(body)
+        }
+        .await;
+        match result {
+            Ok(body) => return Ok(body),
+            Err((true, _)) if attempt < BODY_ATTEMPTS => {
+                tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                attempt += 1;
+            }
+            Err((_, error)) => return Err(error),
+        }
+    }
+}
+
+struct PartReader {
+    receiver: tokio::sync::mpsc::Receiver<Result<Bytes>>,
+    current: Bytes,
+}
+
+impl Read for PartReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.current.is_empty() {
+            match self.receiver.blocking_recv() {
+                None => return Ok(0),
+                Some(Ok(part)) => self.current = part,
+                Some(Err(error)) => return Err(io::Error::other(error)),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current[..n]);
+        self.current.advance(n);
+        Ok(n)
+    }
+}

@@ -10,13 +10,20 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
 }
 
 /// A file of the shared sample data (`../shared/data/...`), which must exist.
 pub fn shared_data(relative: &str) -> PathBuf {
     let path = workspace_root().join("../shared/data").join(relative);
-    assert!(path.exists(), "{} is missing: the shared sample data sits beside the repository", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: the shared sample data sits beside the repository",
+        path.display()
+    );
     path
 }
 
@@ -25,7 +32,13 @@ pub fn bin(name: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     let dir = BUILT.get_or_init(|| {
         // target/debug/deps/<test> -> target/debug
-        let dir = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
+        let dir = std::env::current_exe()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .to_path_buf();
         let status = Command::new(env!("CARGO"))
             .args(["build", "--quiet", "--bins", "--workspace"])
             .current_dir(workspace_root())
@@ -44,12 +57,17 @@ pub fn require_tool(program: &str) {
         .args(["-c", &format!("command -v {program}")])
         .output()
         .is_ok_and(|output| output.status.success());
-    assert!(found, "{program} is not installed (.ci/run installs the peer tools)");
+    assert!(
+        found,
+        "{program} is not installed (.ci/run installs the peer tools)"
+    );
 }
 
 /// Runs a command, panicking with its stderr unless it succeeds; returns stdout.
 pub fn run_ok(command: &mut Command) -> Vec<u8> {
-    let output = command.output().unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
     assert!(
         output.status.success(),
         "{command:?} failed ({}): {}",
@@ -61,12 +79,19 @@ pub fn run_ok(command: &mut Command) -> Vec<u8> {
 
 /// Runs a command that must fail; returns its output.
 pub fn run_failing(command: &mut Command) -> Output {
-    let output = command.output().unwrap_or_else(|e| panic!("{command:?}: {e}"));
-    assert!(!output.status.success(), "{command:?} succeeded but should have failed");
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    assert!(
+        !output.status.success(),
+        "{command:?} succeeded but should have failed"
+    );
     output
 }
 
 /// Parses a manifest from a tool's stdout.
 pub fn manifest(stdout: &[u8]) -> Vec<partition_core::Chunk> {
-    partition_core::ManifestReader::new(stdout, "<stdout>").read_all().expect("a valid manifest")
+    partition_core::ManifestReader::new(stdout, "<stdout>")
+        .read_all()
+        .expect("a valid manifest")
 }

@@ -13,7 +13,9 @@ use chunkwise_tests::{bin, manifest, require_tool, run_ok, shared_data};
 fn samtools_names(fastq: &Path) -> Vec<String> {
     run_ok(Command::new("samtools").arg("fqidx").arg(fastq));
     let fai = fs::read_to_string(format!("{}.fai", fastq.display())).unwrap();
-    fai.lines().map(|line| line.split('\t').next().unwrap().to_string()).collect()
+    fai.lines()
+        .map(|line| line.split('\t').next().unwrap().to_string())
+        .collect()
 }
 
 fn check_split(inputs: &[&Path], chunk_options: &[&str]) {
@@ -27,7 +29,12 @@ fn check_split(inputs: &[&Path], chunk_options: &[&str]) {
             copy
         })
         .collect();
-    let stdout = run_ok(Command::new(bin("fastq-split")).arg("plan").args(&copies).args(chunk_options));
+    let stdout = run_ok(
+        Command::new(bin("fastq-split"))
+            .arg("plan")
+            .args(&copies)
+            .args(chunk_options),
+    );
     let chunks = manifest(&stdout);
     assert!(!chunks.is_empty());
     let manifest_path = work.path().join("chunks.jsonl");
@@ -46,17 +53,37 @@ fn check_split(inputs: &[&Path], chunk_options: &[&str]) {
             file.read_exact(&mut bytes).unwrap();
             fs::write(&piece, &bytes).unwrap();
             let piece_names = samtools_names(&piece);
-            assert_eq!(piece_names.len() as u64, chunk.detail["records"].as_u64().unwrap(), "{}", chunk.id);
+            assert_eq!(
+                piece_names.len() as u64,
+                chunk.detail["records"].as_u64().unwrap(),
+                "{}",
+                chunk.id
+            );
             names.extend(piece_names);
             rebuilt.extend(bytes);
         }
-        assert_eq!(names, expected, "{} {chunk_options:?}: records differ from samtools'", inputs[i].display());
-        assert!(rebuilt == fs::read(copy).unwrap(), "chunks do not tile the input");
+        assert_eq!(
+            names,
+            expected,
+            "{} {chunk_options:?}: records differ from samtools'",
+            inputs[i].display()
+        );
+        assert!(
+            rebuilt == fs::read(copy).unwrap(),
+            "chunks do not tile the input"
+        );
     }
 
     // `cat` rebuilds the same bytes (interleaved for pairs, one record of each in turn).
-    let cat = run_ok(Command::new(bin("fastq-split")).arg("cat").arg(&manifest_path));
-    let whole: Vec<u8> = copies.iter().flat_map(|copy| fs::read(copy).unwrap()).collect();
+    let cat = run_ok(
+        Command::new(bin("fastq-split"))
+            .arg("cat")
+            .arg(&manifest_path),
+    );
+    let whole: Vec<u8> = copies
+        .iter()
+        .flat_map(|copy| fs::read(copy).unwrap())
+        .collect();
     assert_eq!(cat.len(), whole.len());
     if copies.len() == 1 {
         assert!(cat == whole);
@@ -67,9 +94,23 @@ fn check_split(inputs: &[&Path], chunk_options: &[&str]) {
 #[ignore = "needs samtools and ../shared/data"]
 fn single_files_split_into_records_samtools_accepts() {
     require_tool("samtools");
-    for name in ["fastqs", "interleaved", "longline", "minimal", "multiline", "name2", "r1"] {
+    for name in [
+        "fastqs",
+        "interleaved",
+        "longline",
+        "minimal",
+        "multiline",
+        "name2",
+        "r1",
+    ] {
         let input = shared_data(&format!("fastq/htslib__{name}.fq"));
-        for options in [&["--chunks", "1"][..], &["--chunks", "3"], &["--chunks", "50"], &["--records", "2"], &["--chunk-size", "1k"]] {
+        for options in [
+            &["--chunks", "1"][..],
+            &["--chunks", "3"],
+            &["--chunks", "50"],
+            &["--records", "2"],
+            &["--chunk-size", "1k"],
+        ] {
             check_split(&[&input], options);
         }
     }
@@ -79,16 +120,24 @@ fn single_files_split_into_records_samtools_accepts() {
 #[ignore = "needs samtools and ../shared/data"]
 fn paired_files_split_in_step() {
     require_tool("samtools");
-    check_split(&[&shared_data("fastq/htslib__r1.fq"), &shared_data("fastq/htslib__r2.fq")], &["--chunks", "2"]);
+    check_split(
+        &[
+            &shared_data("fastq/htslib__r1.fq"),
+            &shared_data("fastq/htslib__r2.fq"),
+        ],
+        &["--chunks", "2"],
+    );
 
     // seqkit's real paired-end pair, decompressed (gzip input is fastq-gz's checkpoint index).
     let work = tempfile::tempdir().unwrap();
     let mut plain = Vec::new();
     for mate in [1, 2] {
         let mut text = Vec::new();
-        flate2::read::MultiGzDecoder::new(fs::File::open(shared_data(&format!("fastq/seqkit__reads_{mate}.fq.gz"))).unwrap())
-            .read_to_end(&mut text)
-            .unwrap();
+        flate2::read::MultiGzDecoder::new(
+            fs::File::open(shared_data(&format!("fastq/seqkit__reads_{mate}.fq.gz"))).unwrap(),
+        )
+        .read_to_end(&mut text)
+        .unwrap();
         let path = work.path().join(format!("reads_{mate}.fq"));
         fs::write(&path, text).unwrap();
         plain.push(path);

@@ -18,7 +18,12 @@ fn reads(count: usize) -> String {
 fn plan(dir: &std::path::Path, count: usize, chunks: u32) -> std::path::PathBuf {
     let input = dir.join("reads.fq");
     fs::write(&input, reads(count)).unwrap();
-    let stdout = run_ok(Command::new(bin("fastq-split")).args(["plan", input.to_str().unwrap(), "--chunks", &chunks.to_string()]));
+    let stdout = run_ok(Command::new(bin("fastq-split")).args([
+        "plan",
+        input.to_str().unwrap(),
+        "--chunks",
+        &chunks.to_string(),
+    ]));
     let path = dir.join("chunks.jsonl");
     fs::write(&path, stdout).unwrap();
     path
@@ -32,15 +37,32 @@ fn fanout_feeds_every_chunk_to_the_command_in_order() {
         Command::new(bin("fanout"))
             .args(["-j", "3", "--keep-order", "--quiet", "-m"])
             .arg(&chunks)
-            .args(["--", "sh", "-c", "echo \"$CHUNK_ID {seq}/{total} {kind} $(grep -c '^+$')\""]),
+            .args([
+                "--",
+                "sh",
+                "-c",
+                "echo \"$CHUNK_ID {seq}/{total} {kind} $(grep -c '^+$')\"",
+            ]),
     );
-    let lines: Vec<String> = String::from_utf8(stdout).unwrap().lines().map(String::from).collect();
+    let lines: Vec<String> = String::from_utf8(stdout)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
     let expected: Vec<String> = manifest(&fs::read(&chunks).unwrap())
         .iter()
-        .map(|chunk| format!("{} {}/5 fastq {}", chunk.id, chunk.seq, chunk.detail["records"]))
+        .map(|chunk| {
+            format!(
+                "{} {}/5 fastq {}",
+                chunk.id, chunk.seq, chunk.detail["records"]
+            )
+        })
         .collect();
     assert_eq!(lines, expected);
-    let total: u64 = lines.iter().map(|line| line.rsplit(' ').next().unwrap().parse::<u64>().unwrap()).sum();
+    let total: u64 = lines
+        .iter()
+        .map(|line| line.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
     assert_eq!(total, 97);
 }
 
@@ -56,12 +78,20 @@ fn fanout_reads_the_manifest_from_stdin_and_writes_outputs_to_files() {
         .stdin(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(&fs::read(&chunks).unwrap()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&fs::read(&chunks).unwrap())
+        .unwrap();
     assert!(child.wait().unwrap().success());
     let mut rebuilt = String::new();
     for chunk in manifest(&fs::read(&chunks).unwrap()) {
         rebuilt.push_str(&fs::read_to_string(out.join(format!("{}.fq", chunk.id))).unwrap());
-        assert_eq!(fs::read(out.join(format!("{}.err", chunk.id))).unwrap(), b"");
+        assert_eq!(
+            fs::read(out.join(format!("{}.err", chunk.id))).unwrap(),
+            b""
+        );
     }
     assert_eq!(rebuilt, reads(20));
 }
@@ -81,11 +111,29 @@ fn a_failing_chunk_fails_the_run_and_leaves_no_output_file() {
     );
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("fanout: 1 of 3 chunks failed: reads-1"), "{stderr}");
-    let mut names: Vec<String> = fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert!(
+        stderr.contains("fanout: 1 of 3 chunks failed: reads-1"),
+        "{stderr}"
+    );
+    let mut names: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     names.sort();
-    assert_eq!(names, ["reads-0.err", "reads-0.out", "reads-1.err", "reads-2.err", "reads-2.out"]);
-    assert_eq!(fs::read_to_string(out.join("reads-1.err")).unwrap(), "oops\n");
+    assert_eq!(
+        names,
+        [
+            "reads-0.err",
+            "reads-0.out",
+            "reads-1.err",
+            "reads-2.err",
+            "reads-2.out"
+        ]
+    );
+    assert_eq!(
+        fs::read_to_string(out.join("reads-1.err")).unwrap(),
+        "oops\n"
+    );
 }
 
 #[test]
@@ -93,9 +141,17 @@ fn a_source_changed_after_planning_fails_the_chunk() {
     let dir = tempfile::tempdir().unwrap();
     let chunks = plan(dir.path(), 12, 2);
     fs::write(dir.path().join("reads.fq"), reads(13)).unwrap();
-    let output = run_failing(Command::new(bin("fanout")).arg("-m").arg(&chunks).args(["--", "wc", "-l"]));
+    let output = run_failing(
+        Command::new(bin("fanout"))
+            .arg("-m")
+            .arg(&chunks)
+            .args(["--", "wc", "-l"]),
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("the source changed, plan again"), "{stderr}");
+    assert!(
+        stderr.contains("the source changed, plan again"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -106,45 +162,91 @@ fn bad_manifest_lines_name_the_line_and_exit_65() {
     text.push_str("{\"v\":1,\"kind\":\"vcf\"}\n");
     fs::write(&chunks, text).unwrap();
     for command in [
-        Command::new(bin("fanout")).arg("-m").arg(&chunks).args(["--", "true"]),
+        Command::new(bin("fanout"))
+            .arg("-m")
+            .arg(&chunks)
+            .args(["--", "true"]),
         Command::new(bin("fastq-split")).arg("cat").arg(&chunks),
     ] {
         let output = run_failing(command);
         assert_eq!(output.status.code(), Some(65));
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains(&format!("{}: line 3: unknown kind 'vcf'", chunks.display())), "{stderr}");
+        assert!(
+            stderr.contains(&format!("{}: line 3: unknown kind 'vcf'", chunks.display())),
+            "{stderr}"
+        );
     }
 }
 
 #[test]
 fn missing_input_exits_66_and_bad_fastq_exits_65_with_position() {
-    let output = run_failing(Command::new(bin("fastq-split")).args(["plan", "/no/such.fq", "--chunks", "2"]));
+    let output = run_failing(Command::new(bin("fastq-split")).args([
+        "plan",
+        "/no/such.fq",
+        "--chunks",
+        "2",
+    ]));
     assert_eq!(output.status.code(), Some(66));
-    assert_eq!(String::from_utf8_lossy(&output.stderr), "fastq-split: /no/such.fq: not found\n");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "fastq-split: /no/such.fq: not found\n"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("bad.fq");
     fs::write(&input, "@r1\nACGT\n+\nIIII\n@r2\nACGT\n+\nIII\n").unwrap();
-    let output = run_failing(Command::new(bin("fastq-split")).arg("plan").arg(&input).args(["--chunks", "2"]));
+    let output = run_failing(
+        Command::new(bin("fastq-split"))
+            .arg("plan")
+            .arg(&input)
+            .args(["--chunks", "2"]),
+    );
     assert_eq!(output.status.code(), Some(65));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("bad.fq: byte 31: file ends inside the record starting at line 5"), "{stderr}");
+    assert!(
+        stderr.contains("bad.fq: byte 31: file ends inside the record starting at line 5"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn cat_writes_chunk_files_atomically_and_picks_by_id_or_seq() {
     let dir = tempfile::tempdir().unwrap();
     let chunks = plan(dir.path(), 9, 3);
-    let by_seq = run_ok(Command::new(bin("fastq-split")).args(["cat", "--seq", "2"]).arg(&chunks));
-    let by_id = run_ok(Command::new(bin("fastq-split")).args(["cat", "--id", "reads-2"]).arg(&chunks));
+    let by_seq = run_ok(
+        Command::new(bin("fastq-split"))
+            .args(["cat", "--seq", "2"])
+            .arg(&chunks),
+    );
+    let by_id = run_ok(
+        Command::new(bin("fastq-split"))
+            .args(["cat", "--id", "reads-2"])
+            .arg(&chunks),
+    );
     assert_eq!(by_seq, by_id);
-    assert_eq!(String::from_utf8(by_seq).unwrap(), reads(9)[reads(6).len()..]);
-    let output = run_failing(Command::new(bin("fastq-split")).args(["cat", "--id", "nope"]).arg(&chunks));
+    assert_eq!(
+        String::from_utf8(by_seq).unwrap(),
+        reads(9)[reads(6).len()..]
+    );
+    let output = run_failing(
+        Command::new(bin("fastq-split"))
+            .args(["cat", "--id", "nope"])
+            .arg(&chunks),
+    );
     assert!(String::from_utf8_lossy(&output.stderr).contains("no chunk with id nope"));
 
     let out = dir.path().join("chunks");
-    run_ok(Command::new(bin("fastq-split")).arg("cat").arg(&chunks).arg("--out-dir").arg(&out));
-    let mut names: Vec<String> = fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    run_ok(
+        Command::new(bin("fastq-split"))
+            .arg("cat")
+            .arg(&chunks)
+            .arg("--out-dir")
+            .arg(&out),
+    );
+    let mut names: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
     names.sort();
     assert_eq!(names, ["reads-0.fq", "reads-1.fq", "reads-2.fq"]);
 }
@@ -154,12 +256,21 @@ fn a_closed_pipe_downstream_is_not_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("reads.fq");
     fs::write(&input, reads(20_000)).unwrap();
-    let stdout = run_ok(Command::new(bin("fastq-split")).args(["plan", input.to_str().unwrap(), "--records", "1000"]));
+    let stdout = run_ok(Command::new(bin("fastq-split")).args([
+        "plan",
+        input.to_str().unwrap(),
+        "--records",
+        "1000",
+    ]));
     let chunks = dir.path().join("chunks.jsonl");
     fs::write(&chunks, stdout).unwrap();
     let output = Command::new("bash")
         .arg("-c")
-        .arg(format!("set -o pipefail; {} cat {} | head -c 10", bin("fastq-split").display(), chunks.display()))
+        .arg(format!(
+            "set -o pipefail; {} cat {} | head -c 10",
+            bin("fastq-split").display(),
+            chunks.display()
+        ))
         .output()
         .unwrap();
     assert!(output.status.success());
@@ -168,9 +279,20 @@ fn a_closed_pipe_downstream_is_not_an_error() {
 
 #[test]
 fn every_binary_has_help_with_examples() {
-    for name in ["fastq-split", "fasta-split", "sra-split", "lidar-tile", "cog-windows", "mpileup-reduce", "fanout"] {
+    for name in [
+        "fastq-split",
+        "fasta-split",
+        "sra-split",
+        "lidar-tile",
+        "cog-windows",
+        "mpileup-reduce",
+        "fanout",
+    ] {
         let stdout = String::from_utf8(run_ok(Command::new(bin(name)).arg("--help"))).unwrap();
         assert!(stdout.contains("Usage:"), "{name}: {stdout}");
-        assert!(stdout.contains("Examples:"), "{name} --help has no examples");
+        assert!(
+            stdout.contains("Examples:"),
+            "{name} --help has no examples"
+        );
     }
 }

@@ -1,0 +1,390 @@
+//! Building, writing and reading `.fai` indexes.
+//!
+//! [`build`] follows the rules of htslib's indexer (samtools 1.16), so that the index is
+//! byte-identical to `samtools faidx` on every input samtools accepts and fails where
+//! samtools fails:
+//! - NAME is the header text after `>` up to the first whitespace; whitespace right after `>`
+//!   is skipped; `>` alone gives an empty name.
+//! - Only printable, non-space bytes count as bases; LINEWIDTH counts every byte of the first
+//!   sequence line including its line ending (CRLF: bases + 2; a last line without newline
+//!   counts one for it).
+//! - A line shorter (in bytes) than the first ends the sequence; a sequence line after it, or a
+//!   longer line, is an error. A blank line ends the sequence; blank lines between records are
+//!   fine.
+//! - A duplicate name is a warning and the first one is kept; a header with no sequence
+//!   before the next header is left out; a last record with no sequence is an error.
+
+use std::collections::HashSet;
+use std::io::{BufRead, Write};
+
+use partition_core::{Error, Position, Result};
+
+/// One `.fai` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub name: String,
+    /// Bases in the sequence.
+    pub length: u64,
+    /// Byte offset of the first base.
+    pub offset: u64,
+    /// Bases per full line.
+    pub line_bases: u64,
+    /// Bytes per full line, line ending included.
+    pub line_width: u64,
+}
+
+impl Record {
+    /// Byte offset of the 0-based base `position`.
+    pub fn byte_of(&self, position: u64) -> u64 {
+        if self.line_bases == 0 {
+            return self.offset;
+        }
+        self.offset + (position / self.line_bases) * self.line_width + position % self.line_bases
+    }
+}
+
+/// An index and what samtools would have warned about while building it.
+#[derive(Debug, Default)]
+pub struct Built {
+    pub records: Vec<Record>,
+    pub warnings: Vec<String>,
+}
+
+enum State {
+    /// At the start of a line outside a sequence.
+    Between,
+    /// Inside a sequence's lines.
+    Sequence,
+}
+
+/// The record being read.
+struct Current {
+    name: String,
+    header_line: u64,
+    length: u64,
+    offset: u64,
+    line_bases: u64,
+    line_width: u64,
+    has_sequence: bool,
+}
+
+/// Indexes a FASTA stream; `input_name` names it in errors.
+pub fn build(mut input: impl BufRead, input_name: &str) -> Result<Built> {
+    let mut built = Built::default();
+    let mut seen = HashSet::new();
+    let mut state = State::Between;
+    let mut current: Option<Current> = None;
+    let mut line = Vec::with_capacity(1 << 12);
+    let mut offset = 0u64;
+    let mut line_number = 0u64;
+    let error = |line_number: u64, offset: u64, message: String| {
+        Error::bad_input(
+            input_name,
+            Position::LineAtByte(line_number, offset),
+            message,
+        )
+    };
+
+    loop {
+        line.clear();
+        let n = input
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::io(input_name, e))?;
+        if n == 0 {
+            break;
+        }
+        line_number += 1;
+        let line_start = offset;
+        offset += n as u64;
+        let has_newline = line.last() == Some(&b'\n');
+
+        if line[0] == b'>' {
+            if let Some(done) = current.take() {
+                finish(done, &mut built, &mut seen);
+            }
+            let name = header_name(&line[1..]);
+            if !has_newline {
+                return Err(error(
+                    line_number,
+                    line_start,
+                    format!("the last record '{name}' has no sequence"),
+                ));
+            }
+            current = Some(Current {
+                name,
+                header_line: line_number,
+                length: 0,
+                offset,
+                line_bases: 0,
+                line_width: 0,
+                has_sequence: false,
+            });
+            state = State::Sequence;
+            continue;
+        }
+
+        match state {
+            State::Between => match &line[..] {
+                b"\n" | b"\r\n" => {}
+                [b'@', ..] if current.is_none() => {
+                    return Err(error(
+                        line_number,
+                        line_start,
+                        "this is FASTQ, not FASTA; fasta-split indexes FASTA only".to_string(),
+                    ))
+                }
+                [b'\r', ..] => {
+                    return Err(error(
+                        line_number,
+                        line_start,
+                        "carriage return not followed by a newline".to_string(),
+                    ))
+                }
+                [first, ..] => {
+                    let what = if first.is_ascii_graphic() || *first == b' ' {
+                        format!("'{}'", *first as char)
+                    } else {
+                        format!("byte 0x{first:02x}")
+                    };
+                    let context = match &current {
+                        Some(record) if record.has_sequence => format!(
+                            " (sequence '{}' already ended with a shorter line or a blank line; \
+                             all lines but the last must have the same length)",
+                            record.name
+                        ),
+                        _ => String::new(),
+                    };
+                    return Err(error(
+                        line_number,
+                        line_start,
+                        format!("unexpected {what} at the start of a line{context}"),
+                    ));
+                }
+                [] => unreachable!("read_until returned a non-empty line"),
+            },
+            State::Sequence => {
+                let record = current.as_mut().expect("a sequence line follows a header");
+                if line[..] == *b"\n" {
+                    state = State::Between;
+                    continue;
+                }
+                let width = line.len() as u64 + u64::from(!has_newline);
+                let bases = line.iter().filter(|b| b.is_ascii_graphic()).count() as u64;
+                record.has_sequence = true;
+                record.length += bases;
+                if record.line_width == 0 {
+                    record.line_width = width;
+                    record.line_bases = bases;
+                } else if width < record.line_width {
+                    state = State::Between;
+                } else if width > record.line_width {
+                    return Err(error(
+                        line_number,
+                        line_start,
+                        format!(
+                            "different line length in sequence '{}': {width} bytes, the first line had {}",
+                            record.name, record.line_width
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+
+    match current {
+        Some(record) if record.has_sequence => finish(record, &mut built, &mut seen),
+        Some(record) => {
+            return Err(error(
+                record.header_line,
+                record.offset,
+                format!("the last record '{}' has no sequence", record.name),
+            ))
+        }
+        None => {
+            return Err(Error::bad_file(
+                input_name,
+                "no FASTA records (an index needs at least one sequence)",
+            ))
+        }
+    }
+    Ok(built)
+}
+
+fn finish(record: Current, built: &mut Built, seen: &mut HashSet<String>) {
+    if !record.has_sequence {
+        return;
+    }
+    if !seen.insert(record.name.clone()) {
+        built.warnings.push(format!(
+            "ignoring duplicate sequence \"{}\" at byte offset {}",
+            record.name, record.offset
+        ));
+        return;
+    }
+    built.records.push(Record {
+        name: record.name,
+        length: record.length,
+        offset: record.offset,
+        line_bases: record.line_bases,
+        line_width: record.line_width,
+    });
+}
+
+/// The text after `>` up to the first whitespace, leading whitespace skipped.
+fn header_name(rest: &[u8]) -> String {
+    let start = rest
+        .iter()
+        .position(|b| !is_c_space(*b) || *b == b'\n')
+        .unwrap_or(rest.len());
+    let rest = &rest[start..];
+    let end = rest
+        .iter()
+        .position(|b| is_c_space(*b))
+        .unwrap_or(rest.len());
+    String::from_utf8_lossy(&rest[..end]).into_owned()
+}
+
+/// C's `isspace` in the C locale.
+fn is_c_space(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
+}
+
+/// Writes `.fai` text.
+pub fn write(records: &[Record], mut output: impl Write) -> std::io::Result<()> {
+    for r in records {
+        writeln!(
+            output,
+            "{}\t{}\t{}\t{}\t{}",
+            r.name, r.length, r.offset, r.line_bases, r.line_width
+        )?;
+    }
+    output.flush()
+}
+
+/// Reads `.fai` text; `input_name` names it in errors.
+pub fn read(input: impl BufRead, input_name: &str) -> Result<Vec<Record>> {
+    let mut records = Vec::new();
+    for (index, line) in input.lines().enumerate() {
+        let line_number = index as u64 + 1;
+        let line = line.map_err(|e| Error::io(input_name, e))?;
+        let fields: Vec<&str> = line.split('\t').collect();
+        let bad =
+            |message: String| Error::bad_input(input_name, Position::Line(line_number), message);
+        if fields.len() != 5 && fields.len() != 6 {
+            return Err(bad(format!(
+                "expected 5 tab-separated fields, found {}",
+                fields.len()
+            )));
+        }
+        let number = |column: usize| {
+            fields[column].parse::<u64>().map_err(|_| {
+                Error::bad_input(
+                    input_name,
+                    Position::LineColumn(line_number, column as u64 + 1),
+                    format!("'{}' is not a number", fields[column]),
+                )
+            })
+        };
+        records.push(Record {
+            name: fields[0].to_string(),
+            length: number(1)?,
+            offset: number(2)?,
+            line_bases: number(3)?,
+            line_width: number(4)?,
+        });
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fai(text: &str) -> Result<String> {
+        let built = build(text.as_bytes(), "t.fa")?;
+        let mut out = Vec::new();
+        write(&built.records, &mut out).unwrap();
+        Ok(String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn indexes_regular_and_wrapped_sequences() {
+        assert_eq!(
+            fai(">a desc\nACGT\nACGT\nAC\n>b\nAC\n").unwrap(),
+            "a\t10\t8\t4\t5\nb\t2\t24\t2\t3\n"
+        );
+    }
+
+    #[test]
+    fn follows_samtools_on_edges() {
+        // CRLF: width counts both bytes; no final newline counts one.
+        assert_eq!(fai(">a\r\nACGT\r\nAC\r\n").unwrap(), "a\t6\t4\t4\t6\n");
+        assert_eq!(fai(">a\nACGTA").unwrap(), "a\t5\t3\t5\t6\n");
+        // Whitespace after '>' is skipped; '>' alone is an empty name.
+        assert_eq!(
+            fai(">  x y\nAC\n>\nGG\n").unwrap(),
+            "x\t2\t7\t2\t3\n\t2\t12\t2\t3\n"
+        );
+        // Blank lines between records; lowercase and IUPAC count, spaces do not.
+        assert_eq!(
+            fai(">a\nacgN-\n\n\n>b\nA C*\n").unwrap(),
+            "a\t5\t3\t5\t6\nb\t3\t14\t3\t5\n"
+        );
+        // A header with no sequence before the next one is left out.
+        assert_eq!(fai(">empty\n>b\nAC\n").unwrap(), "b\t2\t10\t2\t3\n");
+    }
+
+    #[test]
+    fn keeps_the_first_duplicate_with_a_warning() {
+        let built = build(">a\nAC\n>a\nGGG\n".as_bytes(), "t.fa").unwrap();
+        assert_eq!(built.records.len(), 1);
+        assert_eq!(built.records[0].length, 2);
+        assert_eq!(
+            built.warnings,
+            ["ignoring duplicate sequence \"a\" at byte offset 9"]
+        );
+    }
+
+    #[test]
+    fn fails_where_samtools_fails_and_says_where() {
+        let error = fai(">a\nACGT\nAC\nACGT\n").unwrap_err().to_string();
+        assert!(
+            error.starts_with("t.fa: line 4 (byte 11): unexpected 'A' at the start of a line"),
+            "{error}"
+        );
+        let error = fai(">a\nAC\nACGT\n").unwrap_err().to_string();
+        assert!(
+            error.starts_with("t.fa: line 3 (byte 6): different line length in sequence 'a'"),
+            "{error}"
+        );
+        let error = fai(">a\nAC\n\nAC\n").unwrap_err().to_string();
+        assert!(error.contains("line 4"), "{error}");
+        let error = fai(">a\nAC\n>b\n").unwrap_err().to_string();
+        assert!(
+            error.contains("the last record 'b' has no sequence"),
+            "{error}"
+        );
+        let error = fai(">a\nAC\n>b").unwrap_err().to_string();
+        assert!(
+            error.contains("the last record 'b' has no sequence"),
+            "{error}"
+        );
+        assert!(fai("").is_err());
+        assert!(fai("ACGT\n").is_err());
+    }
+
+    #[test]
+    fn reads_back_what_it_writes() {
+        let text = "chr1\t248956422\t6\t60\t61\n\t2\t12\t2\t3\n";
+        let records = read(text.as_bytes(), "t.fai").unwrap();
+        let mut out = Vec::new();
+        write(&records, &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), text);
+        assert_eq!(records[0].byte_of(0), 6);
+        assert_eq!(records[0].byte_of(61), 6 + 61 + 1);
+        let error = read("chr1\t12x\t6\t60\t61\n".as_bytes(), "t.fai")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(error, "t.fai: line 1, column 2: '12x' is not a number");
+    }
+}

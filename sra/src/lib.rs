@@ -1,1 +1,19 @@
+//! Spot-range chunks of SRA runs.
+//!
+//! An SRA run is a table of *spots* (a spot holds one read, or both mates of a pair),
+//! numbered from 1. sra-tools reads the run; chunkwise only decides which spots each worker
+//! dumps, so a chunk is a spot range `[first, last]` and needs no byte ranges:
+//! chunk *i* of *B* spots over *N* is `[i*B + 1, min((i+1)*B, N)]`, disjoint and covering
+//! every spot once.
+//!
+//! - [`run`]: finding the run (a `.sra` file, a folder holding one, or an accession) and its
+//!   spot count (`vdb-dump --info`, a runinfo CSV, or given).
+//! - [`plan`]: spot ranges as [`partition_core::Chunk`]s of kind `sra`.
+//! - [`materialize`]: `fastq-dump -N FIRST -X LAST`, checking that every spot came out.
 
+pub mod materialize;
+pub mod plan;
+pub mod run;
+
+pub use materialize::write_chunk;
+pub use plan::{plan, SpotChunking, SraDetail};

@@ -8,7 +8,8 @@ use partition_core::{Chunk, Error, Kind, Result};
 pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
     match chunk.kind {
         Kind::Fastq => fastq_gz::write_chunk(chunk, output),
-        Kind::FastqGz | Kind::Fasta | Kind::Sra | Kind::Las | Kind::Cog | Kind::Mpileup => Err(Error::Usage(format!(
+        Kind::Sra => sra::write_chunk(chunk, output),
+        Kind::FastqGz | Kind::Fasta | Kind::Las | Kind::Cog | Kind::Mpileup => Err(Error::Usage(format!(
             "chunk {}: fanout cannot rebuild {} chunks yet; use --no-stdin and let the command read \
              the chunk itself (CHUNK_JSON holds its manifest line)",
             chunk.id, chunk.kind

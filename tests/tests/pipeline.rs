@@ -278,21 +278,23 @@ fn a_closed_pipe_downstream_is_not_an_error() {
 }
 
 #[test]
-fn every_binary_has_help_with_examples() {
-    for name in [
-        "fastq-split",
-        "fasta-split",
-        "sra-split",
-        "lidar-tile",
-        "cog-windows",
-        "mpileup-reduce",
-        "fanout",
-    ] {
+fn every_binary_has_help() {
+    for name in ["fastq-split", "fasta-split", "sra-split", "fanout"] {
         let stdout = String::from_utf8(run_ok(Command::new(bin(name)).arg("--help"))).unwrap();
         assert!(stdout.contains("Usage:"), "{name}: {stdout}");
         assert!(
             stdout.contains("Examples:"),
             "{name} --help has no examples"
         );
+    }
+    // Not built yet: their help says so and lists what is planned; running them fails.
+    for name in ["lidar-tile", "cog-windows", "mpileup-reduce"] {
+        let stdout = String::from_utf8(run_ok(Command::new(bin(name)).arg("--help"))).unwrap();
+        assert!(
+            stdout.contains("Not built yet") && stdout.contains("Planned verbs"),
+            "{name}: {stdout}"
+        );
+        let output = run_failing(&mut Command::new(bin(name)));
+        assert_eq!(output.status.code(), Some(2));
     }
 }

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use partition_core::cli::{self, Quiet};
 use partition_core::output::Output;
+use partition_core::progress;
 use partition_core::{Error, Result, Source};
 
 /// FASTA references: samtools-exact .fai indexes.
@@ -51,8 +52,13 @@ fn run(args: Args) -> Result<()> {
                 None => format!("{input}.fai"),
             };
             let source = Source::open(&input)?;
-            let built =
-                fasta::fai::build(BufReader::with_capacity(1 << 20, source.reader()?), &input)?;
+            let built = fasta::fai::build(
+                BufReader::with_capacity(
+                    1 << 20,
+                    progress::reader(source.reader()?, source.size(), args.quiet.quiet, &input),
+                ),
+                &input,
+            )?;
             if !args.quiet.quiet {
                 for warning in &built.warnings {
                     let _ = writeln!(io::stderr(), "fasta-split: warning: {input}: {warning}");

@@ -44,7 +44,7 @@ fn main() -> ExitCode {
 fn run(args: Args) -> Result<()> {
     match args.command {
         Command::Plan { inputs, chunking } => {
-            let chunks = fastq_gz::plan(&inputs, chunking.chunking()?)?;
+            let chunks = fastq_gz::plan(&inputs, chunking.chunking()?, args.quiet.quiet)?;
             let mut writer = ManifestWriter::new(io::stdout().lock());
             for chunk in &chunks {
                 writer.write(chunk)?;

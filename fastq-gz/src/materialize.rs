@@ -100,7 +100,7 @@ mod tests {
         let text = records("r", 40);
         let (_file, url) = write(&text);
         let mut rebuilt = Vec::new();
-        for chunk in plan(&[url], Chunking::Count(6)).unwrap() {
+        for chunk in plan(&[url], Chunking::Count(6), true).unwrap() {
             write_chunk(&chunk, &mut rebuilt).unwrap();
         }
         assert_eq!(String::from_utf8(rebuilt).unwrap(), text);
@@ -110,7 +110,7 @@ mod tests {
     fn paired_chunks_come_out_interleaved() {
         let (_f1, u1) = write(&records("a", 3));
         let (_f2, u2) = write(&records("b", 3));
-        let chunks = plan(&[u1, u2], Chunking::Records(2)).unwrap();
+        let chunks = plan(&[u1, u2], Chunking::Records(2), true).unwrap();
         let mut out = Vec::new();
         write_chunk(&chunks[1], &mut out).unwrap();
         assert_eq!(
@@ -122,7 +122,7 @@ mod tests {
     #[test]
     fn a_changed_source_is_refused() {
         let (file, url) = write(&records("r", 10));
-        let chunks = plan(&[url.clone()], Chunking::Count(2)).unwrap();
+        let chunks = plan(&[url.clone()], Chunking::Count(2), true).unwrap();
         std::fs::write(file.path(), records("r", 11)).unwrap();
         let error = write_chunk(&chunks[0], &mut Vec::new())
             .unwrap_err()
@@ -133,7 +133,7 @@ mod tests {
     #[test]
     fn a_wrong_record_count_is_refused() {
         let (_file, url) = write(&records("r", 10));
-        let mut chunk = plan(&[url], Chunking::Count(2)).unwrap().remove(0);
+        let mut chunk = plan(&[url], Chunking::Count(2), true).unwrap().remove(0);
         chunk.detail["records"] = 4.into();
         let error = write_chunk(&chunk, &mut Vec::new())
             .unwrap_err()

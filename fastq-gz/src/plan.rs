@@ -4,6 +4,7 @@ use std::io::{BufReader, Read};
 
 use partition_core::cli::Chunking;
 use partition_core::manifest::chunk_id;
+use partition_core::progress;
 use partition_core::{ByteRange, Chunk, Error, Kind, Result, Source, SourceRanges};
 use serde::{Deserialize, Serialize};
 
@@ -19,8 +20,8 @@ pub struct FastqDetail {
 }
 
 /// Plans chunks over one FASTQ file, or over paired files cut in step (same reads in chunk
-/// *i* of each). Reads every input once, streaming.
-pub fn plan(inputs: &[String], chunking: Chunking) -> Result<Vec<Chunk>> {
+/// *i* of each). Reads every input once, streaming; `quiet` hides the progress bar.
+pub fn plan(inputs: &[String], chunking: Chunking, quiet: bool) -> Result<Vec<Chunk>> {
     if inputs.is_empty() || inputs.len() > 2 {
         return Err(Error::Usage(
             "give one FASTQ file, or two for paired reads".to_string(),
@@ -34,7 +35,10 @@ pub fn plan(inputs: &[String], chunking: Chunking) -> Result<Vec<Chunk>> {
     for source in &sources {
         refuse_compressed(source)?;
         readers.push(RecordReader::new(
-            BufReader::with_capacity(1 << 20, source.reader()?),
+            BufReader::with_capacity(
+                1 << 20,
+                progress::reader(source.reader()?, source.size(), quiet, source.url()),
+            ),
             source.url(),
             0,
         ));
@@ -207,13 +211,18 @@ mod tests {
             Chunking::Records(10),
             Chunking::Records(1000),
         ] {
-            let chunks = plan(&[url(&file)], chunking).unwrap();
+            let chunks = plan(&[url(&file)], chunking, true).unwrap();
             check_tiles(&chunks, &text, 101);
             assert!(chunks.iter().all(|c| c.total == chunks.len() as u64));
         }
-        assert_eq!(plan(&[url(&file)], Chunking::Count(4)).unwrap().len(), 4);
         assert_eq!(
-            plan(&[url(&file)], Chunking::Records(10)).unwrap().len(),
+            plan(&[url(&file)], Chunking::Count(4), true).unwrap().len(),
+            4
+        );
+        assert_eq!(
+            plan(&[url(&file)], Chunking::Records(10), true)
+                .unwrap()
+                .len(),
             11
         );
     }
@@ -222,7 +231,7 @@ mod tests {
     fn more_chunks_than_records_gives_one_per_record() {
         let text = fastq(3, "r");
         let file = write(&text);
-        let chunks = plan(&[url(&file)], Chunking::Count(50)).unwrap();
+        let chunks = plan(&[url(&file)], Chunking::Count(50), true).unwrap();
         assert_eq!(chunks.len(), 3);
         check_tiles(&chunks, &text, 3);
     }
@@ -231,7 +240,7 @@ mod tests {
     fn paired_files_are_cut_at_the_same_records() {
         let (r1, r2) = (fastq(57, "a"), fastq(57, "bbbbbbbbbbb"));
         let (f1, f2) = (write(&r1), write(&r2));
-        let chunks = plan(&[url(&f1), url(&f2)], Chunking::Count(5)).unwrap();
+        let chunks = plan(&[url(&f1), url(&f2)], Chunking::Count(5), true).unwrap();
         assert_eq!(chunks.len(), 5);
         for chunk in &chunks {
             let detail: FastqDetail = chunk.detail().unwrap();
@@ -249,7 +258,7 @@ mod tests {
     #[test]
     fn paired_files_of_different_lengths_are_refused() {
         let (f1, f2) = (write(&fastq(5, "a")), write(&fastq(4, "b")));
-        let error = plan(&[url(&f1), url(&f2)], Chunking::Count(2))
+        let error = plan(&[url(&f1), url(&f2)], Chunking::Count(2), true)
             .unwrap_err()
             .to_string();
         assert!(error.contains("different numbers of records"), "{error}");
@@ -258,7 +267,7 @@ mod tests {
     #[test]
     fn gzip_input_is_refused_clearly() {
         let file = write(b"\x1f\x8brest");
-        let error = plan(&[url(&file)], Chunking::Count(2))
+        let error = plan(&[url(&file)], Chunking::Count(2), true)
             .unwrap_err()
             .to_string();
         assert!(error.contains("gzip-compressed FASTQ"), "{error}");

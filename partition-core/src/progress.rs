@@ -2,7 +2,7 @@
 
 use std::io::{self, IsTerminal};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressBarIter, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 
 /// A byte-counting bar; hidden with `--quiet` or when stderr is not a terminal.
 pub fn bytes(total: u64, quiet: bool, message: &str) -> ProgressBar {
@@ -14,14 +14,11 @@ pub fn bytes(total: u64, quiet: bool, message: &str) -> ProgressBar {
     )
 }
 
-/// A counting bar for items (chunks, tasks).
-pub fn items(total: u64, quiet: bool, message: &str) -> ProgressBar {
-    bar(
-        total,
-        quiet,
-        message,
-        "{msg} {bar:30} {pos}/{len} eta {eta}",
-    )
+/// Wraps a reader of `total` bytes in a byte-counting bar, cleared when the reader is dropped.
+pub fn reader<R: io::Read>(input: R, total: u64, quiet: bool, message: &str) -> ProgressBarIter<R> {
+    bytes(total, quiet, message)
+        .with_finish(ProgressFinish::AndClear)
+        .wrap_read(input)
 }
 
 fn bar(total: u64, quiet: bool, message: &str, template: &str) -> ProgressBar {

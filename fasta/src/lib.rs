@@ -1,4 +1,5 @@
-//! FASTA references: the `.fai` index, byte-identical to `samtools faidx`.
+//! FASTA references: a samtools-exact `.fai`, balanced chunks of parts with overlap, short
+//! names and a name map back to the original coordinates.
 //!
 //! A `.fai` line describes one sequence so that any base can be found without scanning:
 //!
@@ -9,6 +10,20 @@
 //! ```
 //!
 //! - [`fai`]: the [`fai::Record`] type, [`fai::build`] (samtools' counting rules, edge cases
-//!   included), and reading and writing `.fai` text.
+//!   included), reading and writing `.fai` text.
+//! - [`reference`]: opening a reference: its size, its `.fai` (loaded when present and
+//!   consistent, built otherwise), and refusing compressed input clearly.
+//! - [`plan`]: N chunks of about equal bases; a sequence crossing a chunk edge is split into
+//!   parts sharing `overlap` bases, each renamed `<ordinal>_<part>` (`<ordinal>` when whole).
+//! - [`name_map`]: the [`name_map::NameMap`] TSV (part id -> original name and coordinates,
+//!   and which part owns each base), for tools such as `mpileup-reduce`.
+//! - [`materialize`]: rebuilding a chunk as FASTA from its byte ranges alone.
 
 pub mod fai;
+pub mod materialize;
+pub mod name_map;
+pub mod plan;
+pub mod reference;
+
+pub use materialize::write_chunk;
+pub use name_map::{NameMap, Part};

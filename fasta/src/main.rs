@@ -1,13 +1,17 @@
-use std::io::{self, BufReader, Write};
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use partition_core::cli::{self, Quiet};
+use partition_core::cli::{self, CatArgs, Quiet};
 use partition_core::output::Output;
-use partition_core::progress;
-use partition_core::{Error, Result, Source};
+use partition_core::{Error, Kind, ManifestWriter, Result};
 
-/// FASTA references: samtools-exact .fai indexes.
+use fasta::plan::{self as reference_plan, DEFAULT_OVERLAP};
+use fasta::reference::Reference;
+use fasta::NameMap;
+
+/// FASTA references: samtools-exact .fai indexes, balanced chunks with overlap, short
+/// names and a name map back to the original coordinates.
 #[derive(Parser)]
 #[command(name = "fasta-split", version, after_help = EXAMPLES)]
 struct Args {
@@ -27,12 +31,39 @@ enum Command {
         #[arg(short, long, value_name = "FAI")]
         output: Option<String>,
     },
+    /// Print a manifest of N chunks of about equal bases; write the name map
+    Plan {
+        /// FASTA file: a path or s3://bucket/key
+        input: String,
+        /// Number of chunks
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        chunks: u64,
+        /// Bases shared by consecutive parts of a split sequence (at least 2 x (read length + 50))
+        #[arg(long, value_name = "BASES", default_value_t = DEFAULT_OVERLAP)]
+        overlap: u64,
+        /// Write the name map (TSV: id orig_name start end own_start own_end) to FILE
+        #[arg(long, value_name = "FILE")]
+        map: Option<String>,
+        /// Index to use [default: INPUT.fai when present and consistent, else built]
+        #[arg(long, value_name = "FAI")]
+        fai: Option<String>,
+    },
+    /// Rebuild chunks as FASTA with their short headers
+    Cat {
+        #[command(flatten)]
+        cat: CatArgs,
+        /// Bases per output line [default: the input's]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        line_width: Option<u64>,
+    },
 }
 
 const EXAMPLES: &str = "\
 Examples:
-  fasta-split index ref.fa                      # writes ref.fa.fai
-  fasta-split index s3://refs/GRCh38.fa -o GRCh38.fa.fai";
+  fasta-split index ref.fa                                   # writes ref.fa.fai
+  fasta-split plan ref.fa --chunks 16 --map parts.tsv > chunks.jsonl
+  fasta-split cat chunks.jsonl --out-dir parts/              # parts/ref-00.fa ...
+  fasta-split plan s3://refs/GRCh38.fa --chunks 64 --overlap 1000 --map parts.tsv | fanout -- bwa index -p {id} -";
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -40,6 +71,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<()> {
+    let quiet = args.quiet.quiet;
     match args.command {
         Command::Index { input, output } => {
             let output = match output {
@@ -51,22 +83,55 @@ fn run(args: Args) -> Result<()> {
                 }
                 None => format!("{input}.fai"),
             };
-            let source = Source::open(&input)?;
-            let built = fasta::fai::build(
-                BufReader::with_capacity(
-                    1 << 20,
-                    progress::reader(source.reader()?, source.size(), args.quiet.quiet, &input),
-                ),
-                &input,
-            )?;
-            if !args.quiet.quiet {
-                for warning in &built.warnings {
-                    let _ = writeln!(io::stderr(), "fasta-split: warning: {input}: {warning}");
-                }
+            let source = partition_core::Source::open(&input)?;
+            fasta::reference::refuse_compressed(&source)?;
+            let reader =
+                partition_core::progress::reader(source.reader()?, source.size(), quiet, &input);
+            let built = fasta::fai::build(io::BufReader::with_capacity(1 << 20, reader), &input)?;
+            warn(quiet, &input, &built.warnings);
+            write_output(&output, |out| fasta::fai::write(&built.records, out))
+        }
+        Command::Plan {
+            input,
+            chunks,
+            overlap,
+            map,
+            fai,
+        } => {
+            let reference = Reference::open(&input, fai.as_deref(), quiet)?;
+            warn(quiet, &input, &reference.warnings);
+            let planned = reference_plan::cut(&reference.index, chunks, overlap)?;
+            if let Some(map) = &map {
+                let parts = planned
+                    .iter()
+                    .flatten()
+                    .map(|(part, _)| part.clone())
+                    .collect();
+                write_output(map, |out| NameMap::new(parts).write(out))?;
             }
-            let mut out = Output::create(&output)?;
-            fasta::fai::write(&built.records, &mut out).map_err(|e| Error::io(out.name(), e))?;
-            out.finish()
+            let mut writer = ManifestWriter::new(io::stdout().lock());
+            for chunk in reference_plan::chunks(&input, reference.source.size(), &planned) {
+                writer.write(&chunk)?;
+            }
+            writer.finish()
+        }
+        Command::Cat { cat, line_width } => cli::cat(&cat, &[Kind::Fasta], ".fa", |chunk, out| {
+            fasta::write_chunk(chunk, out, line_width)
+        }),
+    }
+}
+
+fn warn(quiet: bool, input: &str, warnings: &[String]) {
+    if !quiet {
+        for warning in warnings {
+            let _ = writeln!(io::stderr(), "fasta-split: warning: {input}: {warning}");
         }
     }
+}
+
+/// Writes a whole output (a path, atomically, or - for stdout).
+fn write_output(path: &str, write: impl FnOnce(&mut Output) -> io::Result<()>) -> Result<()> {
+    let mut out = Output::create(path)?;
+    write(&mut out).map_err(|e| Error::io(out.name(), e))?;
+    out.finish()
 }

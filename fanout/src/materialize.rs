@@ -9,7 +9,8 @@ pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
     match chunk.kind {
         Kind::Fastq => fastq_gz::write_chunk(chunk, output),
         Kind::Sra => sra::write_chunk(chunk, output),
-        Kind::FastqGz | Kind::Fasta | Kind::Las | Kind::Cog | Kind::Mpileup => Err(Error::Usage(format!(
+        Kind::Fasta => fasta::write_chunk(chunk, output, None),
+        Kind::FastqGz | Kind::Las | Kind::Cog | Kind::Mpileup => Err(Error::Usage(format!(
             "chunk {}: fanout cannot rebuild {} chunks yet; use --no-stdin and let the command read \
              the chunk itself (CHUNK_JSON holds its manifest line)",
             chunk.id, chunk.kind

@@ -298,3 +298,39 @@ fn every_binary_has_help() {
         assert_eq!(output.status.code(), Some(2));
     }
 }
+
+#[test]
+fn fanout_feeds_reference_parts_with_their_short_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = dir.path().join("ref.fa");
+    let mut text = String::new();
+    for (name, length) in [("chr1", 900), ("chr2", 250), ("chrM", 40)] {
+        text.push_str(&format!(">{name} test\n"));
+        let bases: String = (0..length).map(|i| ['A', 'C', 'G', 'T'][i % 4]).collect();
+        for line in bases.as_bytes().chunks(60) {
+            text.push_str(std::str::from_utf8(line).unwrap());
+            text.push('\n');
+        }
+    }
+    fs::write(&reference, text).unwrap();
+    let plan = run_ok(
+        Command::new(bin("fasta-split"))
+            .arg("plan")
+            .arg(&reference)
+            .args(["--chunks", "3", "--overlap", "20"]),
+    );
+    let chunks = dir.path().join("chunks.jsonl");
+    fs::write(&chunks, &plan).unwrap();
+    let stdout = run_ok(
+        Command::new(bin("fanout"))
+            .args(["--keep-order", "--quiet", "-m"])
+            .arg(&chunks)
+            .args([
+                "--",
+                "sh",
+                "-c",
+                "grep '^>' | tr -d '>' | tr '\\n' ' '; echo",
+            ]),
+    );
+    assert_eq!(String::from_utf8(stdout).unwrap(), "1_1 \n1_2 \n1_3 2 3 \n");
+}

@@ -93,9 +93,12 @@ pub fn build(mut input: impl Read, input_name: &str) -> Result<Built> {
             carry.clear();
             line_start = newline + 1;
         }
-        let first_line = line_start;
-        for newline in memchr::memchr_iter(b'\n', &data[first_line..]) {
-            let line_end = first_line + newline + 1;
+        while line_start < data.len() {
+            line_start += indexer.full_lines(&data[line_start..]);
+            let Some(newline) = memchr::memchr(b'\n', &data[line_start..]) else {
+                break;
+            };
+            let line_end = line_start + newline + 1;
             indexer.line(&data[line_start..line_end])?;
             line_start = line_end;
         }
@@ -137,6 +140,37 @@ impl<'a> Indexer<'a> {
             Position::LineAtByte(line_number, offset),
             message,
         )
+    }
+
+    /// The fast path through the body of a sequence: consumes the run of whole lines at the
+    /// start of `data` that are exactly as wide as the sequence's first line (so they change
+    /// no state), counting their bases in bulk. Returns the bytes consumed.
+    fn full_lines(&mut self, data: &[u8]) -> usize {
+        let (State::Sequence, Some(record)) = (&self.state, &mut self.current) else {
+            return 0;
+        };
+        let width = record.line_width as usize;
+        if width < 2 {
+            return 0;
+        }
+        let mut lines = 0;
+        while (lines + 1) * width <= data.len() {
+            let line = &data[lines * width..(lines + 1) * width];
+            if line[width - 1] != b'\n' || line[0] == b'>' {
+                break;
+            }
+            lines += 1;
+        }
+        let run = &data[..lines * width];
+        let (newlines, bases) = count_newlines_and_bases(run);
+        // A line with a newline inside it is shorter than the first: leave it to `line`.
+        if newlines != lines as u64 {
+            return 0;
+        }
+        record.length += bases;
+        self.offset += run.len() as u64;
+        self.line_number += lines as u64;
+        run.len()
     }
 
     /// One line, with its `\n` unless it is the last line of a file without a final newline.
@@ -257,11 +291,38 @@ impl<'a> Indexer<'a> {
     }
 }
 
-/// Printable non-space bytes (C's `isgraph`), written so the compiler vectorises it.
+/// Printable non-space bytes (C's `isgraph`).
 fn count_bases(line: &[u8]) -> u64 {
-    line.iter()
-        .map(|&b| u64::from(b.wrapping_sub(0x21) < 0x5e))
-        .sum()
+    count_newlines_and_bases(line).1
+}
+
+/// Newlines and `isgraph` bytes in one pass, in 32 byte-wide lanes that the compiler turns
+/// into SIMD (each lane counts at most 255 blocks before it is emptied into the totals).
+fn count_newlines_and_bases(data: &[u8]) -> (u64, u64) {
+    const LANES: usize = 32;
+    let (mut newlines, mut bases) = (0u64, 0u64);
+    let mut blocks = data.chunks_exact(LANES);
+    loop {
+        let (mut newline_lanes, mut base_lanes) = ([0u8; LANES], [0u8; LANES]);
+        let mut taken = 0;
+        for block in blocks.by_ref().take(255) {
+            for lane in 0..LANES {
+                newline_lanes[lane] += u8::from(block[lane] == b'\n');
+                base_lanes[lane] += u8::from(block[lane].wrapping_sub(0x21) < 0x5e);
+            }
+            taken += 1;
+        }
+        newlines += newline_lanes.iter().map(|&n| u64::from(n)).sum::<u64>();
+        bases += base_lanes.iter().map(|&n| u64::from(n)).sum::<u64>();
+        if taken < 255 {
+            break;
+        }
+    }
+    for &byte in blocks.remainder() {
+        newlines += u64::from(byte == b'\n');
+        bases += u64::from(byte.wrapping_sub(0x21) < 0x5e);
+    }
+    (newlines, bases)
 }
 
 fn finish(record: Current, built: &mut Built, seen: &mut HashSet<String>) {
@@ -444,7 +505,13 @@ mod tests {
         let text = ">a desc\nACGTACGT\nACGTACGT\nAC\n\n>b\r\nAAA\r\nA\r\n>c\nG";
         let whole = build(text.as_bytes(), "t.fa").unwrap().records;
         for step in [1, 2, 3, 7, 64] {
-            assert_eq!(build(Trickle(text.as_bytes(), step), "t.fa").unwrap().records, whole, "step {step}");
+            assert_eq!(
+                build(Trickle(text.as_bytes(), step), "t.fa")
+                    .unwrap()
+                    .records,
+                whole,
+                "step {step}"
+            );
         }
     }
 

@@ -100,6 +100,20 @@ fn run(args: Args) -> Result<()> {
         } => {
             let reference = Reference::open(&input, fai.as_deref(), quiet)?;
             warn(quiet, &input, &reference.warnings);
+            // Keep what the scan found beside a local input, as samtools does; an unwritable
+            // folder only costs the next run a scan.
+            if reference.built && fai.is_none() && !input.starts_with("s3://") {
+                let fai_path = format!("{input}.fai");
+                if let Err(error) =
+                    write_output(&fai_path, |out| fasta::fai::write(&reference.index, out))
+                {
+                    warn(
+                        quiet,
+                        &input,
+                        &[format!("could not keep the index: {error}")],
+                    );
+                }
+            }
             let planned = reference_plan::cut(&reference.index, chunks, overlap)?;
             if let Some(map) = &map {
                 let parts = planned

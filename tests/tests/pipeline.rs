@@ -334,3 +334,42 @@ fn fanout_feeds_reference_parts_with_their_short_headers() {
     );
     assert_eq!(String::from_utf8(stdout).unwrap(), "1_1 \n1_2 \n1_3 2 3 \n");
 }
+
+#[test]
+fn missing_sra_tools_exit_69_with_install_advice() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("SRR1.sra");
+    fs::write(&run, b"not really a run").unwrap();
+    let output = run_failing(
+        Command::new(bin("sra-split"))
+            .arg("plan")
+            .arg(&run)
+            .args(["--chunks", "2"])
+            .env("PATH", dir.path()),
+    );
+    assert_eq!(output.status.code(), Some(69));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("vdb-dump not found") && stderr.contains("apt-get install sra-toolkit"),
+        "{stderr}"
+    );
+
+    let plan = run_ok(
+        Command::new(bin("sra-split")).args(["plan", "SRR1", "--spots", "10", "--chunks", "2"]),
+    );
+    let chunks = dir.path().join("chunks.jsonl");
+    fs::write(&chunks, plan).unwrap();
+    let output = run_failing(
+        Command::new(bin("sra-split"))
+            .arg("cat")
+            .arg(&chunks)
+            .env("PATH", dir.path()),
+    );
+    assert_eq!(output.status.code(), Some(69));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("fastq-dump not found"));
+
+    let output =
+        run_failing(Command::new(bin("sra-split")).args(["plan", "SRR1", "--chunks", "2"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--spots N or --runinfo FILE"));
+}

@@ -61,19 +61,63 @@ fn chunks_concatenate_to_one_fastq_dump() {
     }
 }
 
+/// FASTQ records (4 lines each) of a text.
+fn records(text: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(text);
+    let lines: Vec<&str> = text.lines().collect();
+    lines.chunks(4).map(|record| record.join("\n")).collect()
+}
+
 #[test]
 #[ignore = "needs sra-tools and ../shared/data"]
-fn paired_run_matches_split_spot_and_has_no_empty_chunks() {
+fn paired_run_interleaves_what_split_files_writes() {
     require_tool("fastq-dump");
     let run = shared_data("sra/2spots.sra");
-    let expected = whole_run(
-        run.parent().unwrap(),
-        "2spots.sra",
-        &["--split-spot", "--skip-technical"],
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(
+        Command::new("fastq-dump")
+            .args(["--split-files", "-O"])
+            .arg(dir.path())
+            .arg(&run),
     );
+    let mates: Vec<Vec<String>> = ["2spots_1.fastq", "2spots_2.fastq"]
+        .iter()
+        .filter_map(|name| fs::read(dir.path().join(name)).ok())
+        .map(|text| records(&text))
+        .collect();
+    assert!(!mates.is_empty());
+    let mut interleaved = Vec::new();
+    for spot in 0..mates[0].len() {
+        for mate in &mates {
+            interleaved.push(mate[spot].clone());
+        }
+    }
     let (count, dumped) = split_and_dump(&run, &["--chunks", "5", "--paired"]);
     assert_eq!(count, 2, "more chunks than spots: one per spot, none empty");
-    assert!(dumped == expected);
+    assert_eq!(records(&dumped), interleaved);
+}
+
+#[test]
+#[ignore = "needs sra-tools and ../shared/data"]
+fn several_runs_make_one_manifest() {
+    require_tool("vdb-dump");
+    let (a, b) = (
+        shared_data("sra/SRR139146.sra"),
+        shared_data("sra/SRR2042184.sra"),
+    );
+    let plan = run_ok(
+        Command::new(bin("sra-split"))
+            .arg("plan")
+            .arg(&a)
+            .arg(&b)
+            .args(["--spots-per-chunk", "1000"]),
+    );
+    let chunks = manifest(&plan);
+    assert_eq!(chunks.len(), 4 + 2);
+    for (seq, chunk) in chunks.iter().enumerate() {
+        assert_eq!((chunk.seq, chunk.total), (seq as u64, 6));
+    }
+    assert_eq!(chunks[4].id, "SRR2042184-0");
 }
 
 #[test]

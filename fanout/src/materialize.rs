@@ -7,10 +7,10 @@ use partition_core::{Chunk, Error, Kind, Result};
 /// Writes the chunk's bytes, as its tool's `cat` would.
 pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
     match chunk.kind {
-        Kind::Fastq => fastq_gz::write_chunk(chunk, output),
+        Kind::Fastq | Kind::FastqGz => fastq_gz::write_chunk(chunk, output),
         Kind::Sra => sra::write_chunk(chunk, output),
         Kind::Fasta => fasta::write_chunk(chunk, output, None),
-        Kind::FastqGz | Kind::Las | Kind::Cog | Kind::Mpileup => Err(Error::Usage(format!(
+        Kind::Las | Kind::Cog | Kind::Mpileup => Err(Error::Usage(format!(
             "chunk {}: fanout cannot rebuild {} chunks yet; use --no-stdin and let the command read \
              the chunk itself (CHUNK_JSON holds its manifest line)",
             chunk.id, chunk.kind

@@ -21,9 +21,11 @@
 //! - [`materialize`]: rebuilds a chunk's bytes from its manifest line alone, checking the
 //!   record count it promised (paired chunks come out interleaved).
 
+pub mod gzip;
+pub mod index;
 pub mod materialize;
 pub mod plan;
 pub mod record;
 
 pub use materialize::write_chunk;
-pub use plan::{plan, FastqDetail};
+pub use plan::{plan, FastqDetail, GzDetail, PlanOptions};

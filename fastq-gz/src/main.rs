@@ -3,9 +3,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use partition_core::cli::{self, CatArgs, ChunkingArgs, Quiet};
-use partition_core::{Kind, ManifestWriter, Result};
+use partition_core::output::Output;
+use partition_core::{ByteSize, Error, Kind, ManifestWriter, Result, Source};
 
-/// Cut FASTQ files into record-aligned chunks and rebuild them.
+use fastq_gz::index::{self, DEFAULT_SPAN};
+use fastq_gz::PlanOptions;
+
+/// Cut FASTQ files (plain, gzip, BGZF) into record-aligned chunks and rebuild them.
 #[derive(Parser)]
 #[command(name = "fastq-split", version, after_help = EXAMPLES)]
 struct Args {
@@ -19,11 +23,28 @@ struct Args {
 enum Command {
     /// Print a manifest of record-aligned chunks (JSON Lines) on stdout
     Plan {
-        /// A FASTQ file (path or s3://bucket/key), or R1 and R2 of a pair
+        /// A FASTQ file (path or s3://bucket/key; plain or gzip), or R1 and R2 of a pair
         #[arg(required = true, num_args = 1..=2, value_name = "FASTQ")]
         inputs: Vec<String>,
         #[command(flatten)]
         chunking: ChunkingArgs,
+        /// Checkpoint index of a single gzip input [default: INPUT.cwi, built when missing]
+        #[arg(long, value_name = "PATH")]
+        index: Option<String>,
+        /// Output between checkpoints when an index is built
+        #[arg(long, value_name = "SIZE", default_value_t = ByteSize(DEFAULT_SPAN))]
+        span: ByteSize,
+    },
+    /// Build the checkpoint index of a gzip FASTQ file
+    Index {
+        /// gzip FASTQ file: a path or s3://bucket/key
+        input: String,
+        /// Where to write the index: a path, or - for stdout [default: INPUT.cwi]
+        #[arg(short, long, value_name = "PATH")]
+        output: Option<String>,
+        /// Output between checkpoints
+        #[arg(long, value_name = "SIZE", default_value_t = ByteSize(DEFAULT_SPAN))]
+        span: ByteSize,
     },
     /// Rebuild chunks from manifest lines (paired chunks come out interleaved)
     Cat(CatArgs),
@@ -31,8 +52,9 @@ enum Command {
 
 const EXAMPLES: &str = "\
 Examples:
-  fastq-split plan reads.fq --chunks 8 > chunks.jsonl
-  fastq-split plan R1.fq R2.fq --records 1000000 | fanout -j 4 -- minimap2 -a -x sr ref.mmi -
+  fastq-split plan reads.fq.gz --chunks 8 > chunks.jsonl     # builds reads.fq.gz.cwi once
+  fastq-split plan R1.fq.gz R2.fq.gz --records 1000000 | fanout -j 4 -- minimap2 -a -x sr ref.mmi -
+  fastq-split index s3://lab/run7/reads.fq.gz -o reads.fq.gz.cwi --span 4MiB
   fastq-split cat chunks.jsonl --seq 3 > chunk3.fq
   fastq-split cat chunks.jsonl --out-dir chunks/";
 
@@ -42,16 +64,52 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<()> {
+    let quiet = args.quiet.quiet;
     match args.command {
-        Command::Plan { inputs, chunking } => {
-            let chunks = fastq_gz::plan(&inputs, chunking.chunking()?, args.quiet.quiet)?;
+        Command::Plan {
+            inputs,
+            chunking,
+            index,
+            span,
+        } => {
+            let options = PlanOptions {
+                quiet,
+                span: span.bytes(),
+                index,
+            };
+            let chunks = fastq_gz::plan(&inputs, chunking.chunking()?, &options)?;
             let mut writer = ManifestWriter::new(io::stdout().lock());
             for chunk in &chunks {
                 writer.write(chunk)?;
             }
-            writer.finish()?;
-            Ok(())
+            writer.finish()
         }
-        Command::Cat(cat) => cli::cat(&cat, &[Kind::Fastq], ".fq", fastq_gz::write_chunk),
+        Command::Index {
+            input,
+            output,
+            span,
+        } => {
+            let output = match output {
+                Some(output) => output,
+                None if input.starts_with("s3://") => {
+                    return Err(Error::Usage(format!(
+                        "{input}: give -o PATH to say where the index of an S3 object goes"
+                    )))
+                }
+                None => format!("{input}.cwi"),
+            };
+            let built = index::build(&Source::open(&input)?, span.bytes(), quiet)?;
+            let mut out = Output::create(&output)?;
+            built
+                .write(&mut out)
+                .map_err(|e| Error::io(out.name(), e))?;
+            out.finish()
+        }
+        Command::Cat(cat) => cli::cat(
+            &cat,
+            &[Kind::Fastq, Kind::FastqGz],
+            ".fq",
+            fastq_gz::write_chunk,
+        ),
     }
 }

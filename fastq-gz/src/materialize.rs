@@ -1,59 +1,90 @@
-//! Rebuilding a `fastq` chunk from its manifest line.
+//! Rebuilding a `fastq` or `fastq-gz` chunk from its manifest line.
 
-use std::io::{BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 
-use partition_core::{Chunk, Error, Kind, Result, Source};
+use partition_core::{ByteRange, Chunk, Error, Kind, Result, Source, SourceRanges};
 
-use crate::plan::FastqDetail;
+use crate::gzip::{Decoder, NoObserver, Resume};
+use crate::plan::{FastqDetail, GzDetail, GzResume};
 use crate::record::RecordReader;
 
 /// Bytes gathered before each write to the output.
 const WRITE_BATCH: usize = 1 << 16;
 
-/// Writes the chunk's records: the byte ranges as they are for one file; for paired files,
-/// interleaved (R1 record, R2 record, ...), the form `bwa mem -p` and `minimap2` read.
-/// Fails, naming the chunk, if the ranges do not hold exactly the records the plan promised.
+type Records = RecordReader<Box<dyn BufRead + Send>>;
+
+/// Writes the chunk's records: for one file, exactly its bytes; for paired files,
+/// interleaved (R1 record, R2 record, ...), the form `bwa mem -p` and `minimap2` read, after
+/// checking that the mates' names agree. Fails, naming the chunk, unless the sources hold
+/// exactly the records the plan promised.
 pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
-    chunk.expect_kind(&[Kind::Fastq])?;
-    let detail: FastqDetail = chunk.detail()?;
-    let mut readers = Vec::with_capacity(chunk.sources.len());
-    for planned in &chunk.sources {
-        let [range] = planned.ranges[..] else {
-            return Err(Error::bad_file(
-                format!("chunk {}", chunk.id),
-                format!(
-                    "a fastq chunk reads one range per source, not {}",
-                    planned.ranges.len()
-                ),
-            ));
-        };
-        let source = Source::open(&planned.url)?;
-        source.expect_size(planned.size)?;
-        let input = BufReader::with_capacity(1 << 20, source.range_reader(range)?);
-        readers.push(RecordReader::new(input, &planned.url, range.start));
-    }
+    chunk.expect_kind(&[Kind::Fastq, Kind::FastqGz])?;
+    let (mut readers, records, exact_end) = match chunk.kind {
+        Kind::Fastq => {
+            let detail: FastqDetail = chunk.detail()?;
+            let readers: Vec<Records> = chunk
+                .sources
+                .iter()
+                .map(|planned| plain_reader(chunk, planned))
+                .collect::<Result<_>>()?;
+            (readers, detail.records, true)
+        }
+        _ => {
+            let detail: GzDetail = chunk.detail()?;
+            if detail.resume.len() != chunk.sources.len() {
+                return Err(chunk_error(
+                    chunk,
+                    "needs one resume point per source".to_string(),
+                ));
+            }
+            let readers = chunk
+                .sources
+                .iter()
+                .zip(&detail.resume)
+                .map(|(planned, resume)| gzip_reader(chunk, planned, resume))
+                .collect::<Result<_>>()?;
+            (readers, detail.records, false)
+        }
+    };
 
     let mut batch = Vec::with_capacity(WRITE_BATCH * 2);
-    let mut records = 0u64;
-    loop {
+    let mut written = 0u64;
+    while written < records || exact_end {
         let mut ended = 0;
+        let mut names = Vec::with_capacity(readers.len());
         for reader in &mut readers {
+            let start = batch.len();
             if reader.next_record(Some(&mut batch))?.is_none() {
                 ended += 1;
+            } else {
+                names.push(read_name(&batch[start..]).to_vec());
             }
         }
         if ended == readers.len() {
             break;
         }
         if ended > 0 {
-            return Err(Error::bad_file(
-                format!("chunk {}", chunk.id),
+            return Err(chunk_error(
+                chunk,
                 format!(
-                    "paired sources hold different numbers of records (one ends after {records})"
+                    "paired sources hold different numbers of records (one ends after {written})"
                 ),
             ));
         }
-        records += 1;
+        if let [first, second] = &names[..] {
+            if first != second {
+                return Err(chunk_error(
+                    chunk,
+                    format!(
+                        "record {} is out of step between the mates: '{}' and '{}'",
+                        written,
+                        String::from_utf8_lossy(first),
+                        String::from_utf8_lossy(second)
+                    ),
+                ));
+            }
+        }
+        written += 1;
         if batch.len() >= WRITE_BATCH {
             output
                 .write_all(&batch)
@@ -64,43 +95,141 @@ pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
     output
         .write_all(&batch)
         .map_err(partition_core::cli::output_error)?;
-    if records != detail.records {
-        return Err(Error::bad_file(
-            format!("chunk {}", chunk.id),
-            format!(
-                "holds {records} records, the plan promised {}",
-                detail.records
-            ),
+    if written != records {
+        return Err(chunk_error(
+            chunk,
+            format!("holds {written} records, the plan promised {records}"),
         ));
     }
     Ok(())
 }
 
+fn chunk_error(chunk: &Chunk, message: String) -> Error {
+    Error::bad_file(format!("chunk {}", chunk.id), message)
+}
+
+fn single_range(chunk: &Chunk, planned: &SourceRanges) -> Result<ByteRange> {
+    match planned.ranges[..] {
+        [range] => Ok(range),
+        _ => Err(chunk_error(
+            chunk,
+            format!("reads one range per source, not {}", planned.ranges.len()),
+        )),
+    }
+}
+
+fn plain_reader(chunk: &Chunk, planned: &SourceRanges) -> Result<Records> {
+    let range = single_range(chunk, planned)?;
+    let source = Source::open(&planned.url)?;
+    source.expect_size(planned.size)?;
+    let input: Box<dyn BufRead + Send> = Box::new(BufReader::with_capacity(
+        1 << 20,
+        source.range_reader(range)?,
+    ));
+    Ok(RecordReader::new(input, &planned.url, range.start))
+}
+
+/// Decodes from the resume point, then skips to the chunk's first record.
+fn gzip_reader(chunk: &Chunk, planned: &SourceRanges, resume: &GzResume) -> Result<Records> {
+    let range = single_range(chunk, planned)?;
+    if range.start != resume.range_start() || resume.first_out < resume.out {
+        return Err(chunk_error(
+            chunk,
+            "range and resume point disagree".to_string(),
+        ));
+    }
+    let source = Source::open(&planned.url)?;
+    source.expect_size(planned.size)?;
+    let window = if resume.member_start {
+        Vec::new()
+    } else {
+        crate::index::decode_window(&resume.compressed_window()?)?
+    };
+    let at = if resume.member_start {
+        Resume::MemberStart {
+            in_byte: resume.in_byte,
+            out: resume.out,
+        }
+    } else {
+        Resume::Block {
+            in_byte: resume.in_byte,
+            bits: resume.bits,
+            out: resume.out,
+            window: &window,
+        }
+    };
+    let decoder = Decoder::resume(source.range_reader(range)?, &planned.url, at, NoObserver)
+        .map_err(|e| Error::io(&planned.url, e))?;
+    let mut input = BufReader::with_capacity(1 << 20, decoder);
+    let skip = resume.first_out - resume.out;
+    let skipped = io::copy(&mut (&mut input).take(skip), &mut io::sink())
+        .map_err(|e| Error::io(&planned.url, e))?;
+    if skipped != skip {
+        return Err(Error::bad_file(
+            &planned.url,
+            format!(
+                "decoded data ends before the chunk's first record (uncompressed byte {})",
+                resume.first_out
+            ),
+        ));
+    }
+    let input: Box<dyn BufRead + Send> = Box::new(input);
+    let mut records = RecordReader::new(
+        input,
+        &format!("{} (uncompressed)", planned.url),
+        resume.first_out,
+    );
+    for _ in 0..resume.skip_records {
+        if records.next_record(None)?.is_none() {
+            return Err(chunk_error(
+                chunk,
+                format!("{} ends before its first record", planned.url),
+            ));
+        }
+    }
+    Ok(records)
+}
+
+/// The read name of a record: the header up to the first whitespace, without a `/1` or `/2`
+/// mate suffix (Casava 1.8 names carry the mate in the comment, after the space).
+fn read_name(record: &[u8]) -> &[u8] {
+    let header = &record[1..];
+    let end = header
+        .iter()
+        .position(|b| b.is_ascii_whitespace())
+        .unwrap_or(header.len());
+    let name = &header[..end];
+    match name {
+        [rest @ .., b'/', b'1' | b'2'] => rest,
+        _ => name,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::plan;
+    use crate::plan::{plan, PlanOptions};
     use partition_core::cli::Chunking;
 
     fn write(text: &str) -> (tempfile::NamedTempFile, String) {
         let mut file = tempfile::Builder::new().suffix(".fq").tempfile().unwrap();
-        file.write_all(text.as_bytes()).unwrap();
+        std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
         let url = file.path().to_str().unwrap().to_string();
         (file, url)
     }
 
-    fn records(tag: &str, n: usize) -> String {
+    fn records(tag: &str, mate: &str, n: usize) -> String {
         (0..n)
-            .map(|i| format!("@{tag}{i}\nACGTN\n+\n@@@II\n"))
+            .map(|i| format!("@{tag}{i}{mate} 1:N:0:ACGT\nACGTN\n+\n@@@II\n"))
             .collect()
     }
 
     #[test]
     fn chunks_concatenate_to_the_input() {
-        let text = records("r", 40);
+        let text = records("r", "", 40);
         let (_file, url) = write(&text);
         let mut rebuilt = Vec::new();
-        for chunk in plan(&[url], Chunking::Count(6), true).unwrap() {
+        for chunk in plan(&[url], Chunking::Count(6), &PlanOptions::quiet()).unwrap() {
             write_chunk(&chunk, &mut rebuilt).unwrap();
         }
         assert_eq!(String::from_utf8(rebuilt).unwrap(), text);
@@ -108,22 +237,36 @@ mod tests {
 
     #[test]
     fn paired_chunks_come_out_interleaved() {
-        let (_f1, u1) = write(&records("a", 3));
-        let (_f2, u2) = write(&records("b", 3));
-        let chunks = plan(&[u1, u2], Chunking::Records(2), true).unwrap();
+        let (_f1, u1) = write(&records("a", "/1", 3));
+        let (_f2, u2) = write(&records("a", "/2", 3));
+        let chunks = plan(&[u1, u2], Chunking::Records(2), &PlanOptions::quiet()).unwrap();
         let mut out = Vec::new();
         write_chunk(&chunks[1], &mut out).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "@a2\nACGTN\n+\n@@@II\n@b2\nACGTN\n+\n@@@II\n"
+            "@a2/1 1:N:0:ACGT\nACGTN\n+\n@@@II\n@a2/2 1:N:0:ACGT\nACGTN\n+\n@@@II\n"
+        );
+    }
+
+    #[test]
+    fn mates_out_of_step_are_refused() {
+        let (_f1, u1) = write(&records("a", "", 3));
+        let (_f2, u2) = write(&records("b", "", 3));
+        let chunks = plan(&[u1, u2], Chunking::Records(2), &PlanOptions::quiet()).unwrap();
+        let error = write_chunk(&chunks[0], &mut Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("record 0 is out of step between the mates: 'a0' and 'b0'"),
+            "{error}"
         );
     }
 
     #[test]
     fn a_changed_source_is_refused() {
-        let (file, url) = write(&records("r", 10));
-        let chunks = plan(&[url.clone()], Chunking::Count(2), true).unwrap();
-        std::fs::write(file.path(), records("r", 11)).unwrap();
+        let (file, url) = write(&records("r", "", 10));
+        let chunks = plan(&[url.clone()], Chunking::Count(2), &PlanOptions::quiet()).unwrap();
+        std::fs::write(file.path(), records("r", "", 11)).unwrap();
         let error = write_chunk(&chunks[0], &mut Vec::new())
             .unwrap_err()
             .to_string();
@@ -132,8 +275,10 @@ mod tests {
 
     #[test]
     fn a_wrong_record_count_is_refused() {
-        let (_file, url) = write(&records("r", 10));
-        let mut chunk = plan(&[url], Chunking::Count(2), true).unwrap().remove(0);
+        let (_file, url) = write(&records("r", "", 10));
+        let mut chunk = plan(&[url], Chunking::Count(2), &PlanOptions::quiet())
+            .unwrap()
+            .remove(0);
         chunk.detail["records"] = 4.into();
         let error = write_chunk(&chunk, &mut Vec::new())
             .unwrap_err()

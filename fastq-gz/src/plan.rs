@@ -1,154 +1,74 @@
-//! Cutting FASTQ files into record-aligned chunks.
+//! Cutting FASTQ files into record-aligned chunks: plain files by byte ranges, gzip files
+//! at checkpoints of their index.
 
-use std::io::{BufReader, Read};
+mod compressed;
+mod plain;
+
+pub use compressed::{GzDetail, GzResume};
+pub use plain::FastqDetail;
 
 use partition_core::cli::Chunking;
-use partition_core::manifest::chunk_id;
-use partition_core::progress;
-use partition_core::{ByteRange, Chunk, Error, Kind, Result, Source, SourceRanges};
-use serde::{Deserialize, Serialize};
+use partition_core::{ByteRange, Chunk, Error, Result, Source};
 
-use crate::record::{RecordReader, RecordSpan};
+use crate::index::DEFAULT_SPAN;
 
-/// The `detail` of a `fastq` chunk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FastqDetail {
-    /// 0-based index of the chunk's first record in its file.
-    pub first_record: u64,
-    /// Records in the chunk (per file, for paired inputs).
-    pub records: u64,
+/// How to plan, beyond the chunking.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    pub quiet: bool,
+    /// Output between checkpoints when an index is built.
+    pub span: u64,
+    /// Where the index of a single gzip input lives [default: beside it, `<input>.cwi`].
+    pub index: Option<String>,
 }
 
-/// Plans chunks over one FASTQ file, or over paired files cut in step (same reads in chunk
-/// *i* of each). Reads every input once, streaming; `quiet` hides the progress bar.
-pub fn plan(inputs: &[String], chunking: Chunking, quiet: bool) -> Result<Vec<Chunk>> {
+impl PlanOptions {
+    pub fn quiet() -> PlanOptions {
+        PlanOptions {
+            quiet: true,
+            span: DEFAULT_SPAN,
+            index: None,
+        }
+    }
+}
+
+/// Plans chunks over one FASTQ file, or over paired files cut in step (the same reads in
+/// chunk *i* of each). gzip inputs use their checkpoint index, built when missing.
+pub fn plan(inputs: &[String], chunking: Chunking, options: &PlanOptions) -> Result<Vec<Chunk>> {
     if inputs.is_empty() || inputs.len() > 2 {
         return Err(Error::Usage(
             "give one FASTQ file, or two for paired reads".to_string(),
+        ));
+    }
+    if inputs.len() > 1 && options.index.is_some() {
+        return Err(Error::Usage(
+            "--index names the index of a single input".to_string(),
         ));
     }
     let sources: Vec<Source> = inputs
         .iter()
         .map(|url| Source::open(url))
         .collect::<Result<_>>()?;
-    let mut readers = Vec::with_capacity(sources.len());
-    for source in &sources {
-        refuse_compressed(source)?;
-        readers.push(RecordReader::new(
-            BufReader::with_capacity(
-                1 << 20,
-                progress::reader(source.reader()?, source.size(), quiet, source.url()),
-            ),
-            source.url(),
-            0,
-        ));
-    }
-    let total_size: u64 = sources.iter().map(Source::size).sum();
-
-    // Cuts are record indices plus, per input, the byte offset where that record starts.
-    let mut cuts: Vec<(u64, Vec<u64>)> = vec![(0, vec![0; sources.len()])];
-    let mut records = 0u64;
-    loop {
-        let spans = next_in_step(&mut readers, records)?;
-        let Some(spans) = spans else { break };
-        let (chunk_start, chunk_offsets) = cuts.last().expect("cuts start non-empty");
-        let position: u64 = spans.iter().map(|span| span.start).sum();
-        let chunk_bytes = position - chunk_offsets.iter().sum::<u64>();
-        let cut_here = records > *chunk_start
-            && match chunking {
-                Chunking::Records(every) => records - chunk_start >= every,
-                Chunking::Size(size) => chunk_bytes >= size,
-                Chunking::Count(count) => {
-                    let next_target =
-                        (cuts.len() as u128 * total_size as u128).div_ceil(count as u128);
-                    position as u128 >= next_target
-                }
-            };
-        if cut_here {
-            cuts.push((records, spans.iter().map(|span| span.start).collect()));
-        }
-        records += 1;
-    }
-    let ends: Vec<u64> = readers.iter().map(RecordReader::offset).collect();
-    if records == 0 {
-        return Ok(Vec::new());
-    }
-    cuts.push((records, ends));
-
-    let stem = stem(&inputs[0]);
-    let total = cuts.len() as u64 - 1;
-    Ok(cuts
-        .windows(2)
-        .enumerate()
-        .map(|(seq, pair)| {
-            let ((first_record, starts), (end_record, ends)) = (&pair[0], &pair[1]);
-            let chunk_sources: Vec<SourceRanges> = sources
-                .iter()
-                .zip(starts.iter().zip(ends))
-                .map(|(source, (&start, &end))| SourceRanges {
-                    url: source.url().to_string(),
-                    size: Some(source.size()),
-                    ranges: vec![ByteRange::new(start, end)],
-                })
-                .collect();
-            let est_bytes = chunk_sources.iter().map(|s| s.ranges[0].len()).sum();
-            Chunk::new(
-                Kind::Fastq,
-                chunk_id(&stem, seq as u64, total),
-                seq as u64,
-                total,
-                chunk_sources,
-                est_bytes,
-                FastqDetail {
-                    first_record: *first_record,
-                    records: end_record - first_record,
-                },
-            )
-        })
-        .collect())
-}
-
-/// The next record of every input; inputs that end at different records are an error.
-pub(crate) fn next_in_step<R: std::io::BufRead>(
-    readers: &mut [RecordReader<R>],
-    index: u64,
-) -> Result<Option<Vec<RecordSpan>>> {
-    let mut spans = Vec::with_capacity(readers.len());
-    for reader in readers.iter_mut() {
-        spans.push(reader.next_record(None)?);
-    }
-    match spans.iter().filter(|span| span.is_some()).count() {
-        0 => Ok(None),
-        n if n == spans.len() => Ok(Some(spans.into_iter().flatten().collect())),
-        _ => Err(Error::bad_file(
-            "paired inputs",
-            format!("the files hold different numbers of records (one ends after {index})"),
+    let compressed: Vec<bool> = sources.iter().map(is_gzip).collect::<Result<_>>()?;
+    match (compressed.iter().all(|&c| c), compressed.iter().any(|&c| c)) {
+        (true, _) => compressed::plan(&sources, chunking, options),
+        (false, false) => plain::plan(&sources, chunking, options.quiet),
+        (false, true) => Err(Error::Usage(
+            "paired inputs must both be gzip or both plain".to_string(),
         )),
     }
 }
 
-fn refuse_compressed(source: &Source) -> Result<()> {
-    let mut magic = [0u8; 2];
-    let n = source
-        .reader()?
-        .take(2)
-        .read(&mut magic)
-        .map_err(|e| Error::io(source.url(), e))?;
-    if n == 2 && magic == [0x1f, 0x8b] {
-        return Err(Error::bad_file(
-            source.url(),
-            "gzip-compressed FASTQ needs the checkpoint index, which this build does not have yet; \
-             decompress it first (gzip -dc)",
-        ));
-    }
-    Ok(())
+fn is_gzip(source: &Source) -> Result<bool> {
+    let head = source.read_range(ByteRange::new(0, source.size().min(2)))?;
+    Ok(head == [0x1f, 0x8b])
 }
 
-/// `data/reads_1.fastq` -> `reads_1`.
+/// `data/reads_1.fastq.gz` -> `reads_1`.
 fn stem(url: &str) -> String {
     let name = url.rsplit('/').next().unwrap_or(url);
     let mut stem = name;
-    for extension in [".gz", ".fastq", ".fq"] {
+    for extension in [".gz", ".bgz", ".fastq", ".fq"] {
         stem = stem.strip_suffix(extension).unwrap_or(stem);
     }
     stem.to_string()
@@ -156,122 +76,7 @@ fn stem(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use std::io::Write;
-
-    fn fastq(records: usize, tag: &str) -> String {
-        (0..records)
-            .map(|i| {
-                let length = 20 + i % 7;
-                format!(
-                    "@{tag}{i}\n{}\n+\n{}\n",
-                    "ACGT".repeat(8)[..length].to_string(),
-                    "@".repeat(length)
-                )
-            })
-            .collect()
-    }
-
-    fn write(text: impl AsRef<[u8]>) -> tempfile::NamedTempFile {
-        let mut file = tempfile::Builder::new().suffix(".fq").tempfile().unwrap();
-        file.write_all(text.as_ref()).unwrap();
-        file
-    }
-
-    fn url(file: &tempfile::NamedTempFile) -> String {
-        file.path().to_str().unwrap().to_string()
-    }
-
-    fn check_tiles(chunks: &[Chunk], text: &str, records: u64) {
-        let mut next = 0;
-        let mut next_record = 0;
-        for chunk in chunks {
-            let range = chunk.sources[0].ranges[0];
-            assert_eq!(range.start, next);
-            assert!(text[range.start as usize..].starts_with('@'));
-            let detail: FastqDetail = chunk.detail().unwrap();
-            assert_eq!(detail.first_record, next_record);
-            assert!(detail.records > 0);
-            next = range.end;
-            next_record += detail.records;
-        }
-        assert_eq!(next, text.len() as u64);
-        assert_eq!(next_record, records);
-    }
-
-    #[test]
-    fn every_chunking_tiles_the_file_at_record_starts() {
-        let text = fastq(101, "r");
-        let file = write(&text);
-        for chunking in [
-            Chunking::Count(1),
-            Chunking::Count(4),
-            Chunking::Count(7),
-            Chunking::Size(500),
-            Chunking::Records(10),
-            Chunking::Records(1000),
-        ] {
-            let chunks = plan(&[url(&file)], chunking, true).unwrap();
-            check_tiles(&chunks, &text, 101);
-            assert!(chunks.iter().all(|c| c.total == chunks.len() as u64));
-        }
-        assert_eq!(
-            plan(&[url(&file)], Chunking::Count(4), true).unwrap().len(),
-            4
-        );
-        assert_eq!(
-            plan(&[url(&file)], Chunking::Records(10), true)
-                .unwrap()
-                .len(),
-            11
-        );
-    }
-
-    #[test]
-    fn more_chunks_than_records_gives_one_per_record() {
-        let text = fastq(3, "r");
-        let file = write(&text);
-        let chunks = plan(&[url(&file)], Chunking::Count(50), true).unwrap();
-        assert_eq!(chunks.len(), 3);
-        check_tiles(&chunks, &text, 3);
-    }
-
-    #[test]
-    fn paired_files_are_cut_at_the_same_records() {
-        let (r1, r2) = (fastq(57, "a"), fastq(57, "bbbbbbbbbbb"));
-        let (f1, f2) = (write(&r1), write(&r2));
-        let chunks = plan(&[url(&f1), url(&f2)], Chunking::Count(5), true).unwrap();
-        assert_eq!(chunks.len(), 5);
-        for chunk in &chunks {
-            let detail: FastqDetail = chunk.detail().unwrap();
-            let (a, b) = (chunk.sources[0].ranges[0], chunk.sources[1].ranges[0]);
-            let count = |text: &str, range: ByteRange| {
-                text[range.start as usize..range.end as usize]
-                    .matches("\n+\n")
-                    .count() as u64
-            };
-            assert_eq!(count(&r1, a), detail.records);
-            assert_eq!(count(&r2, b), detail.records);
-        }
-    }
-
-    #[test]
-    fn paired_files_of_different_lengths_are_refused() {
-        let (f1, f2) = (write(&fastq(5, "a")), write(&fastq(4, "b")));
-        let error = plan(&[url(&f1), url(&f2)], Chunking::Count(2), true)
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("different numbers of records"), "{error}");
-    }
-
-    #[test]
-    fn gzip_input_is_refused_clearly() {
-        let file = write(b"\x1f\x8brest");
-        let error = plan(&[url(&file)], Chunking::Count(2), true)
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("gzip-compressed FASTQ"), "{error}");
-    }
+    use super::stem;
 
     #[test]
     fn stems_drop_fastq_extensions() {

@@ -40,6 +40,14 @@ impl<R: BufRead> RecordReader<R> {
         self.offset
     }
 
+    pub fn input_mut(&mut self) -> &mut R {
+        &mut self.input
+    }
+
+    pub fn into_input(self) -> R {
+        self.input
+    }
+
     /// Reads the next record; with `copy`, appends its raw bytes there. Blank lines between
     /// records belong to the record before them, so consecutive spans tile the file.
     pub fn next_record(&mut self, mut copy: Option<&mut Vec<u8>>) -> Result<Option<RecordSpan>> {

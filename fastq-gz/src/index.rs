@@ -1,0 +1,424 @@
+//! The checkpoint index of a gzip FASTQ: where decoding can resume, and which record starts
+//! next at each of those places.
+//!
+//! One streaming pass decodes the file, stops at deflate block boundaries, and every `span`
+//! bytes of output records a checkpoint: the compressed bit offset, the output offset, the
+//! 32 KiB window of output before it (deflate-compressed), and, from the FASTQ records parsed
+//! on the way, the first record that starts after it (its offset and number) and how many
+//! compressed bytes suffice to decode up to that record. Chunks are cut at checkpoints, so a
+//! worker decodes only its own bytes and knows exactly where its first record starts.
+//!
+//! The sidecar file (`reads.fq.gz.cwi`) is little-endian binary:
+//!
+//! ```text
+//! magic "CWGZIDX\x01"  version u32 = 1  span u64  compressed_size u64  uncompressed_size u64
+//! records u64  crc32 u32  checkpoints u64
+//! per checkpoint: in_byte u64  bits u8  member_start u8  out u64  first_out u64  record u64
+//!                 tail_in u64  window_length u32  window bytes (raw deflate)
+//! crc32 of everything above u32
+//! ```
+
+use std::collections::VecDeque;
+use std::io::{BufReader, Read, Write};
+
+use flate2::Compression;
+use partition_core::{progress, Error, Result, Source};
+
+use crate::gzip::{Decoder, Observer, WINDOW};
+use crate::record::RecordReader;
+
+const MAGIC: &[u8; 8] = b"CWGZIDX\x01";
+const VERSION: u32 = 1;
+/// Default output between checkpoints.
+pub const DEFAULT_SPAN: u64 = 1 << 20;
+
+/// A place where decoding can resume.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Compressed bytes before the resume point (the byte before holds `bits` of it).
+    pub in_byte: u64,
+    /// Unused high bits of byte `in_byte - 1` that belong to the next block (0-7).
+    pub bits: u8,
+    /// The checkpoint is a gzip member's start: decoding begins with its header, no window.
+    pub member_start: bool,
+    /// Uncompressed bytes before the resume point.
+    pub out: u64,
+    /// Offset of the first record starting at or after `out`.
+    pub first_out: u64,
+    /// Number (0-based) of that record.
+    pub record: u64,
+    /// Compressed bytes that suffice to decode output through `first_out`.
+    pub tail_in: u64,
+    /// The 32 KiB of output before `out` (less at a member's start), raw-deflate compressed.
+    pub window: Vec<u8>,
+}
+
+/// Decodes a checkpoint's compressed window.
+pub fn decode_window(compressed: &[u8]) -> Result<Vec<u8>> {
+    let mut window = Vec::with_capacity(WINDOW);
+    flate2::read::DeflateDecoder::new(compressed)
+        .take(WINDOW as u64 + 1)
+        .read_to_end(&mut window)
+        .map_err(|e| Error::bad_file("checkpoint", format!("window does not decode: {e}")))?;
+    if window.len() > WINDOW {
+        return Err(Error::bad_file("checkpoint", "window longer than 32 KiB"));
+    }
+    Ok(window)
+}
+
+/// The index of one gzip FASTQ file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GzIndex {
+    pub span: u64,
+    pub compressed_size: u64,
+    pub uncompressed_size: u64,
+    pub records: u64,
+    /// CRC32 of the whole uncompressed stream.
+    pub crc32: u32,
+    /// In file order; the first is the file's start.
+    pub checkpoints: Vec<Checkpoint>,
+}
+
+/// Builds the index in one streaming pass over `source`, validating every record.
+pub fn build(source: &Source, span: u64, quiet: bool) -> Result<GzIndex> {
+    let input = progress::reader(source.reader()?, source.size(), quiet, source.url());
+    let decoder = Decoder::observed(input, source.url(), Builder::new(span.max(1)));
+    let mut records =
+        RecordReader::new(BufReader::with_capacity(1 << 20, decoder), source.url(), 0);
+    let mut count = 0u64;
+    while let Some(span) = records
+        .next_record(None)
+        .map_err(|e| uncompressed_positions(e, source.url()))?
+    {
+        records
+            .input_mut()
+            .get_mut()
+            .observer_mut()
+            .resolve(span.start, count);
+        count += 1;
+    }
+    let uncompressed_size = records.offset();
+    let builder = records.into_input().into_inner().into_observer();
+    Ok(GzIndex {
+        span,
+        compressed_size: source.size(),
+        uncompressed_size,
+        records: count,
+        crc32: builder.crc.sum(),
+        checkpoints: builder.resolved,
+    })
+}
+
+/// Record errors in a compressed file name positions in its uncompressed stream.
+fn uncompressed_positions(error: Error, url: &str) -> Error {
+    match error {
+        Error::BadInput {
+            input,
+            position,
+            message,
+        } if input == url => Error::BadInput {
+            input: format!("{url} (uncompressed)"),
+            position,
+            message,
+        },
+        other => other,
+    }
+}
+
+/// The decoding observer that places checkpoints.
+struct Builder {
+    span: u64,
+    ring: Box<[u8; WINDOW]>,
+    ring_end: usize,
+    ring_length: usize,
+    last_out: Option<u64>,
+    pending: Vec<Checkpoint>,
+    resolved: Vec<Checkpoint>,
+    /// (output so far, compressed input so far) after each inflate call not yet needed.
+    progress_log: VecDeque<(u64, u64)>,
+    crc: flate2::Crc,
+}
+
+impl Builder {
+    fn new(span: u64) -> Builder {
+        Builder {
+            span,
+            ring: Box::new([0; WINDOW]),
+            ring_end: 0,
+            ring_length: 0,
+            last_out: None,
+            pending: Vec::new(),
+            resolved: Vec::new(),
+            progress_log: VecDeque::new(),
+            crc: flate2::Crc::new(),
+        }
+    }
+
+    fn due(&self, out: u64) -> bool {
+        self.last_out.is_none_or(|last| out - last >= self.span)
+    }
+
+    fn window(&self) -> Vec<u8> {
+        let start = (self.ring_end + WINDOW - self.ring_length) % WINDOW;
+        let mut window = Vec::with_capacity(self.ring_length);
+        if start + self.ring_length <= WINDOW {
+            window.extend_from_slice(&self.ring[start..start + self.ring_length]);
+        } else {
+            window.extend_from_slice(&self.ring[start..]);
+            window.extend_from_slice(&self.ring[..self.ring_end]);
+        }
+        window
+    }
+
+    fn add(&mut self, in_byte: u64, bits: u8, member_start: bool, out: u64) {
+        let window = if member_start {
+            Vec::new()
+        } else {
+            let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), Compression::new(6));
+            encoder
+                .write_all(&self.window())
+                .expect("writing to memory");
+            encoder.finish().expect("writing to memory")
+        };
+        self.pending.push(Checkpoint {
+            in_byte,
+            bits,
+            member_start,
+            out,
+            first_out: 0,
+            record: 0,
+            tail_in: 0,
+            window,
+        });
+        self.last_out = Some(out);
+    }
+
+    /// A record starts at `start`: it is the first one after every pending checkpoint before it.
+    fn resolve(&mut self, start: u64, record: u64) {
+        if self
+            .pending
+            .first()
+            .is_none_or(|checkpoint| checkpoint.out > start)
+        {
+            return;
+        }
+        let tail_in = self
+            .progress_log
+            .iter()
+            .find(|(out, _)| *out > start)
+            .map(|&(_, in_byte)| in_byte)
+            .expect("the bytes of a parsed record were decoded");
+        let ready = self
+            .pending
+            .iter()
+            .take_while(|checkpoint| checkpoint.out <= start)
+            .count();
+        for mut checkpoint in self.pending.drain(..ready) {
+            checkpoint.first_out = start;
+            checkpoint.record = record;
+            checkpoint.tail_in = tail_in;
+            self.resolved.push(checkpoint);
+        }
+        while self
+            .progress_log
+            .front()
+            .is_some_and(|(out, _)| *out <= start)
+        {
+            self.progress_log.pop_front();
+        }
+    }
+}
+
+impl Observer for Builder {
+    fn output(&mut self, bytes: &[u8]) {
+        self.crc.update(bytes);
+        let bytes = &bytes[bytes.len().saturating_sub(WINDOW)..];
+        for piece in [bytes] {
+            let first = piece.len().min(WINDOW - self.ring_end);
+            self.ring[self.ring_end..self.ring_end + first].copy_from_slice(&piece[..first]);
+            self.ring[..piece.len() - first].copy_from_slice(&piece[first..]);
+            self.ring_end = (self.ring_end + piece.len()) % WINDOW;
+            self.ring_length = (self.ring_length + piece.len()).min(WINDOW);
+        }
+    }
+
+    fn block_boundary(&mut self, in_byte: u64, bits: u8, out: u64) {
+        if self.due(out) {
+            self.add(in_byte, bits, false, out);
+        }
+    }
+
+    fn member_start(&mut self, in_byte: u64, out: u64) {
+        // A new member references nothing before it.
+        self.ring_length = 0;
+        if self.due(out) {
+            self.add(in_byte, 0, true, out);
+        }
+    }
+
+    fn progress(&mut self, in_byte: u64, out: u64) {
+        self.progress_log.push_back((out, in_byte));
+    }
+}
+
+impl GzIndex {
+    pub fn write(&self, mut output: impl Write) -> std::io::Result<()> {
+        let mut bytes = Vec::with_capacity(64 + self.checkpoints.len() * 3000);
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&VERSION.to_le_bytes());
+        for value in [
+            self.span,
+            self.compressed_size,
+            self.uncompressed_size,
+            self.records,
+        ] {
+            bytes.extend_from_slice(&value.to_le_bytes());
+        }
+        bytes.extend_from_slice(&self.crc32.to_le_bytes());
+        bytes.extend_from_slice(&(self.checkpoints.len() as u64).to_le_bytes());
+        for c in &self.checkpoints {
+            bytes.extend_from_slice(&c.in_byte.to_le_bytes());
+            bytes.push(c.bits);
+            bytes.push(u8::from(c.member_start));
+            for value in [c.out, c.first_out, c.record, c.tail_in] {
+                bytes.extend_from_slice(&value.to_le_bytes());
+            }
+            bytes.extend_from_slice(&(c.window.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(&c.window);
+        }
+        let mut crc = flate2::Crc::new();
+        crc.update(&bytes);
+        bytes.extend_from_slice(&crc.sum().to_le_bytes());
+        output.write_all(&bytes)?;
+        output.flush()
+    }
+
+    /// Reads an index file; `name` names it in errors. Every count and offset is checked
+    /// before it is trusted, so a damaged file is an error, not a huge allocation.
+    pub fn read(bytes: &[u8], name: &str) -> Result<GzIndex> {
+        let bad = |message: String| Error::bad_file(name, message);
+        if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+            return Err(bad("not a chunkwise gzip index (bad magic)".to_string()));
+        }
+        let (body, stored) = bytes.split_at(bytes.len().saturating_sub(4));
+        let mut crc = flate2::Crc::new();
+        crc.update(body);
+        if stored.len() != 4 || u32::from_le_bytes(stored.try_into().expect("4 bytes")) != crc.sum()
+        {
+            return Err(bad(
+                "index checksum does not match (damaged or truncated file)".to_string(),
+            ));
+        }
+        let mut cursor = Cursor {
+            bytes: body,
+            position: MAGIC.len(),
+            name,
+        };
+        let version = cursor.u32()?;
+        if version != VERSION {
+            return Err(bad(format!(
+                "index version {version}, this build reads {VERSION}: rebuild it"
+            )));
+        }
+        let (span, compressed_size, uncompressed_size, records) =
+            (cursor.u64()?, cursor.u64()?, cursor.u64()?, cursor.u64()?);
+        let crc32 = cursor.u32()?;
+        let count = cursor.u64()?;
+        // Each checkpoint takes at least 46 bytes: a larger count cannot be true.
+        if count > (body.len() / 46) as u64 {
+            return Err(bad(format!(
+                "index claims {count} checkpoints, more than the file can hold"
+            )));
+        }
+        let mut checkpoints = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            let in_byte = cursor.u64()?;
+            let bits = cursor.u8()?;
+            let member_start = cursor.u8()? != 0;
+            let (out, first_out, record, tail_in) =
+                (cursor.u64()?, cursor.u64()?, cursor.u64()?, cursor.u64()?);
+            let window_length = cursor.u32()? as usize;
+            let window = cursor.bytes(window_length)?.to_vec();
+            let checkpoint = Checkpoint {
+                in_byte,
+                bits,
+                member_start,
+                out,
+                first_out,
+                record,
+                tail_in,
+                window,
+            };
+            let ordered = checkpoints.last().is_none_or(|previous: &Checkpoint| {
+                previous.out < out && previous.record <= record
+            });
+            if bits > 7
+                || (bits > 0 && in_byte == 0)
+                || first_out < out
+                || tail_in > compressed_size
+                || in_byte > tail_in
+                || !ordered
+            {
+                return Err(bad(format!(
+                    "checkpoint {} is inconsistent",
+                    checkpoints.len()
+                )));
+            }
+            checkpoints.push(checkpoint);
+        }
+        if cursor.position != body.len() {
+            return Err(bad("trailing bytes after the checkpoints".to_string()));
+        }
+        Ok(GzIndex {
+            span,
+            compressed_size,
+            uncompressed_size,
+            records,
+            crc32,
+            checkpoints,
+        })
+    }
+}
+
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    position: usize,
+    name: &'a str,
+}
+
+impl<'a> Cursor<'a> {
+    fn bytes(&mut self, n: usize) -> Result<&'a [u8]> {
+        let end = self
+            .position
+            .checked_add(n)
+            .filter(|&end| end <= self.bytes.len())
+            .ok_or_else(|| {
+                Error::bad_file(
+                    self.name,
+                    format!(
+                        "index ends early (needed {n} bytes at byte {})",
+                        self.position
+                    ),
+                )
+            })?;
+        let slice = &self.bytes[self.position..end];
+        self.position = end;
+        Ok(slice)
+    }
+
+    fn u8(&mut self) -> Result<u8> {
+        Ok(self.bytes(1)?[0])
+    }
+
+    fn u32(&mut self) -> Result<u32> {
+        Ok(u32::from_le_bytes(
+            self.bytes(4)?.try_into().expect("4 bytes"),
+        ))
+    }
+
+    fn u64(&mut self) -> Result<u64> {
+        Ok(u64::from_le_bytes(
+            self.bytes(8)?.try_into().expect("8 bytes"),
+        ))
+    }
+}

@@ -1,0 +1,237 @@
+//! gzip FASTQ: chunks start and end at checkpoints of the index, so a worker decodes only its
+//! own part of the file and knows where its first record starts.
+
+use std::io::Read;
+
+use base64::Engine;
+use partition_core::cli::Chunking;
+use partition_core::manifest::chunk_id;
+use partition_core::{AtomicFile, ByteRange, Chunk, Error, Kind, Result, Source, SourceRanges};
+use serde::{Deserialize, Serialize};
+
+use super::PlanOptions;
+use crate::index::{self, Checkpoint, GzIndex};
+
+/// The `detail` of a `fastq-gz` chunk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GzDetail {
+    /// 0-based number of the chunk's first record in its file.
+    pub first_record: u64,
+    /// Records in the chunk (per file, for paired inputs).
+    pub records: u64,
+    /// Where to resume decoding each source, in `sources` order.
+    pub resume: Vec<GzResume>,
+}
+
+/// One source's resume point: a checkpoint, then what to skip to reach the chunk's first record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GzResume {
+    pub in_byte: u64,
+    pub bits: u8,
+    pub member_start: bool,
+    /// Uncompressed offset of the checkpoint.
+    pub out: u64,
+    /// The 32 KiB window before it, raw deflate, base64.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub window: String,
+    /// Decoded bytes up to here are skipped: a record starts here.
+    pub first_out: u64,
+    /// Then this many records are skipped (paired files, whose checkpoints differ).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skip_records: u64,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
+impl GzResume {
+    fn new(checkpoint: &Checkpoint, skip_records: u64) -> GzResume {
+        GzResume {
+            in_byte: checkpoint.in_byte,
+            bits: checkpoint.bits,
+            member_start: checkpoint.member_start,
+            out: checkpoint.out,
+            window: base64::engine::general_purpose::STANDARD.encode(&checkpoint.window),
+            first_out: checkpoint.first_out,
+            skip_records,
+        }
+    }
+
+    /// The compressed window, decoded from base64.
+    pub fn compressed_window(&self) -> Result<Vec<u8>> {
+        base64::engine::general_purpose::STANDARD
+            .decode(&self.window)
+            .map_err(|e| Error::bad_file("chunk detail", format!("window is not base64: {e}")))
+    }
+
+    /// Where the source's range starts (the byte holding the first bits, if any).
+    pub fn range_start(&self) -> u64 {
+        if self.bits > 0 {
+            self.in_byte - 1
+        } else {
+            self.in_byte
+        }
+    }
+}
+
+pub(super) fn plan(
+    sources: &[Source],
+    chunking: Chunking,
+    options: &PlanOptions,
+) -> Result<Vec<Chunk>> {
+    let indexes: Vec<GzIndex> = sources
+        .iter()
+        .map(|source| load_or_build(source, options))
+        .collect::<Result<_>>()?;
+    if indexes
+        .iter()
+        .any(|index| index.records != indexes[0].records)
+    {
+        return Err(Error::bad_file(
+            "paired inputs",
+            format!(
+                "{} holds {} records, {} holds {}: the files are not a pair",
+                sources[0].url(),
+                indexes[0].records,
+                sources[1].url(),
+                indexes[1].records
+            ),
+        ));
+    }
+    let total_records = indexes[0].records;
+    if total_records == 0 {
+        return Ok(Vec::new());
+    }
+    let lead = &indexes[0].checkpoints;
+    let starts = boundaries(lead, indexes[0].uncompressed_size, chunking);
+    let stem = super::stem(sources[0].url());
+    let total = starts.len() as u64;
+    let mut chunks = Vec::with_capacity(starts.len());
+    for (seq, &start) in starts.iter().enumerate() {
+        let first_record = lead[start].record;
+        let end_record = starts
+            .get(seq + 1)
+            .map_or(total_records, |&next| lead[next].record);
+        let records = end_record - first_record;
+        let mut chunk_sources = Vec::with_capacity(sources.len());
+        let mut resume = Vec::with_capacity(sources.len());
+        let mut est_bytes = 0;
+        for (source, index) in sources.iter().zip(&indexes) {
+            // The last checkpoint at or before the first record, and the first one whose
+            // record is at or after the end (its tail decodes through the end record's start).
+            let from = index
+                .checkpoints
+                .iter()
+                .rposition(|c| c.record <= first_record)
+                .expect("the first checkpoint is record 0");
+            let checkpoint = &index.checkpoints[from];
+            let to = index.checkpoints[from + 1..]
+                .iter()
+                .find(|c| c.record >= end_record && c.record > first_record);
+            let end_in = to.map_or(source.size(), |c| c.tail_in);
+            let end_out = to.map_or(index.uncompressed_size, |c| c.first_out);
+            est_bytes += end_out - checkpoint.first_out;
+            let resume_at = GzResume::new(checkpoint, first_record - checkpoint.record);
+            chunk_sources.push(SourceRanges {
+                url: source.url().to_string(),
+                size: Some(source.size()),
+                ranges: vec![ByteRange::new(resume_at.range_start(), end_in)],
+            });
+            resume.push(resume_at);
+        }
+        chunks.push(Chunk::new(
+            Kind::FastqGz,
+            chunk_id(&stem, seq as u64, total),
+            seq as u64,
+            total,
+            chunk_sources,
+            est_bytes,
+            GzDetail {
+                first_record,
+                records,
+                resume,
+            },
+        ));
+    }
+    Ok(chunks)
+}
+
+/// Indexes of the checkpoints where chunks start: the first, then per the chunking, each
+/// starting at a later record than the one before.
+fn boundaries(
+    checkpoints: &[Checkpoint],
+    uncompressed_size: u64,
+    chunking: Chunking,
+) -> Vec<usize> {
+    let mut starts = vec![0];
+    for (index, checkpoint) in checkpoints.iter().enumerate().skip(1) {
+        let current = &checkpoints[*starts.last().expect("starts with 0")];
+        if checkpoint.record <= current.record {
+            continue;
+        }
+        let cut = match chunking {
+            Chunking::Records(every) => checkpoint.record - current.record >= every,
+            Chunking::Size(size) => checkpoint.first_out - current.first_out >= size,
+            Chunking::Count(count) => {
+                let target =
+                    (starts.len() as u128 * uncompressed_size as u128).div_ceil(count as u128);
+                checkpoint.first_out as u128 >= target
+            }
+        };
+        if cut {
+            starts.push(index);
+        }
+    }
+    starts
+}
+
+/// The index beside the input (or at `--index`) when it matches the file, else a new one,
+/// kept beside a local input for the next run.
+fn load_or_build(source: &Source, options: &PlanOptions) -> Result<GzIndex> {
+    let index_url = options
+        .index
+        .clone()
+        .unwrap_or_else(|| format!("{}.cwi", source.url()));
+    match Source::open(&index_url) {
+        Ok(index_source) => {
+            let mut bytes = Vec::new();
+            index_source
+                .reader()?
+                .read_to_end(&mut bytes)
+                .map_err(|e| Error::io(&index_url, e))?;
+            let index = GzIndex::read(&bytes, &index_url)?;
+            if index.compressed_size == source.size() {
+                return Ok(index);
+            }
+            log(
+                options,
+                &format!("{index_url} was built for another file (size differs); indexing again"),
+            );
+        }
+        Err(Error::NotFound { .. }) => {}
+        Err(error) => return Err(error),
+    }
+    let index = index::build(source, options.span, options.quiet)?;
+    if index_url.starts_with("s3://") {
+        log(
+            options,
+            &format!(
+                "{index_url} not written: writing indexes to S3 is not supported; use --index PATH"
+            ),
+        );
+    } else {
+        let mut file = AtomicFile::create(&index_url)?;
+        index
+            .write(&mut file)
+            .map_err(|e| Error::io(&index_url, e))?;
+        file.commit()?;
+    }
+    Ok(index)
+}
+
+fn log(options: &PlanOptions, message: &str) {
+    if !options.quiet {
+        eprintln!("fastq-split: {message}");
+    }
+}

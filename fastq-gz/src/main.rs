@@ -31,9 +31,9 @@ enum Command {
         /// Checkpoint index of a single gzip input [default: INPUT.cwi, built when missing]
         #[arg(long, value_name = "PATH")]
         index: Option<String>,
-        /// Output between checkpoints when an index is built
-        #[arg(long, value_name = "SIZE", default_value_t = ByteSize(DEFAULT_SPAN))]
-        span: ByteSize,
+        /// Output between checkpoints [default: 1MiB; an existing index is used as it is]
+        #[arg(long, value_name = "SIZE")]
+        span: Option<ByteSize>,
     },
     /// Build the checkpoint index of a gzip FASTQ file
     Index {
@@ -74,7 +74,7 @@ fn run(args: Args) -> Result<()> {
         } => {
             let options = PlanOptions {
                 quiet,
-                span: span.bytes(),
+                span: span.map(ByteSize::bytes),
                 index,
             };
             let chunks = fastq_gz::plan(&inputs, chunking.chunking()?, &options)?;

@@ -10,14 +10,13 @@ pub use plain::FastqDetail;
 use partition_core::cli::Chunking;
 use partition_core::{ByteRange, Chunk, Error, Result, Source};
 
-use crate::index::DEFAULT_SPAN;
-
 /// How to plan, beyond the chunking.
 #[derive(Debug, Clone)]
 pub struct PlanOptions {
     pub quiet: bool,
-    /// Output between checkpoints when an index is built.
-    pub span: u64,
+    /// Output between checkpoints: an existing index with another span is rebuilt.
+    /// None: any existing index will do, and a new one uses the default span.
+    pub span: Option<u64>,
     /// Where the index of a single gzip input lives [default: beside it, `<input>.cwi`].
     pub index: Option<String>,
 }
@@ -26,7 +25,7 @@ impl PlanOptions {
     pub fn quiet() -> PlanOptions {
         PlanOptions {
             quiet: true,
-            span: DEFAULT_SPAN,
+            span: None,
             index: None,
         }
     }

@@ -146,3 +146,107 @@ fn paired_files_split_in_step() {
         check_split(&[&plain[0], &plain[1]], options);
     }
 }
+
+/// `zcat FILE...` (the peer for every gzip layout).
+fn zcat(files: &[&Path]) -> Vec<u8> {
+    run_ok(Command::new("zcat").args(files))
+}
+
+fn plan_and_cat(inputs: &[&Path], options: &[&str]) -> (usize, Vec<u8>) {
+    let work = tempfile::tempdir().unwrap();
+    let stdout = run_ok(
+        Command::new(bin("fastq-split"))
+            .arg("plan")
+            .args(inputs)
+            .args(options),
+    );
+    let manifest_path = work.path().join("chunks.jsonl");
+    fs::write(&manifest_path, &stdout).unwrap();
+    (
+        manifest(&stdout).len(),
+        run_ok(
+            Command::new(bin("fastq-split"))
+                .arg("cat")
+                .arg(&manifest_path),
+        ),
+    )
+}
+
+#[test]
+#[ignore = "needs zcat, bgzip and ../shared/data"]
+fn gzip_chunks_equal_zcat_on_every_layout() {
+    require_tool("bgzip");
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for name in [
+        "seqkit__Illimina1.8.fq.gz",
+        "seqkit__nanopore.fq.gz",
+        "seqkit__reads_1.fq.gz",
+    ] {
+        let copy = dir.path().join(name);
+        fs::copy(shared_data(&format!("fastq/{name}")), &copy).unwrap();
+        files.push(copy);
+    }
+    // A multi-member file and a BGZF file, from the plain multi-line-free samples.
+    let multi = dir.path().join("multi.fq.gz");
+    let mut joined = Vec::new();
+    for name in [
+        "seqkit__reads_1.fq.gz",
+        "seqkit__reads_2.fq.gz",
+        "seqkit__Illimina1.8.fq.gz",
+    ] {
+        joined.extend(fs::read(shared_data(&format!("fastq/{name}"))).unwrap());
+    }
+    fs::write(&multi, joined).unwrap();
+    files.push(multi);
+    let plain = dir.path().join("fastqs.fq");
+    fs::copy(shared_data("fastq/htslib__fastqs.fq"), &plain).unwrap();
+    run_ok(Command::new("bgzip").arg("-k").arg(&plain));
+    files.push(dir.path().join("fastqs.fq.gz"));
+
+    for file in &files {
+        let expected = zcat(&[file]);
+        for (span, chunks) in [("512", "3"), ("4k", "7"), ("1MiB", "2")] {
+            let (count, rebuilt) = plan_and_cat(&[file], &["--chunks", chunks, "--span", span]);
+            assert!(count >= 1);
+            assert!(
+                rebuilt == expected,
+                "{} span {span} chunks {chunks}: differs from zcat",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs zcat and ../shared/data"]
+fn paired_gzip_chunks_keep_mates_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let mates: Vec<_> = [1, 2]
+        .iter()
+        .map(|mate| {
+            let copy = dir.path().join(format!("reads_{mate}.fq.gz"));
+            fs::copy(
+                shared_data(&format!("fastq/seqkit__reads_{mate}.fq.gz")),
+                &copy,
+            )
+            .unwrap();
+            copy
+        })
+        .collect();
+    let (count, interleaved) =
+        plan_and_cat(&[&mates[0], &mates[1]], &["--chunks", "3", "--span", "1k"]);
+    assert!(count >= 2);
+    let records = |text: Vec<u8>| -> Vec<String> {
+        let text = String::from_utf8(text).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        lines.chunks(4).map(|r| r.join("\n")).collect()
+    };
+    let (ones, twos) = (records(zcat(&[&mates[0]])), records(zcat(&[&mates[1]])));
+    let expected: Vec<String> = ones
+        .iter()
+        .zip(&twos)
+        .flat_map(|(a, b)| [a.clone(), b.clone()])
+        .collect();
+    assert_eq!(records(interleaved), expected);
+}

@@ -104,3 +104,36 @@ fn fasta_chunks_from_s3_equal_local_ones() {
     let index = run_ok(Command::new(bin("fasta-split")).args(["index", url, "-o", "-"]));
     assert_eq!(String::from_utf8(index).unwrap(), fai);
 }
+
+#[test]
+#[ignore = "needs a local S3 server and ../shared/data; .ci/run provides both"]
+fn gzip_fastq_chunks_from_s3_equal_zcat() {
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("reads_1.fq.gz");
+    fs::copy(shared_data("fastq/seqkit__reads_1.fq.gz"), &local).unwrap();
+    let expected = run_ok(Command::new("zcat").arg(&local));
+    let key = format!("{}/reads_1.fq.gz", run_prefix());
+    upload("chunkwise-interop", &key, fs::read(&local).unwrap());
+    let url = &format!("s3://chunkwise-interop/{key}");
+
+    // The index is built from the object and kept where --index says.
+    let index = dir.path().join("reads_1.cwi");
+    let index_arg = index.to_str().unwrap();
+    let (plan, rebuilt) = plan_and_cat(
+        "fastq-split",
+        &[url, "--chunks", "3", "--span", "1k", "--index", index_arg],
+    );
+    assert!(rebuilt == expected);
+    assert!(plan.lines().count() >= 2, "{plan}");
+
+    // An index uploaded beside the object is found and used (no local copy needed).
+    upload(
+        "chunkwise-interop",
+        &format!("{key}.cwi"),
+        fs::read(&index).unwrap(),
+    );
+    fs::remove_file(&index).unwrap();
+    let (again, rebuilt) = plan_and_cat("fastq-split", &[url, "--chunks", "3"]);
+    assert_eq!(again, plan);
+    assert!(rebuilt == expected);
+}

@@ -10,7 +10,7 @@ use super::inflate::RawInflate;
 const INPUT_BUFFER: usize = 256 * 1024;
 /// Output produced per inflate call while observed: bounds how far past a position the
 /// reported compressed offset can be (see [`Observer::progress`]).
-const OBSERVED_OUTPUT: usize = 32 * 1024;
+const OBSERVED_OUTPUT: usize = 8 * 1024;
 
 /// Watches decoding: the index builder uses it to place checkpoints.
 pub trait Observer {

@@ -212,7 +212,11 @@ fn load_or_build(source: &Source, options: &PlanOptions) -> Result<GzIndex> {
         Err(Error::NotFound { .. }) => {}
         Err(error) => return Err(error),
     }
-    let index = index::build(source, options.span, options.quiet)?;
+    let index = index::build(
+        source,
+        options.span.unwrap_or(index::DEFAULT_SPAN),
+        options.quiet,
+    )?;
     if index_url.starts_with("s3://") {
         log(
             options,

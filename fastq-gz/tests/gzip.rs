@@ -1,0 +1,230 @@
+//! gzip FASTQ end to end on generated data: every chunk layout rebuilds the input exactly.
+
+use std::fs;
+use std::io::Write;
+
+use fastq_gz::index::{self, GzIndex};
+use fastq_gz::{plan, write_chunk, GzDetail, PlanOptions};
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use partition_core::cli::Chunking;
+use partition_core::Source;
+
+/// Illumina-like reads; every third quality line starts with '@', the trap for chunkers that
+/// look for '@' at chunk edges.
+fn fastq(records: usize, tag: &str) -> Vec<u8> {
+    let mut text = Vec::new();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    for i in 0..records {
+        let mut base = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let length = 100 + (base() % 60) as usize;
+        let sequence: String = (0..length)
+            .map(|_| ['A', 'C', 'G', 'T'][(base() % 4) as usize])
+            .collect();
+        let mut quality: String = (0..length)
+            .map(|_| ['#', ',', ':', 'F'][(base() % 4) as usize])
+            .collect();
+        if i % 3 == 0 {
+            quality.replace_range(0..1, "@");
+        }
+        writeln!(text, "@{tag}:{i} 1:N:0:ACGT\n{sequence}\n+\n{quality}").unwrap();
+    }
+    text
+}
+
+fn gzip(data: &[u8], level: u32) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::new(level));
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn options(span: u64) -> PlanOptions {
+    PlanOptions {
+        quiet: true,
+        span: Some(span),
+        index: None,
+    }
+}
+
+fn rebuild(chunks: &[partition_core::Chunk]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for chunk in chunks {
+        write_chunk(chunk, &mut out).unwrap();
+    }
+    out
+}
+
+#[test]
+fn chunks_rebuild_the_input_for_every_span_and_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = fastq(3000, "r");
+    let path = dir.path().join("reads.fq.gz");
+    fs::write(&path, gzip(&text, 6)).unwrap();
+    let url = path.to_str().unwrap().to_string();
+    for span in [1 << 12, 1 << 15, 1 << 20] {
+        for chunking in [
+            Chunking::Count(1),
+            Chunking::Count(5),
+            Chunking::Count(40),
+            Chunking::Records(500),
+            Chunking::Size(100_000),
+        ] {
+            let chunks = plan(&[url.clone()], chunking, &options(span)).unwrap();
+            assert!(rebuild(&chunks) == text, "span {span} {chunking:?}");
+            let records: u64 = chunks
+                .iter()
+                .map(|c| c.detail::<GzDetail>().unwrap().records)
+                .sum();
+            assert_eq!(records, 3000);
+        }
+    }
+    let chunks = plan(&[url.clone()], Chunking::Count(8), &options(1 << 14)).unwrap();
+    assert_eq!(chunks.len(), 8);
+    // Each chunk reads little more than its share: ranges overlap only by a tail.
+    let read: u64 = chunks.iter().map(|c| c.sources[0].ranges[0].len()).sum();
+    let size = fs::metadata(&path).unwrap().len();
+    assert!(
+        read as f64 / (size as f64) < 1.10,
+        "read amplification {}",
+        read as f64 / size as f64
+    );
+}
+
+#[test]
+fn concatenated_members_and_stored_blocks_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (fastq(700, "a"), fastq(5, "b"), fastq(900, "c"));
+    let mut members = gzip(&a, 6);
+    members.extend(gzip(&b, 0));
+    members.extend(gzip(&c, 1));
+    let path = dir.path().join("multi.fq.gz");
+    fs::write(&path, members).unwrap();
+    let chunks = plan(
+        &[path.to_str().unwrap().to_string()],
+        Chunking::Count(6),
+        &options(1 << 13),
+    )
+    .unwrap();
+    assert!(chunks.len() > 3);
+    assert!(rebuild(&chunks) == [a, b, c].concat());
+}
+
+#[test]
+fn paired_gzip_files_are_cut_in_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let (r1, r2) = (fastq(1200, "p"), fastq(1200, "p"));
+    let (p1, p2) = (dir.path().join("r_1.fq.gz"), dir.path().join("r_2.fq.gz"));
+    fs::write(&p1, gzip(&r1, 6)).unwrap();
+    // Another level puts R2's checkpoints at other records.
+    fs::write(&p2, gzip(&r2, 1)).unwrap();
+    let inputs = [
+        p1.to_str().unwrap().to_string(),
+        p2.to_str().unwrap().to_string(),
+    ];
+    let chunks = plan(&inputs, Chunking::Count(5), &options(1 << 13)).unwrap();
+    assert!(chunks.len() >= 4);
+    let interleaved = rebuild(&chunks);
+    let records = |text: &[u8]| -> Vec<String> {
+        let text = String::from_utf8(text.to_vec()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        lines.chunks(4).map(|r| r.join("\n")).collect()
+    };
+    let (ones, twos) = (records(&r1), records(&r2));
+    let expected: Vec<String> = ones
+        .iter()
+        .zip(&twos)
+        .flat_map(|(a, b)| [a.clone(), b.clone()])
+        .collect();
+    assert_eq!(records(&interleaved), expected);
+}
+
+#[test]
+fn the_index_round_trips_and_damage_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reads.fq.gz");
+    fs::write(&path, gzip(&fastq(2000, "r"), 6)).unwrap();
+    let built = index::build(
+        &Source::open(path.to_str().unwrap()).unwrap(),
+        1 << 14,
+        true,
+    )
+    .unwrap();
+    assert_eq!(built.records, 2000);
+    assert!(built.checkpoints.len() > 3, "{}", built.checkpoints.len());
+    let mut bytes = Vec::new();
+    built.write(&mut bytes).unwrap();
+    assert_eq!(GzIndex::read(&bytes, "i.cwi").unwrap(), built);
+
+    let error = GzIndex::read(&bytes[..bytes.len() - 1], "i.cwi")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("checksum does not match"), "{error}");
+    let mut flipped = bytes.clone();
+    flipped[100] ^= 1;
+    assert!(GzIndex::read(&flipped, "i.cwi").is_err());
+    let error = GzIndex::read(b"GZIDX...", "i.cwi").unwrap_err().to_string();
+    assert!(error.contains("not a chunkwise gzip index"), "{error}");
+}
+
+#[test]
+fn bad_gzip_input_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = fastq(2000, "r");
+    let compressed = gzip(&text, 6);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "truncated.fq.gz",
+            compressed[..compressed.len() / 2].to_vec(),
+            "file ends inside compressed data",
+        ),
+        (
+            "no-trailer.fq.gz",
+            compressed[..compressed.len() - 4].to_vec(),
+            "file ends inside a gzip trailer",
+        ),
+        (
+            "cut-record.fq.gz",
+            gzip(&text[..text.len() - 10], 6),
+            "file ends inside the record starting at line 7997",
+        ),
+        (
+            "no-plus.fq.gz",
+            gzip(b"@r1\nACGT\n+\nIIII\n@r2\nACGT\nIIII\n", 6),
+            "no '+' line",
+        ),
+        (
+            "corrupt.fq.gz",
+            {
+                let mut bad = compressed.clone();
+                let n = bad.len();
+                bad[n / 2] ^= 0x55;
+                bad
+            },
+            "byte",
+        ),
+    ];
+    for (name, bytes, expected) in cases {
+        let path = dir.path().join(name);
+        fs::write(&path, bytes).unwrap();
+        let error = plan(
+            &[path.to_str().unwrap().to_string()],
+            Chunking::Count(3),
+            &options(1 << 14),
+        )
+        .unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.contains(name) && message.contains(expected),
+            "{name}: {message}"
+        );
+        assert!(
+            !dir.path().join(format!("{name}.cwi")).exists(),
+            "{name}: no index is left behind"
+        );
+    }
+}

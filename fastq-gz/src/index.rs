@@ -20,6 +20,8 @@
 
 use std::collections::VecDeque;
 use std::io::{BufReader, Read, Write};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::thread::{self, JoinHandle};
 
 use flate2::Compression;
 use partition_core::{progress, Error, Result, Source};
@@ -99,13 +101,19 @@ pub fn build(source: &Source, span: u64, quiet: bool) -> Result<GzIndex> {
     }
     let uncompressed_size = records.offset();
     let builder = records.into_input().into_inner().into_observer();
+    // Checkpoints resolve in the order they were added, so the resolved ones are the first
+    // windows queued; the rest followed the last record and are dropped.
+    let mut checkpoints = builder.resolved;
+    for (checkpoint, window) in checkpoints.iter_mut().zip(builder.compressor.finish()) {
+        checkpoint.window = window;
+    }
     Ok(GzIndex {
         span,
         compressed_size: source.size(),
         uncompressed_size,
         records: count,
         crc32: builder.crc.sum(),
-        checkpoints: builder.resolved,
+        checkpoints,
     })
 }
 
@@ -137,6 +145,52 @@ struct Builder {
     /// (output so far, compressed input so far) after each inflate call not yet needed.
     progress_log: VecDeque<(u64, u64)>,
     crc: flate2::Crc,
+    compressor: WindowCompressor,
+}
+
+/// Compresses checkpoint windows on a thread of its own, off the decoding path.
+struct WindowCompressor {
+    sender: Option<SyncSender<Vec<u8>>>,
+    worker: Option<JoinHandle<Vec<Vec<u8>>>>,
+}
+
+impl WindowCompressor {
+    fn new() -> WindowCompressor {
+        let (sender, receiver) = sync_channel::<Vec<u8>>(16);
+        let worker = thread::spawn(move || {
+            receiver
+                .iter()
+                .map(|window| {
+                    let mut encoder =
+                        flate2::write::DeflateEncoder::new(Vec::new(), Compression::new(6));
+                    encoder.write_all(&window).expect("writing to memory");
+                    encoder.finish().expect("writing to memory")
+                })
+                .collect()
+        });
+        WindowCompressor {
+            sender: Some(sender),
+            worker: Some(worker),
+        }
+    }
+
+    fn submit(&mut self, window: Vec<u8>) {
+        self.sender
+            .as_ref()
+            .expect("not finished")
+            .send(window)
+            .expect("the compressor thread runs");
+    }
+
+    /// Every window queued, compressed, in order.
+    fn finish(mut self) -> Vec<Vec<u8>> {
+        drop(self.sender.take());
+        self.worker
+            .take()
+            .expect("not finished")
+            .join()
+            .expect("the compressor thread does not panic")
+    }
 }
 
 impl Builder {
@@ -151,6 +205,7 @@ impl Builder {
             resolved: Vec::new(),
             progress_log: VecDeque::new(),
             crc: flate2::Crc::new(),
+            compressor: WindowCompressor::new(),
         }
     }
 
@@ -171,15 +226,14 @@ impl Builder {
     }
 
     fn add(&mut self, in_byte: u64, bits: u8, member_start: bool, out: u64) {
-        let window = if member_start {
+        // One window per checkpoint, in order (empty at a member's start, which needs none);
+        // the compressed ones are filled in when the pass ends.
+        let raw = if member_start {
             Vec::new()
         } else {
-            let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), Compression::new(6));
-            encoder
-                .write_all(&self.window())
-                .expect("writing to memory");
-            encoder.finish().expect("writing to memory")
+            self.window()
         };
+        self.compressor.submit(raw);
         self.pending.push(Checkpoint {
             in_byte,
             bits,
@@ -188,7 +242,7 @@ impl Builder {
             first_out: 0,
             record: 0,
             tail_in: 0,
-            window,
+            window: Vec::new(),
         });
         self.last_out = Some(out);
     }
@@ -231,15 +285,12 @@ impl Builder {
 
 impl Observer for Builder {
     fn output(&mut self, bytes: &[u8]) {
-        self.crc.update(bytes);
         let bytes = &bytes[bytes.len().saturating_sub(WINDOW)..];
-        for piece in [bytes] {
-            let first = piece.len().min(WINDOW - self.ring_end);
-            self.ring[self.ring_end..self.ring_end + first].copy_from_slice(&piece[..first]);
-            self.ring[..piece.len() - first].copy_from_slice(&piece[first..]);
-            self.ring_end = (self.ring_end + piece.len()) % WINDOW;
-            self.ring_length = (self.ring_length + piece.len()).min(WINDOW);
-        }
+        let first = bytes.len().min(WINDOW - self.ring_end);
+        self.ring[self.ring_end..self.ring_end + first].copy_from_slice(&bytes[..first]);
+        self.ring[..bytes.len() - first].copy_from_slice(&bytes[first..]);
+        self.ring_end = (self.ring_end + bytes.len()) % WINDOW;
+        self.ring_length = (self.ring_length + bytes.len()).min(WINDOW);
     }
 
     fn block_boundary(&mut self, in_byte: u64, bits: u8, out: u64) {
@@ -258,6 +309,10 @@ impl Observer for Builder {
 
     fn progress(&mut self, in_byte: u64, out: u64) {
         self.progress_log.push_back((out, in_byte));
+    }
+
+    fn member_end(&mut self, crc: &flate2::Crc) {
+        self.crc.combine(crc);
     }
 }
 

@@ -51,6 +51,26 @@ impl<R: BufRead> RecordReader<R> {
     /// Reads the next record; with `copy`, appends its raw bytes there. Blank lines between
     /// records belong to the record before them, so consecutive spans tile the file.
     pub fn next_record(&mut self, mut copy: Option<&mut Vec<u8>>) -> Result<Option<RecordSpan>> {
+        // Fast path: a whole four-line record already in the buffer.
+        let buffer = self
+            .input
+            .fill_buf()
+            .map_err(|e| Error::io(&self.name, e))?;
+        if let Some(length) = four_line_record(buffer) {
+            if let Some(copy) = copy.as_deref_mut() {
+                copy.extend_from_slice(&buffer[..length]);
+            }
+            self.input.consume(length);
+            let start = self.offset;
+            self.offset += length as u64;
+            self.line_number += 4;
+            self.line.clear();
+            self.skip_blank_lines(copy)?;
+            return Ok(Some(RecordSpan {
+                start,
+                end: self.offset,
+            }));
+        }
         // Blank lines before the first record are not FASTQ.
         if !self.read_line(copy.as_deref_mut())? {
             return Ok(None);
@@ -152,6 +172,22 @@ impl<R: BufRead> RecordReader<R> {
             format!("file ends inside the record starting at line {header_line}: {what}"),
         )
     }
+}
+
+/// The length of the plain four-line record at the start of `buffer` (header, one sequence
+/// line, `+` line, one quality line of the same length), or None: the record wraps, is cut by
+/// the end of the buffer, or is malformed, and the line-by-line path decides.
+fn four_line_record(buffer: &[u8]) -> Option<usize> {
+    let mut ends = memchr::memchr_iter(b'\n', buffer);
+    let (header, sequence, separator, quality) =
+        (ends.next()?, ends.next()?, ends.next()?, ends.next()?);
+    let sequence_line = content(&buffer[header + 1..=sequence]);
+    let quality_line = content(&buffer[separator + 1..=quality]);
+    let well_formed = buffer[0] == b'@'
+        && buffer[header + 1] != b'+'
+        && buffer[sequence + 1] == b'+'
+        && sequence_line.len() == quality_line.len();
+    well_formed.then_some(quality + 1)
 }
 
 /// A line without its line ending.

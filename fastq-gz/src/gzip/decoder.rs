@@ -25,6 +25,8 @@ pub trait Observer {
     fn member_start(&mut self, in_byte: u64, out: u64);
     /// After each inflate call: output up to `out` needed at most `in_byte` compressed bytes.
     fn progress(&mut self, in_byte: u64, out: u64);
+    /// A member decoded from its start ended; `crc` covers its output.
+    fn member_end(&mut self, crc: &flate2::Crc);
 }
 
 /// For plain decoding.
@@ -36,6 +38,7 @@ impl Observer for NoObserver {
     fn block_boundary(&mut self, _: u64, _: u8, _: u64) {}
     fn member_start(&mut self, _: u64, _: u64) {}
     fn progress(&mut self, _: u64, _: u64) {}
+    fn member_end(&mut self, _: &flate2::Crc) {}
 }
 
 /// Where to start decoding.
@@ -248,6 +251,9 @@ impl<R: Read, O: Observer> Decoder<R, O> {
                 self.member_crc.sum(),
                 self.member_crc.amount()
             )));
+        }
+        if self.check_member {
+            self.observer.member_end(&self.member_crc);
         }
         self.consume(8);
         self.state = State::Header;

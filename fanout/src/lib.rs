@@ -5,13 +5,23 @@
 //! no temporary file; the command's stdout is kept whole per chunk, so outputs of parallel
 //! tasks never interleave. The pieces:
 //!
+//! - [`run`]: the scheduler: bounded parallelism, retries with backoff, timeouts, halting,
+//!   the joblog and `--resume`, output order, Ctrl-C, the summary.
+//! - [`backend`]: the [`backend::Backend`] trait an engine implements (one attempt of the
+//!   command on one chunk) and its [`backend::Outcome`].
+//! - [`local`]: the local backend: a child process in its own process group, `{id}`-style
+//!   placeholders, `CHUNK_*` environment, stdin feeding, stdout and stderr capture.
+//! - [`processes`]: the running process groups, killed on timeout, halt or interrupt.
+//! - [`joblog`]: one TSV row per attempt, and reading it back to resume.
+//! - [`spool`]: captured stdout, spilled to a temporary file beyond 8 MiB.
 //! - [`materialize`]: chunk kind -> the format crate's `write_chunk`.
-//! - [`task`]: one run of the command on one chunk: argument placeholders, `CHUNK_*`
-//!   environment, stdin feeding, stdout and stderr capture, the [`task::Outcome`].
-//! - [`run`]: the scheduler: bounded parallelism, output order, the summary.
 
+pub mod backend;
+pub mod joblog;
+pub mod local;
 pub mod materialize;
+pub mod processes;
 pub mod run;
-pub mod task;
+pub mod spool;
 
-pub use run::{run, RunOptions};
+pub use run::{run, Halt, RunOptions, Summary};

@@ -1,16 +1,35 @@
-//! The scheduler: runs tasks on at most `jobs` chunks at once and reports each outcome.
+//! The scheduler: runs attempts on at most `jobs` chunks at once through a [`Backend`],
+//! retries failures with backoff, enforces timeouts, halts on failure as asked, writes the
+//! joblog, prints outputs whole, and stops cleanly on SIGINT or SIGTERM.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::fs;
 use std::io::{self, Write};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use partition_core::output::create_dir;
-use partition_core::{ByteSize, Chunk, Error, Result};
+use partition_core::{progress, ByteSize, Chunk, Error, Result};
 
-use crate::task::{Outcome, Task};
+use crate::backend::{Backend, Outcome};
+use crate::joblog::{self, JobLog};
+use crate::local::{substitute, Local};
+use crate::processes::Processes;
+use crate::spool::Spool;
+
+/// What to do when a chunk fails for good (after its retries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Halt {
+    /// Run every chunk regardless.
+    Never,
+    /// Start no new chunk; let running ones finish.
+    Soon,
+    /// Kill running chunks and stop.
+    Now,
+}
 
 pub struct RunOptions {
     /// The command and its arguments, with `{id}`-style placeholders.
@@ -25,118 +44,354 @@ pub struct RunOptions {
     /// Feed the chunk on stdin (off: the command reads the chunk itself).
     pub feed_stdin: bool,
     pub quiet: bool,
+    /// Further attempts after a failure.
+    pub retries: u32,
+    /// Wait before the first retry; doubled for each later one (at most a minute).
+    pub retry_delay: Duration,
+    /// Per attempt; the task's whole process group is killed past it.
+    pub timeout: Option<Duration>,
+    pub halt: Halt,
+    pub joblog: Option<PathBuf>,
+    /// Skip chunks the joblog records as succeeded (and whose outputs exist).
+    pub resume: bool,
+    /// Print the commands instead of running them.
+    pub dry_run: bool,
 }
 
-/// Runs the command on every chunk; fails, listing them, if any task failed.
-pub fn run(chunks: &[Chunk], options: &RunOptions) -> Result<Vec<Outcome>> {
+/// How a run went.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub succeeded: usize,
+    pub failed: Vec<String>,
+    /// Already done according to the joblog.
+    pub skipped: usize,
+    /// Never started (halted or interrupted).
+    pub not_run: usize,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+}
+
+/// Runs the command on every chunk; fails, listing them, if any chunk failed for good.
+pub fn run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
     if options.command.is_empty() {
         return Err(Error::Usage(
             "no command given: fanout [OPTIONS] -- COMMAND [ARGS...]".to_string(),
         ));
     }
+    if options.dry_run {
+        return dry_run(chunks, options);
+    }
     if let Some(dir) = &options.out_dir {
         create_dir(dir)?;
     }
+    let done = match (&options.joblog, options.resume) {
+        (Some(path), true) => already_done(path, chunks, options)?,
+        (None, true) => return Err(Error::Usage("--resume needs --joblog FILE".to_string())),
+        _ => HashSet::new(),
+    };
+    let joblog = options.joblog.as_deref().map(JobLog::open).transpose()?;
+    let todo: Vec<&Chunk> = chunks
+        .iter()
+        .filter(|chunk| !done.contains(&chunk.id))
+        .collect();
+
+    let interrupted = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&interrupted))
+            .map_err(|e| Error::io("signal handler", e))?;
+    }
+    let processes = Processes::default();
     let stderr_lock = Mutex::new(());
-    let task = Task {
-        command: &options.command,
-        out_dir: options.out_dir.as_deref(),
-        suffix: &options.suffix,
+    let backend = Local {
+        command: options.command.clone(),
+        out_dir: options.out_dir.clone(),
+        suffix: options.suffix.clone(),
         feed_stdin: options.feed_stdin,
+        timeout: options.timeout,
+        processes: &processes,
         stderr_lock: &stderr_lock,
     };
+    let backend_name = backend.name();
+    let bar = progress::items(todo.len() as u64, options.quiet, "chunks");
+    let started = Instant::now();
+    let stopping = AtomicBool::new(false);
+    let kill_running = AtomicBool::new(false);
+    let finished = AtomicBool::new(false);
     let next = AtomicUsize::new(0);
-    let printer = Mutex::new(Printer {
-        keep_order: options.keep_order,
-        next_seq: chunks.iter().map(|chunk| chunk.seq).min().unwrap_or(0),
-        waiting: BTreeMap::new(),
-        error: None,
+    let mut printer = Printer::new(options.keep_order, chunks);
+    for chunk in chunks.iter().filter(|chunk| done.contains(&chunk.id)) {
+        printer.emit(chunk.seq, Spool::new());
+    }
+    let printer = Mutex::new(printer);
+    let summary = Mutex::new(Summary {
+        skipped: done.len(),
+        ..Summary::default()
     });
-    let outcomes = Mutex::new(Vec::with_capacity(chunks.len()));
+    let record_error = Mutex::new(None);
+
     thread::scope(|scope| {
-        for _ in 0..options.jobs.max(1).min(chunks.len().max(1)) {
-            scope.spawn(|| loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some(chunk) = chunks.get(index) else {
-                    break;
-                };
-                let mut outcome = task.run(chunk);
-                if !options.quiet {
-                    let _guard = stderr_lock.lock().unwrap_or_else(|e| e.into_inner());
-                    let _ = writeln!(
-                        io::stderr().lock(),
-                        "fanout: {} {} in {} out {} {:.2}s",
-                        outcome.id,
-                        outcome.describe(),
-                        ByteSize(outcome.bytes_in),
-                        ByteSize(outcome.bytes_out),
-                        outcome.runtime.as_secs_f64()
-                    );
+        scope.spawn(|| {
+            while !finished.load(Ordering::Relaxed) {
+                if interrupted.load(Ordering::Relaxed) || kill_running.load(Ordering::Relaxed) {
+                    processes.terminate_all();
                 }
-                let stdout = std::mem::take(&mut outcome.stdout);
-                printer
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .emit(outcome.seq, stdout);
-                outcomes
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(outcome);
-            });
+                processes.enforce();
+                thread::sleep(Duration::from_millis(10));
+            }
+        });
+        let workers: Vec<_> = (0..options.jobs.max(1).min(todo.len().max(1)))
+            .map(|_| {
+                scope.spawn(|| loop {
+                    if interrupted.load(Ordering::Relaxed) || stopping.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let Some(chunk) = todo.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                        break;
+                    };
+                    let mut outcome =
+                        run_with_retries(&backend, chunk, options, &interrupted, |outcome| {
+                            if let Some(joblog) = &joblog {
+                                if let Err(error) = joblog.record(&backend_name, outcome) {
+                                    record_error
+                                        .lock()
+                                        .unwrap_or_else(|e| e.into_inner())
+                                        .get_or_insert(error);
+                                }
+                            }
+                            if !options.quiet {
+                                let attempt = if outcome.attempt > 1 {
+                                    format!(" (attempt {})", outcome.attempt)
+                                } else {
+                                    String::new()
+                                };
+                                let line = format!(
+                                    "fanout: {} {} in {} out {} {:.2}s{attempt}",
+                                    outcome.id,
+                                    outcome.describe(),
+                                    ByteSize(outcome.bytes_in),
+                                    ByteSize(outcome.bytes_out),
+                                    outcome.runtime.as_secs_f64()
+                                );
+                                let _guard = stderr_lock.lock().unwrap_or_else(|e| e.into_inner());
+                                bar.suspend(|| eprintln!("{line}"));
+                            }
+                        });
+                    bar.inc(1);
+                    let stdout = std::mem::take(&mut outcome.stdout);
+                    printer
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .emit(outcome.seq, stdout);
+                    let mut summary = summary.lock().unwrap_or_else(|e| e.into_inner());
+                    summary.bytes_in += outcome.bytes_in;
+                    summary.bytes_out += outcome.bytes_out;
+                    if outcome.succeeded() {
+                        summary.succeeded += 1;
+                    } else {
+                        summary.failed.push(outcome.id.clone());
+                        match options.halt {
+                            Halt::Never => {}
+                            Halt::Soon => stopping.store(true, Ordering::Relaxed),
+                            Halt::Now => {
+                                stopping.store(true, Ordering::Relaxed);
+                                kill_running.store(true, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            let _ = worker.join();
         }
+        finished.store(true, Ordering::Relaxed);
     });
-    let printer = printer.into_inner().unwrap_or_else(|e| e.into_inner());
+    bar.finish_and_clear();
+
+    let mut summary = summary.into_inner().unwrap_or_else(|e| e.into_inner());
+    summary.not_run = chunks.len() - summary.skipped - summary.succeeded - summary.failed.len();
+    let mut printer = printer.into_inner().unwrap_or_else(|e| e.into_inner());
+    printer.finish();
     if let Some(error) = printer.error {
         return Err(Error::io("<stdout>", error));
     }
-    let mut outcomes = outcomes.into_inner().unwrap_or_else(|e| e.into_inner());
-    outcomes.sort_by_key(|outcome| outcome.seq);
-    let failed: Vec<&str> = outcomes
-        .iter()
-        .filter(|o| !o.succeeded())
-        .map(|o| o.id.as_str())
-        .collect();
-    if !failed.is_empty() {
-        let mut shown = failed[..failed.len().min(10)].join(", ");
-        if failed.len() > 10 {
+    if let Some(error) = record_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(error);
+    }
+    if !options.quiet {
+        eprintln!("fanout: {}", describe(&summary, started.elapsed()));
+    }
+    if interrupted.load(Ordering::Relaxed) {
+        return Err(Error::Interrupted(format!(
+            "interrupted: {} chunks not run or not finished; rerun with --resume to finish",
+            summary.not_run + summary.failed.len()
+        )));
+    }
+    if !summary.failed.is_empty() {
+        let mut shown = summary.failed[..summary.failed.len().min(10)].join(", ");
+        if summary.failed.len() > 10 {
             shown.push_str(", ...");
         }
         return Err(Error::Failed(format!(
             "{} of {} chunks failed: {shown}",
-            failed.len(),
-            outcomes.len()
+            summary.failed.len(),
+            chunks.len()
         )));
     }
-    Ok(outcomes)
+    Ok(summary)
+}
+
+/// Runs attempts until one succeeds or the retries are spent; `report` sees every attempt.
+fn run_with_retries(
+    backend: &dyn Backend,
+    chunk: &Chunk,
+    options: &RunOptions,
+    interrupted: &AtomicBool,
+    report: impl Fn(&Outcome),
+) -> Outcome {
+    let mut attempt = 1;
+    loop {
+        let outcome = backend.run(chunk, attempt);
+        report(&outcome);
+        if outcome.succeeded() || attempt > options.retries || interrupted.load(Ordering::Relaxed) {
+            return outcome;
+        }
+        let delay = options
+            .retry_delay
+            .saturating_mul(1 << (attempt - 1).min(16))
+            .min(Duration::from_secs(60));
+        let until = Instant::now() + delay;
+        while Instant::now() < until && !interrupted.load(Ordering::Relaxed) {
+            thread::sleep((until - Instant::now()).min(Duration::from_millis(20)));
+        }
+        attempt += 1;
+    }
+}
+
+/// Chunks the joblog records as succeeded, whose outputs (with `--out-dir`) exist. Leftover
+/// temporary outputs of a crashed run are removed.
+fn already_done(joblog: &Path, chunks: &[Chunk], options: &RunOptions) -> Result<HashSet<String>> {
+    let succeeded = joblog::succeeded(joblog)?;
+    let Some(dir) = &options.out_dir else {
+        return Ok(succeeded);
+    };
+    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir.display(), e))? {
+        let entry = entry.map_err(|e| Error::io(dir.display(), e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.ends_with(".partial") {
+            fs::remove_file(entry.path()).map_err(|e| Error::io(entry.path().display(), e))?;
+        }
+    }
+    Ok(chunks
+        .iter()
+        .filter(|chunk| {
+            succeeded.contains(&chunk.id)
+                && dir.join(format!("{}{}", chunk.id, options.suffix)).exists()
+        })
+        .map(|chunk| chunk.id.clone())
+        .collect())
+}
+
+fn dry_run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
+    let mut stdout = io::stdout().lock();
+    for chunk in chunks {
+        let argv: Vec<String> = options
+            .command
+            .iter()
+            .map(|arg| shell_quote(&substitute(arg, chunk)))
+            .collect();
+        writeln!(stdout, "{}\t{}", chunk.id, argv.join(" "))
+            .map_err(|e| Error::io("<stdout>", e))?;
+    }
+    Ok(Summary::default())
+}
+
+fn shell_quote(argument: &str) -> String {
+    let plain = !argument.is_empty()
+        && argument
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%{}".contains(&b));
+    if plain {
+        argument.to_string()
+    } else {
+        format!("'{}'", argument.replace('\'', "'\\''"))
+    }
+}
+
+fn describe(summary: &Summary, wall: Duration) -> String {
+    // SAFETY: getrusage fills the struct it is given.
+    let cpu = |who| unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(who, &mut usage);
+        let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+        seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    };
+    let cpu = cpu(libc::RUSAGE_SELF) + cpu(libc::RUSAGE_CHILDREN);
+    format!(
+        "{} ok, {} failed, {} skipped, {} not run; in {}, out {}; wall {:.2}s, cpu {:.2}s",
+        summary.succeeded,
+        summary.failed.len(),
+        summary.skipped,
+        summary.not_run,
+        ByteSize(summary.bytes_in),
+        ByteSize(summary.bytes_out),
+        wall.as_secs_f64(),
+        cpu
+    )
 }
 
 /// Writes each task's stdout whole, in completion order or in manifest order.
 struct Printer {
     keep_order: bool,
-    next_seq: u64,
-    waiting: BTreeMap<u64, Vec<u8>>,
+    /// Manifest positions still to be printed, in order.
+    order: Vec<u64>,
+    next: usize,
+    waiting: BTreeMap<u64, Spool>,
     error: Option<io::Error>,
 }
 
 impl Printer {
-    fn emit(&mut self, seq: u64, stdout: Vec<u8>) {
-        if !self.keep_order {
-            self.write(&stdout);
-            return;
-        }
-        self.waiting.insert(seq, stdout);
-        while let Some(stdout) = self.waiting.remove(&self.next_seq) {
-            self.write(&stdout);
-            self.next_seq += 1;
+    fn new(keep_order: bool, chunks: &[Chunk]) -> Printer {
+        let mut order: Vec<u64> = chunks.iter().map(|chunk| chunk.seq).collect();
+        order.sort_unstable();
+        Printer {
+            keep_order,
+            order,
+            next: 0,
+            waiting: BTreeMap::new(),
+            error: None,
         }
     }
 
-    fn write(&mut self, bytes: &[u8]) {
-        if bytes.is_empty() || self.error.is_some() {
+    fn emit(&mut self, seq: u64, stdout: Spool) {
+        if !self.keep_order {
+            self.write(stdout);
             return;
         }
-        let mut stdout = io::stdout().lock();
-        if let Err(error) = stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        self.waiting.insert(seq, stdout);
+        while let Some(stdout) = self
+            .order
+            .get(self.next)
+            .and_then(|seq| self.waiting.remove(seq))
+        {
+            self.write(stdout);
+            self.next += 1;
+        }
+    }
+
+    /// Prints what still waits behind chunks that never ran (halted, interrupted).
+    fn finish(&mut self) {
+        for stdout in std::mem::take(&mut self.waiting).into_values() {
+            self.write(stdout);
+        }
+    }
+
+    fn write(&mut self, mut stdout: Spool) {
+        if stdout.is_empty() || self.error.is_some() {
+            return;
+        }
+        let mut out = io::stdout().lock();
+        if let Err(error) = stdout.copy_to(&mut out).and_then(|()| out.flush()) {
             self.error = Some(error);
         }
     }

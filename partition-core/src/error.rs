@@ -68,6 +68,9 @@ pub enum Error {
     /// Something the user ran (a chunk's command, an external tool) failed.
     #[error("{0}")]
     Failed(String),
+    /// Stopped by SIGINT or SIGTERM.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 /// Exit codes, one per kind of failure; documented in `docs/cli.md`.
@@ -85,6 +88,8 @@ pub mod exit {
     pub const TOOL_MISSING: u8 = 69;
     /// Reading, writing or remote storage failed (EX_IOERR).
     pub const IO: u8 = 74;
+    /// Stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
+    pub const INTERRUPTED: u8 = 130;
 }
 
 impl Error {
@@ -129,6 +134,7 @@ impl Error {
             Error::Usage(_) => exit::USAGE,
             Error::ToolMissing { .. } => exit::TOOL_MISSING,
             Error::Failed(_) => exit::FAILED,
+            Error::Interrupted(_) => exit::INTERRUPTED,
         }
     }
 

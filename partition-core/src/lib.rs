@@ -11,7 +11,8 @@
 //!   object (the `s3` feature), splitting large ranges into parallel requests.
 //! - [`output`]: [`AtomicFile`] writes under a temporary name and renames on success, so a
 //!   failed run never leaves a complete-looking file.
-//! - [`size`]: [`ByteSize`] parses `64MiB`, `1.5G`, `512k`.
+//! - [`size`]: [`ByteSize`] parses `64MiB`, `1.5G`, `512k`; [`duration`]: [`HumanDuration`]
+//!   parses `30s`, `5m`.
 //! - [`error`]: one [`Error`] type whose messages name the input and the position, and
 //!   whose variants map to the documented exit codes.
 //! - [`progress`]: progress bars on stderr that hide themselves off a terminal or with `--quiet`.
@@ -19,6 +20,7 @@
 //!   chunking options, and the `cat` verb.
 
 pub mod cli;
+pub mod duration;
 pub mod error;
 pub mod manifest;
 pub mod output;
@@ -26,6 +28,7 @@ pub mod progress;
 pub mod size;
 pub mod source;
 
+pub use duration::HumanDuration;
 pub use error::{Error, Position, Result};
 pub use manifest::{ByteRange, Chunk, Kind, ManifestReader, ManifestWriter, SourceRanges};
 pub use output::AtomicFile;

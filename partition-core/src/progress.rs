@@ -21,6 +21,16 @@ pub fn reader<R: io::Read>(input: R, total: u64, quiet: bool, message: &str) -> 
         .wrap_read(input)
 }
 
+/// A counting bar for items (chunks, tasks).
+pub fn items(total: u64, quiet: bool, message: &str) -> ProgressBar {
+    bar(
+        total,
+        quiet,
+        message,
+        "{msg} {bar:30} {pos}/{len} {per_sec} eta {eta}",
+    )
+}
+
 fn bar(total: u64, quiet: bool, message: &str, template: &str) -> ProgressBar {
     if quiet || !io::stderr().is_terminal() {
         return ProgressBar::hidden();

@@ -1,100 +1,73 @@
-//! One run of the command on one chunk.
+//! The local backend: the command runs as a child process of the runner.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::path::Path;
-use std::process::{Command, ExitStatus, Stdio};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use partition_core::{AtomicFile, Chunk, Error, Result};
 
+use crate::backend::{Backend, Outcome};
 use crate::materialize;
+use crate::processes::Processes;
 
-/// What became of one chunk.
-#[derive(Debug)]
-pub struct Outcome {
-    pub seq: u64,
-    pub id: String,
-    /// The command's exit status, when it could be started.
-    pub status: Option<ExitStatus>,
-    /// Why the task failed besides its exit status (the chunk could not be rebuilt...).
-    pub error: Option<String>,
-    pub bytes_in: u64,
-    pub bytes_out: u64,
-    pub runtime: Duration,
-    /// The command's stdout, when it is not written to a file.
-    pub stdout: Vec<u8>,
-}
-
-impl Outcome {
-    pub fn succeeded(&self) -> bool {
-        self.error.is_none() && self.status.is_some_and(|status| status.success())
-    }
-
-    /// `exit 0`, `exit 3`, `signal 9`, or the error.
-    pub fn describe(&self) -> String {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(error) = &self.error {
-            return error.clone();
-        }
-        match self.status {
-            Some(status) => match (status.code(), status.signal()) {
-                (Some(code), _) => format!("exit {code}"),
-                (None, Some(signal)) => format!("signal {signal}"),
-                (None, None) => "ended".to_string(),
-            },
-            None => "not started".to_string(),
-        }
-    }
-}
-
-/// How to run the command on every chunk.
-pub struct Task<'a> {
-    pub command: &'a [String],
-    pub out_dir: Option<&'a Path>,
-    pub suffix: &'a str,
+pub struct Local<'a> {
+    /// The command and its arguments, with `{id}`-style placeholders.
+    pub command: Vec<String>,
+    pub out_dir: Option<PathBuf>,
+    pub suffix: String,
     pub feed_stdin: bool,
-    /// Where prefixed stderr lines go when there is no `out_dir`.
+    pub timeout: Option<Duration>,
+    pub processes: &'a Processes,
+    /// Serialises the prefixed stderr lines of concurrent tasks.
     pub stderr_lock: &'a Mutex<()>,
 }
 
-impl Task<'_> {
-    /// Replaces `{id}`, `{seq}`, `{total}` and `{kind}` in one argument.
-    pub fn substitute(argument: &str, chunk: &Chunk) -> String {
-        argument
-            .replace("{id}", &chunk.id)
-            .replace("{seq}", &chunk.seq.to_string())
-            .replace("{total}", &chunk.total.to_string())
-            .replace("{kind}", chunk.kind.name())
+/// Replaces `{id}`, `{seq}`, `{total}` and `{kind}` in one argument.
+pub fn substitute(argument: &str, chunk: &Chunk) -> String {
+    argument
+        .replace("{id}", &chunk.id)
+        .replace("{seq}", &chunk.seq.to_string())
+        .replace("{total}", &chunk.total.to_string())
+        .replace("{kind}", chunk.kind.name())
+}
+
+impl Backend for Local<'_> {
+    fn name(&self) -> String {
+        let mut name = [0u8; 256];
+        // SAFETY: gethostname writes at most len bytes into the buffer.
+        let host = if unsafe { libc::gethostname(name.as_mut_ptr().cast(), name.len()) } == 0 {
+            let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+            String::from_utf8_lossy(&name[..end]).into_owned()
+        } else {
+            "localhost".to_string()
+        };
+        format!("local:{host}")
     }
 
-    pub fn run(&self, chunk: &Chunk) -> Outcome {
+    fn run(&self, chunk: &Chunk, attempt: u32) -> Outcome {
         let started = Instant::now();
-        let mut outcome = Outcome {
-            seq: chunk.seq,
-            id: chunk.id.clone(),
-            status: None,
-            error: None,
-            bytes_in: 0,
-            bytes_out: 0,
-            runtime: Duration::ZERO,
-            stdout: Vec::new(),
-        };
+        let mut outcome = Outcome::new(chunk, attempt);
         if let Err(error) = self.run_into(chunk, &mut outcome) {
             outcome.error = Some(error.to_string());
         }
         outcome.runtime = started.elapsed();
         outcome
     }
+}
 
+impl Local<'_> {
     fn run_into(&self, chunk: &Chunk, outcome: &mut Outcome) -> Result<()> {
         let argv: Vec<String> = self
             .command
             .iter()
-            .map(|arg| Self::substitute(arg, chunk))
+            .map(|arg| substitute(arg, chunk))
             .collect();
-        let mut child = Command::new(&argv[0])
+        let mut command = Command::new(&argv[0]);
+        command
             .args(&argv[1..])
             .env("CHUNK_ID", &chunk.id)
             .env("CHUNK_SEQ", chunk.seq.to_string())
@@ -107,14 +80,24 @@ impl Task<'_> {
             })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| match e.kind() {
-                io::ErrorKind::NotFound => Error::ToolMissing {
-                    program: argv[0].clone(),
-                    hint: "is it installed and on PATH?".to_string(),
-                },
-                _ => Error::io(&argv[0], e),
-            })?;
+            // Its own process group, so that a timeout or a halt kills everything it started.
+            .process_group(0);
+        // SAFETY: prctl is async-signal-safe; the task dies with the runner (kill -9 included)
+        // instead of running on unobserved.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let mut child = command.spawn().map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => Error::ToolMissing {
+                program: argv[0].clone(),
+                hint: "is it installed and on PATH?".to_string(),
+            },
+            _ => Error::io(&argv[0], e),
+        })?;
+        self.processes.register(child.id(), self.timeout);
 
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("stdout is piped");
@@ -122,22 +105,24 @@ impl Task<'_> {
         let (fed, written, logged) = thread::scope(|scope| {
             let feeder = scope.spawn(|| stdin.map(|stdin| feed(chunk, stdin)).unwrap_or(Ok(0)));
             let logger = scope.spawn(|| self.log_stderr(chunk, stderr));
-            let written = self.collect_stdout(chunk, stdout, &mut outcome.stdout);
+            let written = self.collect_stdout(chunk, stdout, outcome);
             (
                 feeder.join().expect("the stdin feeder does not panic"),
                 written,
                 logger.join().expect("the stderr logger does not panic"),
             )
         });
-        let status = child.wait().map_err(|e| Error::io(&argv[0], e))?;
-        outcome.status = Some(status);
+        let status = child.wait().map_err(|e| Error::io(&argv[0], e));
+        outcome.timed_out = self.processes.unregister(child.id());
+        let status = status?;
+        outcome.exit_code = status.code();
+        outcome.signal = status.signal();
         outcome.bytes_in = fed?;
         logged?;
-        let (bytes_out, file) = written?;
-        outcome.bytes_out = bytes_out;
+        let file = written?;
         // Only a task that succeeded leaves its output under the final name.
         if let Some(file) = file {
-            if status.success() {
+            if outcome.succeeded() {
                 file.commit()?;
             }
         }
@@ -145,33 +130,34 @@ impl Task<'_> {
     }
 
     /// The command's stdout goes to `DIR/<id><suffix>` (renamed into place on success) or
-    /// into memory, to be printed whole.
+    /// into the outcome's spool, to be printed whole.
     fn collect_stdout(
         &self,
         chunk: &Chunk,
         mut stdout: impl Read,
-        memory: &mut Vec<u8>,
-    ) -> Result<(u64, Option<AtomicFile>)> {
-        match self.out_dir {
+        outcome: &mut Outcome,
+    ) -> Result<Option<AtomicFile>> {
+        match &self.out_dir {
             Some(dir) => {
                 let mut file =
                     AtomicFile::create(dir.join(format!("{}{}", chunk.id, self.suffix)))?;
-                let n = io::copy(&mut stdout, &mut file)
+                outcome.bytes_out = io::copy(&mut stdout, &mut file)
                     .map_err(|e| Error::io(file.path().display(), e))?;
-                Ok((n, Some(file)))
+                Ok(Some(file))
             }
             None => {
-                let n = stdout
-                    .read_to_end(memory)
+                outcome.bytes_out = outcome
+                    .stdout
+                    .capture(stdout)
                     .map_err(|e| Error::io("<command stdout>", e))?;
-                Ok((n as u64, None))
+                Ok(None)
             }
         }
     }
 
     /// The command's stderr goes to `DIR/<id>.err`, or line by line to ours, prefixed with the id.
     fn log_stderr(&self, chunk: &Chunk, stderr: impl Read) -> Result<()> {
-        match self.out_dir {
+        match &self.out_dir {
             Some(dir) => {
                 let mut file = AtomicFile::create(dir.join(format!("{}.err", chunk.id)))?;
                 io::copy(&mut BufReader::new(stderr), &mut file)

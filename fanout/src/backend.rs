@@ -1,0 +1,78 @@
+//! What a backend is: something that runs one attempt of the command on one chunk.
+//!
+//! The scheduler ([`crate::run`]) owns retries, ordering, the joblog and halting; a backend
+//! only runs attempts, so another engine (Lambda, Slurm) is one more implementation of
+//! [`Backend`].
+
+use std::time::{Duration, SystemTime};
+
+use partition_core::Chunk;
+
+use crate::spool::Spool;
+
+pub trait Backend: Sync {
+    /// How the joblog names where attempts ran (`local:HOST`).
+    fn name(&self) -> String;
+    /// Runs attempt `attempt` (1-based) of the command on `chunk`.
+    fn run(&self, chunk: &Chunk, attempt: u32) -> Outcome;
+}
+
+/// What became of one attempt.
+#[derive(Debug)]
+pub struct Outcome {
+    pub seq: u64,
+    pub id: String,
+    pub attempt: u32,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub timed_out: bool,
+    /// Why the attempt failed besides its exit status (the chunk could not be rebuilt...).
+    pub error: Option<String>,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub start: SystemTime,
+    pub runtime: Duration,
+    /// The command's stdout, when it is not written to a file.
+    pub stdout: Spool,
+}
+
+impl Outcome {
+    pub fn new(chunk: &Chunk, attempt: u32) -> Outcome {
+        Outcome {
+            seq: chunk.seq,
+            id: chunk.id.clone(),
+            attempt,
+            exit_code: None,
+            signal: None,
+            timed_out: false,
+            error: None,
+            bytes_in: 0,
+            bytes_out: 0,
+            start: SystemTime::now(),
+            runtime: Duration::ZERO,
+            stdout: Spool::new(),
+        }
+    }
+
+    pub fn succeeded(&self) -> bool {
+        self.error.is_none() && !self.timed_out && self.exit_code == Some(0)
+    }
+
+    /// `exit 0`, `exit 3`, `signal 9`, `timed out`, or the error.
+    pub fn describe(&self) -> String {
+        if let Some(error) = &self.error {
+            return error.clone();
+        }
+        if self.timed_out {
+            return format!(
+                "timed out after {:.1}s (process group killed)",
+                self.runtime.as_secs_f64()
+            );
+        }
+        match (self.exit_code, self.signal) {
+            (Some(code), _) => format!("exit {code}"),
+            (None, Some(signal)) => format!("signal {signal}"),
+            (None, None) => "not started".to_string(),
+        }
+    }
+}

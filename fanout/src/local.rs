@@ -82,14 +82,6 @@ impl Local<'_> {
             .stderr(Stdio::piped())
             // Its own process group, so that a timeout or a halt kills everything it started.
             .process_group(0);
-        // SAFETY: prctl is async-signal-safe; the task dies with the runner (kill -9 included)
-        // instead of running on unobserved.
-        unsafe {
-            command.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
         let mut child = command.spawn().map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => Error::ToolMissing {
                 program: argv[0].clone(),

@@ -189,6 +189,7 @@ pub fn run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
                         summary.succeeded += 1;
                     } else {
                         summary.failed.push(outcome.id.clone());
+                        bar.set_message(format!("chunks ({} failed)", summary.failed.len()));
                         match options.halt {
                             Halt::Never => {}
                             Halt::Soon => stopping.store(true, Ordering::Relaxed),

@@ -190,3 +190,31 @@ fn a_run_shorter_than_planned_is_an_error() {
         "{stderr}"
     );
 }
+
+#[test]
+#[ignore = "needs sra-tools and ../shared/data"]
+fn fanout_dumps_sra_chunks_into_the_command() {
+    require_tool("fastq-dump");
+    let run = shared_data("sra/SRR139146.sra");
+    let dir = tempfile::tempdir().unwrap();
+    let plan = run_ok(
+        Command::new(bin("sra-split"))
+            .arg("plan")
+            .arg(&run)
+            .args(["--chunks", "3"]),
+    );
+    let manifest_path = dir.path().join("chunks.jsonl");
+    fs::write(&manifest_path, plan).unwrap();
+    let counts = run_ok(
+        Command::new(bin("fanout"))
+            .args(["-q", "--keep-order", "-m"])
+            .arg(&manifest_path)
+            .args(["--", "wc", "-l"]),
+    );
+    let lines: u64 = String::from_utf8(counts)
+        .unwrap()
+        .lines()
+        .map(|l| l.trim().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(lines, 3896 * 4);
+}

@@ -1,5 +1,29 @@
-//! Balanced, exact merge of partial mpileups.
+//! Exact merges of partial `samtools mpileup` outputs.
 //!
-//! Not built yet: this crate reserves its place in the workspace and its binary,
-//! `mpileup-reduce`, which only explains what it will do. Its manifest kind is specified in
-//! `docs/manifest.md`.
+//! A pileup line is a position and, per sample, what the reads show there:
+//!
+//! ```text
+//! CHROM  POS  REF  DEPTH BASES QUALS  [DEPTH BASES QUALS ...]
+//! 17     2    N    5     AAAAA JBJGJ  3     AAA   JLJ
+//! ```
+//!
+//! When the reads are split into chunks and each chunk is piled up on its own (per reference
+//! part too), the pileup of the whole is recovered position by position: depths add up, and
+//! the bases and qualities of the partials with reads there are concatenated. The crate:
+//!
+//! - [`line`]: a pileup line's fields, checked token by token (`^`/`$` marks, indels).
+//! - [`order`]: the order of positions (a `.fai`, a name map, or order of appearance) and,
+//!   with a [`fasta::NameMap`], part coordinates rewritten to the original ones, positions a
+//!   part does not own dropped.
+//! - [`merge`]: the streaming k-way merge; memory bounded by the number of inputs.
+//! - [`plan`]: position ranges of about equal work for N reducers, from sampled line offsets.
+//! - [`materialize`]: a reducer's chunk (its byte ranges of every input) merged.
+
+pub mod line;
+pub mod materialize;
+pub mod merge;
+pub mod order;
+pub mod plan;
+
+pub use materialize::write_chunk;
+pub use merge::{merge, Columns, MergeOptions};

@@ -10,7 +10,8 @@ pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
         Kind::Fastq | Kind::FastqGz => fastq_gz::write_chunk(chunk, output),
         Kind::Sra => sra::write_chunk(chunk, output),
         Kind::Fasta => fasta::write_chunk(chunk, output, None),
-        Kind::Las | Kind::Cog | Kind::Mpileup => Err(Error::Usage(format!(
+        Kind::Mpileup => mpileup_reduce::write_chunk(chunk, output),
+        Kind::Las | Kind::Cog => Err(Error::Usage(format!(
             "chunk {}: fanout cannot rebuild {} chunks yet; use --no-stdin and let the command read \
              the chunk itself (CHUNK_JSON holds its manifest line)",
             chunk.id, chunk.kind

@@ -229,3 +229,227 @@ fn the_expected_output_of_samtools_tests_survives_a_split_of_its_lines() {
         .collect();
     assert_eq!(String::from_utf8(merge(&paths, &[])).unwrap(), expected);
 }
+
+/// Sequences of a FASTA file, by name.
+fn read_fasta(path: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut sequences: Vec<(String, Vec<u8>)> = Vec::new();
+    for line in fs::read_to_string(path).unwrap().lines() {
+        match line.strip_prefix('>') {
+            Some(header) => sequences.push((
+                header.split_whitespace().next().unwrap().to_string(),
+                Vec::new(),
+            )),
+            None => sequences
+                .last_mut()
+                .unwrap()
+                .1
+                .extend_from_slice(line.trim().as_bytes()),
+        }
+    }
+    sequences
+}
+
+/// `reads` 100 bp single-end reads from uniform positions, two substitutions each.
+fn simulate_reads(reference: &[(String, Vec<u8>)], reads: usize) -> String {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    let total: u64 = reference.iter().map(|(_, s)| s.len() as u64 - 100).sum();
+    let mut fastq = String::new();
+    for i in 0..reads {
+        let mut at = next(total);
+        let (name, sequence) = reference
+            .iter()
+            .find(|(_, s)| {
+                if at < s.len() as u64 - 100 {
+                    true
+                } else {
+                    at -= s.len() as u64 - 100;
+                    false
+                }
+            })
+            .unwrap();
+        let mut read = sequence[at as usize..at as usize + 100].to_vec();
+        for _ in 0..2 {
+            let j = next(100) as usize;
+            read[j] = b"ACGT"[next(4) as usize];
+        }
+        fastq.push_str(&format!(
+            "@sim{i}_{name}_{}\n{}\n+\n{}\n",
+            at + 1,
+            String::from_utf8(read).unwrap(),
+            "I".repeat(100)
+        ));
+    }
+    fastq
+}
+
+/// Aligns reads with bwa mem, keeps near-perfect alignments (AS >= 90, as a pipeline would
+/// drop the spurious hits a read gets on a part that does not hold it), and piles them up.
+fn align_and_pileup(reference: &Path, reads: &Path, out: &Path) -> (PathBuf, Vec<u8>) {
+    let sam = run_ok(
+        Command::new("bwa")
+            .args(["mem", "-v", "1"])
+            .arg(reference)
+            .arg(reads),
+    );
+    let raw = out.with_extension("sam");
+    fs::write(&raw, sam).unwrap();
+    let bam = out.with_extension("bam");
+    let sorted = out.with_extension("sorted.bam");
+    run_ok(
+        Command::new("samtools")
+            .args(["sort", "-o"])
+            .arg(&sorted)
+            .arg(&raw),
+    );
+    run_ok(
+        Command::new("samtools")
+            .args(["view", "-b", "-e", "[AS] >= 90", "-o"])
+            .arg(&bam)
+            .arg(&sorted),
+    );
+    let pileup = run_ok(
+        Command::new("samtools")
+            .args(["mpileup", "-d", "0", "--output-QNAME", "-f"])
+            .arg(reference)
+            .arg(&bam),
+    );
+    (sorted, pileup)
+}
+
+#[test]
+#[ignore = "needs bwa, samtools and ../shared/data"]
+fn split_reference_pileups_merge_back_in_original_coordinates() {
+    require_tool("bwa");
+    require_tool("samtools");
+    let dir = tempfile::tempdir().unwrap();
+    let reference = dir.path().join("ce.fa");
+    fs::copy(shared_data("fasta/htslib__ce.fa"), &reference).unwrap();
+    let reads = dir.path().join("reads.fq");
+    fs::write(&reads, simulate_reads(&read_fasta(&reference), 6000)).unwrap();
+
+    // The reference cut in 3 with the name map; the reads in 2 chunks.
+    let map = dir.path().join("parts.tsv");
+    let plan = run_ok(
+        Command::new(bin("fasta-split"))
+            .arg("plan")
+            .arg(&reference)
+            .args(["--chunks", "3", "--overlap", "400", "--map"])
+            .arg(&map),
+    );
+    fs::write(dir.path().join("refs.jsonl"), &plan).unwrap();
+    run_ok(
+        Command::new(bin("fasta-split"))
+            .current_dir(dir.path())
+            .args(["cat", "refs.jsonl", "--out-dir", "parts"]),
+    );
+    let plan = run_ok(
+        Command::new(bin("fastq-split"))
+            .arg("plan")
+            .arg(&reads)
+            .args(["--chunks", "2"]),
+    );
+    fs::write(dir.path().join("reads.jsonl"), &plan).unwrap();
+    run_ok(
+        Command::new(bin("fastq-split"))
+            .current_dir(dir.path())
+            .args(["cat", "reads.jsonl", "--out-dir", "read-chunks"]),
+    );
+
+    run_ok(Command::new("bwa").arg("index").arg(&reference));
+    let (whole_bam, whole) = align_and_pileup(&reference, &reads, &dir.path().join("whole"));
+    let mut partials = Vec::new();
+    for part in 0..3 {
+        let part_fasta = dir.path().join(format!("parts/ce-{part}.fa"));
+        run_ok(Command::new("bwa").arg("index").arg(&part_fasta));
+        for chunk in 0..2 {
+            let chunk_reads = dir.path().join(format!("read-chunks/reads-{chunk}.fq"));
+            let (_, pileup) = align_and_pileup(
+                &part_fasta,
+                &chunk_reads,
+                &dir.path().join(format!("p{chunk}{part}")),
+            );
+            let path = dir.path().join(format!("p{chunk}{part}.pileup"));
+            fs::write(&path, pileup).unwrap();
+            partials.push(path);
+        }
+    }
+    run_ok(Command::new("samtools").arg("faidx").arg(&reference));
+    let fai = format!("{}.fai", reference.display());
+    let merged = merge(
+        &partials,
+        &[
+            "--output-QNAME",
+            "--map",
+            map.to_str().unwrap(),
+            "--fai",
+            &fai,
+        ],
+    );
+
+    // Reads that map to several places in the whole reference (MAPQ 0 or an XA tag) can land
+    // on one copy there and on another in a part: those differences are inherent to aligning
+    // against parts. Everywhere else the merge must equal the whole.
+    let whole_sam =
+        String::from_utf8(run_ok(Command::new("samtools").arg("view").arg(&whole_bam))).unwrap();
+    let multi: std::collections::HashSet<&str> = whole_sam
+        .lines()
+        .filter(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            fields[4] == "0" || line.contains("\tXA:Z:")
+        })
+        .map(|line| line.split('\t').next().unwrap())
+        .collect();
+    let table = |text: &[u8]| -> BTreeMap<(String, u64), (u64, Vec<String>)> {
+        String::from_utf8_lossy(text)
+            .lines()
+            .map(|line| {
+                let f: Vec<&str> = line.split('\t').collect();
+                let mut names: Vec<String> = if f[3] == "0" {
+                    Vec::new()
+                } else {
+                    f[6].split(',').map(String::from).collect()
+                };
+                names.sort();
+                (
+                    (f[0].to_string(), f[1].parse().unwrap()),
+                    (f[3].parse().unwrap(), names),
+                )
+            })
+            .collect()
+    };
+    let (whole, merged) = (table(&whole), table(&merged));
+    let empty = (0, Vec::new());
+    let mut inherent = 0;
+    let mut compared = 0;
+    for key in whole
+        .keys()
+        .chain(merged.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let (a, b) = (
+            whole.get(key).unwrap_or(&empty),
+            merged.get(key).unwrap_or(&empty),
+        );
+        if a.1
+            .iter()
+            .chain(&b.1)
+            .any(|name| multi.contains(name.as_str()))
+        {
+            inherent += usize::from(a != b);
+            continue;
+        }
+        compared += 1;
+        assert_eq!(a, b, "{key:?}: merged pileup differs from the whole one");
+    }
+    eprintln!(
+        "{compared} positions equal; {inherent} differ only through {} multi-mapping reads",
+        multi.len()
+    );
+    assert!(compared > 400_000, "{compared}");
+}

@@ -2,30 +2,26 @@
 
 use partition_core::{Error, Position, Result};
 
-/// A line split into fields, borrowed from its text (without the line ending).
-pub struct Fields<'a> {
-    pub fields: Vec<&'a [u8]>,
+/// The byte ranges of a line's tab-separated fields, into `ranges` (reused between lines).
+pub fn split_fields(line: &[u8], ranges: &mut Vec<(usize, usize)>) {
+    ranges.clear();
+    let mut start = 0;
+    for tab in memchr::memchr_iter(b'\t', line) {
+        ranges.push((start, tab));
+        start = tab + 1;
+    }
+    ranges.push((start, line.len()));
 }
 
-impl<'a> Fields<'a> {
-    pub fn split(line: &'a [u8]) -> Fields<'a> {
-        Fields {
-            fields: line.split(|&b| b == b'\t').collect(),
-        }
-    }
-
-    pub fn chrom(&self) -> &'a [u8] {
-        self.fields[0]
-    }
+/// Field `index` of a split line.
+pub fn field<'a>(line: &'a [u8], ranges: &[(usize, usize)], index: usize) -> &'a [u8] {
+    let (start, end) = ranges[index];
+    &line[start..end]
 }
 
-/// Byte offset of field `index` in a line: for errors' column numbers.
-pub fn column_of(fields: &[&[u8]], index: usize) -> u64 {
-    fields[..index]
-        .iter()
-        .map(|f| f.len() as u64 + 1)
-        .sum::<u64>()
-        + 1
+/// 1-based column of field `index`, for errors.
+pub fn column_of(ranges: &[(usize, usize)], index: usize) -> u64 {
+    ranges[index].0 as u64 + 1
 }
 
 /// Parses a position (1-based).
@@ -40,9 +36,41 @@ pub fn parse_position(text: &[u8]) -> Option<u64> {
         .filter(|&p| p > 0)
 }
 
+const OTHER: u8 = 0;
+const BASE: u8 = 1;
+const END: u8 = 2;
+
+/// What each byte is in a BASES column without marks or indels: a read's base, a read end, or
+/// not allowed.
+static BYTE_CLASS: [u8; 256] = {
+    let mut table = [OTHER; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        if byte.is_ascii_alphabetic() || matches!(byte, b'.' | b',' | b'*' | b'#' | b'>' | b'<') {
+            table[b] = BASE;
+        }
+        b += 1;
+    }
+    table[b'$' as usize] = END;
+    table
+};
+
 /// Counts the read tokens of a BASES column, checking the grammar
 /// `[^ MAPQ] base [(+|-) LEN SEQ] [$]`; on error, the offset in `bases` and the problem.
 pub fn count_tokens(bases: &[u8]) -> Result<u64, (usize, String)> {
+    // Most columns have no read starts and no indels: one pass over a table decides.
+    if memchr::memchr3(b'^', b'+', b'-', bases).is_none() {
+        let mut ends = 0;
+        for (i, &b) in bases.iter().enumerate() {
+            match BYTE_CLASS[b as usize] {
+                BASE => {}
+                END => ends += 1,
+                _ => return Err((i, format!("unexpected '{}' in the bases", b.escape_ascii()))),
+            }
+        }
+        return Ok((bases.len() - ends) as u64);
+    }
     let mut i = 0;
     let mut tokens = 0;
     while i < bases.len() {
@@ -102,30 +130,35 @@ pub fn count_tokens(bases: &[u8]) -> Result<u64, (usize, String)> {
 }
 
 /// Checks one sample group (DEPTH, BASES, QUALS) of a line; `first` is the DEPTH field's index.
-pub fn check_sample(fields: &[&[u8]], first: usize, input: &str, line_number: u64) -> Result<u64> {
+pub fn check_sample(
+    line: &[u8],
+    ranges: &[(usize, usize)],
+    first: usize,
+    input: &str,
+    line_number: u64,
+) -> Result<u64> {
     let error = |index: usize, extra: u64, message: String| {
         Error::bad_input(
             input,
-            Position::LineColumn(line_number, column_of(fields, index) + extra),
+            Position::LineColumn(line_number, column_of(ranges, index) + extra),
             message,
         )
     };
-    let depth_text = fields[first];
-    let depth: u64 = std::str::from_utf8(depth_text)
-        .ok()
-        .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|t| t.parse().ok())
-        .ok_or_else(|| {
-            error(
-                first,
-                0,
-                format!("depth '{}' is not a number", depth_text.escape_ascii()),
-            )
-        })?;
-    let (bases, quals) = (fields[first + 1], fields[first + 2]);
+    let depth_text = field(line, ranges, first);
+    let depth = parse_count(depth_text).ok_or_else(|| {
+        error(
+            first,
+            0,
+            format!("depth '{}' is not a number", depth_text.escape_ascii()),
+        )
+    })?;
     if depth == 0 {
         return Ok(0);
     }
+    let (bases, quals) = (
+        field(line, ranges, first + 1),
+        field(line, ranges, first + 2),
+    );
     let tokens = count_tokens(bases)
         .map_err(|(offset, message)| error(first + 1, offset as u64, message))?;
     if tokens != depth || quals.len() as u64 != depth {
@@ -139,6 +172,16 @@ pub fn check_sample(fields: &[&[u8]], first: usize, input: &str, line_number: u6
         ));
     }
     Ok(depth)
+}
+
+/// A non-negative decimal count.
+pub fn parse_count(text: &[u8]) -> Option<u64> {
+    if text.is_empty() || text.len() > 19 {
+        return None;
+    }
+    text.iter().try_fold(0u64, |value, &b| {
+        b.is_ascii_digit().then(|| value * 10 + u64::from(b - b'0'))
+    })
 }
 
 #[cfg(test)]
@@ -175,28 +218,26 @@ mod tests {
         assert!(count_tokens(b"A^").is_err());
     }
 
+    fn check(line: &[u8]) -> Result<u64> {
+        let mut ranges = Vec::new();
+        split_fields(line, &mut ranges);
+        check_sample(line, &ranges, 3, "p.txt", 7)
+    }
+
     #[test]
     fn checks_depth_against_bases_and_qualities() {
-        let line = b"17\t2\tN\t3\tAA,\tJBJ";
-        let fields = Fields::split(line).fields;
-        assert_eq!(check_sample(&fields, 3, "p.txt", 7).unwrap(), 3);
-        let line = b"17\t2\tN\t3\tAA\tJBJ";
-        let fields = Fields::split(line).fields;
-        let error = check_sample(&fields, 3, "p.txt", 7)
-            .unwrap_err()
-            .to_string();
+        assert_eq!(check(b"17\t2\tN\t3\tAA,\tJBJ").unwrap(), 3);
+        let error = check(b"17\t2\tN\t3\tAA\tJBJ").unwrap_err().to_string();
         assert_eq!(
             error,
             "p.txt: line 7, column 8: depth 3 but 2 read bases and 3 qualities"
         );
-        let line = b"17\t2\tN\t1\tA+Q\tJ";
-        let fields = Fields::split(line).fields;
-        let error = check_sample(&fields, 3, "p.txt", 7)
-            .unwrap_err()
-            .to_string();
+        let error = check(b"17\t2\tN\t1\tA+Q\tJ").unwrap_err().to_string();
         assert_eq!(
             error,
             "p.txt: line 7, column 11: '+' without an indel length"
         );
+        assert_eq!(parse_count(b"12"), Some(12));
+        assert_eq!(parse_count(b"1x"), None);
     }
 }

@@ -9,7 +9,7 @@ use std::io::{BufRead, Write};
 
 use partition_core::{Error, Position, Result};
 
-use crate::line::{check_sample, column_of, parse_position, Fields};
+use crate::line::{check_sample, column_of, field, parse_count, parse_position, split_fields};
 use crate::order::{Key, Order};
 
 /// Per-read columns samtools adds after QUALS, in its order.
@@ -52,16 +52,26 @@ struct Input {
     name: String,
     reader: Box<dyn BufRead + Send>,
     line: Vec<u8>,
+    /// Field byte ranges of `line`.
+    ranges: Vec<(usize, usize)>,
     line_number: u64,
     /// The line's key, or None at the end.
     key: Option<Key>,
-    last: Option<(Key, String)>,
+    /// The previous line's key, chromosome and position, to report unsorted input.
+    last: Option<Key>,
+    last_chrom: Vec<u8>,
+    last_position: u64,
     samples: usize,
 }
 
 impl Input {
+    fn field(&self, index: usize) -> &[u8] {
+        field(&self.line, &self.ranges, index)
+    }
+
     /// Reads up to the next line to merge (skipping lines the order drops).
     fn advance(&mut self, order: &mut Order, columns: Columns) -> Result<()> {
+        let per_sample = columns.per_sample();
         loop {
             self.line.clear();
             let n = self
@@ -76,6 +86,7 @@ impl Input {
             while matches!(self.line.last(), Some(b'\n' | b'\r')) {
                 self.line.pop();
             }
+            split_fields(&self.line, &mut self.ranges);
             let at = |column: u64, message: String| {
                 Error::bad_input(
                     &self.name,
@@ -83,22 +94,21 @@ impl Input {
                     message,
                 )
             };
-            let fields = Fields::split(&self.line).fields;
-            let extra = fields
+            let extra = self
+                .ranges
                 .len()
                 .checked_sub(3)
-                .filter(|n| *n > 0 && n % columns.per_sample() == 0);
+                .filter(|n| *n > 0 && n % per_sample == 0);
             let Some(extra) = extra else {
                 return Err(at(
                     1,
                     format!(
-                        "{} fields: a pileup line has CHROM, POS, REF and {} per sample",
-                        fields.len(),
-                        columns.per_sample()
+                        "{} fields: a pileup line has CHROM, POS, REF and {per_sample} per sample",
+                        self.ranges.len()
                     ),
                 ));
             };
-            let samples = extra / columns.per_sample();
+            let samples = extra / per_sample;
             if self.samples == 0 {
                 self.samples = samples;
             } else if samples != self.samples {
@@ -107,41 +117,48 @@ impl Input {
                     format!("{samples} samples, earlier lines had {}", self.samples),
                 ));
             }
-            let position = parse_position(fields[1]).ok_or_else(|| {
+            let position_text = self.field(1);
+            let position = parse_position(position_text).ok_or_else(|| {
                 at(
-                    column_of(&fields, 1),
-                    format!("position '{}' is not a number", fields[1].escape_ascii()),
+                    column_of(&self.ranges, 1),
+                    format!(
+                        "position '{}' is not a number",
+                        position_text.escape_ascii()
+                    ),
                 )
             })?;
             for sample in 0..samples {
                 check_sample(
-                    &fields,
-                    3 + sample * columns.per_sample(),
+                    &self.line,
+                    &self.ranges,
+                    3 + sample * per_sample,
                     &self.name,
                     self.line_number,
                 )?;
             }
+            let chrom = field(&self.line, &self.ranges, 0);
             let key = order
-                .locate(fields[0], position)
+                .locate(chrom, position)
                 .map_err(|message| at(1, message))?;
             let Some(key) = key else { continue };
-            let described = format!("{}:{}", String::from_utf8_lossy(fields[0]), position);
-            if let Some((last, last_described)) = &self.last {
-                if key <= *last {
-                    return Err(at(
-                        1,
-                        format!("unsorted input: {described} comes after {last_described} (inputs must be in reference order)"),
-                    ));
-                }
+            if self.last.is_some_and(|last| key <= last) {
+                return Err(at(
+                    1,
+                    format!(
+                        "unsorted input: {}:{position} comes after {}:{} (inputs must be in reference order)",
+                        String::from_utf8_lossy(chrom),
+                        String::from_utf8_lossy(&self.last_chrom),
+                        self.last_position
+                    ),
+                ));
             }
-            self.last = Some((key, described));
+            self.last = Some(key);
+            self.last_chrom.clear();
+            self.last_chrom.extend_from_slice(chrom);
+            self.last_position = position;
             self.key = Some(key);
             return Ok(());
         }
-    }
-
-    fn fields(&self) -> Vec<&[u8]> {
-        Fields::split(&self.line).fields
     }
 }
 
@@ -159,19 +176,21 @@ pub fn merge(
             name,
             reader,
             line: Vec::new(),
+            ranges: Vec::new(),
             line_number: 0,
             key: None,
             last: None,
+            last_chrom: Vec::new(),
+            last_position: 0,
             samples: 0,
         })
         .collect();
     for input in &mut inputs {
         input.advance(order, columns)?;
     }
-    let write_error = partition_core::cli::output_error;
     // Every partial must come from the same list of BAMs.
     let mut with_lines = inputs.iter().filter(|input| input.key.is_some());
-    let count = match with_lines.next() {
+    let samples = match with_lines.next() {
         Some(first) => {
             if let Some(other) = with_lines.find(|input| input.samples != first.samples) {
                 return Err(Error::bad_file(
@@ -186,8 +205,11 @@ pub fn merge(
         }
         None => 0,
     };
+    let write_error = partition_core::cli::output_error;
+    let per_sample = columns.per_sample();
+    let mut numbers = itoa::Buffer::new();
     let mut written = 0u64;
-    let mut out = Vec::with_capacity(1 << 16);
+    let mut out = Vec::with_capacity(1 << 17);
     let mut meeting: Vec<usize> = Vec::with_capacity(inputs.len());
     loop {
         let Some(key) = inputs.iter().filter_map(|input| input.key).min() else {
@@ -195,65 +217,64 @@ pub fn merge(
         };
         meeting.clear();
         meeting.extend((0..inputs.len()).filter(|&i| inputs[i].key == Some(key)));
-        let groups: Vec<Vec<&[u8]>> = meeting.iter().map(|&i| inputs[i].fields()).collect();
-        let first = &groups[0];
-        for (n, &i) in meeting.iter().enumerate().skip(1) {
-            let other = &groups[n];
-            if other[2] != first[2] {
-                return Err(Error::bad_file(
-                    &inputs[i].name,
-                    format!(
-                        "line {}: REF '{}' at {}:{} differs from '{}' in {} line {}",
-                        inputs[i].line_number,
-                        other[2].escape_ascii(),
-                        order.name(key.rank),
-                        key.position,
-                        first[2].escape_ascii(),
-                        inputs[meeting[0]].name,
-                        inputs[meeting[0]].line_number
-                    ),
-                ));
-            }
-        }
+        let first = &inputs[meeting[0]];
         out.extend_from_slice(order.name(key.rank).as_bytes());
         out.push(b'\t');
-        out.extend_from_slice(key.position.to_string().as_bytes());
+        out.extend_from_slice(numbers.format(key.position).as_bytes());
         out.push(b'\t');
-        out.extend_from_slice(first[2]);
-        let per_sample = columns.per_sample();
-        for sample in 0..count {
-            let base = 3 + sample * per_sample;
-            let with_reads: Vec<&Vec<&[u8]>> = groups
-                .iter()
-                .filter(|fields| fields[base] != b"0")
-                .collect();
-            let depth: u64 = with_reads
-                .iter()
-                .map(|fields| {
-                    std::str::from_utf8(fields[base])
-                        .ok()
-                        .and_then(|t| t.parse::<u64>().ok())
-                        .unwrap_or(0)
-                })
-                .sum();
-            out.push(b'\t');
-            out.extend_from_slice(depth.to_string().as_bytes());
-            for column in 1..per_sample {
-                out.push(b'\t');
-                if depth == 0 {
-                    out.push(b'*');
-                    continue;
+        if let [_] = meeting[..] {
+            // One partial has this position: its line, from REF on, is the merge.
+            out.extend_from_slice(&first.line[first.ranges[2].0..]);
+        } else {
+            let reference = first.field(2);
+            for &i in &meeting[1..] {
+                if inputs[i].field(2) != reference {
+                    return Err(Error::bad_file(
+                        &inputs[i].name,
+                        format!(
+                            "line {}: REF '{}' at {}:{} differs from '{}' in {} line {}",
+                            inputs[i].line_number,
+                            inputs[i].field(2).escape_ascii(),
+                            order.name(key.rank),
+                            key.position,
+                            reference.escape_ascii(),
+                            first.name,
+                            first.line_number
+                        ),
+                    ));
                 }
-                let separator = if column < 3 {
-                    &b""[..]
-                } else {
-                    columns.separator(column - 3)
+            }
+            out.extend_from_slice(reference);
+            for sample in 0..samples {
+                let base = 3 + sample * per_sample;
+                let with_reads = || {
+                    meeting
+                        .iter()
+                        .map(|&i| &inputs[i])
+                        .filter(|input| input.field(base) != b"0")
                 };
-                for (n, fields) in with_reads.iter().enumerate() {
-                    if n > 0 {
-                        out.extend_from_slice(separator);
+                let depth: u64 = with_reads()
+                    .map(|input| parse_count(input.field(base)).unwrap_or(0))
+                    .sum();
+                out.push(b'\t');
+                out.extend_from_slice(numbers.format(depth).as_bytes());
+                for column in 1..per_sample {
+                    out.push(b'\t');
+                    if depth == 0 {
+                        out.push(b'*');
+                        continue;
                     }
-                    out.extend_from_slice(fields[base + column]);
+                    let separator = if column < 3 {
+                        &b""[..]
+                    } else {
+                        columns.separator(column - 3)
+                    };
+                    for (n, input) in with_reads().enumerate() {
+                        if n > 0 {
+                            out.extend_from_slice(separator);
+                        }
+                        out.extend_from_slice(input.field(base + column));
+                    }
                 }
             }
         }
@@ -263,7 +284,6 @@ pub fn merge(
             output.write_all(&out).map_err(write_error)?;
             out.clear();
         }
-        drop(groups);
         for &i in &meeting {
             inputs[i].advance(order, columns)?;
         }

@@ -25,6 +25,21 @@ pub struct Order {
     /// Whether chromosomes not yet seen may be appended (no `.fai` or map given).
     grows: bool,
     map: Option<NameMap>,
+    /// The last input chromosome (or part) looked up, and where it goes: lines come in runs
+    /// of one chromosome, so this saves a hash lookup per line.
+    last: Option<(Vec<u8>, Placement)>,
+}
+
+/// Where an input chromosome (or part) goes.
+#[derive(Debug, Clone, Copy)]
+struct Placement {
+    rank: u32,
+    /// Original position of the part's position 1 (1 without a map).
+    start: u64,
+    /// Length of the part, or u64::MAX without a map.
+    length: u64,
+    own_start: u64,
+    own_end: u64,
 }
 
 impl Order {
@@ -35,6 +50,7 @@ impl Order {
             names: Vec::new(),
             grows: true,
             map: None,
+            last: None,
         }
     }
 
@@ -108,25 +124,48 @@ impl Order {
         position: u64,
         owned_only: bool,
     ) -> Result<Option<Key>, String> {
+        let placement = match &self.last {
+            Some((name, placement)) if name == chrom => *placement,
+            _ => {
+                let placement = self.look_up(chrom)?;
+                self.last = Some((chrom.to_vec(), placement));
+                placement
+            }
+        };
+        if position == 0 || position > placement.length {
+            return Err(format!(
+                "position {position} is outside part '{}' ({} bases)",
+                String::from_utf8_lossy(chrom),
+                placement.length
+            ));
+        }
+        let original = placement.start + position - 1;
+        if owned_only && !(placement.own_start..=placement.own_end).contains(&original) {
+            return Ok(None);
+        }
+        Ok(Some(Key {
+            rank: placement.rank,
+            position: original,
+        }))
+    }
+
+    fn look_up(&mut self, chrom: &[u8]) -> Result<Placement, String> {
         let chrom =
             std::str::from_utf8(chrom).map_err(|_| "chromosome name is not UTF-8".to_string())?;
-        let (name, position) = match &self.map {
+        let (name, start, length, own_start, own_end) = match &self.map {
             Some(map) => {
-                let original =
-                    map.to_original(chrom, position)
-                        .ok_or_else(|| match map.get(chrom) {
-                            None => format!("part '{chrom}' is not in the name map"),
-                            Some(part) => format!(
-                                "position {position} is outside part '{chrom}' ({} bases)",
-                                part.len()
-                            ),
-                        })?;
-                if owned_only && !original.owned {
-                    return Ok(None);
-                }
-                (original.name.to_string(), original.position)
+                let part = map
+                    .get(chrom)
+                    .ok_or_else(|| format!("part '{chrom}' is not in the name map"))?;
+                (
+                    part.orig_name.clone(),
+                    part.start,
+                    part.len(),
+                    part.own_start,
+                    part.own_end,
+                )
             }
-            None => (chrom.to_string(), position),
+            None => (chrom.to_string(), 1, u64::MAX, 1, u64::MAX),
         };
         let rank = match self.ranks.get(&name) {
             Some(&rank) => rank,
@@ -137,7 +176,13 @@ impl Order {
                 ))
             }
         };
-        Ok(Some(Key { rank, position }))
+        Ok(Placement {
+            rank,
+            start,
+            length,
+            own_start,
+            own_end,
+        })
     }
 }
 

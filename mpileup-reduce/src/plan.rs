@@ -11,12 +11,12 @@ use partition_core::manifest::chunk_id;
 use partition_core::{ByteRange, Chunk, Error, Kind, Position, Result, Source, SourceRanges};
 use serde::{Deserialize, Serialize};
 
-use crate::line::{parse_position, Fields};
+use crate::line::{field, parse_position, split_fields};
 use crate::merge::Columns;
 use crate::order::{Key, Order};
 
 /// Bytes read to find one line (doubled until a whole line fits).
-const WINDOW: u64 = 1024;
+const WINDOW: u64 = 256;
 
 /// The `detail` of an `mpileup` chunk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,19 +110,23 @@ impl Sampled {
     }
 
     fn key(&self, order: &mut Order, line: &[u8], offset: u64) -> Result<Key> {
-        let fields = Fields::split(line).fields;
+        let mut ranges = Vec::with_capacity(8);
+        split_fields(line, &mut ranges);
         let bad =
             |message: String| Error::bad_input(self.source.url(), Position::Byte(offset), message);
-        if fields.len() < 3 {
+        if ranges.len() < 3 {
             return Err(bad("not a pileup line".to_string()));
         }
-        let position = parse_position(fields[1]).ok_or_else(|| {
+        let position_text = field(line, &ranges, 1);
+        let position = parse_position(position_text).ok_or_else(|| {
             bad(format!(
                 "position '{}' is not a number",
-                fields[1].escape_ascii()
+                position_text.escape_ascii()
             ))
         })?;
-        order.sort_key(fields[0], position).map_err(bad)
+        order
+            .sort_key(field(line, &ranges, 0), position)
+            .map_err(bad)
     }
 
     /// The first line with a key at or after `cut`, between `low` (a line start whose key is
@@ -147,18 +151,47 @@ impl Sampled {
                 _ => break,
             }
         }
-        // Scan the rest line by line.
-        let mut offset = low;
-        while offset < high {
-            let Some((start, key)) = self.line_at(order, offset)? else {
-                return Ok(high);
-            };
-            if start >= high || key >= cut {
-                return Ok(start.min(high));
+        // The lines in [low, high) are whole: read them at once and take the first at the cut.
+        let bytes = self.source.read_range(ByteRange::new(low, high))?;
+        self.bytes_read += bytes.len() as u64;
+        let mut start = 0;
+        while start < bytes.len() {
+            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+            if self.key(order, &bytes[start..end], low + start as u64)? >= cut {
+                return Ok(low + start as u64);
             }
-            offset = start + 1;
+            start = end + 1;
         }
         Ok(high)
+    }
+
+    /// The start and key of the last line.
+    fn last_line(&mut self, order: &mut Order) -> Result<Option<(u64, Key)>> {
+        let size = self.source.size();
+        let mut window = WINDOW;
+        loop {
+            let start = size.saturating_sub(window);
+            let bytes = self.source.read_range(ByteRange::new(start, size))?;
+            self.bytes_read += bytes.len() as u64;
+            let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+            match memchr::memrchr(b'\n', body) {
+                Some(newline) => {
+                    let offset = start + newline as u64 + 1;
+                    return Ok(Some((
+                        offset,
+                        self.key(order, &body[newline + 1..], offset)?,
+                    )));
+                }
+                None if start == 0 => {
+                    return if body.is_empty() {
+                        Ok(None)
+                    } else {
+                        Ok(Some((0, self.key(order, body, 0)?)))
+                    }
+                }
+                None => window *= 2,
+            }
+        }
     }
 }
 
@@ -182,8 +215,9 @@ pub fn plan(inputs: &[String], reducers: u64, setup: &Setup) -> Result<(Vec<Chun
             })
         })
         .collect::<Result<_>>()?;
-    // Samples: (offset, key) of the first line after evenly spaced offsets, per input.
-    let per_input = (reducers * 4).max(8);
+    // Samples: (offset, key) of the first line after evenly spaced offsets, per input, and of
+    // the last line; about 16 per reducer in all.
+    let per_input = (reducers * 16 / inputs.len() as u64).clamp(8, 256);
     let mut samples: Vec<Vec<(u64, Key)>> = Vec::with_capacity(sampled.len());
     for input in &mut sampled {
         let size = input.source.size();
@@ -193,6 +227,11 @@ pub fn plan(inputs: &[String], reducers: u64, setup: &Setup) -> Result<(Vec<Chun
                 if points.last().is_none_or(|&(last, _)| offset > last) {
                     points.push((offset, key));
                 }
+            }
+        }
+        if let Some(last) = input.last_line(&mut order)? {
+            if points.last().is_none_or(|&(offset, _)| last.0 > offset) {
+                points.push(last);
             }
         }
         if points.windows(2).any(|pair| pair[1].1 < pair[0].1) {

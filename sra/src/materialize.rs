@@ -61,7 +61,19 @@ pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
             explain(&messages)
         )));
     }
-    let expected = detail.last_spot - detail.first_spot + 1;
+    let expected = detail.spots;
+    if detail.first_spot == 0
+        || detail
+            .last_spot
+            .checked_sub(detail.first_spot)
+            .map(|span| span + 1)
+            != Some(expected)
+    {
+        return Err(Error::bad_file(
+            format!("chunk {}", chunk.id),
+            "spots disagree with the spot range",
+        ));
+    }
     match written_spots(&messages) {
         Some(written) if written == expected => Ok(()),
         Some(written) => Err(Error::bad_file(

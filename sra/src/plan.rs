@@ -23,6 +23,8 @@ pub struct SraDetail {
     pub first_spot: u64,
     /// 1-based, inclusive.
     pub last_spot: u64,
+    /// Spots the chunk must yield (`last_spot - first_spot + 1`); the worker checks it.
+    pub spots: u64,
     /// Dump both mates of each spot, interleaved (`fastq-dump --split-spot --skip-technical`).
     pub paired: bool,
 }
@@ -69,6 +71,7 @@ pub fn plan(
                     accession: run.accession.clone(),
                     first_spot,
                     last_spot,
+                    spots: last_spot - first_spot + 1,
                     paired,
                 },
             )

@@ -2,13 +2,13 @@
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use partition_core::{AtomicFile, Chunk, Error, Result};
+use partition_core::output::{join, Output};
+use partition_core::{Chunk, Error, Result};
 
 use crate::backend::{Backend, Outcome};
 use crate::materialize;
@@ -17,7 +17,8 @@ use crate::processes::Processes;
 pub struct Local<'a> {
     /// The command and its arguments, with `{id}`-style placeholders.
     pub command: Vec<String>,
-    pub out_dir: Option<PathBuf>,
+    /// A folder or an `s3://` prefix.
+    pub out_dir: Option<String>,
     pub suffix: String,
     pub feed_stdin: bool,
     pub timeout: Option<Duration>,
@@ -115,7 +116,7 @@ impl Local<'_> {
         // Only a task that succeeded leaves its output under the final name.
         if let Some(file) = file {
             if outcome.succeeded() {
-                file.commit()?;
+                file.finish()?;
             }
         }
         Ok(())
@@ -128,13 +129,12 @@ impl Local<'_> {
         chunk: &Chunk,
         mut stdout: impl Read,
         outcome: &mut Outcome,
-    ) -> Result<Option<AtomicFile>> {
+    ) -> Result<Option<Output>> {
         match &self.out_dir {
             Some(dir) => {
-                let mut file =
-                    AtomicFile::create(dir.join(format!("{}{}", chunk.id, self.suffix)))?;
-                outcome.bytes_out = io::copy(&mut stdout, &mut file)
-                    .map_err(|e| Error::io(file.path().display(), e))?;
+                let mut file = Output::create(&join(dir, &format!("{}{}", chunk.id, self.suffix)))?;
+                outcome.bytes_out =
+                    io::copy(&mut stdout, &mut file).map_err(|e| Error::io(file.name(), e))?;
                 Ok(Some(file))
             }
             None => {
@@ -151,10 +151,10 @@ impl Local<'_> {
     fn log_stderr(&self, chunk: &Chunk, stderr: impl Read) -> Result<()> {
         match &self.out_dir {
             Some(dir) => {
-                let mut file = AtomicFile::create(dir.join(format!("{}.err", chunk.id)))?;
+                let mut file = Output::create(&join(dir, &format!("{}.err", chunk.id)))?;
                 io::copy(&mut BufReader::new(stderr), &mut file)
-                    .map_err(|e| Error::io(file.path().display(), e))?;
-                file.commit()
+                    .map_err(|e| Error::io(file.name(), e))?;
+                file.finish()
             }
             None => {
                 let mut line = Vec::new();

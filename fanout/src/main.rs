@@ -20,9 +20,10 @@ struct Args {
     /// Tasks to run at once [default: the number of cores]
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     jobs: Option<u64>,
-    /// Store each chunk's stdout as DIR/{id}{suffix} (and stderr as DIR/{id}.err), only on success
+    /// Store each chunk's stdout as DIR/{id}{suffix} (and stderr as DIR/{id}.err), only on
+    /// success; DIR may be an s3://bucket/prefix/ (multipart uploads, completed on success)
     #[arg(long, value_name = "DIR")]
-    out_dir: Option<PathBuf>,
+    out_dir: Option<String>,
     /// Suffix of output files in --out-dir
     #[arg(long, default_value = ".out", requires = "out_dir")]
     suffix: String,

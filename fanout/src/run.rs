@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use partition_core::output::create_dir;
+use partition_core::output::{create_output_dir, exists, join};
 use partition_core::{progress, ByteSize, Chunk, Error, Result};
 
 use crate::backend::{Backend, Outcome};
@@ -36,7 +36,8 @@ pub struct RunOptions {
     pub command: Vec<String>,
     /// Tasks at once.
     pub jobs: usize,
-    pub out_dir: Option<PathBuf>,
+    /// A folder or an `s3://` prefix.
+    pub out_dir: Option<String>,
     /// Appended to the id to name output files.
     pub suffix: String,
     /// Emit outputs in manifest order rather than as tasks finish.
@@ -82,7 +83,7 @@ pub fn run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
         return dry_run(chunks, options);
     }
     if let Some(dir) = &options.out_dir {
-        create_dir(dir)?;
+        create_output_dir(dir)?;
     }
     let done = match (&options.joblog, options.resume) {
         (Some(path), true) => already_done(path, chunks, options)?,
@@ -276,21 +277,22 @@ fn already_done(joblog: &Path, chunks: &[Chunk], options: &RunOptions) -> Result
     let Some(dir) = &options.out_dir else {
         return Ok(succeeded);
     };
-    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir.display(), e))? {
-        let entry = entry.map_err(|e| Error::io(dir.display(), e))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') && name.ends_with(".partial") {
-            fs::remove_file(entry.path()).map_err(|e| Error::io(entry.path().display(), e))?;
+    if !dir.starts_with("s3://") {
+        for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+            let entry = entry.map_err(|e| Error::io(dir, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && name.ends_with(".partial") {
+                fs::remove_file(entry.path()).map_err(|e| Error::io(entry.path().display(), e))?;
+            }
         }
     }
-    Ok(chunks
-        .iter()
-        .filter(|chunk| {
-            succeeded.contains(&chunk.id)
-                && dir.join(format!("{}{}", chunk.id, options.suffix)).exists()
-        })
-        .map(|chunk| chunk.id.clone())
-        .collect())
+    let mut done = HashSet::new();
+    for chunk in chunks.iter().filter(|chunk| succeeded.contains(&chunk.id)) {
+        if exists(&join(dir, &format!("{}{}", chunk.id, options.suffix)))? {
+            done.insert(chunk.id.clone());
+        }
+    }
+    Ok(done)
 }
 
 fn dry_run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {

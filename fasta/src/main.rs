@@ -27,7 +27,7 @@ enum Command {
     Index {
         /// FASTA file: a path or s3://bucket/key
         input: String,
-        /// Where to write the index: a path, or - for stdout [default: INPUT.fai beside a local input]
+        /// Where to write the index: a path, s3:// URL, or - for stdout [default: INPUT.fai]
         #[arg(short, long, value_name = "FAI")]
         output: Option<String>,
     },
@@ -76,11 +76,6 @@ fn run(args: Args) -> Result<()> {
         Command::Index { input, output } => {
             let output = match output {
                 Some(output) => output,
-                None if input.starts_with("s3://") => {
-                    return Err(Error::Usage(format!(
-                        "{input}: give -o FAI to say where the index of an S3 object goes"
-                    )))
-                }
                 None => format!("{input}.fai"),
             };
             let source = partition_core::Source::open(&input)?;

@@ -39,7 +39,7 @@ enum Command {
     Index {
         /// gzip FASTQ file: a path or s3://bucket/key
         input: String,
-        /// Where to write the index: a path, or - for stdout [default: INPUT.cwi]
+        /// Where to write the index: a path, s3:// URL, or - for stdout [default: INPUT.cwi]
         #[arg(short, long, value_name = "PATH")]
         output: Option<String>,
         /// Output between checkpoints
@@ -91,11 +91,6 @@ fn run(args: Args) -> Result<()> {
         } => {
             let output = match output {
                 Some(output) => output,
-                None if input.starts_with("s3://") => {
-                    return Err(Error::Usage(format!(
-                        "{input}: give -o PATH to say where the index of an S3 object goes"
-                    )))
-                }
                 None => format!("{input}.cwi"),
             };
             let built = index::build(&Source::open(&input)?, span.bytes(), quiet)?;

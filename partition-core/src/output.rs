@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
 
+use crate::source::Location;
 use crate::{Error, Result};
 
 pub struct AtomicFile {
@@ -71,21 +72,33 @@ impl Write for AtomicFile {
     }
 }
 
-/// Where a tool writes one output: stdout for `-`, otherwise an [`AtomicFile`].
+/// Where a tool writes one output: stdout for `-`, an `s3://` object (uploaded, appearing
+/// only when finished), or a local [`AtomicFile`]. Dropped unfinished, nothing is left behind.
 pub enum Output {
     Stdout(BufWriter<io::Stdout>),
     File(AtomicFile),
+    #[cfg(feature = "s3")]
+    S3(crate::source::s3::Upload),
 }
 
 impl Output {
     pub fn create(path: &str) -> Result<Output> {
         if path == "-" {
-            Ok(Output::Stdout(BufWriter::with_capacity(
+            return Ok(Output::Stdout(BufWriter::with_capacity(
                 1 << 16,
                 io::stdout(),
-            )))
-        } else {
-            Ok(Output::File(AtomicFile::create(path)?))
+            )));
+        }
+        match Location::parse(path)? {
+            Location::Local(path) => Ok(Output::File(AtomicFile::create(path)?)),
+            #[cfg(feature = "s3")]
+            Location::S3 { bucket, key } => Ok(Output::S3(crate::source::s3::Upload::new(
+                bucket, key, path,
+            ))),
+            #[cfg(not(feature = "s3"))]
+            Location::S3 { .. } => Err(Error::Usage(format!(
+                "{path}: this build has no S3 support"
+            ))),
         }
     }
 
@@ -94,6 +107,8 @@ impl Output {
         match self {
             Output::Stdout(_) => "<stdout>".to_string(),
             Output::File(file) => file.path().display().to_string(),
+            #[cfg(feature = "s3")]
+            Output::S3(upload) => upload.url().to_string(),
         }
     }
 
@@ -101,6 +116,8 @@ impl Output {
         match self {
             Output::Stdout(mut stdout) => stdout.flush().map_err(|e| Error::io("<stdout>", e)),
             Output::File(file) => file.commit(),
+            #[cfg(feature = "s3")]
+            Output::S3(upload) => upload.complete(),
         }
     }
 }
@@ -110,6 +127,11 @@ impl Write for Output {
         match self {
             Output::Stdout(stdout) => stdout.write(buf),
             Output::File(file) => file.write(buf),
+            #[cfg(feature = "s3")]
+            Output::S3(upload) => upload
+                .write(buf)
+                .map(|()| buf.len())
+                .map_err(io::Error::other),
         }
     }
 
@@ -117,8 +139,36 @@ impl Write for Output {
         match self {
             Output::Stdout(stdout) => stdout.flush(),
             Output::File(file) => file.flush(),
+            #[cfg(feature = "s3")]
+            Output::S3(_) => Ok(()),
         }
     }
+}
+
+/// Joins a directory (a path or an `s3://` prefix) and a file name.
+pub fn join(dir: &str, name: &str) -> String {
+    if dir.ends_with('/') {
+        format!("{dir}{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// Whether an output already exists (a local file, or an `s3://` object).
+pub fn exists(url: &str) -> Result<bool> {
+    match crate::Source::open(url) {
+        Ok(_) => Ok(true),
+        Err(Error::NotFound { .. }) => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
+/// Creates an output directory: local folders and their parents; nothing for an S3 prefix.
+pub fn create_output_dir(dir: &str) -> Result<()> {
+    if dir.starts_with("s3://") {
+        return Ok(());
+    }
+    create_dir(Path::new(dir))
 }
 
 /// Creates a directory and its parents, naming it in the error.

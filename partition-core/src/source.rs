@@ -5,7 +5,7 @@
 
 mod local;
 #[cfg(feature = "s3")]
-pub(crate) mod s3;
+pub mod s3;
 
 use std::fmt;
 use std::io::{self, Read};

@@ -183,3 +183,42 @@ fn manifests_are_read_from_s3() {
     assert_eq!(chunks.len(), 1);
     assert_eq!(chunks[0].id, "r-0");
 }
+
+#[test]
+#[ignore = "needs a local S3 server; .ci/run starts one"]
+fn outputs_upload_in_parts_and_vanish_when_dropped() {
+    use partition_core::output::{exists, Output};
+    use std::io::Write;
+    let client = client();
+    put(&client, "chunkwise-test", "bucket-exists", b"");
+    let data = pattern(2 * PART + 4 * PART / 3 + 77);
+    let mut output = Output::create("s3://chunkwise-test/out/big.bin").unwrap();
+    for piece in data.chunks(1 << 20) {
+        output.write_all(piece).unwrap();
+    }
+    output.finish().unwrap();
+    let source = Source::open("s3://chunkwise-test/out/big.bin").unwrap();
+    assert!(
+        source
+            .read_range(ByteRange::new(0, data.len() as u64))
+            .unwrap()
+            == data
+    );
+
+    // Dropped before finish, past the first part: the multipart upload is aborted.
+    {
+        let mut output = Output::create("s3://chunkwise-test/out/abandoned.bin").unwrap();
+        output.write_all(&data).unwrap();
+    }
+    assert!(!exists("s3://chunkwise-test/out/abandoned.bin").unwrap());
+    // A small output is one PUT.
+    let mut output = Output::create("s3://chunkwise-test/out/small.txt").unwrap();
+    output.write_all(b"small").unwrap();
+    output.finish().unwrap();
+    assert_eq!(
+        Source::open("s3://chunkwise-test/out/small.txt")
+            .unwrap()
+            .size(),
+        5
+    );
+}

@@ -137,3 +137,53 @@ fn gzip_fastq_chunks_from_s3_equal_zcat() {
     assert_eq!(again, plan);
     assert!(rebuilt == expected);
 }
+
+#[test]
+#[ignore = "needs a local S3 server and ../shared/data; .ci/run provides both"]
+fn outputs_go_to_s3_only_when_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = format!("s3://chunkwise-interop/{}", run_prefix());
+
+    // fastq-split index -o s3://..., then a plan that finds it there.
+    let local = dir.path().join("reads_2.fq.gz");
+    fs::copy(shared_data("fastq/seqkit__reads_2.fq.gz"), &local).unwrap();
+    let key = format!("{prefix}/reads_2.fq.gz");
+    upload(
+        "chunkwise-interop",
+        key.strip_prefix("s3://chunkwise-interop/").unwrap(),
+        fs::read(&local).unwrap(),
+    );
+    run_ok(Command::new(bin("fastq-split")).args(["index", &key, "--span", "1k"]));
+    let (plan, rebuilt) = plan_and_cat("fastq-split", &[&key, "--chunks", "3"]);
+    assert!(
+        plan.lines().count() >= 2,
+        "the 1k-span index uploaded beside the object was used: {plan}"
+    );
+    assert!(rebuilt == run_ok(Command::new("zcat").arg(&local)));
+
+    // fanout --out-dir s3://prefix/: outputs of successful chunks appear, a failed one does not.
+    let manifest = dir.path().join("chunks.jsonl");
+    fs::write(&manifest, plan).unwrap();
+    let out = format!("{prefix}/out/");
+    let output = Command::new(bin("fanout"))
+        .args(["-q", "--suffix", ".fq", "--out-dir", &out, "-m"])
+        .arg(&manifest)
+        .args(["--", "sh", "-c", "cat; [ {seq} != 1 ]"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let exists = |name: &str| partition_core::output::exists(&format!("{out}{name}")).unwrap();
+    assert!(exists("reads_2-0.fq") && exists("reads_2-0.err"));
+    assert!(
+        !exists("reads_2-1.fq"),
+        "a failed chunk leaves no output object"
+    );
+    let first = partition_core::Source::open(&format!("{out}reads_2-0.fq")).unwrap();
+    let mut text = Vec::new();
+    std::io::Read::read_to_end(&mut first.reader().unwrap(), &mut text).unwrap();
+    assert!(
+        text.starts_with(b"@"),
+        "{}",
+        String::from_utf8_lossy(&text[..text.len().min(80)])
+    );
+}

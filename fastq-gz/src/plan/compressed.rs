@@ -6,7 +6,8 @@ use std::io::Read;
 use base64::Engine;
 use partition_core::cli::Chunking;
 use partition_core::manifest::chunk_id;
-use partition_core::{AtomicFile, ByteRange, Chunk, Error, Kind, Result, Source, SourceRanges};
+use partition_core::output::Output;
+use partition_core::{ByteRange, Chunk, Error, Kind, Result, Source, SourceRanges};
 use serde::{Deserialize, Serialize};
 
 use super::PlanOptions;
@@ -217,19 +218,15 @@ fn load_or_build(source: &Source, options: &PlanOptions) -> Result<GzIndex> {
         options.span.unwrap_or(index::DEFAULT_SPAN),
         options.quiet,
     )?;
-    if index_url.starts_with("s3://") {
-        log(
-            options,
-            &format!(
-                "{index_url} not written: writing indexes to S3 is not supported; use --index PATH"
-            ),
-        );
-    } else {
-        let mut file = AtomicFile::create(&index_url)?;
-        index
-            .write(&mut file)
-            .map_err(|e| Error::io(&index_url, e))?;
-        file.commit()?;
+    // Kept for the next run; a place that cannot be written (a read-only bucket) costs only
+    // that run a scan.
+    let mut output = Output::create(&index_url)?;
+    let kept = index
+        .write(&mut output)
+        .map_err(|e| Error::io(output.name(), e))
+        .and_then(|()| output.finish());
+    if let Err(error) = kept {
+        log(options, &format!("index not kept: {error}"));
     }
     Ok(index)
 }

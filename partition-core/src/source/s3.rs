@@ -240,3 +240,137 @@ impl Read for PartReader {
         Ok(n)
     }
 }
+
+/// Parts of a multipart upload are at least this large (S3's minimum is 5 MiB).
+const UPLOAD_PART: usize = 8 << 20;
+
+/// An object being written: buffered, sent as a single PUT when small, as a multipart upload
+/// otherwise; nothing appears under the key unless [`Upload::complete`] succeeds, and an
+/// upload dropped before that is aborted.
+pub struct Upload {
+    bucket: String,
+    key: String,
+    url: String,
+    buffer: Vec<u8>,
+    upload_id: Option<String>,
+    parts: Vec<aws_sdk_s3::types::CompletedPart>,
+}
+
+impl Upload {
+    pub(crate) fn new(bucket: String, key: String, url: &str) -> Upload {
+        Upload {
+            bucket,
+            key,
+            url: url.to_string(),
+            buffer: Vec::new(),
+            upload_id: None,
+            parts: Vec::new(),
+        }
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub(crate) fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= UPLOAD_PART {
+            self.send_part()?;
+        }
+        Ok(())
+    }
+
+    fn send_part(&mut self) -> Result<()> {
+        let client = client();
+        if self.upload_id.is_none() {
+            let created = runtime()
+                .block_on(
+                    client
+                        .create_multipart_upload()
+                        .bucket(&self.bucket)
+                        .key(&self.key)
+                        .send(),
+                )
+                .map_err(|e| storage_error(&self.url, "starting a multipart upload", e))?;
+            self.upload_id = Some(created.upload_id().unwrap_or_default().to_string());
+        }
+        let number = self.parts.len() as i32 + 1;
+        let body = std::mem::take(&mut self.buffer);
+        let sent = runtime()
+            .block_on(
+                client
+                    .upload_part()
+                    .bucket(&self.bucket)
+                    .key(&self.key)
+                    .upload_id(self.upload_id.as_deref().unwrap_or_default())
+                    .part_number(number)
+                    .body(body.into())
+                    .send(),
+            )
+            .map_err(|e| storage_error(&self.url, &format!("uploading part {number}"), e))?;
+        self.parts.push(
+            aws_sdk_s3::types::CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(sent.e_tag().map(String::from))
+                .build(),
+        );
+        Ok(())
+    }
+
+    /// Makes the object appear, whole.
+    pub(crate) fn complete(mut self) -> Result<()> {
+        let client = client();
+        match self.upload_id.take() {
+            None => {
+                let body = std::mem::take(&mut self.buffer);
+                runtime()
+                    .block_on(
+                        client
+                            .put_object()
+                            .bucket(&self.bucket)
+                            .key(&self.key)
+                            .body(body.into())
+                            .send(),
+                    )
+                    .map_err(|e| storage_error(&self.url, "PUT", e))?;
+            }
+            Some(upload_id) => {
+                self.upload_id = Some(upload_id.clone());
+                if !self.buffer.is_empty() {
+                    self.send_part()?;
+                }
+                let parts = aws_sdk_s3::types::CompletedMultipartUpload::builder()
+                    .set_parts(Some(std::mem::take(&mut self.parts)))
+                    .build();
+                runtime()
+                    .block_on(
+                        client
+                            .complete_multipart_upload()
+                            .bucket(&self.bucket)
+                            .key(&self.key)
+                            .upload_id(&upload_id)
+                            .multipart_upload(parts)
+                            .send(),
+                    )
+                    .map_err(|e| storage_error(&self.url, "completing the multipart upload", e))?;
+                self.upload_id = None;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        if let Some(upload_id) = self.upload_id.take() {
+            let _ = runtime().block_on(
+                client()
+                    .abort_multipart_upload()
+                    .bucket(&self.bucket)
+                    .key(&self.key)
+                    .upload_id(upload_id)
+                    .send(),
+            );
+        }
+    }
+}

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use partition_core::cli::{self, CatArgs, Quiet};
 use partition_core::output::Output;
-use partition_core::{Error, Kind, ManifestWriter, Result};
+use partition_core::{Error, Kind, Result};
 
 use fasta::plan::{self as reference_plan, DEFAULT_OVERLAP};
 use fasta::reference::Reference;
@@ -118,11 +118,11 @@ fn run(args: Args) -> Result<()> {
                     .collect();
                 write_output(map, |out| NameMap::new(parts).write(out))?;
             }
-            let mut writer = ManifestWriter::new(io::stdout().lock());
-            for chunk in reference_plan::chunks(&input, reference.source.size(), &planned) {
-                writer.write(&chunk)?;
-            }
-            writer.finish()
+            cli::print_manifest(&reference_plan::chunks(
+                &input,
+                reference.source.size(),
+                &planned,
+            ))
         }
         Command::Cat { cat, line_width } => cli::cat(&cat, &[Kind::Fasta], ".fa", |chunk, out| {
             fasta::write_chunk(chunk, out, line_width)

@@ -1,7 +1,7 @@
 //! Balanced reference chunks: N chunks of about equal bases over the whole genome,
 //! sequences that cross a chunk edge split into overlapping parts.
 
-use partition_core::manifest::chunk_id;
+use partition_core::manifest::{chunk_id, url_stem};
 use partition_core::{ByteRange, Chunk, Error, Kind, Result, SourceRanges};
 use serde::{Deserialize, Serialize};
 
@@ -92,7 +92,7 @@ pub fn cut(index: &[Record], chunks: u64, overlap: u64) -> Result<Vec<Vec<(Part,
 
 /// The manifest chunks for `cut`'s parts of the FASTA at `url` (of `size` bytes).
 pub fn chunks(url: &str, size: u64, planned: &[Vec<(Part, &Record)>]) -> Vec<Chunk> {
-    let stem = stem(url);
+    let stem = url_stem(url, &[".fa", ".fasta", ".fna", ".fas"]);
     let total = planned.len() as u64;
     planned
         .iter()
@@ -144,16 +144,6 @@ pub fn byte_range(record: &Record, part: &Part) -> ByteRange {
         record.byte_of(part.start - 1),
         record.byte_of(part.end - 1) + 1,
     )
-}
-
-/// `refs/GRCh38.fa` -> `GRCh38`.
-fn stem(url: &str) -> String {
-    let name = url.rsplit('/').next().unwrap_or(url);
-    let mut stem = name;
-    for extension in [".fa", ".fasta", ".fna", ".fas"] {
-        stem = stem.strip_suffix(extension).unwrap_or(stem);
-    }
-    stem.to_string()
 }
 
 #[cfg(test)]

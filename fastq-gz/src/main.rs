@@ -1,10 +1,9 @@
-use std::io;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use partition_core::cli::{self, CatArgs, ChunkingArgs, Quiet};
 use partition_core::output::Output;
-use partition_core::{ByteSize, Error, Kind, ManifestWriter, Result, Source};
+use partition_core::{ByteSize, Error, Kind, Result, Source};
 
 use fastq_gz::index::{self, DEFAULT_SPAN};
 use fastq_gz::PlanOptions;
@@ -78,11 +77,7 @@ fn run(args: Args) -> Result<()> {
                 index,
             };
             let chunks = fastq_gz::plan(&inputs, chunking.chunking()?, &options)?;
-            let mut writer = ManifestWriter::new(io::stdout().lock());
-            for chunk in &chunks {
-                writer.write(chunk)?;
-            }
-            writer.finish()
+            cli::print_manifest(&chunks)
         }
         Command::Index {
             input,

@@ -8,6 +8,7 @@ pub use compressed::{GzDetail, GzResume};
 pub use plain::FastqDetail;
 
 use partition_core::cli::Chunking;
+use partition_core::manifest::url_stem;
 use partition_core::{ByteRange, Chunk, Error, Result, Source};
 
 /// How to plan, beyond the chunking.
@@ -65,12 +66,7 @@ fn is_gzip(source: &Source) -> Result<bool> {
 
 /// `data/reads_1.fastq.gz` -> `reads_1`.
 fn stem(url: &str) -> String {
-    let name = url.rsplit('/').next().unwrap_or(url);
-    let mut stem = name;
-    for extension in [".gz", ".bgz", ".fastq", ".fq"] {
-        stem = stem.strip_suffix(extension).unwrap_or(stem);
-    }
-    stem.to_string()
+    url_stem(url, &[".gz", ".bgz", ".fastq", ".fq"])
 }
 
 #[cfg(test)]

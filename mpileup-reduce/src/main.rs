@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use partition_core::cli::{self, CatArgs, Quiet};
 use partition_core::output::Output;
-use partition_core::{Kind, ManifestReader, ManifestWriter, Result, Source};
+use partition_core::{Kind, ManifestReader, Result, Source};
 
 use mpileup_reduce::plan::Setup;
 use mpileup_reduce::{Columns, MergeOptions};
@@ -150,11 +150,7 @@ fn run(args: Args) -> Result<()> {
         } => {
             let (chunks, bytes_read) =
                 mpileup_reduce::plan::plan(&partials, reducers, &setup.setup())?;
-            let mut writer = ManifestWriter::new(io::stdout().lock());
-            for chunk in &chunks {
-                writer.write(chunk)?;
-            }
-            writer.finish()?;
+            cli::print_manifest(&chunks)?;
             if !args.quiet.quiet {
                 let _ = writeln!(
                     io::stderr(),

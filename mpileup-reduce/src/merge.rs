@@ -211,10 +211,7 @@ pub fn merge(
     let mut written = 0u64;
     let mut out = Vec::with_capacity(1 << 17);
     let mut meeting: Vec<usize> = Vec::with_capacity(inputs.len());
-    loop {
-        let Some(key) = inputs.iter().filter_map(|input| input.key).min() else {
-            break;
-        };
+    while let Some(key) = inputs.iter().filter_map(|input| input.key).min() {
         meeting.clear();
         meeting.extend((0..inputs.len()).filter(|&i| inputs[i].key == Some(key)));
         let first = &inputs[meeting[0]];

@@ -137,6 +137,15 @@ pub fn cat(
     Ok(())
 }
 
+/// Prints a plan's manifest on stdout.
+pub fn print_manifest(chunks: &[Chunk]) -> Result<()> {
+    let mut writer = crate::ManifestWriter::new(io::stdout().lock());
+    for chunk in chunks {
+        writer.write(chunk)?;
+    }
+    writer.finish()
+}
+
 /// Reports an I/O error on a chunk's output stream.
 pub fn output_error(error: io::Error) -> Error {
     Error::io("<output>", error)

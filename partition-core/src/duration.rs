@@ -31,7 +31,7 @@ impl FromStr for HumanDuration {
                 ))
             }
         };
-        if !seconds.is_finite() || seconds < 0.0 || seconds > 1e10 {
+        if !seconds.is_finite() || !(0.0..=1e10).contains(&seconds) {
             return Err(format!("'{text}': duration out of range"));
         }
         Ok(HumanDuration(Duration::from_secs_f64(seconds)))

@@ -288,6 +288,16 @@ pub fn is_safe_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
+/// A file's name without its directory and without any of `extensions` at its end, in
+/// the order given: `url_stem("s3://b/reads_1.fq.gz", &[".gz", ".fq"])` is `reads_1`.
+pub fn url_stem(url: &str, extensions: &[&str]) -> String {
+    let mut stem = url.rsplit('/').next().unwrap_or(url);
+    for extension in extensions {
+        stem = stem.strip_suffix(extension).unwrap_or(stem);
+    }
+    stem.to_string()
+}
+
 /// A chunk id from a name stem and a position: `reads-07` of 12. The stem is made safe;
 /// the number is zero-padded to the width of the last position so ids sort in order.
 pub fn chunk_id(stem: &str, seq: u64, total: u64) -> String {

@@ -1,9 +1,8 @@
-use std::io;
 use std::process::ExitCode;
 
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use partition_core::cli::{self, CatArgs, Quiet};
-use partition_core::{Error, Kind, ManifestWriter, Result};
+use partition_core::{Error, Kind, Result};
 use sra::run::{count_spots, spots_from_runinfo, Run};
 use sra::SpotChunking;
 
@@ -106,13 +105,11 @@ fn run(args: Args) -> Result<()> {
             }
             // Several runs make one manifest: positions count across all of them.
             let total = chunks.len() as u64;
-            let mut writer = ManifestWriter::new(io::stdout().lock());
-            for (seq, mut chunk) in chunks.into_iter().enumerate() {
+            for (seq, chunk) in chunks.iter_mut().enumerate() {
                 chunk.seq = seq as u64;
                 chunk.total = total;
-                writer.write(&chunk)?;
             }
-            writer.finish()
+            cli::print_manifest(&chunks)
         }
         Command::Cat(cat) => cli::cat(&cat, &[Kind::Sra], ".fq", sra::write_chunk),
     }

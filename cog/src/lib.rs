@@ -1,5 +1,22 @@
-//! Cloud-Optimized GeoTIFF windows with exact tile byte ranges.
+//! Windows of Cloud-Optimized GeoTIFFs, with the exact byte ranges of their tiles.
 //!
-//! Not built yet: this crate reserves its place in the workspace and its binary,
-//! `cog-windows`, which only explains what it will do. Its manifest kind is specified in
-//! `docs/manifest.md`.
+//! A COG keeps its header, image directories and tile offset arrays at the front, so one ranged
+//! read describes the whole file; every tile's offset and byte count then come from the
+//! TileOffsets and TileByteCounts arrays (never from gaps between tiles). A window lists the
+//! tiles it covers; a worker fetches only those ranges and decodes them.
+//!
+//! - [`tiff`]: TIFF/BigTIFF header and IFD chain, read with ranged reads.
+//! - [`image`]: one image (full resolution or overview): tile grid, samples, compression,
+//!   georeferencing (geotransform, EPSG code).
+//! - [`plan`]: windows in tiles or pixels, halos, overviews; manifest chunks of kind `cog`.
+//! - [`decode`]: one tile to little-endian samples: Deflate, LZW, ZSTD, predictors 2 and 3.
+//! - [`materialize`]: a window's samples from its tile ranges, sparse tiles as nodata.
+
+pub mod decode;
+pub mod image;
+pub mod materialize;
+pub mod plan;
+pub mod tiff;
+
+pub use materialize::{read_window, write_chunk};
+pub use plan::{plan, CogDetail, PlanOptions, WindowSize};

@@ -1,18 +1,112 @@
-use clap::Parser;
+use std::io::{self, Write};
+use std::process::ExitCode;
 
-/// Cut Cloud-Optimized GeoTIFFs into pixel windows with exact tile byte ranges and georeferencing.
-///
-/// Not built yet: this release has no verbs (the planned ones are listed below).
+use clap::{Parser, Subcommand};
+use partition_core::cli::{self, CatArgs, Quiet};
+use partition_core::{ByteSize, Error, Kind, Result};
+
+use cog::{PlanOptions, WindowSize};
+
+/// Cut Cloud-Optimized GeoTIFFs into pixel windows with exact tile byte ranges and
+/// georeferencing, and read windows back.
 #[derive(Parser)]
-#[command(name = "cog-windows", version, after_help = PLANNED)]
-struct Args {}
+#[command(name = "cog-windows", version, after_help = EXAMPLES)]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    quiet: Quiet,
+}
 
-const PLANNED: &str = "\
-Planned verbs (not in this release):
-  plan INPUT... [--window TILESxTILES] [--halo PX]   windows, a manifest on stdout\n  cat [MANIFEST]                                      a window as GeoTIFF or raw samples";
+#[derive(Subcommand)]
+enum Command {
+    /// Print a manifest of windows (JSON Lines) on stdout; reads only the header and IFDs
+    Plan {
+        /// A COG: a path or s3://bucket/key
+        input: String,
+        /// Windows of COLSxROWS tiles
+        #[arg(
+            long,
+            value_name = "TILESxTILES",
+            default_value = "4x4",
+            conflicts_with = "window_px"
+        )]
+        window: String,
+        /// Windows of WxH pixels instead
+        #[arg(long, value_name = "WxH")]
+        window_px: Option<String>,
+        /// Pixels of context added around each window
+        #[arg(long, value_name = "PX", default_value_t = 0)]
+        halo: u64,
+        /// Window the k-th overview instead of the full resolution
+        #[arg(long, value_name = "LEVEL", default_value_t = 0)]
+        overview: usize,
+        /// Read tile ranges separated by at most this many bytes as one
+        #[arg(long, value_name = "SIZE", default_value = "0")]
+        merge_gap: ByteSize,
+    },
+    /// Write windows as raw little-endian samples (bands, rows, cols), as rasterio reads them
+    Cat(CatArgs),
+}
 
-fn main() {
-    Args::parse();
-    eprintln!("cog-windows: not built yet; see --help for what it will do");
-    std::process::exit(2);
+const EXAMPLES: &str = "\
+Examples:
+  cog-windows plan B04.tif --window 2x2 > windows.jsonl
+  cog-windows plan s3://bucket/B08.tif --window-px 1024x1024 --halo 16 --merge-gap 16
+  cog-windows cat windows.jsonl --seq 3 > window3.raw
+  cog-windows plan B04.tif | fanout --out-dir ndvi -- python3 ndvi.py";
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    cli::main("cog-windows", || run(args))
+}
+
+fn size_pair(text: &str, what: &str) -> Result<(u64, u64)> {
+    let parsed = text
+        .split_once(['x', 'X'])
+        .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)));
+    parsed
+        .filter(|&(a, b)| a > 0 && b > 0)
+        .ok_or_else(|| Error::Usage(format!("{what} '{text}': give it as COLSxROWS, like 4x4")))
+}
+
+fn run(args: Args) -> Result<()> {
+    match args.command {
+        Command::Plan {
+            input,
+            window,
+            window_px,
+            halo,
+            overview,
+            merge_gap,
+        } => {
+            let window = match window_px {
+                Some(pixels) => {
+                    let (w, h) = size_pair(&pixels, "--window-px")?;
+                    WindowSize::Pixels(w, h)
+                }
+                None => {
+                    let (across, down) = size_pair(&window, "--window")?;
+                    WindowSize::Tiles(across, down)
+                }
+            };
+            let options = PlanOptions {
+                window,
+                halo,
+                overview,
+                merge_gap: merge_gap.bytes(),
+            };
+            let (chunks, bytes_read) = cog::plan(&input, &options)?;
+            cli::print_manifest(&chunks)?;
+            if !args.quiet.quiet {
+                let _ = writeln!(
+                    io::stderr(),
+                    "cog-windows: {} windows planned from {bytes_read} bytes of header",
+                    chunks.len()
+                );
+            }
+            Ok(())
+        }
+        Command::Cat(cat) => cli::cat(&cat, &[Kind::Cog], ".raw", cog::write_chunk),
+    }
 }

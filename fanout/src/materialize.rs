@@ -11,7 +11,8 @@ pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
         Kind::Sra => sra::write_chunk(chunk, output),
         Kind::Fasta => fasta::write_chunk(chunk, output, None),
         Kind::Mpileup => mpileup_reduce::write_chunk(chunk, output),
-        Kind::Las | Kind::Cog => Err(Error::Usage(format!(
+        Kind::Cog => cog::write_chunk(chunk, output),
+        Kind::Las => Err(Error::Usage(format!(
             "chunk {}: fanout cannot rebuild {} chunks yet; use --no-stdin and let the command read \
              the chunk itself (CHUNK_JSON holds its manifest line)",
             chunk.id, chunk.kind

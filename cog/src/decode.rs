@@ -1,0 +1,174 @@
+//! Decoding one tile into little-endian samples: decompression, predictors, byte order.
+
+use std::io::Read;
+
+use crate::image::{Compression, DataType};
+
+/// The layout of one tile's samples.
+#[derive(Debug, Clone, Copy)]
+pub struct TileLayout {
+    pub width: usize,
+    pub height: usize,
+    /// Samples per pixel in one tile (the bands, or 1 with separate planes).
+    pub samples: usize,
+    pub dtype: DataType,
+    pub compression: Compression,
+    pub predictor: u16,
+    pub little_endian: bool,
+}
+
+impl TileLayout {
+    fn row_bytes(&self) -> usize {
+        self.width * self.samples * self.dtype.bytes()
+    }
+
+    pub fn tile_bytes(&self) -> usize {
+        self.row_bytes() * self.height
+    }
+}
+
+/// Decodes a stored tile to `width * height * samples` little-endian samples.
+pub fn decode_tile(layout: &TileLayout, stored: &[u8]) -> Result<Vec<u8>, String> {
+    let expected = layout.tile_bytes();
+    let mut data = match layout.compression {
+        Compression::None => stored.to_vec(),
+        Compression::Deflate => {
+            let mut out = Vec::with_capacity(expected);
+            flate2::read::ZlibDecoder::new(stored)
+                .take(expected as u64)
+                .read_to_end(&mut out)
+                .map_err(|e| format!("Deflate data is corrupt: {e}"))?;
+            out
+        }
+        Compression::Lzw => weezl::decode::Decoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8)
+            .decode(stored)
+            .map_err(|e| format!("LZW data is corrupt: {e}"))?,
+        Compression::Zstd => zstd::bulk::decompress(stored, expected)
+            .map_err(|e| format!("ZSTD data is corrupt: {e}"))?,
+    };
+    if data.len() < expected {
+        return Err(format!(
+            "tile decodes to {} bytes, {expected} expected",
+            data.len()
+        ));
+    }
+    data.truncate(expected);
+    let size = layout.dtype.bytes();
+    if layout.predictor == 3 {
+        undo_float_predictor(&mut data, layout);
+        return Ok(data);
+    }
+    if !layout.little_endian && size > 1 {
+        for sample in data.chunks_exact_mut(size) {
+            sample.reverse();
+        }
+    }
+    if layout.predictor == 2 {
+        undo_horizontal_differencing(&mut data, layout);
+    }
+    Ok(data)
+}
+
+/// Predictor 2: each sample was stored as the difference from the same channel of the pixel
+/// before it in the row.
+fn undo_horizontal_differencing(data: &mut [u8], layout: &TileLayout) {
+    let size = layout.dtype.bytes();
+    let stride = layout.samples * size;
+    for row in data.chunks_exact_mut(layout.row_bytes()) {
+        for at in (stride..row.len()).step_by(size) {
+            let previous = read_le(&row[at - stride..at - stride + size]);
+            let current = read_le(&row[at..at + size]);
+            let sum = previous.wrapping_add(current);
+            row[at..at + size].copy_from_slice(&sum.to_le_bytes()[..size]);
+        }
+    }
+}
+
+fn read_le(bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .rev()
+        .fold(0, |value, &b| value << 8 | u64::from(b))
+}
+
+/// Predictor 3: each row's bytes were split into planes (most significant bytes first) and
+/// byte-differenced.
+fn undo_float_predictor(data: &mut [u8], layout: &TileLayout) {
+    let size = layout.dtype.bytes();
+    let count = layout.width * layout.samples;
+    let mut shuffled = vec![0u8; layout.row_bytes()];
+    for row in data.chunks_exact_mut(layout.row_bytes()) {
+        for i in 1..row.len() {
+            row[i] = row[i].wrapping_add(row[i - 1]);
+        }
+        shuffled.copy_from_slice(row);
+        for sample in 0..count {
+            for byte in 0..size {
+                // Plane `byte` holds the byte of significance size-1-byte: write little-endian.
+                row[sample * size + (size - 1 - byte)] = shuffled[byte * count + sample];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(dtype: DataType, predictor: u16, little_endian: bool) -> TileLayout {
+        TileLayout {
+            width: 3,
+            height: 1,
+            samples: 1,
+            dtype,
+            compression: Compression::None,
+            predictor,
+            little_endian,
+        }
+    }
+
+    #[test]
+    fn horizontal_differencing_wraps_per_sample() {
+        let stored = [10u16, 5, 65535]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect::<Vec<u8>>();
+        let decoded = decode_tile(&layout(DataType::Uint16, 2, true), &stored).unwrap();
+        let values: Vec<u16> = decoded
+            .chunks_exact(2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+            .collect();
+        assert_eq!(values, [10, 15, 14]);
+    }
+
+    #[test]
+    fn big_endian_samples_come_out_little_endian() {
+        let stored = [1u16, 2, 3]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect::<Vec<u8>>();
+        let decoded = decode_tile(&layout(DataType::Uint16, 1, false), &stored).unwrap();
+        assert_eq!(decoded, [1, 0, 2, 0, 3, 0]);
+    }
+
+    #[test]
+    fn float_predictor_unshuffles_and_accumulates() {
+        let values = [1.5f32, -2.25, 1e-3];
+        // Encode as libtiff does: big-endian byte planes, then byte differencing.
+        let mut planes = vec![0u8; 12];
+        for (i, v) in values.iter().enumerate() {
+            for (byte, b) in v.to_be_bytes().iter().enumerate() {
+                planes[byte * 3 + i] = *b;
+            }
+        }
+        for i in (1..planes.len()).rev() {
+            planes[i] = planes[i].wrapping_sub(planes[i - 1]);
+        }
+        let decoded = decode_tile(&layout(DataType::Float32, 3, true), &planes).unwrap();
+        let back: Vec<f32> = decoded
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        assert_eq!(back, values);
+    }
+}

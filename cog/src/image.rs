@@ -1,0 +1,281 @@
+//! What a plan needs of one image (full resolution, an overview or a mask): its size, tile
+//! grid, tile ranges, sample layout, compression and georeferencing.
+
+use partition_core::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::tiff::{Ifd, Tiff, Value};
+
+/// Sample type, as numpy and rasterio name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataType {
+    Uint8,
+    Int8,
+    Uint16,
+    Int16,
+    Uint32,
+    Int32,
+    Uint64,
+    Int64,
+    Float32,
+    Float64,
+}
+
+impl DataType {
+    pub fn bytes(self) -> usize {
+        match self {
+            DataType::Uint8 | DataType::Int8 => 1,
+            DataType::Uint16 | DataType::Int16 => 2,
+            DataType::Uint32 | DataType::Int32 | DataType::Float32 => 4,
+            DataType::Uint64 | DataType::Int64 | DataType::Float64 => 8,
+        }
+    }
+
+    pub fn is_float(self) -> bool {
+        matches!(self, DataType::Float32 | DataType::Float64)
+    }
+
+    /// `value` in this type's little-endian bytes (nodata filling).
+    pub fn encode(self, value: f64) -> Vec<u8> {
+        match self {
+            DataType::Uint8 => vec![value as u8],
+            DataType::Int8 => (value as i8).to_le_bytes().to_vec(),
+            DataType::Uint16 => (value as u16).to_le_bytes().to_vec(),
+            DataType::Int16 => (value as i16).to_le_bytes().to_vec(),
+            DataType::Uint32 => (value as u32).to_le_bytes().to_vec(),
+            DataType::Int32 => (value as i32).to_le_bytes().to_vec(),
+            DataType::Uint64 => (value as u64).to_le_bytes().to_vec(),
+            DataType::Int64 => (value as i64).to_le_bytes().to_vec(),
+            DataType::Float32 => (value as f32).to_le_bytes().to_vec(),
+            DataType::Float64 => value.to_le_bytes().to_vec(),
+        }
+    }
+}
+
+/// Tile compressions this crate decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    None,
+    Lzw,
+    Deflate,
+    Zstd,
+}
+
+/// What an IFD is in a COG.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Main,
+    Overview,
+    Mask,
+    OverviewMask,
+}
+
+#[derive(Debug, Clone)]
+pub struct Image {
+    pub role: Role,
+    pub width: u64,
+    pub height: u64,
+    pub tile_width: u64,
+    pub tile_height: u64,
+    pub bands: u64,
+    pub dtype: DataType,
+    pub compression: Compression,
+    pub predictor: u16,
+    /// Planar configuration 2: each band's tiles are stored apart.
+    pub separate_planes: bool,
+    pub tile_offsets: Vec<u64>,
+    pub tile_byte_counts: Vec<u64>,
+    pub nodata: Option<f64>,
+}
+
+impl Image {
+    pub fn tiles_across(&self) -> u64 {
+        self.width.div_ceil(self.tile_width)
+    }
+
+    pub fn tiles_down(&self) -> u64 {
+        self.height.div_ceil(self.tile_height)
+    }
+
+    /// Index of tile (col, row) of `band` in the offset arrays.
+    pub fn tile_index(&self, col: u64, row: u64, band: u64) -> usize {
+        let per_plane = self.tiles_across() * self.tiles_down();
+        let plane = if self.separate_planes { band } else { 0 };
+        (plane * per_plane + row * self.tiles_across() + col) as usize
+    }
+
+    pub fn from_ifd(ifd: &Ifd, url: &str) -> Result<Image> {
+        let bad = |message: String| {
+            Error::bad_file(url, format!("IFD at byte {}: {message}", ifd.offset))
+        };
+        let number = |tag: u16| {
+            ifd.tags
+                .get(&tag)
+                .and_then(Value::unsigned)
+                .and_then(|v| v.first().copied())
+        };
+        let required =
+            |tag: u16, name: &str| number(tag).ok_or_else(|| bad(format!("no {name} tag")));
+        let width = required(256, "ImageWidth")?;
+        let height = required(257, "ImageLength")?;
+        if !ifd.tags.contains_key(&322) {
+            return Err(bad(
+                "a striped TIFF, not tiled: windows need tiles (rewrite it with gdal_translate -of COG)".to_string(),
+            ));
+        }
+        let tile_width = required(322, "TileWidth")?;
+        let tile_height = required(323, "TileLength")?;
+        let bands = number(277).unwrap_or(1);
+        let bits = number(258).unwrap_or(1);
+        let format = number(339).unwrap_or(1);
+        let dtype = match (format, bits) {
+            (1, 8) => DataType::Uint8,
+            (2, 8) => DataType::Int8,
+            (1, 16) => DataType::Uint16,
+            (2, 16) => DataType::Int16,
+            (1, 32) => DataType::Uint32,
+            (2, 32) => DataType::Int32,
+            (1, 64) => DataType::Uint64,
+            (2, 64) => DataType::Int64,
+            (3, 32) => DataType::Float32,
+            (3, 64) => DataType::Float64,
+            _ => {
+                return Err(bad(format!(
+                    "unsupported samples: {bits} bits, sample format {format}"
+                )))
+            }
+        };
+        let compression = match number(259).unwrap_or(1) {
+            1 => Compression::None,
+            5 => Compression::Lzw,
+            8 | 32946 => Compression::Deflate,
+            50000 => Compression::Zstd,
+            7 => return Err(bad("JPEG compression is not supported yet".to_string())),
+            other => {
+                return Err(bad(format!(
+                    "compression {other} is not supported (none, LZW, Deflate and ZSTD are)"
+                )))
+            }
+        };
+        let predictor = number(317).unwrap_or(1) as u16;
+        if !matches!(predictor, 1..=3) {
+            return Err(bad(format!("unknown predictor {predictor}")));
+        }
+        let separate_planes = number(284) == Some(2);
+        let offsets = ifd
+            .tags
+            .get(&324)
+            .and_then(Value::unsigned)
+            .ok_or_else(|| bad("no TileOffsets".to_string()))?
+            .to_vec();
+        let counts = ifd
+            .tags
+            .get(&325)
+            .and_then(Value::unsigned)
+            .ok_or_else(|| bad("no TileByteCounts".to_string()))?
+            .to_vec();
+        if tile_width == 0 || tile_height == 0 || width == 0 || height == 0 {
+            return Err(bad("empty image or tiles".to_string()));
+        }
+        let subfile = number(254).unwrap_or(0);
+        let role = match (subfile & 1 != 0, subfile & 4 != 0) {
+            (false, false) => Role::Main,
+            (true, false) => Role::Overview,
+            (false, true) => Role::Mask,
+            (true, true) => Role::OverviewMask,
+        };
+        let image = Image {
+            role,
+            width,
+            height,
+            tile_width,
+            tile_height,
+            bands,
+            dtype,
+            compression,
+            predictor,
+            separate_planes,
+            tile_offsets: offsets,
+            tile_byte_counts: counts,
+            nodata: match ifd.tags.get(&42113) {
+                Some(Value::Ascii(text)) => text.trim().parse().ok(),
+                _ => None,
+            },
+        };
+        let expected =
+            image.tiles_across() * image.tiles_down() * if separate_planes { bands } else { 1 };
+        if image.tile_offsets.len() as u64 != expected
+            || image.tile_byte_counts.len() as u64 != expected
+        {
+            return Err(bad(format!(
+                "{} tile offsets and {} byte counts for {expected} tiles",
+                image.tile_offsets.len(),
+                image.tile_byte_counts.len()
+            )));
+        }
+        Ok(image)
+    }
+}
+
+/// The georeferencing of the full-resolution image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Georeference {
+    /// GDAL order: x origin, pixel width, row rotation, y origin, column rotation, pixel height.
+    pub geotransform: [f64; 6],
+    /// `EPSG:code`, when the GeoKeys name one.
+    pub crs: Option<String>,
+}
+
+impl Georeference {
+    pub fn from_ifd(ifd: &Ifd) -> Option<Georeference> {
+        let floats = |tag: u16| ifd.tags.get(&tag).and_then(Value::floats);
+        let keys: Vec<u64> = ifd
+            .tags
+            .get(&34735)
+            .and_then(Value::unsigned)
+            .map(<[u64]>::to_vec)
+            .unwrap_or_default();
+        let key = |id: u64| {
+            keys.get(4..)
+                .and_then(|k| k.chunks_exact(4).find(|e| e[0] == id))
+                .filter(|e| e[1] == 0)
+                .map(|e| e[3])
+        };
+        let mut geotransform = if let Some(m) = floats(34264).filter(|m| m.len() >= 8) {
+            [m[3], m[0], m[1], m[7], m[4], m[5]]
+        } else {
+            let (scale, tie) = (floats(33550)?, floats(33922)?);
+            if scale.len() < 2 || tie.len() < 6 {
+                return None;
+            }
+            [
+                tie[3] - tie[0] * scale[0],
+                scale[0],
+                0.0,
+                tie[4] + tie[1] * scale[1],
+                0.0,
+                -scale[1],
+            ]
+        };
+        // PixelIsPoint: GDAL moves the origin to the corner of the first pixel.
+        if key(1025) == Some(2) {
+            geotransform[0] -= geotransform[1] / 2.0;
+            geotransform[3] -= geotransform[5] / 2.0;
+        }
+        let crs = key(3072)
+            .or_else(|| key(2048))
+            .filter(|&code| code > 0 && code < 32767)
+            .map(|code| format!("EPSG:{code}"));
+        Some(Georeference { geotransform, crs })
+    }
+}
+
+/// The images of a COG: the full resolution one first, then overviews, with masks beside.
+pub fn images(tiff: &Tiff, url: &str) -> Result<Vec<Image>> {
+    tiff.ifds
+        .iter()
+        .map(|ifd| Image::from_ifd(ifd, url))
+        .collect()
+}

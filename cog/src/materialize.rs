@@ -1,0 +1,109 @@
+//! Reading one window: its tile ranges fetched, tiles decoded, the window cut out.
+
+use std::io::Write;
+
+use partition_core::{Chunk, Error, Kind, Result, Source};
+
+use crate::decode::{decode_tile, TileLayout};
+use crate::plan::CogDetail;
+
+/// The window's samples, band by band, row by row, little-endian (numpy's `(bands, rows,
+/// cols)` layout, as rasterio reads it). Sparse tiles read as nodata, or 0.
+pub fn read_window(chunk: &Chunk) -> Result<Vec<u8>> {
+    chunk.expect_kind(&[Kind::Cog])?;
+    let detail: CogDetail = chunk.detail()?;
+    let planned = &chunk.sources[0];
+    let source = Source::open(&planned.url)?;
+    source.expect_size(planned.size)?;
+    let fetched: Vec<(u64, Vec<u8>)> = planned
+        .ranges
+        .iter()
+        .map(|&range| Ok((range.start, source.read_range(range)?)))
+        .collect::<Result<_>>()?;
+    let size = detail.dtype.bytes();
+    let [col, row, width, height] = detail.read_window;
+    let [tile_width, tile_height] = detail.tile_size;
+    let samples_per_tile = if detail.separate_planes {
+        1
+    } else {
+        detail.bands as usize
+    };
+    let layout = TileLayout {
+        width: tile_width as usize,
+        height: tile_height as usize,
+        samples: samples_per_tile,
+        dtype: detail.dtype,
+        compression: detail.compression,
+        predictor: detail.predictor,
+        little_endian: detail.little_endian,
+    };
+    let fill = detail.dtype.encode(detail.nodata.unwrap_or(0.0));
+    let (width, height) = (width as usize, height as usize);
+    let band_bytes = width * height * size;
+    let mut window: Vec<u8> = fill
+        .iter()
+        .copied()
+        .cycle()
+        .take(band_bytes * detail.bands as usize)
+        .collect();
+    for tile in &detail.tiles {
+        if tile.bytes == 0 {
+            continue;
+        }
+        let stored = fetched
+            .iter()
+            .find(|(start, bytes)| {
+                tile.offset >= *start && tile.offset + tile.bytes <= start + bytes.len() as u64
+            })
+            .map(|(start, bytes)| {
+                &bytes[(tile.offset - start) as usize..(tile.offset - start + tile.bytes) as usize]
+            })
+            .ok_or_else(|| {
+                Error::bad_file(
+                    format!("chunk {}", chunk.id),
+                    format!(
+                        "tile {},{} is outside the chunk's ranges",
+                        tile.col, tile.row
+                    ),
+                )
+            })?;
+        let decoded = decode_tile(&layout, stored).map_err(|message| {
+            Error::bad_input(
+                &planned.url,
+                partition_core::Position::Byte(tile.offset),
+                format!("tile {},{}: {message}", tile.col, tile.row),
+            )
+        })?;
+        // The part of the tile inside the window.
+        let (tile_x, tile_y) = (tile.col * tile_width, tile.row * tile_height);
+        let x0 = tile_x.max(col);
+        let x1 = (tile_x + tile_width).min(col + width as u64);
+        let y0 = tile_y.max(row);
+        let y1 = (tile_y + tile_height).min(row + height as u64);
+        for y in y0..y1 {
+            for x in x0..x1 {
+                let in_tile =
+                    ((y - tile_y) * tile_width + (x - tile_x)) as usize * samples_per_tile;
+                let in_window = (y - row) as usize * width + (x - col) as usize;
+                for sample in 0..samples_per_tile {
+                    let band = if detail.separate_planes {
+                        tile.band as usize
+                    } else {
+                        sample
+                    };
+                    let from = (in_tile + sample) * size;
+                    let to = band * band_bytes + in_window * size;
+                    window[to..to + size].copy_from_slice(&decoded[from..from + size]);
+                }
+            }
+        }
+    }
+    Ok(window)
+}
+
+/// Writes the window's raw samples (see [`read_window`]).
+pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
+    output
+        .write_all(&read_window(chunk)?)
+        .map_err(partition_core::cli::output_error)
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Writes test COGs with GDAL (gdal_translate -of COG) from deterministic rasters made with
+rasterio: one per layout the cog crate must read. Usage: make_cogs.py DIR"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import rasterio
+from rasterio.transform import from_origin
+
+out = sys.argv[1]
+rng = np.random.default_rng(7)
+
+
+def source(name, dtype, bands, width, height, nodata=None, zero_block=False):
+    path = os.path.join(out, f"{name}.src.tif")
+    if np.dtype(dtype).kind == "f":
+        data = rng.normal(100, 30, size=(bands, height, width)).astype(dtype)
+    else:
+        # Smooth gradients plus noise: realistic for predictors.
+        y, x = np.mgrid[0:height, 0:width]
+        data = np.stack([((x * 7 + y * 3 + b * 50) % 4000 + rng.integers(0, 20, size=(height, width))) for b in range(bands)]).astype(dtype)
+    if zero_block:
+        data[:, : height // 2, : width // 2] = nodata if nodata is not None else 0
+    profile = dict(driver="GTiff", width=width, height=height, count=bands, dtype=dtype,
+                   crs="EPSG:32633", transform=from_origin(600000.0, 5300000.0, 10.0, 10.0))
+    if nodata is not None:
+        profile["nodata"] = nodata
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data)
+    return path
+
+
+def cog(name, src, *options):
+    subprocess.run(["gdal_translate", "-q", "-of", "COG", *sum((["-co", o] for o in options), []), src,
+                    os.path.join(out, f"{name}.tif")], check=True)
+
+
+cog("deflate_pred2", source("a", "uint16", 1, 1100, 900), "COMPRESS=DEFLATE", "PREDICTOR=YES", "BLOCKSIZE=256")
+cog("lzw_rgb", source("b", "uint8", 3, 700, 500), "COMPRESS=LZW", "BLOCKSIZE=128")
+cog("zstd_float", source("c", "float32", 1, 600, 333), "COMPRESS=ZSTD", "PREDICTOR=YES", "BLOCKSIZE=256")
+cog("bigtiff_int16", source("d", "int16", 2, 513, 257), "COMPRESS=DEFLATE", "BIGTIFF=YES", "BLOCKSIZE=128")
+cog("sparse", source("e", "uint16", 1, 1024, 1024, nodata=0, zero_block=True), "COMPRESS=DEFLATE", "SPARSE_OK=TRUE", "BLOCKSIZE=256")
+cog("plain_float64", source("f", "float64", 1, 300, 200), "COMPRESS=NONE", "BLOCKSIZE=128")

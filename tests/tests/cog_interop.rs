@@ -1,0 +1,81 @@
+//! cog-windows against GDAL and rasterio: COGs made by `gdal_translate -of COG` in several
+//! layouts; every tile's range equals GDAL's BLOCK_OFFSET/BLOCK_SIZE, every window's transform
+//! and CRS equal rasterio's, every window read equals rasterio's read (tests/peers/*.py).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chunkwise_tests::{bin, require_tool, run_ok, workspace_root};
+
+/// The Python with rasterio: `CHUNKWISE_PYTHON`, or the venv `.ci/run` makes.
+fn python() -> PathBuf {
+    std::env::var_os("CHUNKWISE_PYTHON").map_or_else(
+        || PathBuf::from("/opt/chunkwise-venv/bin/python"),
+        PathBuf::from,
+    )
+}
+
+fn peer(script: &str) -> PathBuf {
+    workspace_root().join("tests/peers").join(script)
+}
+
+fn check(cog: &Path, plan_args: &[&str], dir: &Path) {
+    let plan = run_ok(
+        Command::new(bin("cog-windows"))
+            .arg("plan")
+            .arg(cog)
+            .args(plan_args),
+    );
+    let manifest = dir.join(format!(
+        "{}.jsonl",
+        cog.file_stem().unwrap().to_string_lossy()
+    ));
+    std::fs::write(&manifest, plan).unwrap();
+    let report = run_ok(
+        Command::new(python())
+            .arg(peer("check_cog.py"))
+            .arg(cog)
+            .arg(&manifest)
+            .arg(bin("cog-windows")),
+    );
+    assert!(
+        String::from_utf8_lossy(&report).starts_with("ok "),
+        "{}",
+        String::from_utf8_lossy(&report)
+    );
+}
+
+#[test]
+#[ignore = "needs gdal_translate and rasterio (.ci/run installs them)"]
+fn windows_equal_gdal_and_rasterio() {
+    require_tool("gdal_translate");
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(
+        Command::new(python())
+            .arg(peer("make_cogs.py"))
+            .arg(dir.path()),
+    );
+    for name in [
+        "deflate_pred2",
+        "lzw_rgb",
+        "zstd_float",
+        "bigtiff_int16",
+        "sparse",
+        "plain_float64",
+    ] {
+        let cog = dir.path().join(format!("{name}.tif"));
+        check(&cog, &["--window", "2x2"], dir.path());
+        check(
+            &cog,
+            &["--window-px", "300x200", "--halo", "7", "--merge-gap", "16"],
+            dir.path(),
+        );
+    }
+    let cog = dir.path().join("deflate_pred2.tif");
+    check(&cog, &["--overview", "1", "--window", "1x1"], dir.path());
+    check(
+        &cog,
+        &["--overview", "2", "--window-px", "100x100", "--halo", "3"],
+        dir.path(),
+    );
+}

@@ -1,7 +1,5 @@
 //! Decoding one tile into little-endian samples: decompression, predictors, byte order.
 
-use std::io::Read;
-
 use crate::image::{Compression, DataType};
 
 /// The layout of one tile's samples.
@@ -27,25 +25,36 @@ impl TileLayout {
     }
 }
 
-/// Decodes a stored tile to `width * height * samples` little-endian samples.
-pub fn decode_tile(layout: &TileLayout, stored: &[u8]) -> Result<Vec<u8>, String> {
+/// Decodes a stored tile to `width * height * samples` little-endian samples in `data`
+/// (a buffer reused between tiles: no allocation once it is large enough).
+pub fn decode_tile(layout: &TileLayout, stored: &[u8], data: &mut Vec<u8>) -> Result<(), String> {
     let expected = layout.tile_bytes();
-    let mut data = match layout.compression {
-        Compression::None => stored.to_vec(),
+    data.clear();
+    match layout.compression {
+        Compression::None => data.extend_from_slice(stored),
         Compression::Deflate => {
-            let mut out = Vec::with_capacity(expected);
-            flate2::read::ZlibDecoder::new(stored)
-                .take(expected as u64)
-                .read_to_end(&mut out)
+            // libdeflate: whole-buffer decompression, as GDAL does it.
+            data.resize(expected, 0);
+            let written = libdeflater::Decompressor::new()
+                .zlib_decompress(stored, data)
                 .map_err(|e| format!("Deflate data is corrupt: {e}"))?;
-            out
+            data.truncate(written);
         }
-        Compression::Lzw => weezl::decode::Decoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8)
-            .decode(stored)
-            .map_err(|e| format!("LZW data is corrupt: {e}"))?,
-        Compression::Zstd => zstd::bulk::decompress(stored, expected)
-            .map_err(|e| format!("ZSTD data is corrupt: {e}"))?,
-    };
+        Compression::Lzw => {
+            let result = weezl::decode::Decoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8)
+                .into_vec(data)
+                .decode(stored);
+            result
+                .status
+                .map_err(|e| format!("LZW data is corrupt: {e}"))?;
+        }
+        Compression::Zstd => {
+            data.resize(expected, 0);
+            let written = zstd::bulk::decompress_to_buffer(stored, data)
+                .map_err(|e| format!("ZSTD data is corrupt: {e}"))?;
+            data.truncate(written);
+        }
+    }
     if data.len() < expected {
         return Err(format!(
             "tile decodes to {} bytes, {expected} expected",
@@ -55,8 +64,8 @@ pub fn decode_tile(layout: &TileLayout, stored: &[u8]) -> Result<Vec<u8>, String
     data.truncate(expected);
     let size = layout.dtype.bytes();
     if layout.predictor == 3 {
-        undo_float_predictor(&mut data, layout);
-        return Ok(data);
+        undo_float_predictor(data, layout);
+        return Ok(());
     }
     if !layout.little_endian && size > 1 {
         for sample in data.chunks_exact_mut(size) {
@@ -64,31 +73,35 @@ pub fn decode_tile(layout: &TileLayout, stored: &[u8]) -> Result<Vec<u8>, String
         }
     }
     if layout.predictor == 2 {
-        undo_horizontal_differencing(&mut data, layout);
+        undo_horizontal_differencing(data, layout);
     }
-    Ok(data)
+    Ok(())
 }
 
 /// Predictor 2: each sample was stored as the difference from the same channel of the pixel
 /// before it in the row.
 fn undo_horizontal_differencing(data: &mut [u8], layout: &TileLayout) {
-    let size = layout.dtype.bytes();
-    let stride = layout.samples * size;
-    for row in data.chunks_exact_mut(layout.row_bytes()) {
-        for at in (stride..row.len()).step_by(size) {
-            let previous = read_le(&row[at - stride..at - stride + size]);
-            let current = read_le(&row[at..at + size]);
-            let sum = previous.wrapping_add(current);
-            row[at..at + size].copy_from_slice(&sum.to_le_bytes()[..size]);
-        }
+    macro_rules! accumulate {
+        ($type:ty) => {{
+            const SIZE: usize = std::mem::size_of::<$type>();
+            let stride = layout.samples * SIZE;
+            let read =
+                |bytes: &[u8]| <$type>::from_le_bytes(bytes.try_into().expect("sample bytes"));
+            for row in data.chunks_exact_mut(layout.row_bytes()) {
+                for at in (stride..row.len()).step_by(SIZE) {
+                    let value = read(&row[at..at + SIZE])
+                        .wrapping_add(read(&row[at - stride..at - stride + SIZE]));
+                    row[at..at + SIZE].copy_from_slice(&value.to_le_bytes());
+                }
+            }
+        }};
     }
-}
-
-fn read_le(bytes: &[u8]) -> u64 {
-    bytes
-        .iter()
-        .rev()
-        .fold(0, |value, &b| value << 8 | u64::from(b))
+    match layout.dtype.bytes() {
+        1 => accumulate!(u8),
+        2 => accumulate!(u16),
+        4 => accumulate!(u32),
+        _ => accumulate!(u64),
+    }
 }
 
 /// Predictor 3: each row's bytes were split into planes (most significant bytes first) and
@@ -133,7 +146,8 @@ mod tests {
             .iter()
             .flat_map(|v| v.to_le_bytes())
             .collect::<Vec<u8>>();
-        let decoded = decode_tile(&layout(DataType::Uint16, 2, true), &stored).unwrap();
+        let mut decoded = Vec::new();
+        decode_tile(&layout(DataType::Uint16, 2, true), &stored, &mut decoded).unwrap();
         let values: Vec<u16> = decoded
             .chunks_exact(2)
             .map(|b| u16::from_le_bytes([b[0], b[1]]))
@@ -147,7 +161,8 @@ mod tests {
             .iter()
             .flat_map(|v| v.to_be_bytes())
             .collect::<Vec<u8>>();
-        let decoded = decode_tile(&layout(DataType::Uint16, 1, false), &stored).unwrap();
+        let mut decoded = Vec::new();
+        decode_tile(&layout(DataType::Uint16, 1, false), &stored, &mut decoded).unwrap();
         assert_eq!(decoded, [1, 0, 2, 0, 3, 0]);
     }
 
@@ -164,7 +179,8 @@ mod tests {
         for i in (1..planes.len()).rev() {
             planes[i] = planes[i].wrapping_sub(planes[i - 1]);
         }
-        let decoded = decode_tile(&layout(DataType::Float32, 3, true), &planes).unwrap();
+        let mut decoded = Vec::new();
+        decode_tile(&layout(DataType::Float32, 3, true), &planes, &mut decoded).unwrap();
         let back: Vec<f32> = decoded
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))

@@ -1,8 +1,9 @@
 //! Reading one window: its tile ranges fetched, tiles decoded, the window cut out.
 
+use std::cell::RefCell;
 use std::io::Write;
 
-use partition_core::{Chunk, Error, Kind, Result, Source};
+use partition_core::{Chunk, Error, Kind, Position, Result, Source};
 
 use crate::decode::{decode_tile, TileLayout};
 use crate::plan::CogDetail;
@@ -10,6 +11,27 @@ use crate::plan::CogDetail;
 /// The window's samples, band by band, row by row, little-endian (numpy's `(bands, rows,
 /// cols)` layout, as rasterio reads it). Sparse tiles read as nodata, or 0.
 pub fn read_window(chunk: &Chunk) -> Result<Vec<u8>> {
+    let mut window = Vec::new();
+    read_window_into(chunk, &mut window, &mut Vec::new())?;
+    Ok(window)
+}
+
+/// Writes the window's raw samples (see [`read_window`]).
+pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
+    // Buffers reused from window to window: large fresh allocations cost page faults.
+    thread_local! {
+        static BUFFERS: RefCell<(Vec<u8>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    }
+    BUFFERS.with(|buffers| {
+        let (window, tile) = &mut *buffers.borrow_mut();
+        read_window_into(chunk, window, tile)?;
+        output
+            .write_all(window)
+            .map_err(partition_core::cli::output_error)
+    })
+}
+
+fn read_window_into(chunk: &Chunk, window: &mut Vec<u8>, decoded: &mut Vec<u8>) -> Result<()> {
     chunk.expect_kind(&[Kind::Cog])?;
     let detail: CogDetail = chunk.detail()?;
     let planned = &chunk.sources[0];
@@ -40,12 +62,15 @@ pub fn read_window(chunk: &Chunk) -> Result<Vec<u8>> {
     let fill = detail.dtype.encode(detail.nodata.unwrap_or(0.0));
     let (width, height) = (width as usize, height as usize);
     let band_bytes = width * height * size;
-    let mut window: Vec<u8> = fill
-        .iter()
-        .copied()
-        .cycle()
-        .take(band_bytes * detail.bands as usize)
-        .collect();
+    let samples = width * height * detail.bands as usize;
+    window.clear();
+    if fill.iter().all(|&b| b == fill[0]) {
+        window.resize(samples * size, fill[0]);
+    } else {
+        for _ in 0..samples {
+            window.extend_from_slice(&fill);
+        }
+    }
     for tile in &detail.tiles {
         if tile.bytes == 0 {
             continue;
@@ -67,10 +92,10 @@ pub fn read_window(chunk: &Chunk) -> Result<Vec<u8>> {
                     ),
                 )
             })?;
-        let decoded = decode_tile(&layout, stored).map_err(|message| {
+        decode_tile(&layout, stored, decoded).map_err(|message| {
             Error::bad_input(
                 &planned.url,
-                partition_core::Position::Byte(tile.offset),
+                Position::Byte(tile.offset),
                 format!("tile {},{}: {message}", tile.col, tile.row),
             )
         })?;
@@ -80,30 +105,30 @@ pub fn read_window(chunk: &Chunk) -> Result<Vec<u8>> {
         let x1 = (tile_x + tile_width).min(col + width as u64);
         let y0 = tile_y.max(row);
         let y1 = (tile_y + tile_height).min(row + height as u64);
+        if samples_per_tile == 1 {
+            // One band per tile: rows are contiguous in both.
+            let band = tile.band as usize;
+            let length = (x1 - x0) as usize * size;
+            for y in y0..y1 {
+                let from = ((y - tile_y) * tile_width + (x0 - tile_x)) as usize * size;
+                let to =
+                    band * band_bytes + ((y - row) as usize * width + (x0 - col) as usize) * size;
+                window[to..to + length].copy_from_slice(&decoded[from..from + length]);
+            }
+            continue;
+        }
         for y in y0..y1 {
             for x in x0..x1 {
                 let in_tile =
                     ((y - tile_y) * tile_width + (x - tile_x)) as usize * samples_per_tile;
                 let in_window = (y - row) as usize * width + (x - col) as usize;
-                for sample in 0..samples_per_tile {
-                    let band = if detail.separate_planes {
-                        tile.band as usize
-                    } else {
-                        sample
-                    };
-                    let from = (in_tile + sample) * size;
+                for band in 0..samples_per_tile {
+                    let from = (in_tile + band) * size;
                     let to = band * band_bytes + in_window * size;
                     window[to..to + size].copy_from_slice(&decoded[from..from + size]);
                 }
             }
         }
     }
-    Ok(window)
-}
-
-/// Writes the window's raw samples (see [`read_window`]).
-pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
-    output
-        .write_all(&read_window(chunk)?)
-        .map_err(partition_core::cli::output_error)
+    Ok(())
 }

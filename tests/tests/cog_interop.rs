@@ -79,3 +79,43 @@ fn windows_equal_gdal_and_rasterio() {
         dir.path(),
     );
 }
+
+#[test]
+#[ignore = "needs gdal_translate and rasterio (.ci/run installs them)"]
+fn fanout_feeds_windows_to_the_command() {
+    require_tool("gdal_translate");
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(
+        Command::new(python())
+            .arg(peer("make_cogs.py"))
+            .arg(dir.path()),
+    );
+    let cog = dir.path().join("zstd_float.tif");
+    let plan = run_ok(
+        Command::new(bin("cog-windows"))
+            .arg("plan")
+            .arg(&cog)
+            .args(["--window", "1x1"]),
+    );
+    let manifest = dir.path().join("windows.jsonl");
+    std::fs::write(&manifest, &plan).unwrap();
+    let sizes = run_ok(
+        Command::new(bin("fanout"))
+            .args(["-q", "--keep-order", "-m"])
+            .arg(&manifest)
+            .args(["--", "wc", "-c"]),
+    );
+    let expected: Vec<u64> = chunkwise_tests::manifest(&plan)
+        .iter()
+        .map(|chunk| {
+            let window = chunk.detail["read_window"].as_array().unwrap();
+            window[2].as_u64().unwrap() * window[3].as_u64().unwrap() * 4
+        })
+        .collect();
+    let sizes: Vec<u64> = String::from_utf8(sizes)
+        .unwrap()
+        .lines()
+        .map(|l| l.trim().parse().unwrap())
+        .collect();
+    assert_eq!(sizes, expected);
+}

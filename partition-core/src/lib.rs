@@ -9,8 +9,9 @@
 //!   [`ManifestWriter`] that report line numbers on bad input.
 //! - [`source`]: a [`Source`] gives ranged reads of a local file or an `s3://bucket/key`
 //!   object (the `s3` feature), splitting large ranges into parallel requests.
-//! - [`output`]: [`AtomicFile`] writes under a temporary name and renames on success, so a
-//!   failed run never leaves a complete-looking file.
+//! - [`output`]: [`AtomicFile`] writes under a temporary name and renames on success, and
+//!   [`output::Output`] also uploads to `s3://` (completed only on success, aborted otherwise),
+//!   so a failed run never leaves a complete-looking output.
 //! - [`size`]: [`ByteSize`] parses `64MiB`, `1.5G`, `512k`; [`duration`]: [`HumanDuration`]
 //!   parses `30s`, `5m`.
 //! - [`error`]: one [`Error`] type whose messages name the input and the position, and

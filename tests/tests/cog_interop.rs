@@ -19,6 +19,12 @@ fn peer(script: &str) -> PathBuf {
     workspace_root().join("tests/peers").join(script)
 }
 
+/// The test COGs, made by GDAL in a fresh directory.
+fn make_cogs() -> tempfile::TempDir {
+    let dir = make_cogs();
+    dir
+}
+
 fn check(cog: &Path, plan_args: &[&str], dir: &Path) {
     let plan = run_ok(
         Command::new(bin("cog-windows"))

@@ -21,7 +21,13 @@ fn peer(script: &str) -> PathBuf {
 
 /// The test COGs, made by GDAL in a fresh directory.
 fn make_cogs() -> tempfile::TempDir {
-    let dir = make_cogs();
+    require_tool("gdal_translate");
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(
+        Command::new(python())
+            .arg(peer("make_cogs.py"))
+            .arg(dir.path()),
+    );
     dir
 }
 
@@ -54,13 +60,7 @@ fn check(cog: &Path, plan_args: &[&str], dir: &Path) {
 #[test]
 #[ignore = "needs gdal_translate and rasterio (.ci/run installs them)"]
 fn windows_equal_gdal_and_rasterio() {
-    require_tool("gdal_translate");
-    let dir = tempfile::tempdir().unwrap();
-    run_ok(
-        Command::new(python())
-            .arg(peer("make_cogs.py"))
-            .arg(dir.path()),
-    );
+    let dir = make_cogs();
     for name in [
         "deflate_pred2",
         "lzw_rgb",
@@ -89,13 +89,7 @@ fn windows_equal_gdal_and_rasterio() {
 #[test]
 #[ignore = "needs gdal_translate and rasterio (.ci/run installs them)"]
 fn fanout_feeds_windows_to_the_command() {
-    require_tool("gdal_translate");
-    let dir = tempfile::tempdir().unwrap();
-    run_ok(
-        Command::new(python())
-            .arg(peer("make_cogs.py"))
-            .arg(dir.path()),
-    );
+    let dir = make_cogs();
     let cog = dir.path().join("zstd_float.tif");
     let plan = run_ok(
         Command::new(bin("cog-windows"))

@@ -22,8 +22,9 @@ struct Args {
 enum Command {
     /// Print a manifest of windows (JSON Lines) on stdout; reads only the header and IFDs
     Plan {
-        /// A COG: a path or s3://bucket/key
-        input: String,
+        /// COGs on one grid (paths or s3://bucket/key): each window lists the tiles of every one
+        #[arg(required = true, value_name = "COG")]
+        inputs: Vec<String>,
         /// Windows of COLSxROWS tiles
         #[arg(
             long,
@@ -52,6 +53,7 @@ enum Command {
 const EXAMPLES: &str = "\
 Examples:
   cog-windows plan B04.tif --window 2x2 > windows.jsonl
+  cog-windows plan B04_t1.tif B08_t1.tif B04_t2.tif B08_t2.tif --window-px 1024x1024   # NDVI of 2 dates
   cog-windows plan s3://bucket/B08.tif --window-px 1024x1024 --halo 16 --merge-gap 16
   cog-windows cat windows.jsonl --seq 3 > window3.raw
   cog-windows plan B04.tif | fanout --out-dir ndvi -- python3 ndvi.py";
@@ -73,7 +75,7 @@ fn size_pair(text: &str, what: &str) -> Result<(u64, u64)> {
 fn run(args: Args) -> Result<()> {
     match args.command {
         Command::Plan {
-            input,
+            inputs,
             window,
             window_px,
             halo,
@@ -96,7 +98,7 @@ fn run(args: Args) -> Result<()> {
                 overview,
                 merge_gap: merge_gap.bytes(),
             };
-            let (chunks, bytes_read) = cog::plan(&input, &options)?;
+            let (chunks, bytes_read) = cog::plan(&inputs, &options)?;
             cli::print_manifest(&chunks)?;
             if !args.quiet.quiet {
                 let _ = writeln!(

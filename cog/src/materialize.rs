@@ -6,10 +6,11 @@ use std::io::Write;
 use partition_core::{Chunk, Error, Kind, Position, Result, Source};
 
 use crate::decode::{decode_tile, TileLayout};
-use crate::plan::CogDetail;
+use crate::plan::{CogDetail, Layer};
 
 /// The window's samples, band by band, row by row, little-endian (numpy's `(bands, rows,
-/// cols)` layout, as rasterio reads it). Sparse tiles read as nodata, or 0.
+/// cols)` layout, as rasterio reads it), the bands of each input after those of the one
+/// before. Sparse tiles read as nodata, or 0.
 pub fn read_window(chunk: &Chunk) -> Result<Vec<u8>> {
     let mut window = Vec::new();
     read_window_into(chunk, &mut window, &mut Vec::new())?;
@@ -34,44 +35,75 @@ pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
 fn read_window_into(chunk: &Chunk, window: &mut Vec<u8>, decoded: &mut Vec<u8>) -> Result<()> {
     chunk.expect_kind(&[Kind::Cog])?;
     let detail: CogDetail = chunk.detail()?;
-    let planned = &chunk.sources[0];
-    let source = Source::open(&planned.url)?;
-    source.expect_size(planned.size)?;
-    let fetched: Vec<(u64, Vec<u8>)> = planned
-        .ranges
-        .iter()
-        .map(|&range| Ok((range.start, source.read_range(range)?)))
-        .collect::<Result<_>>()?;
-    let size = detail.dtype.bytes();
-    let [col, row, width, height] = detail.read_window;
-    let [tile_width, tile_height] = detail.tile_size;
-    let samples_per_tile = if detail.separate_planes {
+    if detail.layers.len() != chunk.sources.len() {
+        return Err(Error::bad_file(
+            format!("chunk {}", chunk.id),
+            "needs one layer per source",
+        ));
+    }
+    window.clear();
+    for (planned, layer) in chunk.sources.iter().zip(&detail.layers) {
+        let source = Source::open(&planned.url)?;
+        source.expect_size(planned.size)?;
+        let fetched: Vec<(u64, Vec<u8>)> = planned
+            .ranges
+            .iter()
+            .map(|&range| Ok((range.start, source.read_range(range)?)))
+            .collect::<Result<_>>()?;
+        append_layer(
+            chunk,
+            &planned.url,
+            layer,
+            detail.read_window,
+            &fetched,
+            window,
+            decoded,
+        )?;
+    }
+    Ok(())
+}
+
+/// Appends one input's bands of the window to `window`.
+fn append_layer(
+    chunk: &Chunk,
+    url: &str,
+    layer: &Layer,
+    read_window: [u64; 4],
+    fetched: &[(u64, Vec<u8>)],
+    window: &mut Vec<u8>,
+    decoded: &mut Vec<u8>,
+) -> Result<()> {
+    let size = layer.dtype.bytes();
+    let [col, row, width, height] = read_window;
+    let [tile_width, tile_height] = layer.tile_size;
+    let samples_per_tile = if layer.separate_planes {
         1
     } else {
-        detail.bands as usize
+        layer.bands as usize
     };
     let layout = TileLayout {
         width: tile_width as usize,
         height: tile_height as usize,
         samples: samples_per_tile,
-        dtype: detail.dtype,
-        compression: detail.compression,
-        predictor: detail.predictor,
-        little_endian: detail.little_endian,
+        dtype: layer.dtype,
+        compression: layer.compression,
+        predictor: layer.predictor,
+        little_endian: layer.little_endian,
     };
-    let fill = detail.dtype.encode(detail.nodata.unwrap_or(0.0));
+    let fill = layer.dtype.encode(layer.nodata.unwrap_or(0.0));
     let (width, height) = (width as usize, height as usize);
     let band_bytes = width * height * size;
-    let samples = width * height * detail.bands as usize;
-    window.clear();
+    let samples = width * height * layer.bands as usize;
+    let base = window.len();
     if fill.iter().all(|&b| b == fill[0]) {
-        window.resize(samples * size, fill[0]);
+        window.resize(base + samples * size, fill[0]);
     } else {
         for _ in 0..samples {
             window.extend_from_slice(&fill);
         }
     }
-    for tile in &detail.tiles {
+    let window = &mut window[base..];
+    for tile in &layer.tiles {
         if tile.bytes == 0 {
             continue;
         }
@@ -94,7 +126,7 @@ fn read_window_into(chunk: &Chunk, window: &mut Vec<u8>, decoded: &mut Vec<u8>) 
             })?;
         decode_tile(&layout, stored, decoded).map_err(|message| {
             Error::bad_input(
-                &planned.url,
+                url,
                 Position::Byte(tile.offset),
                 format!("tile {},{}: {message}", tile.col, tile.row),
             )

@@ -53,6 +53,13 @@ pub struct CogDetail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crs: Option<String>,
     pub overview: usize,
+    /// One per input (per entry of `sources`), in order.
+    pub layers: Vec<Layer>,
+}
+
+/// One input's part of a window: how its tiles decode, and which tiles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Layer {
     pub dtype: DataType,
     pub bands: u64,
     pub compression: Compression,
@@ -65,22 +72,35 @@ pub struct CogDetail {
     pub tiles: Vec<TileRef>,
 }
 
-/// Plans windows over one COG; also returns the bytes read to do it.
-pub fn plan(url: &str, options: &PlanOptions) -> Result<(Vec<Chunk>, u64)> {
+/// One input, opened and read to the chosen image.
+struct Input {
+    url: String,
+    size: u64,
+    image: Image,
+    main: Image,
+    little_endian: bool,
+    georeference: Option<Georeference>,
+}
+
+fn open(url: &str, overview: usize) -> Result<(Input, u64)> {
     let source = Source::open(url)?;
     let tiff = Tiff::read(&source)?;
-    let all = images(&tiff, url)?;
-    let main = &all[0];
-    let levels: Vec<&Image> = std::iter::once(main)
-        .chain(all.iter().filter(|image| image.role == Role::Overview))
+    let mut all = images(&tiff, url)?;
+    let main = all.remove(0);
+    let mut overviews: Vec<Image> = all
+        .into_iter()
+        .filter(|image| image.role == Role::Overview)
         .collect();
-    let image = *levels.get(options.overview).ok_or_else(|| {
-        Error::Usage(format!(
-            "{url}: overview {} asked, the file has {}",
-            options.overview,
-            levels.len() - 1
-        ))
-    })?;
+    let image = match overview {
+        0 => main.clone(),
+        k if k <= overviews.len() => overviews.swap_remove(k - 1),
+        k => {
+            return Err(Error::Usage(format!(
+                "{url}: overview {k} asked, the file has {}",
+                overviews.len()
+            )))
+        }
+    };
     if let Some(index) = (0..image.tile_offsets.len())
         .find(|&i| image.tile_offsets[i].saturating_add(image.tile_byte_counts[i]) > source.size())
     {
@@ -94,7 +114,76 @@ pub fn plan(url: &str, options: &PlanOptions) -> Result<(Vec<Chunk>, u64)> {
             ),
         ));
     }
-    let georeference = Georeference::from_ifd(&tiff.ifds[0]);
+    let input = Input {
+        url: url.to_string(),
+        size: source.size(),
+        georeference: Georeference::from_ifd(&tiff.ifds[0]),
+        little_endian: tiff.little_endian,
+        image,
+        main,
+    };
+    Ok((input, tiff.bytes_read))
+}
+
+/// How `other` differs from `first`'s grid, if it does.
+fn grid_difference(first: &Input, other: &Input) -> Option<String> {
+    let (a, b) = (&first.image, &other.image);
+    if (a.width, a.height) != (b.width, b.height) {
+        return Some(format!(
+            "size {}x{} against {}x{}",
+            b.width, b.height, a.width, a.height
+        ));
+    }
+    if (a.tile_width, a.tile_height) != (b.tile_width, b.tile_height) {
+        return Some(format!(
+            "tiles {}x{} against {}x{}",
+            b.tile_width, b.tile_height, a.tile_width, a.tile_height
+        ));
+    }
+    match (&first.georeference, &other.georeference) {
+        (Some(g), Some(h)) if g.crs != h.crs => {
+            Some(format!("CRS {:?} against {:?}", h.crs, g.crs))
+        }
+        (Some(g), Some(h))
+            if g.geotransform
+                .iter()
+                .zip(&h.geotransform)
+                .any(|(x, y)| (x - y).abs() > 1e-9 * x.abs().max(1.0)) =>
+        {
+            Some(format!(
+                "geotransform {:?} against {:?}",
+                h.geotransform, g.geotransform
+            ))
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            Some("one is georeferenced, the other not".to_string())
+        }
+        _ => None,
+    }
+}
+
+/// Plans windows over COGs on one grid (bands of several files, dates...); each window lists
+/// the tiles of every input. Also returns the bytes read to do it.
+pub fn plan(urls: &[String], options: &PlanOptions) -> Result<(Vec<Chunk>, u64)> {
+    let mut inputs = Vec::with_capacity(urls.len());
+    let mut bytes_read = 0;
+    for url in urls {
+        let (input, read) = open(url, options.overview)?;
+        bytes_read += read;
+        inputs.push(input);
+    }
+    let first = inputs
+        .first()
+        .ok_or_else(|| Error::Usage("give at least one COG".to_string()))?;
+    for other in &inputs[1..] {
+        if let Some(difference) = grid_difference(first, other) {
+            return Err(Error::Usage(format!(
+                "{} is not on the grid of {}: {difference}",
+                other.url, first.url
+            )));
+        }
+    }
+    let image = &first.image;
     let (window_width, window_height) = match options.window {
         WindowSize::Tiles(across, down) => (across * image.tile_width, down * image.tile_height),
         WindowSize::Pixels(width, height) => (width, height),
@@ -114,7 +203,7 @@ pub fn plan(url: &str, options: &PlanOptions) -> Result<(Vec<Chunk>, u64)> {
         }
     }
     let total = windows.len() as u64;
-    let stem = url_stem(url, &[".tif", ".tiff"]);
+    let stem = url_stem(&first.url, &[".tif", ".tiff"]);
     let chunks = windows
         .into_iter()
         .enumerate()
@@ -128,44 +217,54 @@ pub fn plan(url: &str, options: &PlanOptions) -> Result<(Vec<Chunk>, u64)> {
                 (col + width + options.halo).min(image.width) - read_col,
                 (row + height + options.halo).min(image.height) - read_row,
             ];
-            let tiles = tiles_of(image, read_window);
-            let ranges = merged_ranges(&tiles, options.merge_gap);
-            let geotransform = georeference
-                .as_ref()
-                .map(|g| window_transform(&g.geotransform, main, image, read_window));
-            let est_bytes =
-                read_window[2] * read_window[3] * image.bands * image.dtype.bytes() as u64;
+            let mut sources = Vec::with_capacity(inputs.len());
+            let mut layers = Vec::with_capacity(inputs.len());
+            for input in &inputs {
+                let tiles = tiles_of(&input.image, read_window);
+                sources.push(SourceRanges {
+                    url: input.url.clone(),
+                    size: Some(input.size),
+                    ranges: merged_ranges(&tiles, options.merge_gap),
+                });
+                layers.push(Layer {
+                    dtype: input.image.dtype,
+                    bands: input.image.bands,
+                    compression: input.image.compression,
+                    predictor: input.image.predictor,
+                    little_endian: input.little_endian,
+                    separate_planes: input.image.separate_planes,
+                    tile_size: [input.image.tile_width, input.image.tile_height],
+                    nodata: input.image.nodata,
+                    tiles,
+                });
+            }
+            let est_bytes = layers
+                .iter()
+                .map(|l| read_window[2] * read_window[3] * l.bands * l.dtype.bytes() as u64)
+                .sum();
+            let detail = CogDetail {
+                window,
+                read_window,
+                geotransform: first
+                    .georeference
+                    .as_ref()
+                    .map(|g| window_transform(&g.geotransform, &first.main, image, read_window)),
+                crs: first.georeference.as_ref().and_then(|g| g.crs.clone()),
+                overview: options.overview,
+                layers,
+            };
             Chunk::new(
                 Kind::Cog,
                 chunk_id(&stem, seq as u64, total),
                 seq as u64,
                 total,
-                vec![SourceRanges {
-                    url: url.to_string(),
-                    size: Some(source.size()),
-                    ranges,
-                }],
+                sources,
                 est_bytes,
-                CogDetail {
-                    window,
-                    read_window,
-                    geotransform,
-                    crs: georeference.as_ref().and_then(|g| g.crs.clone()),
-                    overview: options.overview,
-                    dtype: image.dtype,
-                    bands: image.bands,
-                    compression: image.compression,
-                    predictor: image.predictor,
-                    little_endian: tiff.little_endian,
-                    separate_planes: image.separate_planes,
-                    tile_size: [image.tile_width, image.tile_height],
-                    nodata: image.nodata,
-                    tiles,
-                },
+                detail,
             )
         })
         .collect();
-    Ok((chunks, tiff.bytes_read))
+    Ok((chunks, bytes_read))
 }
 
 /// The tiles a pixel window touches, every band plane included.

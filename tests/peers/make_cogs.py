@@ -38,6 +38,8 @@ def cog(name, src, *options):
 
 
 cog("deflate_pred2", source("a", "uint16", 1, 1100, 900), "COMPRESS=DEFLATE", "PREDICTOR=YES", "BLOCKSIZE=256")
+# Same grid, other data and compression: windows over both list the tiles of each.
+cog("same_grid_lzw", source("a2", "float32", 2, 1100, 900), "COMPRESS=LZW", "BLOCKSIZE=256")
 cog("lzw_rgb", source("b", "uint8", 3, 700, 500), "COMPRESS=LZW", "BLOCKSIZE=128")
 cog("zstd_float", source("c", "float32", 1, 600, 333), "COMPRESS=ZSTD", "PREDICTOR=YES", "BLOCKSIZE=256")
 cog("bigtiff_int16", source("d", "int16", 2, 513, 257), "COMPRESS=DEFLATE", "BIGTIFF=YES", "BLOCKSIZE=128")

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use chunkwise_tests::{bin, require_tool, run_ok, workspace_root};
+use chunkwise_tests::{bin, require_tool, run_failing, run_ok, workspace_root};
 
 /// The Python with rasterio: `CHUNKWISE_PYTHON`, or the venv `.ci/run` makes.
 fn python() -> PathBuf {
@@ -32,21 +32,24 @@ fn make_cogs() -> tempfile::TempDir {
 }
 
 fn check(cog: &Path, plan_args: &[&str], dir: &Path) {
+    check_inputs(&[cog], plan_args, dir);
+}
+
+fn check_inputs(cogs: &[&Path], plan_args: &[&str], dir: &Path) {
     let plan = run_ok(
         Command::new(bin("cog-windows"))
             .arg("plan")
-            .arg(cog)
+            .args(cogs)
             .args(plan_args),
     );
     let manifest = dir.join(format!(
         "{}.jsonl",
-        cog.file_stem().unwrap().to_string_lossy()
+        cogs[0].file_stem().unwrap().to_string_lossy()
     ));
     std::fs::write(&manifest, plan).unwrap();
     let report = run_ok(
         Command::new(python())
             .arg(peer("check_cog.py"))
-            .arg(cog)
             .arg(&manifest)
             .arg(bin("cog-windows")),
     );
@@ -78,6 +81,26 @@ fn windows_equal_gdal_and_rasterio() {
         );
     }
     let cog = dir.path().join("deflate_pred2.tif");
+    // Several inputs on one grid: every window lists each one's tiles; another grid is refused.
+    let same_grid = dir.path().join("same_grid_lzw.tif");
+    check_inputs(
+        &[&cog, &same_grid],
+        &["--window-px", "300x300", "--halo", "2"],
+        dir.path(),
+    );
+    let other = run_failing(
+        Command::new(bin("cog-windows"))
+            .arg("plan")
+            .arg(&cog)
+            .arg(dir.path().join("lzw_rgb.tif")),
+    );
+    assert_eq!(other.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&other.stderr);
+    assert!(
+        stderr.contains("is not on the grid of")
+            && stderr.contains("size 700x500 against 1100x900"),
+        "{stderr}"
+    );
     check(&cog, &["--overview", "1", "--window", "1x1"], dir.path());
     check(
         &cog,

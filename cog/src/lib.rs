@@ -11,12 +11,14 @@
 //! - [`plan`]: windows in tiles or pixels, halos, overviews; manifest chunks of kind `cog`.
 //! - [`decode`]: one tile to little-endian samples: Deflate, LZW, ZSTD, predictors 2 and 3.
 //! - [`materialize`]: a window's samples from its tile ranges, sparse tiles as nodata.
+//! - [`geotiff`]: a window written as a small GeoTIFF (geotransform, EPSG, nodata).
 
 pub mod decode;
+pub mod geotiff;
 pub mod image;
 pub mod materialize;
 pub mod plan;
 pub mod tiff;
 
-pub use materialize::{read_window, write_chunk};
+pub use materialize::{read_window, write_chunk, write_chunk_raw};
 pub use plan::{plan, CogDetail, PlanOptions, WindowSize};

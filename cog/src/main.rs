@@ -46,8 +46,15 @@ enum Command {
         #[arg(long, value_name = "SIZE", default_value = "0")]
         merge_gap: ByteSize,
     },
-    /// Write windows as raw little-endian samples (bands, rows, cols), as rasterio reads them
-    Cat(CatArgs),
+    /// Write windows as GeoTIFFs (their geotransform, CRS and nodata), or as raw samples
+    Cat {
+        #[command(flatten)]
+        cat: CatArgs,
+        /// Raw little-endian samples, (bands, rows, cols) as rasterio reads them; with
+        /// --out-dir, a JSON sidecar of shape and dtype beside each (ID.json)
+        #[arg(long)]
+        raw: bool,
+    },
 }
 
 const EXAMPLES: &str = "\
@@ -61,6 +68,31 @@ Examples:
 fn main() -> ExitCode {
     let args = Args::parse();
     cli::main("cog-windows", || run(args))
+}
+
+/// The shape and types of a raw window, for readers such as `numpy.fromfile`.
+fn write_sidecar(chunk: &partition_core::Chunk, path: &std::path::Path) -> Result<()> {
+    let detail: cog::CogDetail = chunk.detail()?;
+    let [_, _, width, height] = detail.read_window;
+    let bands: u64 = detail.layers.iter().map(|layer| layer.bands).sum();
+    let layers: Vec<serde_json::Value> = chunk
+        .sources
+        .iter()
+        .zip(&detail.layers)
+        .map(|(source, layer)| serde_json::json!({"url": source.url, "dtype": layer.dtype, "bands": layer.bands, "nodata": layer.nodata}))
+        .collect();
+    let sidecar = serde_json::json!({
+        "shape": [bands, height, width],
+        "order": "bands, rows, cols; little-endian",
+        "dtype": if detail.layers.iter().all(|l| l.dtype == detail.layers[0].dtype) { serde_json::json!(detail.layers[0].dtype) } else { serde_json::Value::Null },
+        "layers": layers,
+        "geotransform": detail.geotransform,
+        "crs": detail.crs,
+    });
+    let mut file = partition_core::AtomicFile::create(path)?;
+    file.write_all(format!("{sidecar:#}\n").as_bytes())
+        .map_err(|e| Error::io(path.display(), e))?;
+    file.commit()
 }
 
 fn size_pair(text: &str, what: &str) -> Result<(u64, u64)> {
@@ -109,6 +141,13 @@ fn run(args: Args) -> Result<()> {
             }
             Ok(())
         }
-        Command::Cat(cat) => cli::cat(&cat, &[Kind::Cog], ".raw", cog::write_chunk),
+        Command::Cat { cat, raw: false } => cli::cat(&cat, &[Kind::Cog], ".tif", cog::write_chunk),
+        Command::Cat { cat, raw: true } => cli::cat(&cat, &[Kind::Cog], ".raw", |chunk, out| {
+            cog::write_chunk_raw(chunk, out)?;
+            match &cat.out_dir {
+                Some(dir) => write_sidecar(chunk, &dir.join(format!("{}.json", chunk.id))),
+                None => Ok(()),
+            }
+        }),
     }
 }

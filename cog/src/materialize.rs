@@ -17,18 +17,64 @@ pub fn read_window(chunk: &Chunk) -> Result<Vec<u8>> {
     Ok(window)
 }
 
-/// Writes the window's raw samples (see [`read_window`]).
+/// Writes the window as a GeoTIFF with its geotransform, CRS and nodata (see [`geotiff`]).
+/// Several inputs become one file's bands, so they must share a sample type.
+///
+/// [`geotiff`]: crate::geotiff
 pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
-    // Buffers reused from window to window: large fresh allocations cost page faults.
+    let detail: CogDetail = chunk.detail()?;
+    let first = detail
+        .layers
+        .first()
+        .ok_or_else(|| Error::bad_file(format!("chunk {}", chunk.id), "no layers"))?;
+    if let Some(other) = detail
+        .layers
+        .iter()
+        .find(|layer| layer.dtype != first.dtype)
+    {
+        return Err(Error::Usage(format!(
+            "chunk {}: inputs of types {:?} and {:?} cannot share one GeoTIFF; use --raw",
+            chunk.id, first.dtype, other.dtype
+        )));
+    }
+    with_window(chunk, |window| {
+        let bands = detail.layers.iter().map(|layer| layer.bands).sum();
+        let [_, _, width, height] = detail.read_window;
+        let tiff = crate::geotiff::encode(
+            window,
+            width,
+            height,
+            bands,
+            first.dtype,
+            detail.geotransform,
+            detail.crs.as_deref(),
+            first.nodata,
+        )?;
+        output
+            .write_all(&tiff)
+            .map_err(partition_core::cli::output_error)
+    })
+}
+
+/// Writes the window's raw samples (see [`read_window`]).
+pub fn write_chunk_raw(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
+    with_window(chunk, |window| {
+        output
+            .write_all(window)
+            .map_err(partition_core::cli::output_error)
+    })
+}
+
+/// Reads the window into buffers reused from window to window (large fresh allocations cost
+/// page faults) and hands it to `write`.
+fn with_window(chunk: &Chunk, write: impl FnOnce(&[u8]) -> Result<()>) -> Result<()> {
     thread_local! {
         static BUFFERS: RefCell<(Vec<u8>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
     }
     BUFFERS.with(|buffers| {
         let (window, tile) = &mut *buffers.borrow_mut();
         read_window_into(chunk, window, tile)?;
-        output
-            .write_all(window)
-            .map_err(partition_core::cli::output_error)
+        write(window)
     })
 }
 

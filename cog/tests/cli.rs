@@ -89,13 +89,33 @@ fn a_handmade_tiff_reads_back_exactly() {
     );
     let manifest = dir.path().join("w.jsonl");
     fs::write(&manifest, &plan.stdout).unwrap();
-    let cat = run(&["cat", manifest.to_str().unwrap()]);
+    let cat = run(&["cat", "--raw", manifest.to_str().unwrap()]);
     assert!(
         cat.status.success(),
         "{}",
         String::from_utf8_lossy(&cat.stderr)
     );
     assert_eq!(cat.stdout, pixels);
+
+    // With --out-dir, each raw window gets a sidecar of its shape and type.
+    let out = dir.path().join("out");
+    let cat = run(&[
+        "cat",
+        "--raw",
+        manifest.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        cat.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cat.stderr)
+    );
+    assert_eq!(fs::read(out.join("grid-0.raw")).unwrap(), pixels);
+    let sidecar: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("grid-0.json")).unwrap()).unwrap();
+    assert_eq!(sidecar["shape"], serde_json::json!([1, 37, 50]));
+    assert_eq!(sidecar["dtype"], "uint8");
 }
 
 #[test]

@@ -84,7 +84,8 @@ pub struct CatArgs {
 }
 
 impl CatArgs {
-    fn wants(&self, chunk: &Chunk) -> bool {
+    /// Whether `--id` / `--seq` select this chunk (all are selected without them).
+    pub fn wants(&self, chunk: &Chunk) -> bool {
         match (&self.id, self.seq) {
             (Some(id), _) => &chunk.id == id,
             (None, Some(seq)) => chunk.seq == seq,

@@ -39,6 +39,15 @@ for chunk in chunks:
             with rasterio.open(path, overview_level=level - 1) as overview:
                 data = overview.read(window=window)
         expected.append(data.astype(data.dtype.newbyteorder("<")).tobytes())
-    raw = subprocess.run([binary, "cat", "-q", manifest, "--id", chunk["id"]], check=True, capture_output=True).stdout
+    raw = subprocess.run([binary, "cat", "-q", "--raw", manifest, "--id", chunk["id"]], check=True, capture_output=True).stdout
     assert raw == b"".join(expected), (chunk["id"], len(raw), sum(map(len, expected)))
+    dtypes = {layer["dtype"] for layer in detail["layers"]}
+    if len(dtypes) == 1 and level == 0:
+        # The GeoTIFF output: same samples, the window's transform, the source's CRS and nodata.
+        tiff = subprocess.run([binary, "cat", "-q", manifest, "--id", chunk["id"]], check=True, capture_output=True).stdout
+        with rasterio.MemoryFile(tiff) as memory, memory.open() as written, rasterio.open(chunk["sources"][0]["url"]) as src:
+            assert written.read().tobytes() == b"".join(expected), chunk["id"]
+            assert np.allclose(written.transform.to_gdal(), src.window_transform(window).to_gdal()), (written.transform, chunk["id"])
+            assert written.crs == src.crs, (written.crs, src.crs)
+            assert written.nodata == src.nodata or (written.nodata is None and src.nodata is None), (written.nodata, src.nodata)
 print(f"ok {len(chunks)} windows {checked_tiles} tiles")

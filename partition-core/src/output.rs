@@ -99,6 +99,9 @@ impl Output {
             Location::S3 { .. } => Err(Error::Usage(format!(
                 "{path}: this build has no S3 support"
             ))),
+            Location::Http(_) => Err(Error::Usage(format!(
+                "{path}: HTTP(S) locations are read only"
+            ))),
         }
     }
 

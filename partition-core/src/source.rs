@@ -3,6 +3,8 @@
 //! Every read is exact: a range that the source cannot fill completely is an error, never a
 //! short buffer, so a truncated or replaced input cannot silently produce a short chunk.
 
+#[cfg(feature = "http")]
+mod http;
 mod local;
 #[cfg(feature = "s3")]
 pub mod s3;
@@ -17,7 +19,12 @@ use crate::{ByteRange, Error, Result};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
     Local(PathBuf),
-    S3 { bucket: String, key: String },
+    S3 {
+        bucket: String,
+        key: String,
+    },
+    /// An `http://` or `https://` URL (read only).
+    Http(String),
 }
 
 impl Location {
@@ -35,9 +42,7 @@ impl Location {
             });
         }
         if url.starts_with("http://") || url.starts_with("https://") {
-            return Err(Error::Usage(format!(
-                "{url}: HTTP(S) sources are not supported; use a local path or s3://bucket/key"
-            )));
+            return Ok(Location::Http(url.to_string()));
         }
         if url.is_empty() {
             return Err(Error::Usage("an empty path is not a source".to_string()));
@@ -51,6 +56,7 @@ impl fmt::Display for Location {
         match self {
             Location::Local(path) => write!(f, "{}", path.display()),
             Location::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+            Location::Http(url) => f.write_str(url),
         }
     }
 }
@@ -64,6 +70,8 @@ pub struct Source {
 
 enum Backend {
     Local(local::LocalFile),
+    #[cfg(feature = "http")]
+    Http(http::HttpObject),
     #[cfg(feature = "s3")]
     S3(s3::Object),
 }
@@ -82,6 +90,18 @@ impl Source {
                 let object = s3::Object::head(bucket, key, url)?;
                 let size = object.size();
                 (Backend::S3(object), size)
+            }
+            #[cfg(feature = "http")]
+            Location::Http(url) => {
+                let object = http::HttpObject::open(&url)?;
+                let size = object.size();
+                (Backend::Http(object), size)
+            }
+            #[cfg(not(feature = "http"))]
+            Location::Http(_) => {
+                return Err(Error::Usage(format!(
+                    "{url}: this build has no HTTP support (rebuild with the `http` feature)"
+                )))
             }
             #[cfg(not(feature = "s3"))]
             Location::S3 { .. } => {
@@ -121,6 +141,8 @@ impl Source {
         self.check_range(range)?;
         match &self.backend {
             Backend::Local(file) => file.read_range(range),
+            #[cfg(feature = "http")]
+            Backend::Http(object) => object.read_range(range),
             #[cfg(feature = "s3")]
             Backend::S3(object) => object.read_range(range),
         }
@@ -131,6 +153,8 @@ impl Source {
         self.check_range(range)?;
         let inner: Box<dyn Read + Send> = match &self.backend {
             Backend::Local(file) => file.range_reader(range),
+            #[cfg(feature = "http")]
+            Backend::Http(object) => object.range_reader(range)?,
             #[cfg(feature = "s3")]
             Backend::S3(object) => object.range_reader(range),
         };

@@ -5,6 +5,7 @@
 //! --workspace` stays self-contained; `.ci/run` installs the peers and runs them with
 //! `--ignored`.
 
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -94,4 +95,79 @@ pub fn manifest(stdout: &[u8]) -> Vec<partition_core::Chunk> {
     partition_core::ManifestReader::new(stdout, "<stdout>")
         .read_all()
         .expect("a valid manifest")
+}
+
+/// A minimal HTTP/1.1 file server on 127.0.0.1 for tests: HEAD and GET of files in a folder,
+/// single `Range: bytes=a-b` requests answered 206 (or ignored, to test servers that do that).
+pub struct RangeServer {
+    pub port: u16,
+}
+
+impl RangeServer {
+    pub fn start(root: &Path, honour_ranges: bool) -> RangeServer {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let root = root.to_path_buf();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let root = root.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut writer = stream;
+                    loop {
+                        let mut request = String::new();
+                        if reader.read_line(&mut request).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let mut range = None;
+                        loop {
+                            let mut header = String::new();
+                            if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                                break;
+                            }
+                            if let Some(value) =
+                                header.to_ascii_lowercase().strip_prefix("range: bytes=")
+                            {
+                                let (a, b) = value.trim().split_once('-').unwrap();
+                                range =
+                                    Some((a.parse::<u64>().unwrap(), b.parse::<u64>().unwrap()));
+                            }
+                        }
+                        let mut parts = request.split_whitespace();
+                        let (method, path) =
+                            (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+                        let Ok(body) = fs::read(root.join(path.trim_start_matches('/'))) else {
+                            let _ = writer
+                                .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+                            continue;
+                        };
+                        let total = body.len() as u64;
+                        let (status, slice, extra) = match range.filter(|_| honour_ranges) {
+                            Some((a, b)) => {
+                                let b = b.min(total - 1);
+                                (
+                                    "206 Partial Content",
+                                    &body[a as usize..=b as usize],
+                                    format!("Content-Range: bytes {a}-{b}/{total}\r\n"),
+                                )
+                            }
+                            None => ("200 OK", &body[..], String::new()),
+                        };
+                        let head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n{extra}Accept-Ranges: bytes\r\n\r\n", slice.len());
+                        let _ = writer.write_all(head.as_bytes());
+                        if method != "HEAD" {
+                            let _ = writer.write_all(slice);
+                        }
+                    }
+                });
+            }
+        });
+        RangeServer { port }
+    }
+
+    pub fn url(&self, name: &str) -> String {
+        format!("http://127.0.0.1:{}/{name}", self.port)
+    }
 }

@@ -147,3 +147,53 @@ fn fanout_feeds_windows_to_the_command() {
         .collect();
     assert_eq!(sizes, expected);
 }
+
+#[test]
+#[ignore = "needs gdal_translate and rasterio (.ci/run installs them)"]
+fn windows_read_over_http_equal_local_ones() {
+    let dir = make_cogs();
+    let server = chunkwise_tests::RangeServer::start(dir.path(), true);
+    for name in ["deflate_pred2.tif", "sparse.tif"] {
+        let local = dir.path().join(name);
+        let plan_local = run_ok(
+            Command::new(bin("cog-windows"))
+                .arg("plan")
+                .arg(&local)
+                .args(["--window", "2x2"]),
+        );
+        let plan_http = run_ok(Command::new(bin("cog-windows")).args([
+            "plan",
+            &server.url(name),
+            "--window",
+            "2x2",
+        ]));
+        let (a, b) = (
+            chunkwise_tests::manifest(&plan_local),
+            chunkwise_tests::manifest(&plan_http),
+        );
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(
+                x.sources[0].ranges, y.sources[0].ranges,
+                "{name}: the same tile ranges"
+            );
+        }
+        let (m_local, m_http) = (
+            dir.path().join("local.jsonl"),
+            dir.path().join("http.jsonl"),
+        );
+        std::fs::write(&m_local, plan_local).unwrap();
+        std::fs::write(&m_http, plan_http).unwrap();
+        let cat = |manifest: &Path| {
+            run_ok(
+                Command::new(bin("cog-windows"))
+                    .args(["cat", "--raw"])
+                    .arg(manifest),
+            )
+        };
+        assert!(
+            cat(&m_local) == cat(&m_http),
+            "{name}: windows over HTTP differ"
+        );
+    }
+}

@@ -1,0 +1,69 @@
+//! Tools reading http:// sources from a range-serving server on 127.0.0.1.
+
+use std::fs;
+use std::process::Command;
+
+use chunkwise_tests::{bin, manifest, run_failing, run_ok, RangeServer};
+
+fn reads(count: usize) -> String {
+    (0..count)
+        .map(|i| format!("@read{i}\nACGTACGTAC\n+\nIIIIIIIIII\n"))
+        .collect()
+}
+
+#[test]
+fn fastq_and_fasta_chunks_come_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("reads.fq"), reads(500)).unwrap();
+    fs::write(
+        dir.path().join("ref.fa"),
+        ">a desc\nACGTACGTAC\nACGTAC\n>b\nGGGGCCCC\nTT\n",
+    )
+    .unwrap();
+    let server = RangeServer::start(dir.path(), true);
+
+    let url = server.url("reads.fq");
+    let plan = run_ok(Command::new(bin("fastq-split")).args(["plan", &url, "--chunks", "4"]));
+    assert_eq!(manifest(&plan).len(), 4);
+    let path = dir.path().join("chunks.jsonl");
+    fs::write(&path, plan).unwrap();
+    assert_eq!(
+        String::from_utf8(run_ok(
+            Command::new(bin("fastq-split")).arg("cat").arg(&path)
+        ))
+        .unwrap(),
+        reads(500)
+    );
+
+    let url = server.url("ref.fa");
+    let index = run_ok(Command::new(bin("fasta-split")).args(["index", &url, "-o", "-"]));
+    assert_eq!(
+        String::from_utf8(index).unwrap(),
+        "a\t16\t8\t10\t11\nb\t10\t29\t8\t9\n"
+    );
+}
+
+#[test]
+fn missing_objects_and_servers_without_ranges_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("reads.fq"), reads(50)).unwrap();
+    let server = RangeServer::start(dir.path(), true);
+    let output = run_failing(Command::new(bin("fastq-split")).args([
+        "plan",
+        &server.url("nothing.fq"),
+        "--chunks",
+        "2",
+    ]));
+    assert_eq!(output.status.code(), Some(66));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("nothing.fq: not found"));
+
+    let ignoring = RangeServer::start(dir.path(), false);
+    let output = run_failing(Command::new(bin("fastq-split")).args([
+        "plan",
+        &ignoring.url("reads.fq"),
+        "--chunks",
+        "2",
+    ]));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("does not serve byte ranges"), "{stderr}");
+}

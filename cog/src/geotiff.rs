@@ -5,17 +5,30 @@ use partition_core::{Error, Result};
 
 use crate::image::DataType;
 
-/// Bytes of a GeoTIFF holding `samples` (band after band, little-endian).
-pub fn encode(
-    samples: &[u8],
-    width: u64,
-    height: u64,
-    bands: u64,
-    dtype: DataType,
-    geotransform: Option<[f64; 6]>,
-    crs: Option<&str>,
-    nodata: Option<f64>,
-) -> Result<Vec<u8>> {
+/// A window to write: its samples (band after band, little-endian) and georeferencing.
+pub struct GeoTiff<'a> {
+    pub samples: &'a [u8],
+    pub width: u64,
+    pub height: u64,
+    pub bands: u64,
+    pub dtype: DataType,
+    pub geotransform: Option<[f64; 6]>,
+    pub crs: Option<&'a str>,
+    pub nodata: Option<f64>,
+}
+
+/// The bytes of a GeoTIFF holding the window.
+pub fn encode(window: &GeoTiff) -> Result<Vec<u8>> {
+    let GeoTiff {
+        samples,
+        width,
+        height,
+        bands,
+        dtype,
+        geotransform,
+        crs,
+        nodata,
+    } = *window;
     let band_bytes = width * height * dtype.bytes() as u64;
     if samples.len() as u64 != band_bytes * bands
         || width > u32::MAX as u64

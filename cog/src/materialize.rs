@@ -40,16 +40,16 @@ pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
     with_window(chunk, |window| {
         let bands = detail.layers.iter().map(|layer| layer.bands).sum();
         let [_, _, width, height] = detail.read_window;
-        let tiff = crate::geotiff::encode(
-            window,
+        let tiff = crate::geotiff::encode(&crate::geotiff::GeoTiff {
+            samples: window,
             width,
             height,
             bands,
-            first.dtype,
-            detail.geotransform,
-            detail.crs.as_deref(),
-            first.nodata,
-        )?;
+            dtype: first.dtype,
+            geotransform: detail.geotransform,
+            crs: detail.crs.as_deref(),
+            nodata: first.nodata,
+        })?;
         output
             .write_all(&tiff)
             .map_err(partition_core::cli::output_error)

@@ -135,9 +135,9 @@ impl Tiff {
             head,
             little_endian,
         };
-        let version = reader.uint(&reader.head[2..4].to_vec());
+        let version = reader.uint(&reader.head[2..4]);
         let (big_tiff, first) = match version {
-            42 => (false, reader.uint(&reader.head[4..8].to_vec())),
+            42 => (false, reader.uint(&reader.head[4..8])),
             43 => {
                 let header = reader.bytes(4, 12)?;
                 if reader.uint(&header[..2]) != 8 {

@@ -13,6 +13,8 @@ pub struct TileLayout {
     pub compression: Compression,
     pub predictor: u16,
     pub little_endian: bool,
+    /// One bit per pixel, rows padded to whole bytes; decoded to bytes 0 or 255.
+    pub bilevel: bool,
 }
 
 impl TileLayout {
@@ -28,7 +30,11 @@ impl TileLayout {
 /// Decodes a stored tile to `width * height * samples` little-endian samples in `data`
 /// (a buffer reused between tiles: no allocation once it is large enough).
 pub fn decode_tile(layout: &TileLayout, stored: &[u8], data: &mut Vec<u8>) -> Result<(), String> {
-    let expected = layout.tile_bytes();
+    let expected = if layout.bilevel {
+        layout.width.div_ceil(8) * layout.height
+    } else {
+        layout.tile_bytes()
+    };
     data.clear();
     match layout.compression {
         Compression::None => data.extend_from_slice(stored),
@@ -62,6 +68,21 @@ pub fn decode_tile(layout: &TileLayout, stored: &[u8], data: &mut Vec<u8>) -> Re
         ));
     }
     data.truncate(expected);
+    if layout.bilevel {
+        let packed = std::mem::take(data);
+        let row_bytes = layout.width.div_ceil(8);
+        data.reserve(layout.width * layout.height);
+        for row in packed.chunks_exact(row_bytes) {
+            data.extend((0..layout.width).map(|x| {
+                if row[x / 8] & (0x80 >> (x % 8)) != 0 {
+                    255
+                } else {
+                    0
+                }
+            }));
+        }
+        return Ok(());
+    }
     let size = layout.dtype.bytes();
     if layout.predictor == 3 {
         undo_float_predictor(data, layout);
@@ -137,7 +158,30 @@ mod tests {
             compression: Compression::None,
             predictor,
             little_endian,
+            bilevel: false,
         }
+    }
+
+    #[test]
+    fn bilevel_masks_expand_to_bytes() {
+        let layout = TileLayout {
+            width: 10,
+            height: 2,
+            bilevel: true,
+            ..layout(DataType::Uint8, 1, true)
+        };
+        let mut decoded = Vec::new();
+        decode_tile(
+            &layout,
+            &[0b1010_0000, 0b1100_0000, 0xff, 0x00],
+            &mut decoded,
+        )
+        .unwrap();
+        assert_eq!(&decoded[..10], &[255, 0, 255, 0, 0, 0, 0, 0, 255, 255]);
+        assert_eq!(
+            &decoded[10..],
+            &[255; 8].iter().copied().chain([0, 0]).collect::<Vec<u8>>()[..]
+        );
     }
 
     #[test]

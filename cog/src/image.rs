@@ -85,6 +85,8 @@ pub struct Image {
     pub predictor: u16,
     /// Planar configuration 2: each band's tiles are stored apart.
     pub separate_planes: bool,
+    /// One bit per pixel (GDAL's masks), read as bytes 0 or 255.
+    pub bilevel: bool,
     pub tile_offsets: Vec<u64>,
     pub tile_byte_counts: Vec<u64>,
     pub nodata: Option<f64>,
@@ -130,7 +132,9 @@ impl Image {
         let bands = number(277).unwrap_or(1);
         let bits = number(258).unwrap_or(1);
         let format = number(339).unwrap_or(1);
+        let bilevel = bits == 1 && bands == 1;
         let dtype = match (format, bits) {
+            (1, 1) if bilevel => DataType::Uint8,
             (1, 8) => DataType::Uint8,
             (2, 8) => DataType::Int8,
             (1, 16) => DataType::Uint16,
@@ -197,6 +201,7 @@ impl Image {
             compression,
             predictor,
             separate_planes,
+            bilevel,
             tile_offsets: offsets,
             tile_byte_counts: counts,
             nodata: match ifd.tags.get(&42113) {

@@ -20,5 +20,5 @@ pub mod materialize;
 pub mod plan;
 pub mod tiff;
 
-pub use materialize::{read_window, write_chunk, write_chunk_raw};
+pub use materialize::{read_window, write_chunk, write_chunk_raw, write_mask_raw};
 pub use plan::{plan, CogDetail, PlanOptions, WindowSize};

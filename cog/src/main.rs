@@ -54,6 +54,9 @@ enum Command {
         /// --out-dir, a JSON sidecar of shape and dtype beside each (ID.json)
         #[arg(long)]
         raw: bool,
+        /// Write the windows' masks instead (raw uint8, one band per input: 0 nodata, 255 valid)
+        #[arg(long, conflicts_with = "raw")]
+        mask: bool,
     },
 }
 
@@ -141,13 +144,20 @@ fn run(args: Args) -> Result<()> {
             }
             Ok(())
         }
-        Command::Cat { cat, raw: false } => cli::cat(&cat, &[Kind::Cog], ".tif", cog::write_chunk),
-        Command::Cat { cat, raw: true } => cli::cat(&cat, &[Kind::Cog], ".raw", |chunk, out| {
-            cog::write_chunk_raw(chunk, out)?;
-            match &cat.out_dir {
-                Some(dir) => write_sidecar(chunk, &dir.join(format!("{}.json", chunk.id))),
-                None => Ok(()),
-            }
-        }),
+        Command::Cat {
+            cat, mask: true, ..
+        } => cli::cat(&cat, &[Kind::Cog], ".mask", cog::write_mask_raw),
+        Command::Cat {
+            cat, raw: false, ..
+        } => cli::cat(&cat, &[Kind::Cog], ".tif", cog::write_chunk),
+        Command::Cat { cat, raw: true, .. } => {
+            cli::cat(&cat, &[Kind::Cog], ".raw", |chunk, out| {
+                cog::write_chunk_raw(chunk, out)?;
+                match &cat.out_dir {
+                    Some(dir) => write_sidecar(chunk, &dir.join(format!("{}.json", chunk.id))),
+                    None => Ok(()),
+                }
+            })
+        }
     }
 }

@@ -13,7 +13,7 @@ use crate::plan::{CogDetail, Layer};
 /// before. Sparse tiles read as nodata, or 0.
 pub fn read_window(chunk: &Chunk) -> Result<Vec<u8>> {
     let mut window = Vec::new();
-    read_window_into(chunk, &mut window, &mut Vec::new())?;
+    read_window_into(chunk, false, &mut window, &mut Vec::new())?;
     Ok(window)
 }
 
@@ -37,7 +37,7 @@ pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
             chunk.id, first.dtype, other.dtype
         )));
     }
-    with_window(chunk, |window| {
+    with_window(chunk, false, |window| {
         let bands = detail.layers.iter().map(|layer| layer.bands).sum();
         let [_, _, width, height] = detail.read_window;
         let tiff = crate::geotiff::encode(&crate::geotiff::GeoTiff {
@@ -58,7 +58,16 @@ pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
 
 /// Writes the window's raw samples (see [`read_window`]).
 pub fn write_chunk_raw(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
-    with_window(chunk, |window| {
+    with_window(chunk, false, |window| {
+        output
+            .write_all(window)
+            .map_err(partition_core::cli::output_error)
+    })
+}
+
+/// Writes the window's masks (one uint8 band per input: 0 nodata, 255 valid).
+pub fn write_mask_raw(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
+    with_window(chunk, true, |window| {
         output
             .write_all(window)
             .map_err(partition_core::cli::output_error)
@@ -67,18 +76,23 @@ pub fn write_chunk_raw(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
 
 /// Reads the window into buffers reused from window to window (large fresh allocations cost
 /// page faults) and hands it to `write`.
-fn with_window(chunk: &Chunk, write: impl FnOnce(&[u8]) -> Result<()>) -> Result<()> {
+fn with_window(chunk: &Chunk, mask: bool, write: impl FnOnce(&[u8]) -> Result<()>) -> Result<()> {
     thread_local! {
         static BUFFERS: RefCell<(Vec<u8>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
     }
     BUFFERS.with(|buffers| {
         let (window, tile) = &mut *buffers.borrow_mut();
-        read_window_into(chunk, window, tile)?;
+        read_window_into(chunk, mask, window, tile)?;
         write(window)
     })
 }
 
-fn read_window_into(chunk: &Chunk, window: &mut Vec<u8>, decoded: &mut Vec<u8>) -> Result<()> {
+fn read_window_into(
+    chunk: &Chunk,
+    mask: bool,
+    window: &mut Vec<u8>,
+    decoded: &mut Vec<u8>,
+) -> Result<()> {
     chunk.expect_kind(&[Kind::Cog])?;
     let detail: CogDetail = chunk.detail()?;
     if detail.layers.len() != chunk.sources.len() {
@@ -96,10 +110,18 @@ fn read_window_into(chunk: &Chunk, window: &mut Vec<u8>, decoded: &mut Vec<u8>) 
             .iter()
             .map(|&range| Ok((range.start, source.read_range(range)?)))
             .collect::<Result<_>>()?;
+        let part = if mask {
+            layer
+                .mask
+                .as_deref()
+                .ok_or_else(|| Error::Usage(format!("{}: the file has no mask", planned.url)))?
+        } else {
+            layer
+        };
         append_layer(
             chunk,
             &planned.url,
-            layer,
+            part,
             detail.read_window,
             &fetched,
             window,
@@ -135,6 +157,7 @@ fn append_layer(
         compression: layer.compression,
         predictor: layer.predictor,
         little_endian: layer.little_endian,
+        bilevel: layer.bilevel,
     };
     let fill = layer.dtype.encode(layer.nodata.unwrap_or(0.0));
     let (width, height) = (width as usize, height as usize);

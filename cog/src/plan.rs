@@ -70,6 +70,30 @@ pub struct Layer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nodata: Option<f64>,
     pub tiles: Vec<TileRef>,
+    /// One bit per pixel (masks), read as 0 or 255.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bilevel: bool,
+    /// The input's mask over the same window (0 nodata, 255 valid), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask: Option<Box<Layer>>,
+}
+
+impl Layer {
+    fn new(image: &Image, little_endian: bool, read_window: [u64; 4]) -> Layer {
+        Layer {
+            dtype: image.dtype,
+            bands: image.bands,
+            compression: image.compression,
+            predictor: image.predictor,
+            little_endian,
+            separate_planes: image.separate_planes,
+            tile_size: [image.tile_width, image.tile_height],
+            nodata: image.nodata,
+            tiles: tiles_of(image, read_window),
+            bilevel: image.bilevel,
+            mask: None,
+        }
+    }
 }
 
 /// One input, opened and read to the chosen image.
@@ -77,6 +101,8 @@ struct Input {
     url: String,
     size: u64,
     image: Image,
+    /// The image's mask (GDAL's internal mask of the same level), if the file has one.
+    mask: Option<Image>,
     main: Image,
     little_endian: bool,
     georeference: Option<Georeference>,
@@ -87,6 +113,11 @@ fn open(url: &str, overview: usize) -> Result<(Input, u64)> {
     let tiff = Tiff::read(&source)?;
     let mut all = images(&tiff, url)?;
     let main = all.remove(0);
+    let masks: Vec<Image> = all
+        .iter()
+        .filter(|i| matches!(i.role, Role::Mask | Role::OverviewMask))
+        .cloned()
+        .collect();
     let mut overviews: Vec<Image> = all
         .into_iter()
         .filter(|image| image.role == Role::Overview)
@@ -101,18 +132,11 @@ fn open(url: &str, overview: usize) -> Result<(Input, u64)> {
             )))
         }
     };
-    if let Some(index) = (0..image.tile_offsets.len())
-        .find(|&i| image.tile_offsets[i].saturating_add(image.tile_byte_counts[i]) > source.size())
-    {
-        return Err(Error::bad_input(
-            url,
-            partition_core::Position::Byte(image.tile_offsets[index]),
-            format!(
-                "tile {index} ({} bytes) reaches past the end of the file ({} bytes)",
-                image.tile_byte_counts[index],
-                source.size()
-            ),
-        ));
+    let mask = masks
+        .into_iter()
+        .find(|m| (m.width, m.height) == (image.width, image.height));
+    for image in std::iter::once(&image).chain(&mask) {
+        check_tile_ranges(image, &source)?;
     }
     let input = Input {
         url: url.to_string(),
@@ -120,9 +144,28 @@ fn open(url: &str, overview: usize) -> Result<(Input, u64)> {
         georeference: Georeference::from_ifd(&tiff.ifds[0]),
         little_endian: tiff.little_endian,
         image,
+        mask,
         main,
     };
     Ok((input, tiff.bytes_read))
+}
+
+/// Every tile inside the file.
+fn check_tile_ranges(image: &Image, source: &Source) -> Result<()> {
+    match (0..image.tile_offsets.len())
+        .find(|&i| image.tile_offsets[i].saturating_add(image.tile_byte_counts[i]) > source.size())
+    {
+        Some(index) => Err(Error::bad_input(
+            source.url(),
+            partition_core::Position::Byte(image.tile_offsets[index]),
+            format!(
+                "tile {index} ({} bytes) reaches past the end of the file ({} bytes)",
+                image.tile_byte_counts[index],
+                source.size()
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// How `other` differs from `first`'s grid, if it does.
@@ -220,23 +263,23 @@ pub fn plan(urls: &[String], options: &PlanOptions) -> Result<(Vec<Chunk>, u64)>
             let mut sources = Vec::with_capacity(inputs.len());
             let mut layers = Vec::with_capacity(inputs.len());
             for input in &inputs {
-                let tiles = tiles_of(&input.image, read_window);
+                let mut layer = Layer::new(&input.image, input.little_endian, read_window);
+                layer.mask = input
+                    .mask
+                    .as_ref()
+                    .map(|mask| Box::new(Layer::new(mask, input.little_endian, read_window)));
+                let all_tiles: Vec<TileRef> = layer
+                    .tiles
+                    .iter()
+                    .chain(layer.mask.iter().flat_map(|mask| &mask.tiles))
+                    .copied()
+                    .collect();
                 sources.push(SourceRanges {
                     url: input.url.clone(),
                     size: Some(input.size),
-                    ranges: merged_ranges(&tiles, options.merge_gap),
+                    ranges: merged_ranges(&all_tiles, options.merge_gap),
                 });
-                layers.push(Layer {
-                    dtype: input.image.dtype,
-                    bands: input.image.bands,
-                    compression: input.image.compression,
-                    predictor: input.image.predictor,
-                    little_endian: input.little_endian,
-                    separate_planes: input.image.separate_planes,
-                    tile_size: [input.image.tile_width, input.image.tile_height],
-                    nodata: input.image.nodata,
-                    tiles,
-                });
+                layers.push(layer);
             }
             let est_bytes = layers
                 .iter()

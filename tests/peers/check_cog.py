@@ -41,6 +41,14 @@ for chunk in chunks:
         expected.append(data.astype(data.dtype.newbyteorder("<")).tobytes())
     raw = subprocess.run([binary, "cat", "-q", "--raw", manifest, "--id", chunk["id"]], check=True, capture_output=True).stdout
     assert raw == b"".join(expected), (chunk["id"], len(raw), sum(map(len, expected)))
+    if all("mask" in layer for layer in detail["layers"]) and level == 0:
+        # Masks: the mask tiles' ranges, and the decoded mask equal to GDAL's.
+        masks = subprocess.run([binary, "cat", "-q", "--mask", manifest, "--id", chunk["id"]], check=True, capture_output=True).stdout
+        expected_masks = b""
+        for source in chunk["sources"]:
+            with rasterio.open(source["url"]) as src:
+                expected_masks += src.read_masks(1, window=window).astype("uint8").tobytes()
+        assert masks == expected_masks, (chunk["id"], "mask")
     dtypes = {layer["dtype"] for layer in detail["layers"]}
     if len(dtypes) == 1 and level == 0:
         # The GeoTIFF output: same samples, the window's transform, the source's CRS and nodata.

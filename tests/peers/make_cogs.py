@@ -32,6 +32,20 @@ def source(name, dtype, bands, width, height, nodata=None, zero_block=False):
     return path
 
 
+def masked_source(name, width, height):
+    """A uint16 raster with an internal mask: an invalid disc in the middle."""
+    path = os.path.join(out, f"{name}.src.tif")
+    y, x = np.mgrid[0:height, 0:width]
+    data = ((x * 5 + y) % 3000).astype("uint16")[None]
+    mask = np.where((x - width / 2) ** 2 + (y - height / 2) ** 2 < (min(width, height) / 3) ** 2, 0, 255).astype("uint8")
+    profile = dict(driver="GTiff", width=width, height=height, count=1, dtype="uint16", tiled=True,
+                   crs="EPSG:32633", transform=from_origin(600000.0, 5300000.0, 10.0, 10.0))
+    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), rasterio.open(path, "w", **profile) as dst:
+        dst.write(data)
+        dst.write_mask(mask)
+    return path
+
+
 def cog(name, src, *options):
     subprocess.run(["gdal_translate", "-q", "-of", "COG", *sum((["-co", o] for o in options), []), src,
                     os.path.join(out, f"{name}.tif")], check=True)
@@ -45,3 +59,4 @@ cog("zstd_float", source("c", "float32", 1, 600, 333), "COMPRESS=ZSTD", "PREDICT
 cog("bigtiff_int16", source("d", "int16", 2, 513, 257), "COMPRESS=DEFLATE", "BIGTIFF=YES", "BLOCKSIZE=128")
 cog("sparse", source("e", "uint16", 1, 1024, 1024, nodata=0, zero_block=True), "COMPRESS=DEFLATE", "SPARSE_OK=TRUE", "BLOCKSIZE=256")
 cog("plain_float64", source("f", "float64", 1, 300, 200), "COMPRESS=NONE", "BLOCKSIZE=128")
+cog("masked", masked_source("g", 700, 600), "COMPRESS=DEFLATE", "BLOCKSIZE=128")

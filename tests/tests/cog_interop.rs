@@ -71,6 +71,7 @@ fn windows_equal_gdal_and_rasterio() {
         "bigtiff_int16",
         "sparse",
         "plain_float64",
+        "masked",
     ] {
         let cog = dir.path().join(format!("{name}.tif"));
         check(&cog, &["--window", "2x2"], dir.path());

@@ -17,6 +17,26 @@ pub struct TileLayout {
     pub bilevel: bool,
 }
 
+/// Decodes a JPEG tile, completing its abbreviated stream with the shared tables.
+fn decode_jpeg(tables: &[u8], stored: &[u8], data: &mut Vec<u8>) -> Result<(), String> {
+    let mut stream = Vec::with_capacity(tables.len() + stored.len());
+    if tables.len() >= 4 && stored.len() >= 2 {
+        // Tables: SOI ... EOI; tile: SOI ... EOI. Joined: SOI, tables, tile body, EOI.
+        stream.extend_from_slice(&tables[..tables.len() - 2]);
+        stream.extend_from_slice(&stored[2..]);
+    } else {
+        stream.extend_from_slice(stored);
+    }
+    let mut decoder = jpeg_decoder::Decoder::new(&stream[..]);
+    // TIFF's JPEG tiles carry no JFIF or Adobe marker to say so: 3 components are YCbCr.
+    decoder.set_color_transform(jpeg_decoder::ColorTransform::YCbCr);
+    let pixels = decoder
+        .decode()
+        .map_err(|e| format!("JPEG data is corrupt: {e}"))?;
+    data.extend_from_slice(&pixels);
+    Ok(())
+}
+
 impl TileLayout {
     fn row_bytes(&self) -> usize {
         self.width * self.samples * self.dtype.bytes()
@@ -30,6 +50,16 @@ impl TileLayout {
 /// Decodes a stored tile to `width * height * samples` little-endian samples in `data`
 /// (a buffer reused between tiles: no allocation once it is large enough).
 pub fn decode_tile(layout: &TileLayout, stored: &[u8], data: &mut Vec<u8>) -> Result<(), String> {
+    decode_tile_with_tables(layout, &[], stored, data)
+}
+
+/// [`decode_tile`], with the JPEG tables a JPEG image's tiles share.
+pub fn decode_tile_with_tables(
+    layout: &TileLayout,
+    jpeg_tables: &[u8],
+    stored: &[u8],
+    data: &mut Vec<u8>,
+) -> Result<(), String> {
     let expected = if layout.bilevel {
         layout.width.div_ceil(8) * layout.height
     } else {
@@ -54,6 +84,7 @@ pub fn decode_tile(layout: &TileLayout, stored: &[u8], data: &mut Vec<u8>) -> Re
                 .status
                 .map_err(|e| format!("LZW data is corrupt: {e}"))?;
         }
+        Compression::Jpeg => decode_jpeg(jpeg_tables, stored, data)?,
         Compression::Zstd => {
             data.resize(expected, 0);
             let written = zstd::bulk::decompress_to_buffer(stored, data)

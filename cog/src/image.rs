@@ -61,6 +61,8 @@ pub enum Compression {
     Lzw,
     Deflate,
     Zstd,
+    /// Baseline JPEG (8-bit; YCbCr tiles come out RGB).
+    Jpeg,
 }
 
 /// What an IFD is in a COG.
@@ -87,6 +89,8 @@ pub struct Image {
     pub separate_planes: bool,
     /// One bit per pixel (GDAL's masks), read as bytes 0 or 255.
     pub bilevel: bool,
+    /// JPEG tables shared by every tile (tag 347), for JPEG compression.
+    pub jpeg_tables: Vec<u8>,
     pub tile_offsets: Vec<u64>,
     pub tile_byte_counts: Vec<u64>,
     pub nodata: Option<f64>,
@@ -156,7 +160,7 @@ impl Image {
             5 => Compression::Lzw,
             8 | 32946 => Compression::Deflate,
             50000 => Compression::Zstd,
-            7 => return Err(bad("JPEG compression is not supported yet".to_string())),
+            7 => Compression::Jpeg,
             other => {
                 return Err(bad(format!(
                     "compression {other} is not supported (none, LZW, Deflate and ZSTD are)"
@@ -168,6 +172,15 @@ impl Image {
             return Err(bad(format!("unknown predictor {predictor}")));
         }
         let separate_planes = number(284) == Some(2);
+        if compression == Compression::Jpeg {
+            let photometric = number(262).unwrap_or(1);
+            if dtype != DataType::Uint8
+                || !(photometric == 6 || (bands == 1 && photometric <= 1))
+                || separate_planes
+            {
+                return Err(bad(format!("JPEG is read for 8-bit grey or YCbCr images, not photometric {photometric} with {bands} bands")));
+            }
+        }
         let offsets = ifd
             .tags
             .get(&324)
@@ -202,6 +215,12 @@ impl Image {
             predictor,
             separate_planes,
             bilevel,
+            jpeg_tables: ifd
+                .tags
+                .get(&347)
+                .and_then(Value::unsigned)
+                .map(|bytes| bytes.iter().map(|&b| b as u8).collect())
+                .unwrap_or_default(),
             tile_offsets: offsets,
             tile_byte_counts: counts,
             nodata: match ifd.tags.get(&42113) {

@@ -9,7 +9,8 @@
 //! - [`image`]: one image (full resolution or overview): tile grid, samples, compression,
 //!   georeferencing (geotransform, EPSG code).
 //! - [`plan`]: windows in tiles or pixels, halos, overviews; manifest chunks of kind `cog`.
-//! - [`decode`]: one tile to little-endian samples: Deflate, LZW, ZSTD, predictors 2 and 3.
+//! - [`decode`]: one tile to little-endian samples: Deflate, LZW, ZSTD, JPEG, predictors 2
+//!   and 3, 1-bit masks.
 //! - [`materialize`]: a window's samples from its tile ranges, sparse tiles as nodata.
 //! - [`geotiff`]: a window written as a small GeoTIFF (geotransform, EPSG, nodata).
 

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use partition_core::{Chunk, Error, Kind, Position, Result, Source};
 
-use crate::decode::{decode_tile, TileLayout};
+use crate::decode::{decode_tile_with_tables, TileLayout};
 use crate::plan::{CogDetail, Layer};
 
 /// The window's samples, band by band, row by row, little-endian (numpy's `(bands, rows,
@@ -159,6 +159,20 @@ fn append_layer(
         little_endian: layer.little_endian,
         bilevel: layer.bilevel,
     };
+    let jpeg_tables = if layer.jpeg_tables.is_empty() {
+        Vec::new()
+    } else {
+        base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            &layer.jpeg_tables,
+        )
+        .map_err(|e| {
+            Error::bad_file(
+                format!("chunk {}", chunk.id),
+                format!("JPEG tables are not base64: {e}"),
+            )
+        })?
+    };
     let fill = layer.dtype.encode(layer.nodata.unwrap_or(0.0));
     let (width, height) = (width as usize, height as usize);
     let band_bytes = width * height * size;
@@ -193,7 +207,7 @@ fn append_layer(
                     ),
                 )
             })?;
-        decode_tile(&layout, stored, decoded).map_err(|message| {
+        decode_tile_with_tables(&layout, &jpeg_tables, stored, decoded).map_err(|message| {
             Error::bad_input(
                 url,
                 Position::Byte(tile.offset),

@@ -70,6 +70,9 @@ pub struct Layer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nodata: Option<f64>,
     pub tiles: Vec<TileRef>,
+    /// JPEG tables shared by the tiles, base64 (JPEG compression only).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub jpeg_tables: String,
     /// One bit per pixel (masks), read as 0 or 255.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub bilevel: bool,
@@ -91,6 +94,14 @@ impl Layer {
             nodata: image.nodata,
             tiles: tiles_of(image, read_window),
             bilevel: image.bilevel,
+            jpeg_tables: if image.jpeg_tables.is_empty() {
+                String::new()
+            } else {
+                base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    &image.jpeg_tables,
+                )
+            },
             mask: None,
         }
     }

@@ -130,9 +130,9 @@ fn damage_is_reported_with_file_and_position() {
         ),
         ("short.tif", good[..6].to_vec(), "too short to be a TIFF"),
         (
-            "jpeg.tif",
-            tiff(50, 37, 16, 7).0,
-            "JPEG compression is not supported yet",
+            "jp2.tif",
+            tiff(50, 37, 16, 34712).0,
+            "compression 34712 is not supported",
         ),
         (
             "lerc.tif",
@@ -162,4 +162,27 @@ fn damage_is_reported_with_file_and_position() {
             "{name}: {stderr}"
         );
     }
+
+    // A tile that does not decode fails the window, naming the tile and its offset.
+    let (mut broken, _) = tiff(50, 37, 16, 7);
+    let path = dir.path().join("broken-jpeg.tif");
+    let len = broken.len();
+    broken[len - 10..].fill(0xAB);
+    fs::write(&path, broken).unwrap();
+    let plan = run(&["plan", path.to_str().unwrap(), "--window-px", "50x37"]);
+    assert!(
+        plan.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plan.stderr)
+    );
+    let manifest = dir.path().join("broken.jsonl");
+    fs::write(&manifest, &plan.stdout).unwrap();
+    let output = run(&["cat", "--raw", manifest.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(65));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("broken-jpeg.tif: byte")
+            && stderr.contains("tile 0,0: JPEG data is corrupt"),
+        "{stderr}"
+    );
 }

@@ -40,7 +40,16 @@ for chunk in chunks:
                 data = overview.read(window=window)
         expected.append(data.astype(data.dtype.newbyteorder("<")).tobytes())
     raw = subprocess.run([binary, "cat", "-q", "--raw", manifest, "--id", chunk["id"]], check=True, capture_output=True).stdout
-    assert raw == b"".join(expected), (chunk["id"], len(raw), sum(map(len, expected)))
+    if any(layer["compression"] == "jpeg" for layer in detail["layers"]):
+        # Lossy: decoders may differ by rounding and chroma upsampling, not more.
+        ours = np.frombuffer(raw, dtype="uint8").astype(int)
+        theirs = np.frombuffer(b"".join(expected), dtype="uint8").astype(int)
+        assert ours.shape == theirs.shape, (chunk["id"], ours.shape, theirs.shape)
+        difference = np.abs(ours - theirs)
+        assert difference.mean() < 1 and np.percentile(difference, 99) <= 6, (chunk["id"], difference.mean(), np.percentile(difference, 99))
+        expected = [raw]
+    else:
+        assert raw == b"".join(expected), (chunk["id"], len(raw), sum(map(len, expected)))
     if all("mask" in layer for layer in detail["layers"]) and level == 0:
         # Masks: the mask tiles' ranges, and the decoded mask equal to GDAL's.
         masks = subprocess.run([binary, "cat", "-q", "--mask", manifest, "--id", chunk["id"]], check=True, capture_output=True).stdout

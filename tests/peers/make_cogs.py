@@ -59,4 +59,16 @@ cog("zstd_float", source("c", "float32", 1, 600, 333), "COMPRESS=ZSTD", "PREDICT
 cog("bigtiff_int16", source("d", "int16", 2, 513, 257), "COMPRESS=DEFLATE", "BIGTIFF=YES", "BLOCKSIZE=128")
 cog("sparse", source("e", "uint16", 1, 1024, 1024, nodata=0, zero_block=True), "COMPRESS=DEFLATE", "SPARSE_OK=TRUE", "BLOCKSIZE=256")
 cog("plain_float64", source("f", "float64", 1, 300, 200), "COMPRESS=NONE", "BLOCKSIZE=128")
+def smooth_rgb(name, width, height):
+    """Smooth colours (JPEG's home ground: decoders may differ only by rounding)."""
+    path = os.path.join(out, f"{name}.src.tif")
+    y, x = np.mgrid[0:height, 0:width]
+    data = np.stack([128 + 100 * np.sin(x / 40 + b) * np.cos(y / 55 - b) for b in range(3)]).astype("uint8")
+    with rasterio.open(path, "w", driver="GTiff", width=width, height=height, count=3, dtype="uint8",
+                       crs="EPSG:32633", transform=from_origin(600000.0, 5300000.0, 10.0, 10.0)) as dst:
+        dst.write(data)
+    return path
+
+
+cog("jpeg_rgb", smooth_rgb("h", 500, 300), "COMPRESS=JPEG", "QUALITY=90", "BLOCKSIZE=128")
 cog("masked", masked_source("g", 700, 600), "COMPRESS=DEFLATE", "BLOCKSIZE=128")

@@ -22,4 +22,4 @@ pub mod plan;
 pub mod tiff;
 
 pub use materialize::{read_window, write_chunk, write_chunk_raw, write_mask_raw};
-pub use plan::{plan, CogDetail, PlanOptions, WindowSize};
+pub use plan::{plan, CogDetail, Plan, PlanOptions, WindowSize};

@@ -133,13 +133,18 @@ fn run(args: Args) -> Result<()> {
                 overview,
                 merge_gap: merge_gap.bytes(),
             };
-            let (chunks, bytes_read) = cog::plan(&inputs, &options)?;
-            cli::print_manifest(&chunks)?;
+            let plan = cog::plan(&inputs, &options)?;
+            cli::print_manifest(&plan.chunks)?;
             if !args.quiet.quiet {
+                let mut stderr = io::stderr().lock();
+                for warning in &plan.warnings {
+                    let _ = writeln!(stderr, "cog-windows: warning: {warning}");
+                }
                 let _ = writeln!(
-                    io::stderr(),
-                    "cog-windows: {} windows planned from {bytes_read} bytes of header",
-                    chunks.len()
+                    stderr,
+                    "cog-windows: {} windows planned from {} bytes of header",
+                    plan.chunks.len(),
+                    plan.bytes_read
                 );
             }
             Ok(())

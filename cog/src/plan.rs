@@ -107,6 +107,14 @@ impl Layer {
     }
 }
 
+/// A plan: the windows, what reading the headers cost, and what looked wrong.
+#[derive(Debug)]
+pub struct Plan {
+    pub chunks: Vec<Chunk>,
+    pub bytes_read: u64,
+    pub warnings: Vec<String>,
+}
+
 /// One input, opened and read to the chosen image.
 struct Input {
     url: String,
@@ -119,7 +127,7 @@ struct Input {
     georeference: Option<Georeference>,
 }
 
-fn open(url: &str, overview: usize) -> Result<(Input, u64)> {
+fn open(url: &str, overview: usize) -> Result<(Input, Tiff)> {
     let source = Source::open(url)?;
     let tiff = Tiff::read(&source)?;
     let mut all = images(&tiff, url)?;
@@ -158,7 +166,7 @@ fn open(url: &str, overview: usize) -> Result<(Input, u64)> {
         mask,
         main,
     };
-    Ok((input, tiff.bytes_read))
+    Ok((input, tiff))
 }
 
 /// Every tile inside the file.
@@ -218,12 +226,20 @@ fn grid_difference(first: &Input, other: &Input) -> Option<String> {
 
 /// Plans windows over COGs on one grid (bands of several files, dates...); each window lists
 /// the tiles of every input. Also returns the bytes read to do it.
-pub fn plan(urls: &[String], options: &PlanOptions) -> Result<(Vec<Chunk>, u64)> {
+pub fn plan(urls: &[String], options: &PlanOptions) -> Result<Plan> {
     let mut inputs = Vec::with_capacity(urls.len());
     let mut bytes_read = 0;
+    let mut warnings = Vec::new();
     for url in urls {
-        let (input, read) = open(url, options.overview)?;
-        bytes_read += read;
+        let (input, tiff) = open(url, options.overview)?;
+        bytes_read += tiff.bytes_read;
+        if tiff.reads > 1 {
+            warnings.push(format!(
+                "{url}: directories or tile arrays lie past the first {} KiB ({} more reads): not a cloud-optimized layout",
+                crate::tiff::HEADER_READ / 1024,
+                tiff.reads - 1
+            ));
+        }
         inputs.push(input);
     }
     let first = inputs
@@ -318,7 +334,11 @@ pub fn plan(urls: &[String], options: &PlanOptions) -> Result<(Vec<Chunk>, u64)>
             )
         })
         .collect();
-    Ok((chunks, bytes_read))
+    Ok(Plan {
+        chunks,
+        bytes_read,
+        warnings,
+    })
 }
 
 /// The tiles a pixel window touches, every band plane included.

@@ -104,6 +104,35 @@ fn windows_equal_gdal_and_rasterio() {
         "{stderr}"
     );
     check(&cog, &["--overview", "1", "--window", "1x1"], dir.path());
+
+    // A tiled GeoTIFF that is not a COG (offset arrays far past the header) works, with a warning.
+    let plain = dir.path().join("not_cog.tif");
+    run_ok(
+        Command::new("gdal_translate")
+            .args([
+                "-q",
+                "-of",
+                "GTiff",
+                "-outsize",
+                "2000",
+                "2000",
+                "-co",
+                "TILED=YES",
+                "-co",
+                "BLOCKXSIZE=16",
+                "-co",
+                "BLOCKYSIZE=16",
+            ])
+            .arg(&cog)
+            .arg(&plain),
+    );
+    let output = Command::new(bin("cog-windows"))
+        .arg("plan")
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a cloud-optimized layout"));
+    check(&plain, &["--window", "40x40"], dir.path());
     check(
         &cog,
         &["--overview", "2", "--window-px", "100x100", "--halo", "3"],

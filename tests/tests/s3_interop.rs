@@ -187,3 +187,49 @@ fn outputs_go_to_s3_only_when_complete() {
         String::from_utf8_lossy(&text[..text.len().min(80)])
     );
 }
+
+#[test]
+#[ignore = "needs a local S3 server, gdal_translate and rasterio; .ci/run provides them"]
+fn cog_windows_from_s3_equal_local_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let python = std::env::var_os("CHUNKWISE_PYTHON")
+        .unwrap_or_else(|| "/opt/chunkwise-venv/bin/python".into());
+    run_ok(
+        Command::new(python)
+            .arg(chunkwise_tests::workspace_root().join("tests/peers/make_cogs.py"))
+            .arg(dir.path()),
+    );
+    let local = dir.path().join("deflate_pred2.tif");
+    let key = format!("{}/deflate_pred2.tif", run_prefix());
+    upload("chunkwise-interop", &key, fs::read(&local).unwrap());
+    let url = format!("s3://chunkwise-interop/{key}");
+    let remote = run_ok(Command::new(bin("cog-windows")).args(["plan", &url, "--window", "2x2"]));
+    let here = run_ok(
+        Command::new(bin("cog-windows"))
+            .arg("plan")
+            .arg(&local)
+            .args(["--window", "2x2"]),
+    );
+    assert_eq!(
+        String::from_utf8(remote.clone())
+            .unwrap()
+            .replace(&url, "X"),
+        String::from_utf8(here.clone())
+            .unwrap()
+            .replace(local.to_str().unwrap(), "X")
+    );
+    let (m1, m2) = (
+        dir.path().join("remote.jsonl"),
+        dir.path().join("local.jsonl"),
+    );
+    fs::write(&m1, remote).unwrap();
+    fs::write(&m2, here).unwrap();
+    let cat = |manifest: &std::path::Path| {
+        run_ok(
+            Command::new(bin("cog-windows"))
+                .args(["cat", "--raw"])
+                .arg(manifest),
+        )
+    };
+    assert!(cat(&m1) == cat(&m2));
+}

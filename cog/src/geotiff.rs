@@ -3,7 +3,7 @@
 
 use partition_core::{Error, Result};
 
-use crate::image::DataType;
+use crate::image::{DataType, GeoKeys};
 
 /// A window to write: its samples (band after band, little-endian) and georeferencing.
 pub struct GeoTiff<'a> {
@@ -14,6 +14,8 @@ pub struct GeoTiff<'a> {
     pub dtype: DataType,
     pub geotransform: Option<[f64; 6]>,
     pub crs: Option<&'a str>,
+    /// The source's GeoKeys: copied as they are, they keep a CRS that has no EPSG code.
+    pub geokeys: Option<&'a GeoKeys>,
     pub nodata: Option<f64>,
 }
 
@@ -27,6 +29,7 @@ pub fn encode(window: &GeoTiff) -> Result<Vec<u8>> {
         dtype,
         geotransform,
         crs,
+        geokeys,
         nodata,
     } = *window;
     let band_bytes = width * height * dtype.bytes() as u64;
@@ -81,20 +84,33 @@ pub fn encode(window: &GeoTiff) -> Result<Vec<u8>> {
                 ],
             ));
         }
-        let code = crs
-            .and_then(|crs| crs.strip_prefix("EPSG:"))
-            .and_then(|code| code.parse::<u16>().ok());
-        let mut keys: Vec<u16> = vec![1, 1, 0, 0];
-        let mut key = |id: u16, value: u16| keys.extend_from_slice(&[id, 0, 1, value]);
-        // EPSG 4000-4999 are geographic coordinate systems; the rest, projected.
-        let geographic = code.is_some_and(|code| (4000..5000).contains(&code));
-        key(1024, if geographic { 2 } else { 1 });
-        key(1025, 1);
-        if let Some(code) = code {
-            key(if geographic { 2048 } else { 3072 }, code);
+        match geokeys {
+            Some(geokeys) => {
+                entries.push(Entry::shorts(34735, &geokeys.directory));
+                if !geokeys.doubles.is_empty() {
+                    entries.push(Entry::doubles(34736, &geokeys.doubles));
+                }
+                if !geokeys.ascii.is_empty() {
+                    entries.push(Entry::ascii(34737, &geokeys.ascii));
+                }
+            }
+            None => {
+                let code = crs
+                    .and_then(|crs| crs.strip_prefix("EPSG:"))
+                    .and_then(|code| code.parse::<u16>().ok());
+                let mut keys: Vec<u16> = vec![1, 1, 0, 0];
+                let mut key = |id: u16, value: u16| keys.extend_from_slice(&[id, 0, 1, value]);
+                // EPSG 4000-4999 are geographic coordinate systems; the rest, projected.
+                let geographic = code.is_some_and(|code| (4000..5000).contains(&code));
+                key(1024, if geographic { 2 } else { 1 });
+                key(1025, 1);
+                if let Some(code) = code {
+                    key(if geographic { 2048 } else { 3072 }, code);
+                }
+                keys[3] = (keys.len() as u16 - 4) / 4;
+                entries.push(Entry::shorts(34735, &keys));
+            }
         }
-        keys[3] = (keys.len() as u16 - 4) / 4;
-        entries.push(Entry::shorts(34735, &keys));
     }
     if let Some(nodata) = nodata {
         entries.push(Entry::ascii(42113, &format!("{nodata}")));

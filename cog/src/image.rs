@@ -250,6 +250,19 @@ pub struct Georeference {
     pub geotransform: [f64; 6],
     /// `EPSG:code`, when the GeoKeys name one.
     pub crs: Option<String>,
+    /// The GeoKeys themselves, so that a CRS without an EPSG code survives into outputs.
+    pub geokeys: Option<GeoKeys>,
+}
+
+/// GeoTIFF's CRS description: the key directory and the double and ASCII parameters it
+/// points into, as stored (raster type forced to PixelIsArea, which `geotransform` follows).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GeoKeys {
+    pub directory: Vec<u16>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub doubles: Vec<f64>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub ascii: String,
 }
 
 impl Georeference {
@@ -292,7 +305,27 @@ impl Georeference {
             .or_else(|| key(2048))
             .filter(|&code| code > 0 && code < 32767)
             .map(|code| format!("EPSG:{code}"));
-        Some(Georeference { geotransform, crs })
+        let geokeys = (keys.len() >= 4).then(|| {
+            let mut directory: Vec<u16> = keys.iter().map(|&k| k as u16).collect();
+            for entry in directory[4..].chunks_exact_mut(4) {
+                if entry[0] == 1025 && entry[1] == 0 {
+                    entry[3] = 1;
+                }
+            }
+            GeoKeys {
+                directory,
+                doubles: floats(34736).unwrap_or_default(),
+                ascii: match ifd.tags.get(&34737) {
+                    Some(Value::Ascii(text)) => text.clone(),
+                    _ => String::new(),
+                },
+            }
+        });
+        Some(Georeference {
+            geotransform,
+            crs,
+            geokeys,
+        })
     }
 }
 

@@ -48,6 +48,7 @@ pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
             dtype: first.dtype,
             geotransform: detail.geotransform,
             crs: detail.crs.as_deref(),
+            geokeys: detail.geokeys.as_ref(),
             nodata: first.nodata,
         })?;
         output

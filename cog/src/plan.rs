@@ -4,7 +4,7 @@ use partition_core::manifest::{chunk_id, url_stem};
 use partition_core::{ByteRange, Chunk, Error, Kind, Result, Source, SourceRanges};
 use serde::{Deserialize, Serialize};
 
-use crate::image::{images, Compression, DataType, Georeference, Image, Role};
+use crate::image::{images, Compression, DataType, GeoKeys, Georeference, Image, Role};
 use crate::tiff::Tiff;
 
 /// How to cut the image.
@@ -52,6 +52,9 @@ pub struct CogDetail {
     pub geotransform: Option<[f64; 6]>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crs: Option<String>,
+    /// The source's GeoKeys, for outputs whose CRS has no EPSG code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geokeys: Option<GeoKeys>,
     pub overview: usize,
     /// One per input (per entry of `sources`), in order.
     pub layers: Vec<Layer>,
@@ -320,6 +323,7 @@ pub fn plan(urls: &[String], options: &PlanOptions) -> Result<Plan> {
                     .as_ref()
                     .map(|g| window_transform(&g.geotransform, &first.main, image, read_window)),
                 crs: first.georeference.as_ref().and_then(|g| g.crs.clone()),
+                geokeys: first.georeference.as_ref().and_then(|g| g.geokeys.clone()),
                 overview: options.overview,
                 layers,
             };

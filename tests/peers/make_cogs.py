@@ -13,7 +13,7 @@ out = sys.argv[1]
 rng = np.random.default_rng(7)
 
 
-def source(name, dtype, bands, width, height, nodata=None, zero_block=False):
+def source(name, dtype, bands, width, height, nodata=None, zero_block=False, crs="EPSG:32633"):
     path = os.path.join(out, f"{name}.src.tif")
     if np.dtype(dtype).kind == "f":
         data = rng.normal(100, 30, size=(bands, height, width)).astype(dtype)
@@ -24,7 +24,7 @@ def source(name, dtype, bands, width, height, nodata=None, zero_block=False):
     if zero_block:
         data[:, : height // 2, : width // 2] = nodata if nodata is not None else 0
     profile = dict(driver="GTiff", width=width, height=height, count=bands, dtype=dtype,
-                   crs="EPSG:32633", transform=from_origin(600000.0, 5300000.0, 10.0, 10.0))
+                   crs=crs, transform=from_origin(600000.0, 5300000.0, 10.0, 10.0))
     if nodata is not None:
         profile["nodata"] = nodata
     with rasterio.open(path, "w", **profile) as dst:
@@ -70,5 +70,7 @@ def smooth_rgb(name, width, height):
     return path
 
 
+# A CRS with no EPSG code: it must survive into window GeoTIFFs through the GeoKeys.
+cog("custom_crs", source("k", "int16", 1, 400, 300, crs="+proj=tmerc +lat_0=0 +lon_0=10.5 +k=0.9996 +x_0=500000 +y_0=0 +datum=WGS84 +units=m +no_defs"), "COMPRESS=DEFLATE", "BLOCKSIZE=128")
 cog("jpeg_rgb", smooth_rgb("h", 500, 300), "COMPRESS=JPEG", "QUALITY=90", "BLOCKSIZE=128")
 cog("masked", masked_source("g", 700, 600), "COMPRESS=DEFLATE", "BLOCKSIZE=128")

@@ -73,6 +73,7 @@ fn windows_equal_gdal_and_rasterio() {
         "plain_float64",
         "masked",
         "jpeg_rgb",
+        "custom_crs",
     ] {
         let cog = dir.path().join(format!("{name}.tif"));
         check(&cog, &["--window", "2x2"], dir.path());

@@ -27,5 +27,5 @@ pub mod materialize;
 pub mod plan;
 pub mod record;
 
-pub use materialize::write_chunk;
+pub use materialize::{write_chunk, write_mates};
 pub use plan::{plan, FastqDetail, GzDetail, PlanOptions};

@@ -18,6 +18,25 @@ type Records = RecordReader<Box<dyn BufRead + Send>>;
 /// checking that the mates' names agree. Fails, naming the chunk, unless the sources hold
 /// exactly the records the plan promised.
 pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
+    write_records(chunk, &mut [output])
+}
+
+/// Writes each source's records to its own output (R1 to the first, R2 to the second), the
+/// exact bytes of each file's part; `outputs` has one entry per source.
+pub fn write_mates(chunk: &Chunk, outputs: &mut [&mut dyn Write]) -> Result<()> {
+    if outputs.len() != chunk.sources.len() {
+        return Err(Error::Usage(format!(
+            "chunk {} has {} sources, {} outputs given",
+            chunk.id,
+            chunk.sources.len(),
+            outputs.len()
+        )));
+    }
+    write_records(chunk, outputs)
+}
+
+/// The records of every source, in step; with one output, interleaved.
+fn write_records(chunk: &Chunk, outputs: &mut [&mut dyn Write]) -> Result<()> {
     chunk.expect_kind(&[Kind::Fastq, Kind::FastqGz])?;
     let (mut readers, records, exact_end) = match chunk.kind {
         Kind::Fastq => {
@@ -47,14 +66,15 @@ pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
         }
     };
 
-    let mut batch = Vec::with_capacity(WRITE_BATCH * 2);
+    let mut batches = vec![Vec::with_capacity(WRITE_BATCH * 2); outputs.len()];
     let mut written = 0u64;
     while written < records || exact_end {
         let mut ended = 0;
         let mut names = Vec::with_capacity(readers.len());
-        for reader in &mut readers {
+        for (index, reader) in readers.iter_mut().enumerate() {
+            let batch = &mut batches[index.min(outputs.len() - 1)];
             let start = batch.len();
-            if reader.next_record(Some(&mut batch))?.is_none() {
+            if reader.next_record(Some(batch))?.is_none() {
                 ended += 1;
             } else {
                 names.push(read_name(&batch[start..]).to_vec());
@@ -85,21 +105,26 @@ pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
             }
         }
         written += 1;
-        if batch.len() >= WRITE_BATCH {
-            output
-                .write_all(&batch)
-                .map_err(partition_core::cli::output_error)?;
-            batch.clear();
+        if batches.iter().any(|batch| batch.len() >= WRITE_BATCH) {
+            flush(outputs, &mut batches)?;
         }
     }
-    output
-        .write_all(&batch)
-        .map_err(partition_core::cli::output_error)?;
+    flush(outputs, &mut batches)?;
     if written != records {
         return Err(chunk_error(
             chunk,
             format!("holds {written} records, the plan promised {records}"),
         ));
+    }
+    Ok(())
+}
+
+fn flush(outputs: &mut [&mut dyn Write], batches: &mut [Vec<u8>]) -> Result<()> {
+    for (output, batch) in outputs.iter_mut().zip(batches.iter_mut()) {
+        output
+            .write_all(batch)
+            .map_err(partition_core::cli::output_error)?;
+        batch.clear();
     }
     Ok(())
 }
@@ -246,6 +271,27 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "@a2/1 1:N:0:ACGT\nACGTN\n+\n@@@II\n@a2/2 1:N:0:ACGT\nACGTN\n+\n@@@II\n"
         );
+    }
+
+    #[test]
+    fn mates_can_be_written_apart() {
+        let (r1, r2) = (records("a", "/1", 5), records("a", "/2", 5));
+        let (_f1, u1) = write(&r1);
+        let (_f2, u2) = write(&r2);
+        let mut ones = Vec::new();
+        let mut twos = Vec::new();
+        for chunk in plan(&[u1, u2], Chunking::Records(2), &PlanOptions::quiet()).unwrap() {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            write_mates(&chunk, &mut [&mut a, &mut b]).unwrap();
+            ones.extend(a);
+            twos.extend(b);
+            assert!(
+                write_mates(&chunk, &mut [&mut Vec::new()]).is_err(),
+                "one output for two sources"
+            );
+        }
+        assert_eq!(String::from_utf8(ones).unwrap(), r1);
+        assert_eq!(String::from_utf8(twos).unwrap(), r2);
     }
 
     #[test]

@@ -3,8 +3,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use partition_core::cli::{self, CatArgs, Quiet};
-use partition_core::output::Output;
-use partition_core::{Error, Kind, Result};
+use partition_core::output::write_file;
+use partition_core::{Kind, Result};
 
 use fasta::plan::{self as reference_plan, DEFAULT_OVERLAP};
 use fasta::reference::Reference;
@@ -84,7 +84,7 @@ fn run(args: Args) -> Result<()> {
                 partition_core::progress::reader(source.reader()?, source.size(), quiet, &input);
             let built = fasta::fai::build(io::BufReader::with_capacity(1 << 20, reader), &input)?;
             warn(quiet, &input, &built.warnings);
-            write_output(&output, |out| fasta::fai::write(&built.records, out))
+            write_file(&output, |out| fasta::fai::write(&built.records, out))
         }
         Command::Plan {
             input,
@@ -100,7 +100,7 @@ fn run(args: Args) -> Result<()> {
             if reference.built && fai.is_none() && !input.starts_with("s3://") {
                 let fai_path = format!("{input}.fai");
                 if let Err(error) =
-                    write_output(&fai_path, |out| fasta::fai::write(&reference.index, out))
+                    write_file(&fai_path, |out| fasta::fai::write(&reference.index, out))
                 {
                     warn(
                         quiet,
@@ -116,7 +116,7 @@ fn run(args: Args) -> Result<()> {
                     .flatten()
                     .map(|(part, _)| part.clone())
                     .collect();
-                write_output(map, |out| NameMap::new(parts).write(out))?;
+                write_file(map, |out| NameMap::new(parts).write(out))?;
             }
             cli::print_manifest(&reference_plan::chunks(
                 &input,
@@ -136,11 +136,4 @@ fn warn(quiet: bool, input: &str, warnings: &[String]) {
             let _ = writeln!(io::stderr(), "fasta-split: warning: {input}: {warning}");
         }
     }
-}
-
-/// Writes a whole output (a path, atomically, or - for stdout).
-fn write_output(path: &str, write: impl FnOnce(&mut Output) -> io::Result<()>) -> Result<()> {
-    let mut out = Output::create(path)?;
-    write(&mut out).map_err(|e| Error::io(out.name(), e))?;
-    out.finish()
 }

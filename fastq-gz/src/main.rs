@@ -2,8 +2,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use partition_core::cli::{self, CatArgs, ChunkingArgs, Quiet};
-use partition_core::output::Output;
-use partition_core::{ByteSize, Error, Kind, Result, Source};
+use partition_core::output::write_file;
+use partition_core::{ByteSize, Kind, Result, Source};
 
 use fastq_gz::index::{self, DEFAULT_SPAN};
 use fastq_gz::PlanOptions;
@@ -89,11 +89,7 @@ fn run(args: Args) -> Result<()> {
                 None => format!("{input}.cwi"),
             };
             let built = index::build(&Source::open(&input)?, span.bytes(), quiet)?;
-            let mut out = Output::create(&output)?;
-            built
-                .write(&mut out)
-                .map_err(|e| Error::io(out.name(), e))?;
-            out.finish()
+            write_file(&output, |out| built.write(out))
         }
         Command::Cat(cat) => cli::cat(
             &cat,

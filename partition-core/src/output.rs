@@ -148,6 +148,14 @@ impl Write for Output {
     }
 }
 
+/// Writes a whole output (`-` for stdout, a path atomically, or an `s3://` object) with
+/// `write`; nothing is left under the name unless everything was written.
+pub fn write_file(path: &str, write: impl FnOnce(&mut Output) -> io::Result<()>) -> Result<()> {
+    let mut out = Output::create(path)?;
+    write(&mut out).map_err(|e| Error::io(out.name(), e))?;
+    out.finish()
+}
+
 /// Joins a directory (a path or an `s3://` prefix) and a file name.
 pub fn join(dir: &str, name: &str) -> String {
     if dir.ends_with('/') {

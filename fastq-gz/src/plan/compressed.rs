@@ -6,7 +6,7 @@ use std::io::Read;
 use base64::Engine;
 use partition_core::cli::Chunking;
 use partition_core::manifest::chunk_id;
-use partition_core::output::Output;
+use partition_core::output::write_file;
 use partition_core::{ByteRange, Chunk, Error, Kind, Result, Source, SourceRanges};
 use serde::{Deserialize, Serialize};
 
@@ -220,12 +220,7 @@ fn load_or_build(source: &Source, options: &PlanOptions) -> Result<GzIndex> {
     )?;
     // Kept for the next run; a place that cannot be written (a read-only bucket) costs only
     // that run a scan.
-    let mut output = Output::create(&index_url)?;
-    let kept = index
-        .write(&mut output)
-        .map_err(|e| Error::io(output.name(), e))
-        .and_then(|()| output.finish());
-    if let Err(error) = kept {
+    if let Err(error) = write_file(&index_url, |out| index.write(out)) {
         log(options, &format!("index not kept: {error}"));
     }
     Ok(index)

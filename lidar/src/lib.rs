@@ -1,5 +1,30 @@
-//! Density-based LAS/LAZ tiling with buffers.
+//! Density-based tiling of LAS/LAZ point clouds, with buffers.
 //!
-//! Not built yet: this crate reserves its place in the workspace and its binary,
-//! `lidar-tile`, which only explains what it will do. Its manifest kind is specified in
-//! `docs/manifest.md`.
+//! A plan cuts one file, or many taken as one cloud, into tiles of at most N points (equal
+//! counts, recursive cuts on the wider axis), each with a buffer of the points within B of
+//! its core. A manifest line lists, per source, the byte ranges a worker reads: the head,
+//! the LAZ chunks (COPC octree nodes) or LAS record runs holding the tile's points, and the
+//! EVLRs. Tiles are real LAS/LAZ files: the source's header with recomputed counts and
+//! bounds, its VLRs and EVLRs byte for byte, records copied raw, core points first and
+//! buffer points after them, flagged withheld, with a tile record (`chunkwise`/1) saying
+//! how many are which, so that buffers come off exactly.
+//!
+//! - [`layout`]: header, VLRs, point blocks (LAZ chunk table) and EVLRs of a file.
+//! - [`record`]: point formats 0-10 and the raw record fields tiling touches.
+//! - [`decode`]: point blocks to raw records (LAZ chunks in parallel, x/y only when enough).
+//! - [`plan`]: the cuts, each tile's core and buffered box, counts and reads.
+//! - [`materialize`]: a tile's points from its manifest line; `unbuffer`.
+//! - [`write`]: a LAS or LAZ file around raw records; the tile record.
+//! - [`svg`]: a picture of the tiles over a density map.
+
+pub mod decode;
+pub mod layout;
+pub mod materialize;
+pub mod plan;
+pub mod record;
+pub mod svg;
+pub mod write;
+
+pub use materialize::{tile_bytes, tile_points, unbuffer, write_chunk, Unbuffered};
+pub use plan::{plan, LasDetail, Plan, PlanOptions, Tile};
+pub use write::{Format, TileRecord};

@@ -1,18 +1,213 @@
-use clap::Parser;
+use std::io::{self, Write};
+use std::process::ExitCode;
 
-/// Tile LAS/LAZ point clouds into chunks of equal points with buffers (buffer points flagged withheld).
-///
-/// Not built yet: this release has no verbs (the planned ones are listed below).
+use clap::{Parser, Subcommand};
+use partition_core::cli::{self, CatArgs, Quiet};
+use partition_core::output::{create_output_dir, join, write_file};
+use partition_core::{Kind, ManifestReader, Result};
+use rayon::prelude::*;
+
+use lidar::{Format, Plan, PlanOptions};
+
+/// Tile LAS/LAZ point clouds into tiles of equal point counts with buffers (buffer points
+/// flagged withheld), headers, VLRs and CRS kept exact.
 #[derive(Parser)]
-#[command(name = "lidar-tile", version, after_help = PLANNED)]
-struct Args {}
+#[command(name = "lidar-tile", version, after_help = EXAMPLES)]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    quiet: Quiet,
+}
 
-const PLANNED: &str = "\
-Planned verbs (not in this release):
-  plan INPUT... --max-points N [--buffer B]   tiles of at most N points, a manifest on stdout\n  split INPUT... --out-dir DIR              real LAS/LAZ tile files\n  unbuffer TILE                              remove buffer points exactly";
+#[derive(clap::Args)]
+struct TilingArgs {
+    /// LAS, LAZ or COPC files taken as one cloud (paths, s3://bucket/key or https:// URLs)
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<String>,
+    /// Most points in a tile's core
+    #[arg(long, value_name = "N")]
+    max_points: u64,
+    /// Add every point within this distance of a tile's core (in the files' units)
+    #[arg(long, value_name = "B", default_value_t = 0.0)]
+    buffer: f64,
+    /// Also draw the tiles over a point-density map into this SVG file
+    #[arg(long, value_name = "FILE")]
+    svg: Option<String>,
+}
 
-fn main() {
-    Args::parse();
-    eprintln!("lidar-tile: not built yet; see --help for what it will do");
-    std::process::exit(2);
+#[derive(Subcommand)]
+enum Command {
+    /// Print a manifest of tiles (JSON Lines) on stdout
+    Plan {
+        #[command(flatten)]
+        tiling: TilingArgs,
+    },
+    /// Write the tiles of a manifest as LAS/LAZ files
+    Cat {
+        #[command(flatten)]
+        cat: CatArgs,
+        /// Tile file format (default: the sources' own)
+        #[arg(long, value_name = "las|laz")]
+        format: Option<Format>,
+    },
+    /// Plan and write every tile into a directory, tiles in parallel
+    Split {
+        #[command(flatten)]
+        tiling: TilingArgs,
+        /// Directory (or s3:// prefix) for the tiles, named by tile id
+        #[arg(long, value_name = "DIR")]
+        out_dir: String,
+        /// Tile file format (default: the sources' own)
+        #[arg(long, value_name = "las|laz")]
+        format: Option<Format>,
+    },
+    /// Remove a tile's buffer points exactly (those its tile record counts)
+    Unbuffer {
+        /// A tile written by lidar-tile
+        tile: String,
+        /// Output file (- for stdout); its extension picks LAS or LAZ
+        #[arg(short, long, default_value = "-")]
+        output: String,
+        /// Output format (default: from the output's extension, else the tile's own)
+        #[arg(long, value_name = "las|laz")]
+        format: Option<Format>,
+    },
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  lidar-tile plan autzen.laz --max-points 500000 --buffer 5 > tiles.jsonl
+  lidar-tile plan flights/*.laz --max-points 500000 --buffer 5 --svg tiles.svg > tiles.jsonl
+  lidar-tile cat tiles.jsonl --out-dir tiles/
+  lidar-tile split autzen.laz --max-points 500000 --buffer 5 --out-dir tiles/ --format las
+  lidar-tile unbuffer tiles/autzen-03.laz -o core-03.laz
+  lidar-tile plan s3://bucket/city.copc.laz --max-points 1000000 --buffer 10 | fanout --out-dir s3://bucket/dtm/ -- pdal pipeline dtm.json";
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    cli::main("lidar-tile", || run(args))
+}
+
+fn run(args: Args) -> Result<()> {
+    let quiet = args.quiet.quiet;
+    match args.command {
+        Command::Plan { tiling } => {
+            let plan = plan(&tiling, quiet)?;
+            cli::print_manifest(&plan.chunks)
+        }
+        Command::Cat { cat, format } => {
+            if let Some(dir) = &cat.out_dir {
+                partition_core::output::create_dir(dir)?;
+            }
+            let mut stdout = io::stdout().lock();
+            let mut found = false;
+            for chunk in ManifestReader::open(&cat.manifest)? {
+                let chunk = chunk?;
+                if !cat.wants(&chunk) {
+                    continue;
+                }
+                found = true;
+                chunk.expect_kind(&[Kind::Las])?;
+                let tile = lidar::tile_points(&chunk)?;
+                let format = format.unwrap_or_else(|| Format::of_head(&tile.head));
+                let bytes = lidar::write::file_bytes(
+                    &tile.head,
+                    &tile.evlrs,
+                    &tile.records,
+                    Some(&tile.record),
+                    format,
+                )?;
+                match &cat.out_dir {
+                    Some(dir) => {
+                        let path = dir.join(format!("{}{}", chunk.id, format.extension()));
+                        write_file(&path.to_string_lossy(), |out| out.write_all(&bytes))?;
+                    }
+                    None => stdout.write_all(&bytes).map_err(cli::output_error)?,
+                }
+            }
+            if !found && (cat.id.is_some() || cat.seq.is_some()) {
+                return Err(partition_core::Error::Usage(format!(
+                    "{}: no such chunk",
+                    cat.manifest
+                )));
+            }
+            stdout.flush().map_err(cli::output_error)
+        }
+        Command::Split {
+            tiling,
+            out_dir,
+            format,
+        } => {
+            let plan = plan(&tiling, quiet)?;
+            create_output_dir(&out_dir)?;
+            let bar =
+                partition_core::progress::items(plan.chunks.len() as u64, quiet, "writing tiles");
+            plan.chunks.par_iter().try_for_each(|chunk| {
+                let tile = lidar::tile_points(chunk)?;
+                let format = format.unwrap_or_else(|| Format::of_head(&tile.head));
+                let bytes = lidar::write::file_bytes(
+                    &tile.head,
+                    &tile.evlrs,
+                    &tile.records,
+                    Some(&tile.record),
+                    format,
+                )?;
+                write_file(
+                    &join(&out_dir, &format!("{}{}", chunk.id, format.extension())),
+                    |out| out.write_all(&bytes),
+                )?;
+                bar.inc(1);
+                Ok(())
+            })?;
+            bar.finish_and_clear();
+            if !quiet {
+                eprintln!(
+                    "lidar-tile: wrote {} tiles into {out_dir}",
+                    plan.chunks.len()
+                );
+            }
+            Ok(())
+        }
+        Command::Unbuffer {
+            tile,
+            output,
+            format,
+        } => {
+            let done = lidar::unbuffer(&tile, &output, format)?;
+            if !quiet {
+                eprintln!(
+                    "lidar-tile: {tile}: kept {} core points, removed {} buffer points",
+                    done.core_points, done.removed
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Plans, draws the picture when asked, and reports on stderr.
+fn plan(tiling: &TilingArgs, quiet: bool) -> Result<Plan> {
+    let options = PlanOptions {
+        max_points: tiling.max_points,
+        buffer: tiling.buffer,
+        quiet,
+    };
+    let plan = lidar::plan(&tiling.inputs, &options)?;
+    if let Some(svg) = &tiling.svg {
+        let picture = lidar::svg::picture(&plan.density, &plan.tiles);
+        write_file(svg, |out| out.write_all(picture.as_bytes()))?;
+    }
+    if !quiet {
+        let buffer: u64 = plan.tiles.iter().map(|t| t.buffer_points).sum();
+        eprintln!(
+            "lidar-tile: {} tiles over {} points (+{} buffer copies, {:.1} %); tiles read {:.2}x the point data",
+            plan.tiles.len(),
+            plan.points,
+            buffer,
+            100.0 * buffer as f64 / plan.points.max(1) as f64,
+            plan.read_amplification
+        );
+    }
+    Ok(plan)
 }

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use partition_core::{Chunk, Error, Kind, Result};
+use partition_core::{Chunk, Kind, Result};
 
 /// Writes the chunk's bytes, as its tool's `cat` would.
 pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
@@ -12,10 +12,6 @@ pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
         Kind::Fasta => fasta::write_chunk(chunk, output, None),
         Kind::Mpileup => mpileup_reduce::write_chunk(chunk, output),
         Kind::Cog => cog::write_chunk(chunk, output),
-        Kind::Las => Err(Error::Usage(format!(
-            "chunk {}: fanout cannot rebuild {} chunks yet; use --no-stdin and let the command read \
-             the chunk itself (CHUNK_JSON holds its manifest line)",
-            chunk.id, chunk.kind
-        ))),
+        Kind::Las => lidar::write_chunk(chunk, output),
     }
 }

@@ -433,7 +433,12 @@ fn laz_blocks(
         at = end;
         first_point += count;
     }
-    if first_point != points {
+    // Fixed-size chunks store no counts: the header's count must fit the chunks.
+    let fits = variable
+        || (points == 0 && blocks.is_empty())
+        || (points <= blocks.len() as u64 * u64::from(vlr.chunk_size())
+            && points > (blocks.len() as u64).saturating_sub(1) * u64::from(vlr.chunk_size()));
+    if first_point != points || !fits {
         return Err(bad(
             107,
             format!(

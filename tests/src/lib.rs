@@ -28,7 +28,7 @@ pub fn shared_data(relative: &str) -> PathBuf {
     path
 }
 
-/// The path of one of the workspace's binaries, built (debug) on first use.
+/// The path of one of the workspace's binaries, built on first use (in the tests' profile).
 pub fn bin(name: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     let dir = BUILT.get_or_init(|| {
@@ -40,8 +40,12 @@ pub fn bin(name: &str) -> PathBuf {
             .parent()
             .unwrap()
             .to_path_buf();
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--bins", "--workspace"])
+        let mut build = Command::new(env!("CARGO"));
+        build.args(["build", "--quiet", "--bins", "--workspace"]);
+        if dir.ends_with("release") {
+            build.arg("--release");
+        }
+        let status = build
             .current_dir(workspace_root())
             .env("CARGO_TARGET_DIR", dir.parent().unwrap())
             .status()

@@ -1,0 +1,396 @@
+//! Tiling checked with an independent implementation: inputs are written and tiles read back
+//! with the `las` crate, in every point format, LAS and LAZ, with withheld points, extra
+//! bytes, a WKT VLR and (LAS 1.4) an EVLR.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use las::point::Classification;
+use las::{Builder, Color, Point, Reader, Vlr, Writer};
+use lidar::{Format, LasDetail, PlanOptions};
+use partition_core::Chunk;
+
+fn random(state: &mut u64) -> f64 {
+    *state = state
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (*state >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A cloud with a dense cluster over a sparse background; ~10 % withheld.
+fn write_input(path: &Path, format_id: u8, compressed: bool, points: usize) {
+    let minor = match format_id {
+        6.. => 4,
+        4 | 5 => 3,
+        _ => 2,
+    };
+    let mut builder = Builder::from((1, minor));
+    let mut format = las::point::Format::new(format_id).unwrap();
+    format.extra_bytes = 3;
+    format.is_compressed = compressed;
+    builder.point_format = format;
+    builder.transforms = las::Vector {
+        x: las::Transform {
+            scale: 0.01,
+            offset: 1000.0,
+        },
+        y: las::Transform {
+            scale: 0.01,
+            offset: 2000.0,
+        },
+        z: las::Transform {
+            scale: 0.001,
+            offset: 0.0,
+        },
+    };
+    builder.vlrs.push(Vlr {
+        user_id: "LASF_Projection".to_string(),
+        record_id: 2112,
+        description: "OGC WKT".to_string(),
+        data: b"PROJCS[\"test\"]\0".to_vec(),
+    });
+    if minor == 4 {
+        builder.evlrs.push(Vlr {
+            user_id: "chunkwise-test".to_string(),
+            record_id: 7,
+            description: "an EVLR".to_string(),
+            data: vec![7; 100],
+        });
+    }
+    let header = builder.into_header().unwrap();
+    let mut writer = Writer::from_path(path, header).unwrap();
+    let mut state = u64::from(format_id) * 31 + u64::from(compressed);
+    let max_returns = if format_id >= 6 { 15 } else { 5 };
+    for i in 0..points {
+        let (x, y) = if i % 4 == 0 {
+            (
+                1000.0 + random(&mut state) * 200.0,
+                2000.0 + random(&mut state) * 100.0,
+            )
+        } else {
+            (
+                1050.0 + random(&mut state) * 20.0,
+                2040.0 + random(&mut state) * 20.0,
+            )
+        };
+        let number_of_returns = 1 + (random(&mut state) * max_returns as f64) as u8 % max_returns;
+        let mut point = Point {
+            x: (x * 100.0).round() / 100.0,
+            y: (y * 100.0).round() / 100.0,
+            z: random(&mut state) * 50.0,
+            intensity: (random(&mut state) * 65535.0) as u16,
+            number_of_returns,
+            return_number: 1
+                + (random(&mut state) * number_of_returns as f64) as u8 % number_of_returns,
+            classification: Classification::new([1, 2, 5, 6, 9][i % 5]).unwrap(),
+            is_withheld: random(&mut state) < 0.1,
+            is_key_point: i % 7 == 0,
+            user_data: i as u8,
+            point_source_id: 3,
+            extra_bytes: vec![i as u8, 1, 2],
+            ..Default::default()
+        };
+        if format.has_gps_time {
+            point.gps_time = Some(i as f64 * 0.5);
+        }
+        if format.has_color {
+            point.color = Some(Color::new(i as u16, 2, 3));
+        }
+        if format.has_nir {
+            point.nir = Some(9);
+        }
+        if format.has_waveform {
+            point.waveform = Some(las::raw::point::Waveform::default());
+        }
+        writer.write_point(point).unwrap();
+    }
+    writer.close().unwrap();
+}
+
+fn key(point: &Point) -> String {
+    format!("{point:?}")
+}
+
+fn multiset(points: &[Point]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for point in points {
+        *counts.entry(key(point)).or_insert(0) += 1;
+    }
+    counts
+}
+
+fn read_points(path: &Path) -> (las::Header, Vec<Point>) {
+    let mut reader = Reader::from_path(path).unwrap();
+    let points: Vec<Point> = reader
+        .read_all()
+        .unwrap()
+        .points()
+        .collect::<las::Result<_>>()
+        .unwrap();
+    (reader.header().clone(), points)
+}
+
+fn check(format_id: u8, compressed: bool, output: Format) {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir
+        .path()
+        .join(if compressed { "in.laz" } else { "in.las" });
+    write_input(&input, format_id, compressed, 3000);
+    let (_, source) = read_points(&input);
+    let options = PlanOptions {
+        max_points: 700,
+        buffer: 2.5,
+        quiet: true,
+    };
+    let plan = lidar::plan(&[input.to_string_lossy().into_owned()], &options).unwrap();
+    assert!(plan.chunks.len() >= 5, "{} tiles", plan.chunks.len());
+    let mut cores = Vec::new();
+    for chunk in &plan.chunks {
+        let detail: LasDetail = chunk.detail().unwrap();
+        assert!(detail.core_points <= 700);
+        let tile_path = dir
+            .path()
+            .join(format!("{}{}", chunk.id, output.extension()));
+        std::fs::write(&tile_path, lidar::tile_bytes(chunk, Some(output)).unwrap()).unwrap();
+        let (header, points) = read_points(&tile_path);
+        assert_eq!(header.number_of_points(), points.len() as u64);
+        assert_eq!(
+            points.len() as u64,
+            detail.core_points + detail.buffer_points
+        );
+        assert!(header.vlrs().iter().any(|v| v.record_id == 2112));
+        if format_id >= 6 {
+            assert!(header
+                .evlrs()
+                .iter()
+                .any(|v| v.record_id == 7 && v.data == vec![7; 100]));
+        }
+        let bounds = header.bounds();
+        for p in &points {
+            assert!(
+                bounds.min.x <= p.x
+                    && p.x <= bounds.max.x
+                    && bounds.min.y <= p.y
+                    && p.y <= bounds.max.y
+            );
+        }
+
+        let [c0, c1, c2, c3] = detail.core;
+        let [b0, b1, b2, b3] = detail.buffered;
+        let in_core = |p: &Point| c0 <= p.x && p.x < c2 && c1 <= p.y && p.y < c3;
+        let in_buffered = |p: &Point| b0 <= p.x && p.x <= b2 && b1 <= p.y && p.y <= b3;
+        let expected_core: Vec<Point> = source.iter().filter(|p| in_core(p)).cloned().collect();
+        let expected_buffer: Vec<Point> = source
+            .iter()
+            .filter(|p| !in_core(p) && in_buffered(p))
+            .map(|p| Point {
+                is_withheld: true,
+                ..p.clone()
+            })
+            .collect();
+        let core_n = detail.core_points as usize;
+        assert_eq!(
+            multiset(&points[..core_n]),
+            multiset(&expected_core),
+            "{}",
+            chunk.id
+        );
+        assert_eq!(
+            multiset(&points[core_n..]),
+            multiset(&expected_buffer),
+            "{}",
+            chunk.id
+        );
+
+        let core_path = dir
+            .path()
+            .join(format!("core-{}{}", chunk.id, output.extension()));
+        let done = lidar::unbuffer(
+            &tile_path.to_string_lossy(),
+            &core_path.to_string_lossy(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(done.core_points, detail.core_points);
+        let (header, core) = read_points(&core_path);
+        assert!(!header.vlrs().iter().any(|v| v.user_id == "chunkwise"));
+        cores.extend(core);
+    }
+    assert_eq!(multiset(&cores), multiset(&source));
+}
+
+#[test]
+fn every_point_format_las_to_las_and_laz() {
+    for format_id in 0..=10 {
+        check(format_id, false, Format::Las);
+    }
+    for format_id in [0, 3, 6, 8] {
+        check(format_id, false, Format::Laz);
+    }
+}
+
+#[test]
+fn laz_inputs() {
+    for format_id in [1, 3, 6, 7, 8] {
+        check(format_id, true, Format::Laz);
+        check(format_id, true, Format::Las);
+    }
+}
+
+#[test]
+fn several_files_as_one_cloud() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.las");
+    let b = dir.path().join("b.laz");
+    write_input(&a, 6, false, 1500);
+    write_input(&b, 6, true, 1200);
+    let inputs = [
+        a.to_string_lossy().into_owned(),
+        b.to_string_lossy().into_owned(),
+    ];
+    let options = PlanOptions {
+        max_points: 500,
+        buffer: 1.0,
+        quiet: true,
+    };
+    let plan = lidar::plan(&inputs, &options).unwrap();
+    let mut all = read_points(&a).1;
+    all.extend(read_points(&b).1);
+    let mut cores = Vec::new();
+    let mut from_both = false;
+    for chunk in &plan.chunks {
+        from_both |= chunk.sources.len() == 2;
+        let tile = lidar::tile_points(chunk).unwrap();
+        let path = dir.path().join(format!("{}.las", chunk.id));
+        std::fs::write(&path, lidar::tile_bytes(chunk, Some(Format::Las)).unwrap()).unwrap();
+        let (_, points) = read_points(&path);
+        cores.extend_from_slice(&points[..tile.record.core_points as usize]);
+    }
+    assert!(from_both, "some tile draws from both files");
+    assert_eq!(multiset(&cores), multiset(&all));
+}
+
+fn plan_error(bytes: &[u8], name: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let options = PlanOptions {
+        max_points: 100,
+        buffer: 0.0,
+        quiet: true,
+    };
+    match lidar::plan(&[path.to_string_lossy().into_owned()], &options) {
+        Ok(plan) => panic!(
+            "{name}: planned {} tiles from a bad file",
+            plan.chunks.len()
+        ),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn bad_inputs_are_named_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let las = dir.path().join("ok.las");
+    write_input(&las, 1, false, 500);
+    let bytes = std::fs::read(&las).unwrap();
+    let laz = dir.path().join("ok.laz");
+    write_input(&laz, 1, true, 500);
+    let laz_bytes = std::fs::read(&laz).unwrap();
+
+    let message = plan_error(b"PK\x03\x04 not a las file", "zip.las");
+    assert!(
+        message.contains("zip.las") && message.contains("not a LAS/LAZ file"),
+        "{message}"
+    );
+
+    let message = plan_error(&bytes[..100], "short.las");
+    assert!(
+        message.contains("short.las") && message.contains("header"),
+        "{message}"
+    );
+
+    let message = plan_error(&bytes[..bytes.len() - 100], "cut.las");
+    assert!(
+        message.contains("cut.las")
+            && message.contains("truncated")
+            && message.contains("500 points"),
+        "{message}"
+    );
+
+    let mut more = bytes.clone();
+    more[107..111].copy_from_slice(&900u32.to_le_bytes());
+    let message = plan_error(&more, "count.las");
+    assert!(
+        message.contains("count.las") && message.contains("900 points"),
+        "{message}"
+    );
+
+    let mut format = bytes.clone();
+    format[104] = 11;
+    let message = plan_error(&format, "pf11.las");
+    assert!(
+        message.contains("byte 104") && message.contains("format 11"),
+        "{message}"
+    );
+
+    let mut version = bytes.clone();
+    version[25] = 9;
+    let message = plan_error(&version, "v19.las");
+    assert!(message.contains("version 1.9"), "{message}");
+
+    let mut count = laz_bytes.clone();
+    count[107..111].copy_from_slice(&60_000u32.to_le_bytes());
+    let message = plan_error(&count, "count.laz");
+    assert!(
+        message.contains("60000 points") && message.contains("chunk table"),
+        "{message}"
+    );
+
+    let message = plan_error(&laz_bytes[..laz_bytes.len() - 30], "cut.laz");
+    assert!(message.contains("cut.laz"), "{message}");
+
+    // Garbage in the middle of the only chunk.
+    let mut corrupt = laz_bytes.clone();
+    let start = u32::from_le_bytes(corrupt[96..100].try_into().unwrap()) as usize + 8;
+    for b in &mut corrupt[start + 40..start + 400] {
+        *b = 0xFF;
+    }
+    let dir2 = tempfile::tempdir().unwrap();
+    let path = dir2.path().join("corrupt.laz");
+    std::fs::write(&path, &corrupt).unwrap();
+    let options = PlanOptions {
+        max_points: 100,
+        buffer: 0.0,
+        quiet: true,
+    };
+    // Either the planning pass (x/y) or the tile's full decode notices.
+    let result = lidar::plan(&[path.to_string_lossy().into_owned()], &options).and_then(|plan| {
+        plan.chunks
+            .iter()
+            .try_for_each(|chunk: &Chunk| lidar::tile_bytes(chunk, None).map(drop))
+    });
+    match result {
+        Err(e) => {
+            let message = e.to_string();
+            assert!(
+                message.contains("corrupt.laz") && message.contains("corrupt LAZ chunk"),
+                "{message}"
+            );
+        }
+        Ok(()) => panic!("corrupt LAZ data went unnoticed"),
+    }
+}
+
+#[test]
+fn unbuffer_refuses_files_that_are_not_tiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let las = dir.path().join("plain.las");
+    write_input(&las, 0, false, 10);
+    let out = dir.path().join("out.las");
+    let message = lidar::unbuffer(&las.to_string_lossy(), &out.to_string_lossy(), None)
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("no chunkwise tile record"), "{message}");
+    assert!(!out.exists());
+}

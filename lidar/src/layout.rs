@@ -2,7 +2,7 @@
 //!
 //! Everything but the header fields is kept as raw bytes, so that a tile copies VLRs and
 //! EVLRs byte for byte. Points are addressed in blocks: a LAZ chunk (from the chunk table;
-//! COPC octree nodes are such chunks) or, for LAS, a run of records of about 1 MiB.
+//! COPC octree nodes are such chunks) or, for LAS, a run of records of about 64 KiB.
 
 use std::io::Cursor;
 
@@ -11,8 +11,9 @@ use partition_core::{ByteRange, Error, Position, Result, Source};
 
 use crate::record::PointFormat;
 
-/// Records per LAS block: about 1 MiB of records, so that a tile's byte ranges stay tight.
-const LAS_BLOCK_BYTES: u64 = 1 << 20;
+/// Bytes of records per LAS block: small, so that a tile's byte ranges stay tight when the
+/// file's order is not the tiles' (a tile reads every block holding one of its points).
+pub(crate) const LAS_BLOCK_BYTES: u64 = 64 << 10;
 
 /// One VLR or EVLR, header and payload exactly as stored.
 #[derive(Debug, Clone)]

@@ -25,6 +25,8 @@ pub mod record;
 pub mod svg;
 pub mod write;
 
-pub use materialize::{tile_bytes, tile_points, unbuffer, write_chunk, Unbuffered};
+pub use materialize::{
+    group_points, tile_bytes, tile_points, unbuffer, write_chunk, write_tiles, Unbuffered,
+};
 pub use plan::{plan, LasDetail, Plan, PlanOptions, Tile};
 pub use write::{Format, TileRecord};

@@ -3,9 +3,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use partition_core::cli::{self, CatArgs, Quiet};
-use partition_core::output::{create_output_dir, join, write_file};
+use partition_core::output::{create_output_dir, write_file};
 use partition_core::{Kind, ManifestReader, Result};
-use rayon::prelude::*;
 
 use lidar::{Format, Plan, PlanOptions};
 
@@ -143,23 +142,7 @@ fn run(args: Args) -> Result<()> {
             create_output_dir(&out_dir)?;
             let bar =
                 partition_core::progress::items(plan.chunks.len() as u64, quiet, "writing tiles");
-            plan.chunks.par_iter().try_for_each(|chunk| {
-                let tile = lidar::tile_points(chunk)?;
-                let format = format.unwrap_or_else(|| Format::of_head(&tile.head));
-                let bytes = lidar::write::file_bytes(
-                    &tile.head,
-                    &tile.evlrs,
-                    &tile.records,
-                    Some(&tile.record),
-                    format,
-                )?;
-                write_file(
-                    &join(&out_dir, &format!("{}{}", chunk.id, format.extension())),
-                    |out| out.write_all(&bytes),
-                )?;
-                bar.inc(1);
-                Ok(())
-            })?;
+            lidar::write_tiles(&plan.chunks, &out_dir, format, || bar.inc(1))?;
             bar.finish_and_clear();
             if !quiet {
                 eprintln!(

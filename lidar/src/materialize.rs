@@ -4,6 +4,7 @@
 //! keeps the points whose x/y fall in the tile's buffered box, and writes them core first,
 //! then buffer (flagged withheld), with a tile record saying how many of each.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use partition_core::{ByteRange, Chunk, Error, Kind, Result, Source};
@@ -29,101 +30,183 @@ pub struct TilePoints {
 
 /// Reads a `las` chunk's points from its sources.
 pub fn tile_points(chunk: &Chunk) -> Result<TilePoints> {
-    chunk.expect_kind(&[Kind::Las])?;
-    let detail: LasDetail = chunk.detail()?;
-    if detail.sources.len() != chunk.sources.len() {
-        return Err(Error::bad_file(
-            format!("chunk {}", chunk.id),
-            "detail.sources does not match sources",
-        ));
-    }
-    let tile = Tile {
-        core: detail.core,
-        buffered: detail.buffered,
-        core_points: detail.core_points,
-        buffer_points: detail.buffer_points,
-    };
-    let mut template: Option<(Head, Vec<Vlr>)> = None;
-    let mut core = Vec::new();
-    let mut buffer = Vec::new();
-    for (source_ranges, source_detail) in chunk.sources.iter().zip(&detail.sources) {
-        let url = &source_ranges.url;
-        let source = Source::open(url)?;
-        source.expect_size(source_ranges.size)?;
-        let runs = &source_detail.runs;
-        let ranges = &source_ranges.ranges;
-        let expected = 1 + runs.len() + usize::from(source_detail.evlrs);
-        if ranges.len() != expected {
+    let mut tiles = group_points(&[chunk])?;
+    Ok(tiles.pop().expect("one tile per chunk"))
+}
+
+/// Reads the points of several tiles, decoding each block they share only once.
+pub fn group_points(chunks: &[&Chunk]) -> Result<Vec<TilePoints>> {
+    let mut tiles = Vec::with_capacity(chunks.len());
+    let mut sources: Vec<SourceReads> = Vec::new();
+    for (t, chunk) in chunks.iter().enumerate() {
+        chunk.expect_kind(&[Kind::Las])?;
+        let detail: LasDetail = chunk.detail()?;
+        let name = || format!("chunk {}", chunk.id);
+        if detail.sources.len() != chunk.sources.len() {
             return Err(Error::bad_file(
-                format!("chunk {}", chunk.id),
-                format!("{url}: {} ranges for {expected} reads", ranges.len()),
+                name(),
+                "detail.sources does not match sources",
             ));
         }
-        let head = Head::parse(url, &source.read_range(ranges[0])?)?;
-        if let Some((first, _)) = &template {
-            if first.format != head.format {
+        let mut template = None;
+        for (source_ranges, source_detail) in chunk.sources.iter().zip(&detail.sources) {
+            let url = &source_ranges.url;
+            let runs = &source_detail.runs;
+            let ranges = &source_ranges.ranges;
+            let expected = 1 + runs.len() + usize::from(source_detail.evlrs);
+            if ranges.len() != expected {
                 return Err(Error::bad_file(
-                    url,
-                    "its point format differs from the tile's first source",
+                    name(),
+                    format!("{url}: {} ranges for {expected} reads", ranges.len()),
                 ));
             }
+            let s = match sources.iter().position(|s| &s.url == url) {
+                Some(s) => s,
+                None => {
+                    sources.push(SourceReads::open(url, source_ranges.size, ranges[0])?);
+                    sources.len() - 1
+                }
+            };
+            if sources[s].head.format != sources[0].head.format {
+                return Err(Error::bad_file(
+                    url,
+                    "its point format differs from the other sources'",
+                ));
+            }
+            let reads = &mut sources[s];
+            for block in run_blocks(&reads.head, runs, &ranges[1..=runs.len()], url)? {
+                reads
+                    .blocks
+                    .entry(block.range.start)
+                    .or_insert((block, Vec::new()))
+                    .1
+                    .push(t);
+            }
+            if template.is_none() {
+                let evlrs = if source_detail.evlrs {
+                    reads.evlrs(ranges[ranges.len() - 1])?
+                } else {
+                    Vec::new()
+                };
+                template = Some((reads.head.clone(), evlrs));
+            }
         }
-        let blocks = run_blocks(&head, runs, &ranges[1..=runs.len()], url)?;
-        let sorted: Vec<(Vec<u8>, Vec<u8>)> = batches(&blocks, BATCH_BYTES)
+        let (head, evlrs) = template.ok_or_else(|| Error::bad_file(name(), "no sources"))?;
+        let tile = Tile {
+            core: detail.core,
+            buffered: detail.buffered,
+            core_points: detail.core_points,
+            buffer_points: detail.buffer_points,
+        };
+        tiles.push((tile, detail.buffer, head, evlrs));
+    }
+
+    let mut core = vec![Vec::new(); chunks.len()];
+    let mut buffer = vec![Vec::new(); chunks.len()];
+    for reads in &sources {
+        let blocks: Vec<Block> = reads.blocks.values().map(|(block, _)| *block).collect();
+        let sorted: Vec<Vec<Sorted>> = batches(&blocks, BATCH_BYTES)
             .par_iter()
             .map(|batch| {
                 let range = ByteRange::new(batch[0].range.start, batch[batch.len() - 1].range.end);
-                let bytes = source.read_range(range)?;
-                let records = decode::records(url, &head, batch, &bytes, Fields::All)?;
-                Ok(sort_points(&head, &tile, &records))
+                let bytes = reads.source.read_range(range)?;
+                let records = decode::records(&reads.url, &reads.head, batch, &bytes, Fields::All)?;
+                let mut wanted: Vec<usize> = batch
+                    .iter()
+                    .flat_map(|block| &reads.blocks[&block.range.start].1)
+                    .copied()
+                    .collect();
+                wanted.sort_unstable();
+                wanted.dedup();
+                Ok(wanted
+                    .into_iter()
+                    .map(|t| {
+                        let (c, b) = sort_points(&reads.head, &tiles[t].0, &records);
+                        (t, c, b)
+                    })
+                    .collect())
             })
             .collect::<Result<_>>()?;
-        for (c, b) in sorted {
-            core.extend_from_slice(&c);
-            buffer.extend_from_slice(&b);
-        }
-        if template.is_none() {
-            let evlrs = if source_detail.evlrs {
-                let range = ranges[ranges.len() - 1];
-                let count = head.header.evlr.map_or(0, |e| e.number_of_evlrs);
-                crate::layout::parse_evlrs(url, &source.read_range(range)?, range.start, count)?
-            } else {
-                Vec::new()
-            };
-            template = Some((head, evlrs));
+        for (t, c, b) in sorted.into_iter().flatten() {
+            core[t].extend_from_slice(&c);
+            buffer[t].extend_from_slice(&b);
         }
     }
-    let (head, evlrs) = template.expect("a chunk has sources");
-    let record_len = head.format.record_bytes() as u64;
-    let (core_points, buffer_points) = (
-        core.len() as u64 / record_len,
-        buffer.len() as u64 / record_len,
-    );
-    if (core_points, buffer_points) != (detail.core_points, detail.buffer_points) {
-        return Err(Error::bad_file(
-            format!("chunk {}", chunk.id),
-            format!(
-                "found {core_points} core and {buffer_points} buffer points where the plan counted \
-                 {} and {}; a source changed since planning",
-                detail.core_points, detail.buffer_points
-            ),
-        ));
+
+    let mut out = Vec::with_capacity(chunks.len());
+    for (t, ((tile, distance, head, evlrs), (mut records, buffer))) in tiles
+        .into_iter()
+        .zip(core.into_iter().zip(buffer))
+        .enumerate()
+    {
+        let record_len = head.format.record_bytes() as u64;
+        let (core_points, buffer_points) = (
+            records.len() as u64 / record_len,
+            buffer.len() as u64 / record_len,
+        );
+        if (core_points, buffer_points) != (tile.core_points, tile.buffer_points) {
+            return Err(Error::bad_file(
+                format!("chunk {}", chunks[t].id),
+                format!(
+                    "found {core_points} core and {buffer_points} buffer points where the plan \
+                     counted {} and {}; a source changed since planning",
+                    tile.core_points, tile.buffer_points
+                ),
+            ));
+        }
+        records.extend_from_slice(&buffer);
+        out.push(TilePoints {
+            head,
+            evlrs,
+            records,
+            record: TileRecord {
+                core_points,
+                buffer_points,
+                buffer: distance,
+                core: tile.core,
+            },
+        });
     }
-    core.extend_from_slice(&buffer);
-    Ok(TilePoints {
-        head,
-        evlrs,
-        records: core,
-        record: TileRecord {
-            core_points,
-            buffer_points,
-            buffer: detail.buffer,
-            core: detail.core,
-        },
-    })
+    Ok(out)
 }
 
-/// The blocks of each run: LAZ chunks as listed, LAS records in blocks of about 1 MiB.
+/// A tile's core and buffer records found in one batch of blocks.
+type Sorted = (usize, Vec<u8>, Vec<u8>);
+
+/// One source of a group of tiles: its head and the blocks the tiles read, with which
+/// tiles read each.
+struct SourceReads {
+    url: String,
+    source: Source,
+    head: Head,
+    blocks: BTreeMap<u64, (Block, Vec<usize>)>,
+}
+
+impl SourceReads {
+    fn open(url: &str, planned_size: Option<u64>, head_range: ByteRange) -> Result<SourceReads> {
+        let source = Source::open(url)?;
+        source.expect_size(planned_size)?;
+        let head = Head::parse(url, &source.read_range(head_range)?)?;
+        Ok(SourceReads {
+            url: url.to_string(),
+            source,
+            head,
+            blocks: BTreeMap::new(),
+        })
+    }
+
+    fn evlrs(&self, range: ByteRange) -> Result<Vec<Vlr>> {
+        let count = self.head.header.evlr.map_or(0, |e| e.number_of_evlrs);
+        crate::layout::parse_evlrs(
+            &self.url,
+            &self.source.read_range(range)?,
+            range.start,
+            count,
+        )
+    }
+}
+
+/// The blocks of each run: LAZ chunks as listed, LAS records in blocks as the plan made them.
 fn run_blocks(
     head: &Head,
     runs: &[crate::plan::Run],
@@ -158,7 +241,7 @@ fn run_blocks(
                     format!("{range} is not a whole number of {record}-byte records"),
                 ));
             }
-            let per_block = ((1u64 << 20) / record).max(1);
+            let per_block = (crate::layout::LAS_BLOCK_BYTES / record).max(1);
             let points = range.len() / record;
             let mut done = 0;
             while done < points {
@@ -177,21 +260,54 @@ fn run_blocks(
 }
 
 /// Core and buffer records of `tile` among `records`; buffer records get the withheld flag.
+/// Neighbouring records usually share a fate, so runs of them are copied at once.
 fn sort_points(head: &Head, tile: &Tile, records: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let size = head.format.record_bytes();
     let mut core = Vec::new();
     let mut buffer = Vec::new();
-    for record in records.chunks_exact(head.format.record_bytes()) {
-        let [x, y, _] = crate::record::PointFormat::xyz(record);
-        let p = head.scale_xy(x, y);
-        if tile.owns(p) {
-            core.extend_from_slice(record);
-        } else if tile.reaches(p) {
-            let at = buffer.len();
-            buffer.extend_from_slice(record);
-            head.format.set_withheld(&mut buffer[at..]);
+    let mut run_start = 0;
+    let mut run_kind = Fate::Outside;
+    let n = records.len() / size;
+    for i in 0..=n {
+        let kind = if i == n {
+            Fate::Outside
+        } else {
+            let record = &records[i * size..(i + 1) * size];
+            let [x, y, _] = crate::record::PointFormat::xyz(record);
+            let p = head.scale_xy(x, y);
+            if tile.owns(p) {
+                Fate::Core
+            } else if tile.reaches(p) {
+                Fate::Buffer
+            } else {
+                Fate::Outside
+            }
+        };
+        if kind != run_kind || i == n {
+            let run = &records[run_start * size..i * size];
+            match run_kind {
+                Fate::Core => core.extend_from_slice(run),
+                Fate::Buffer => {
+                    let at = buffer.len();
+                    buffer.extend_from_slice(run);
+                    for record in buffer[at..].chunks_exact_mut(size) {
+                        head.format.set_withheld(record);
+                    }
+                }
+                Fate::Outside => {}
+            }
+            run_start = i;
+            run_kind = kind;
         }
     }
     (core, buffer)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    Core,
+    Buffer,
+    Outside,
 }
 
 /// A chunk as a tile file: LAZ or LAS as asked, else the format of its sources.
@@ -205,6 +321,50 @@ pub fn tile_bytes(chunk: &Chunk, format: Option<Format>) -> Result<Vec<u8>> {
         Some(&tile.record),
         format,
     )
+}
+
+/// Raw tile bytes held at once by [`write_tiles`]: tiles are read in groups of about this
+/// size, each group decoding the blocks its tiles share once.
+const GROUP_BYTES: u64 = 192 << 20;
+
+/// Writes every chunk's tile into `out_dir` (a path or `s3://` prefix) as `<id>.las|.laz`;
+/// `done` is called after each tile.
+pub fn write_tiles(
+    chunks: &[Chunk],
+    out_dir: &str,
+    format: Option<Format>,
+    done: impl Fn() + Sync,
+) -> Result<()> {
+    let mut start = 0;
+    while start < chunks.len() {
+        let mut end = start + 1;
+        let mut bytes = chunks[start].est_bytes;
+        while end < chunks.len() && bytes + chunks[end].est_bytes <= GROUP_BYTES {
+            bytes += chunks[end].est_bytes;
+            end += 1;
+        }
+        let group: Vec<&Chunk> = chunks[start..end].iter().collect();
+        let tiles = group_points(&group)?;
+        group.par_iter().zip(tiles).try_for_each(|(chunk, tile)| {
+            let format = format.unwrap_or_else(|| Format::of_head(&tile.head));
+            let bytes = file_bytes(
+                &tile.head,
+                &tile.evlrs,
+                &tile.records,
+                Some(&tile.record),
+                format,
+            )?;
+            let path = partition_core::output::join(
+                out_dir,
+                &format!("{}{}", chunk.id, format.extension()),
+            );
+            partition_core::output::write_file(&path, |out| out.write_all(&bytes))?;
+            done();
+            Ok(())
+        })?;
+        start = end;
+    }
+    Ok(())
 }
 
 /// Writes a chunk's tile file in the format of its sources (what `fanout` gives a command).

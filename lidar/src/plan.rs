@@ -1,6 +1,6 @@
 //! Tiles of equal point counts over one or many files, and the byte ranges each tile reads.
 //!
-//! Two passes over the points' x/y only (16 bytes a point, plus 8 while splitting):
+//! Two passes over the points' x/y and numbers only (24 bytes a point):
 //!
 //! 1. **split**: the cloud is cut recursively on the wider of x/y at the point that leaves
 //!    each side its share of tiles, until every tile holds at most `--max-points` (PDAL
@@ -9,9 +9,9 @@
 //!    on a cut all go to the upper side.
 //! 2. **assign**: each point is core in its tile and buffer in every other tile whose
 //!    buffered box (the core grown by `--buffer` on each side, closed) holds it. A tile
-//!    reads the blocks (LAZ chunks, COPC nodes, ~1 MiB LAS record runs) where it has points.
+//!    reads the blocks (LAZ chunks, COPC nodes, 64 KiB LAS record runs) where it has points.
 
-use std::collections::BTreeMap;
+use std::ops::Range;
 
 use partition_core::manifest::{chunk_id, url_stem};
 use partition_core::{ByteRange, Chunk, Error, Kind, Result, Source, SourceRanges};
@@ -125,47 +125,24 @@ pub fn plan(inputs: &[String], options: &PlanOptions) -> Result<Plan> {
     let layouts: Vec<Layout> = sources.iter().map(Layout::read).collect::<Result<_>>()?;
     check_compatible(&layouts)?;
 
-    let cloud = read_xy(&sources, &layouts, options.quiet)?;
-    let points = cloud.xy.len() as u64;
-    let extent = cloud.extent();
-    let (tree, mut tiles) = split(&cloud.xy, extent, options);
+    let mut cloud = read_points(&sources, &layouts, options.quiet)?;
+    let points = cloud.len() as u64;
+    let extent = extent(&cloud);
+    let density = density(&cloud, extent);
+    let (tree, mut tiles, cores) = split(&mut cloud, extent, options);
     if points == 0 {
         tiles.clear();
     }
-    let density = density(&cloud.xy, extent);
-
-    // Assign: per block, which tiles hold its points as core or buffer.
-    let blocks: Vec<(usize, usize)> = layouts
-        .iter()
-        .enumerate()
-        .flat_map(|(s, layout)| (0..layout.blocks.len()).map(move |b| (s, b)))
-        .collect();
-    let hits: Vec<BTreeMap<usize, (u64, u64)>> = blocks
-        .par_iter()
-        .map(|&(s, b)| {
-            let block = &layouts[s].blocks[b];
-            let start = cloud.starts[s] + block.first_point as usize;
-            let mut hits = BTreeMap::new();
-            for &p in &cloud.xy[start..start + block.points as usize] {
-                tree.visit(p, options.buffer, &mut |t| {
-                    let tile = &tiles[t];
-                    if tile.owns(p) {
-                        hits.entry(t).or_insert((0, 0)).0 += 1;
-                    } else if tile.reaches(p) {
-                        hits.entry(t).or_insert((0, 0)).1 += 1;
-                    }
-                });
-            }
-            hits
-        })
-        .collect();
+    let blocks = BlockIndex::new(&layouts);
+    let assigned = assign(&cloud, &tree, &tiles, &cores, &blocks, options.buffer);
     drop(cloud);
     let mut reads: Vec<Vec<Vec<usize>>> = vec![vec![Vec::new(); layouts.len()]; tiles.len()];
-    for (&(s, b), hits) in blocks.iter().zip(&hits) {
-        for (&t, &(core, buffer)) in hits {
-            tiles[t].core_points += core;
-            tiles[t].buffer_points += buffer;
-            reads[t][s].push(b);
+    for (t, tile) in tiles.iter_mut().enumerate() {
+        tile.core_points = cores[t].len() as u64;
+        tile.buffer_points = assigned.buffer_points[t];
+        for b in assigned.blocks_of(t) {
+            let (s, block) = blocks.at[b];
+            reads[t][s].push(block);
         }
     }
 
@@ -274,33 +251,58 @@ fn check_compatible(layouts: &[Layout]) -> Result<()> {
     Ok(())
 }
 
-/// Every point's x/y, file after file, in file order.
-struct Cloud {
-    xy: Vec<[f64; 2]>,
-    /// Index of each file's first point in `xy`.
-    starts: Vec<usize>,
+/// A point's x/y and its number in the cloud (the files' points one after the other).
+#[derive(Debug, Clone, Copy)]
+struct Point {
+    xy: [f64; 2],
+    number: u64,
 }
 
-impl Cloud {
-    fn extent(&self) -> Box2 {
-        let mut e = [
-            f64::INFINITY,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NEG_INFINITY,
-        ];
-        for &[x, y] in &self.xy {
-            e = [e[0].min(x), e[1].min(y), e[2].max(x), e[3].max(y)];
-        }
-        if self.xy.is_empty() {
-            e = [0.0; 4];
-        }
-        // Half-open like every core: the top edge moves up by one representable step.
-        [e[0], e[1], e[2].next_up(), e[3].next_up()]
+/// The cloud's extent, half-open like every core: the top edges move up one representable
+/// step so that the highest points lie inside.
+fn extent(points: &[Point]) -> Box2 {
+    if points.is_empty() {
+        return [0.0, 0.0, 0.0f64.next_up(), 0.0f64.next_up()];
     }
+    let e = points
+        .par_iter()
+        .fold(
+            || {
+                [
+                    f64::INFINITY,
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    f64::NEG_INFINITY,
+                ]
+            },
+            |e, p| grow(e, p.xy),
+        )
+        .reduce(
+            || {
+                [
+                    f64::INFINITY,
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    f64::NEG_INFINITY,
+                ]
+            },
+            |a, b| {
+                [
+                    a[0].min(b[0]),
+                    a[1].min(b[1]),
+                    a[2].max(b[2]),
+                    a[3].max(b[3]),
+                ]
+            },
+        );
+    [e[0], e[1], e[2].next_up(), e[3].next_up()]
 }
 
-fn read_xy(sources: &[Source], layouts: &[Layout], quiet: bool) -> Result<Cloud> {
+fn grow(e: Box2, [x, y]: [f64; 2]) -> Box2 {
+    [e[0].min(x), e[1].min(y), e[2].max(x), e[3].max(y)]
+}
+
+fn read_points(sources: &[Source], layouts: &[Layout], quiet: bool) -> Result<Vec<Point>> {
     let total_points: u64 = layouts.iter().map(Layout::points).sum();
     let stored: u64 = layouts
         .iter()
@@ -308,28 +310,167 @@ fn read_xy(sources: &[Source], layouts: &[Layout], quiet: bool) -> Result<Cloud>
         .map(|b| b.range.len())
         .sum();
     let bar = partition_core::progress::bytes(stored, quiet, "reading x/y");
-    let mut xy = Vec::with_capacity(total_points as usize);
-    let mut starts = Vec::with_capacity(layouts.len());
+    let mut points = Vec::with_capacity(total_points as usize);
+    let mut first_number = 0u64;
     for (source, layout) in sources.iter().zip(layouts) {
-        starts.push(xy.len());
         for batch in batches(&layout.blocks, BATCH_BYTES) {
             let range = ByteRange::new(batch[0].range.start, batch[batch.len() - 1].range.end);
             let bytes = source.read_range(range)?;
             let records = decode::records(&layout.url, &layout.head, batch, &bytes, Fields::Xy)?;
             let head = &layout.head;
-            let points: Vec<[f64; 2]> = records
-                .par_chunks(head.format.record_bytes())
-                .map(|record| {
-                    let [x, y, _] = PointFormat::xyz(record);
-                    head.scale_xy(x, y)
-                })
-                .collect();
-            xy.extend_from_slice(&points);
+            let first = first_number + batch[0].first_point;
+            let start = points.len();
+            let n = records.len() / head.format.record_bytes();
+            points.resize(
+                start + n,
+                Point {
+                    xy: [0.0; 2],
+                    number: 0,
+                },
+            );
+            points[start..]
+                .par_chunks_mut(1 << 14)
+                .zip(records.par_chunks(head.format.record_bytes() << 14))
+                .enumerate()
+                .for_each(|(c, (out, records))| {
+                    let number = first + (c << 14) as u64;
+                    for (i, (point, record)) in out
+                        .iter_mut()
+                        .zip(records.chunks_exact(head.format.record_bytes()))
+                        .enumerate()
+                    {
+                        let [x, y, _] = PointFormat::xyz(record);
+                        *point = Point {
+                            xy: head.scale_xy(x, y),
+                            number: number + i as u64,
+                        };
+                    }
+                });
             bar.inc(range.len());
         }
+        first_number += layout.points();
     }
     bar.finish_and_clear();
-    Ok(Cloud { xy, starts })
+    Ok(points)
+}
+
+/// Every block of every source, in cloud order, found by point number.
+struct BlockIndex {
+    /// The cloud number of each block's first point.
+    first: Vec<u64>,
+    /// Source and block index of each.
+    at: Vec<(usize, usize)>,
+}
+
+impl BlockIndex {
+    fn new(layouts: &[Layout]) -> BlockIndex {
+        let mut first = Vec::new();
+        let mut at = Vec::new();
+        let mut base = 0;
+        for (s, layout) in layouts.iter().enumerate() {
+            for (b, block) in layout.blocks.iter().enumerate() {
+                if block.points > 0 {
+                    first.push(base + block.first_point);
+                    at.push((s, b));
+                }
+            }
+            base += layout.points();
+        }
+        BlockIndex { first, at }
+    }
+
+    fn of(&self, number: u64) -> usize {
+        self.first.partition_point(|&f| f <= number) - 1
+    }
+}
+
+/// Buffer counts per tile, and which blocks each tile reads (a bit set per tile).
+struct Assigned {
+    buffer_points: Vec<u64>,
+    words: usize,
+    bits: Vec<u64>,
+}
+
+impl Assigned {
+    fn new(tiles: usize, blocks: usize) -> Assigned {
+        let words = blocks.div_ceil(64);
+        Assigned {
+            buffer_points: vec![0; tiles],
+            words,
+            bits: vec![0; tiles * words],
+        }
+    }
+
+    fn mark(&mut self, tile: usize, block: usize) {
+        self.bits[tile * self.words + block / 64] |= 1 << (block % 64);
+    }
+
+    fn merge(mut self, other: Assigned) -> Assigned {
+        for (a, b) in self.buffer_points.iter_mut().zip(&other.buffer_points) {
+            *a += b;
+        }
+        for (a, b) in self.bits.iter_mut().zip(&other.bits) {
+            *a |= b;
+        }
+        self
+    }
+
+    fn blocks_of(&self, tile: usize) -> impl Iterator<Item = usize> + '_ {
+        let words = &self.bits[tile * self.words..(tile + 1) * self.words];
+        words.iter().enumerate().flat_map(|(w, &word)| {
+            (0..64)
+                .filter(move |bit| word & (1 << bit) != 0)
+                .map(move |bit| w * 64 + bit)
+        })
+    }
+}
+
+/// Marks each tile's blocks and counts its buffer points. Points farther than the buffer
+/// from every edge of their core cannot be in another tile's buffer and skip the search.
+fn assign(
+    points: &[Point],
+    tree: &Node,
+    tiles: &[Tile],
+    cores: &[Range<usize>],
+    blocks: &BlockIndex,
+    buffer: f64,
+) -> Assigned {
+    let pieces: Vec<(usize, Range<usize>)> = cores
+        .iter()
+        .enumerate()
+        .flat_map(|(t, core)| {
+            core.clone()
+                .step_by(1 << 16)
+                .map(move |start| (t, start..(start + (1 << 16)).min(core.end)))
+        })
+        .collect();
+    let new = || Assigned::new(tiles.len(), blocks.first.len());
+    pieces
+        .par_iter()
+        .fold(new, |mut acc, (t, piece)| {
+            let core = &tiles[*t].core;
+            for point in &points[piece.clone()] {
+                let block = blocks.of(point.number);
+                acc.mark(*t, block);
+                let [x, y] = point.xy;
+                // Rounding of the buffered boxes' edges is far below this margin.
+                let margin = buffer + 1e-9 * (x.abs() + y.abs() + 1.0);
+                let deep = x - core[0] > margin
+                    && core[2] - x > margin
+                    && y - core[1] > margin
+                    && core[3] - y > margin;
+                if !deep {
+                    tree.visit(point.xy, buffer, &mut |u| {
+                        if u != *t && tiles[u].reaches(point.xy) {
+                            acc.buffer_points[u] += 1;
+                            acc.mark(u, block);
+                        }
+                    });
+                }
+            }
+            acc
+        })
+        .reduce(new, Assigned::merge)
 }
 
 /// Blocks grouped into reads of about `bytes` each, each read one contiguous range.
@@ -364,6 +505,16 @@ enum Node {
 }
 
 impl Node {
+    fn renumber(&mut self, by: usize) {
+        match self {
+            Node::Leaf(tile) => *tile += by,
+            Node::Cut { low, high, .. } => {
+                low.renumber(by);
+                high.renumber(by);
+            }
+        }
+    }
+
     /// Calls `f` with every tile whose core lies within `reach` of `p` (a superset of the
     /// tiles whose buffered box holds `p`; the callers test the boxes).
     fn visit(&self, p: [f64; 2], reach: f64, f: &mut impl FnMut(usize)) {
@@ -386,68 +537,93 @@ impl Node {
     }
 }
 
-fn split(xy: &[[f64; 2]], extent: Box2, options: &PlanOptions) -> (Node, Vec<Tile>) {
-    let mut order: Vec<u64> = (0..xy.len() as u64).collect();
-    let mut tiles = Vec::new();
-    let tree = split_cell(xy, &mut order, extent, options, &mut tiles);
-    (tree, tiles)
+/// Cuts the cloud into tiles; reorders `points` so that each tile's core points are the
+/// range of it the third result gives.
+fn split(
+    points: &mut [Point],
+    extent: Box2,
+    options: &PlanOptions,
+) -> (Node, Vec<Tile>, Vec<Range<usize>>) {
+    let (tree, leaves) = split_cell(points, 0, extent, options);
+    let (tiles, cores) = leaves.into_iter().unzip();
+    (tree, tiles, cores)
 }
 
+/// The cell's subtree, with its leaves numbered from 0 in order.
 fn split_cell(
-    xy: &[[f64; 2]],
-    order: &mut [u64],
+    points: &mut [Point],
+    offset: usize,
     cell: Box2,
     options: &PlanOptions,
-    tiles: &mut Vec<Tile>,
-) -> Node {
-    let n = order.len() as u64;
-    if n > options.max_points {
-        if let Some((axis, at, low_len)) = cut(xy, order, options.max_points) {
-            let (low_order, high_order) = order.split_at_mut(low_len);
+) -> (Node, Vec<(Tile, Range<usize>)>) {
+    if points.len() as u64 > options.max_points {
+        if let Some((axis, at, low_len)) = cut(points, options.max_points) {
+            let (low_points, high_points) = points.split_at_mut(low_len);
             let mut low_cell = cell;
             let mut high_cell = cell;
             low_cell[axis + 2] = at;
             high_cell[axis] = at;
-            let low = split_cell(xy, low_order, low_cell, options, tiles);
-            let high = split_cell(xy, high_order, high_cell, options, tiles);
-            return Node::Cut {
+            let ((low, mut leaves), (mut high, high_leaves)) = rayon::join(
+                || split_cell(low_points, offset, low_cell, options),
+                || split_cell(high_points, offset + low_len, high_cell, options),
+            );
+            high.renumber(leaves.len());
+            leaves.extend(high_leaves);
+            let node = Node::Cut {
                 axis,
                 at,
                 low: Box::new(low),
                 high: Box::new(high),
             };
+            return (node, leaves);
         }
     }
     let b = options.buffer;
-    tiles.push(Tile {
+    let tile = Tile {
         core: cell,
         buffered: [cell[0] - b, cell[1] - b, cell[2] + b, cell[3] + b],
         core_points: 0,
         buffer_points: 0,
-    });
-    Node::Leaf(tiles.len() - 1)
+    };
+    (Node::Leaf(0), vec![(tile, offset..offset + points.len())])
 }
 
-/// Cuts the points of `order` on the wider axis so that the low side gets its share of
-/// tiles; returns the axis, the cut and how many points lie below it (moved to the front).
-/// `None` when every point has the same x and y (no cut can separate them).
-fn cut(xy: &[[f64; 2]], order: &mut [u64], max_points: u64) -> Option<(usize, f64, usize)> {
-    let n = order.len();
-    let mut bounds = [
-        f64::INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::NEG_INFINITY,
-    ];
-    for &i in order.iter() {
-        let [x, y] = xy[i as usize];
-        bounds = [
-            bounds[0].min(x),
-            bounds[1].min(y),
-            bounds[2].max(x),
-            bounds[3].max(y),
-        ];
-    }
+/// Cuts `points` on the wider axis so that the low side gets its share of tiles; returns
+/// the axis, the cut and how many points lie below it (moved to the front). `None` when
+/// every point has the same x and y (no cut can separate them).
+fn cut(points: &mut [Point], max_points: u64) -> Option<(usize, f64, usize)> {
+    let n = points.len();
+    let bounds = points
+        .par_iter()
+        .fold(
+            || {
+                [
+                    f64::INFINITY,
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    f64::NEG_INFINITY,
+                ]
+            },
+            |e, p| grow(e, p.xy),
+        )
+        .reduce(
+            || {
+                [
+                    f64::INFINITY,
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    f64::NEG_INFINITY,
+                ]
+            },
+            |a, b| {
+                [
+                    a[0].min(b[0]),
+                    a[1].min(b[1]),
+                    a[2].max(b[2]),
+                    a[3].max(b[3]),
+                ]
+            },
+        );
     let wider = usize::from(bounds[3] - bounds[1] > bounds[2] - bounds[0]);
     let tiles = (n as u64).div_ceil(max_points);
     let target = (n as u64 * (tiles / 2) / tiles) as usize;
@@ -455,27 +631,31 @@ fn cut(xy: &[[f64; 2]], order: &mut [u64], max_points: u64) -> Option<(usize, f6
         if bounds[axis] == bounds[axis + 2] {
             continue;
         }
-        let key = |i: &u64| xy[*i as usize][axis];
-        order.select_nth_unstable_by(target, |a, b| key(a).total_cmp(&key(b)));
-        let median = key(&order[target]);
+        let key = |p: &Point| p.xy[axis];
+        points.select_nth_unstable_by(target, |a, b| key(a).total_cmp(&key(b)));
+        let median = key(&points[target]);
         // Ties go up; if the median is the minimum, cut above its ties instead.
-        let at = if median > bounds[axis] {
-            median
+        let (at, low_len) = if median > bounds[axis] {
+            // Below `target` every point is <= median: move the ties to the end of that part.
+            (
+                median,
+                partition(&mut points[..target], |p| key(p) < median),
+            )
         } else {
-            order[target..]
+            let at = points[target..]
                 .iter()
                 .map(key)
                 .filter(|&v| v > median)
-                .fold(f64::INFINITY, f64::min)
+                .fold(f64::INFINITY, f64::min);
+            (at, partition(points, |p| key(p) < at))
         };
-        let low_len = partition(order, |i| key(i) < at);
         return Some((axis, at, low_len));
     }
     None
 }
 
 /// Moves the items for which `low` holds to the front; returns how many there are.
-fn partition(items: &mut [u64], low: impl Fn(&u64) -> bool) -> usize {
+fn partition(items: &mut [Point], low: impl Fn(&Point) -> bool) -> usize {
     let mut front = 0;
     for i in 0..items.len() {
         if low(&items[i]) {
@@ -519,13 +699,13 @@ fn source_reads(layout: &Layout, blocks: &[usize]) -> (Vec<ByteRange>, SourceDet
 }
 
 /// Points per cell over a grid of at most 512 cells on the longer side.
-fn density(xy: &[[f64; 2]], extent: Box2) -> Density {
+fn density(points: &[Point], extent: Box2) -> Density {
     let (w, h) = (extent[2] - extent[0], extent[3] - extent[1]);
     let cell = (w.max(h) / 512.0).max(f64::MIN_POSITIVE);
     let width = ((w / cell).ceil() as usize).clamp(1, 512);
     let height = ((h / cell).ceil() as usize).clamp(1, 512);
     let mut counts = vec![0u32; width * height];
-    for &[x, y] in xy {
+    for &Point { xy: [x, y], .. } in points {
         let col = (((x - extent[0]) / cell) as usize).min(width - 1);
         let row = (((extent[3] - y) / cell) as usize).min(height - 1);
         counts[row * width + col] = counts[row * width + col].saturating_add(1);
@@ -550,7 +730,7 @@ mod tests {
         }
     }
 
-    fn cloud(n: usize) -> Vec<[f64; 2]> {
+    fn cloud(n: usize) -> Vec<Point> {
         let mut state = 12345u64;
         let mut next = move || {
             state = state
@@ -560,67 +740,71 @@ mod tests {
         };
         (0..n)
             .map(|i| {
-                if i % 3 == 0 {
+                let xy = if i % 3 == 0 {
                     [next() * 100.0, next() * 40.0]
                 } else {
                     // A dense cluster, on a coarse grid so that ties are common.
                     [(20.0 + next() * 5.0).round(), (10.0 + next() * 5.0).round()]
+                };
+                Point {
+                    xy,
+                    number: i as u64,
                 }
             })
             .collect()
     }
 
-    fn extent_of(xy: &[[f64; 2]]) -> Box2 {
-        Cloud {
-            xy: xy.to_vec(),
-            starts: vec![0],
-        }
-        .extent()
+    fn points(xy: impl IntoIterator<Item = [f64; 2]>) -> Vec<Point> {
+        xy.into_iter()
+            .enumerate()
+            .map(|(i, xy)| Point {
+                xy,
+                number: i as u64,
+            })
+            .collect()
     }
 
     #[test]
     fn every_point_has_exactly_one_core_tile_and_tiles_respect_the_limit() {
-        let xy = cloud(5000);
-        let (tree, tiles) = split(&xy, extent_of(&xy), &options(400, 1.5));
-        let mut counts = vec![0u64; tiles.len()];
-        for &p in &xy {
-            let owners: Vec<usize> = (0..tiles.len()).filter(|&t| tiles[t].owns(p)).collect();
+        let mut cloud = cloud(5000);
+        let extent = extent(&cloud);
+        let (tree, tiles, cores) = split(&mut cloud, extent, &options(400, 1.5));
+        for (t, core) in cores.iter().enumerate() {
+            let mine = &cloud[core.clone()];
+            assert!(mine.iter().all(|p| tiles[t].owns(p.xy)));
+            // Ties can overfill a tile only where every point is identical.
+            assert!(
+                mine.len() <= 400 || mine.iter().all(|p| p.xy == mine[0].xy),
+                "tile {t}"
+            );
+        }
+        for p in &cloud {
+            let owners: Vec<usize> = (0..tiles.len()).filter(|&t| tiles[t].owns(p.xy)).collect();
             assert_eq!(owners.len(), 1, "{p:?} owned by {owners:?}");
             let mut visited = Vec::new();
-            tree.visit(p, 1.5, &mut |t| visited.push(t));
-            for t in 0..tiles.len() {
-                if tiles[t].reaches(p) {
+            tree.visit(p.xy, 1.5, &mut |t| visited.push(t));
+            for (t, tile) in tiles.iter().enumerate() {
+                if tile.reaches(p.xy) {
                     assert!(visited.contains(&t), "the tree misses tile {t} for {p:?}");
                 }
             }
-            counts[owners[0]] += 1;
-        }
-        // The cluster's grid has only 36 distinct points: ties can overfill a tile only
-        // where every point is identical.
-        for (t, &count) in counts.iter().enumerate() {
-            let core: Vec<[f64; 2]> = xy.iter().copied().filter(|&p| tiles[t].owns(p)).collect();
-            assert!(
-                count <= 400 || core.iter().all(|&p| p == core[0]),
-                "tile {t}: {count}"
-            );
         }
     }
 
     #[test]
     fn equal_counts_without_ties() {
-        let xy: Vec<[f64; 2]> = (0..1000).map(|i| [i as f64, (i * 7 % 13) as f64]).collect();
-        let (_, tiles) = split(&xy, extent_of(&xy), &options(300, 0.0));
+        let mut cloud = points((0..1000).map(|i| [i as f64, (i * 7 % 13) as f64]));
+        let extent = extent(&cloud);
+        let (_, tiles, cores) = split(&mut cloud, extent, &options(300, 0.0));
         assert_eq!(tiles.len(), 4);
-        for tile in &tiles {
-            let n = xy.iter().filter(|&&p| tile.owns(p)).count();
-            assert_eq!(n, 250);
-        }
+        assert!(cores.iter().all(|core| core.len() == 250));
     }
 
     #[test]
     fn identical_points_stay_in_one_tile() {
-        let xy = vec![[1.0, 2.0]; 50];
-        let (_, tiles) = split(&xy, extent_of(&xy), &options(10, 0.0));
+        let mut cloud = points(vec![[1.0, 2.0]; 50]);
+        let extent = extent(&cloud);
+        let (_, tiles, _) = split(&mut cloud, extent, &options(10, 0.0));
         assert_eq!(tiles.len(), 1);
         assert!(tiles[0].owns([1.0, 2.0]));
     }

@@ -394,3 +394,37 @@ fn unbuffer_refuses_files_that_are_not_tiles() {
     assert!(message.contains("no chunkwise tile record"), "{message}");
     assert!(!out.exists());
 }
+
+#[test]
+fn the_picture_draws_every_tile_over_a_png_density_map() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.las");
+    write_input(&input, 1, false, 2000);
+    let options = PlanOptions {
+        max_points: 300,
+        buffer: 1.0,
+        quiet: true,
+    };
+    let plan = lidar::plan(&[input.to_string_lossy().into_owned()], &options).unwrap();
+    let svg = lidar::svg::picture(&plan.density, &plan.tiles);
+    assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
+    assert_eq!(svg.matches("<rect ").count(), 2 * plan.tiles.len());
+    let data = svg
+        .split("base64,")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap();
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(
+        plan.density
+            .counts
+            .iter()
+            .map(|&c| u64::from(c))
+            .sum::<u64>(),
+        2000
+    );
+}

@@ -250,10 +250,6 @@ impl Head {
     pub fn scale_z(&self, z: i32) -> f64 {
         f64::from(z) * self.header.z_scale_factor + self.header.z_offset
     }
-
-    pub fn is_copc(&self) -> bool {
-        self.vlrs.iter().any(|vlr| vlr.is("copc", 1))
-    }
 }
 
 fn text(bytes: &[u8]) -> String {

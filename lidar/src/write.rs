@@ -215,10 +215,8 @@ pub fn file_bytes(
         large.number_of_points_by_return = by_return;
     }
     if n > 0 {
-        header.min_x = f64::from(min[0]) * header.x_scale_factor + header.x_offset;
-        header.max_x = f64::from(max[0]) * header.x_scale_factor + header.x_offset;
-        header.min_y = f64::from(min[1]) * header.y_scale_factor + header.y_offset;
-        header.max_y = f64::from(max[1]) * header.y_scale_factor + header.y_offset;
+        [header.min_x, header.min_y] = head.scale_xy(min[0], min[1]);
+        [header.max_x, header.max_y] = head.scale_xy(max[0], max[1]);
         header.min_z = head.scale_z(min[2]);
         header.max_z = head.scale_z(max[2]);
     } else {

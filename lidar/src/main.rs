@@ -108,15 +108,7 @@ fn run(args: Args) -> Result<()> {
                 }
                 found = true;
                 chunk.expect_kind(&[Kind::Las])?;
-                let tile = lidar::tile_points(&chunk)?;
-                let format = format.unwrap_or_else(|| Format::of_head(&tile.head));
-                let bytes = lidar::write::file_bytes(
-                    &tile.head,
-                    &tile.evlrs,
-                    &tile.records,
-                    Some(&tile.record),
-                    format,
-                )?;
+                let (format, bytes) = lidar::tile_points(&chunk)?.file(format)?;
                 match &cat.out_dir {
                     Some(dir) => {
                         let path = dir.join(format!("{}{}", chunk.id, format.extension()));

@@ -28,6 +28,21 @@ pub struct TilePoints {
     pub record: TileRecord,
 }
 
+impl TilePoints {
+    /// The tile as a file: LAZ or LAS as asked, else the format of its sources.
+    pub fn file(&self, format: Option<Format>) -> Result<(Format, Vec<u8>)> {
+        let format = format.unwrap_or_else(|| Format::of_head(&self.head));
+        let bytes = file_bytes(
+            &self.head,
+            &self.evlrs,
+            &self.records,
+            Some(&self.record),
+            format,
+        )?;
+        Ok((format, bytes))
+    }
+}
+
 /// Reads a `las` chunk's points from its sources.
 pub fn tile_points(chunk: &Chunk) -> Result<TilePoints> {
     let mut tiles = group_points(&[chunk])?;
@@ -312,15 +327,7 @@ enum Fate {
 
 /// A chunk as a tile file: LAZ or LAS as asked, else the format of its sources.
 pub fn tile_bytes(chunk: &Chunk, format: Option<Format>) -> Result<Vec<u8>> {
-    let tile = tile_points(chunk)?;
-    let format = format.unwrap_or_else(|| Format::of_head(&tile.head));
-    file_bytes(
-        &tile.head,
-        &tile.evlrs,
-        &tile.records,
-        Some(&tile.record),
-        format,
-    )
+    Ok(tile_points(chunk)?.file(format)?.1)
 }
 
 /// Raw tile bytes held at once by [`write_tiles`]: tiles are read in groups of about this
@@ -346,14 +353,7 @@ pub fn write_tiles(
         let group: Vec<&Chunk> = chunks[start..end].iter().collect();
         let tiles = group_points(&group)?;
         group.par_iter().zip(tiles).try_for_each(|(chunk, tile)| {
-            let format = format.unwrap_or_else(|| Format::of_head(&tile.head));
-            let bytes = file_bytes(
-                &tile.head,
-                &tile.evlrs,
-                &tile.records,
-                Some(&tile.record),
-                format,
-            )?;
+            let (format, bytes) = tile.file(format)?;
             let path = partition_core::output::join(
                 out_dir,
                 &format!("{}{}", chunk.id, format.extension()),

@@ -264,28 +264,23 @@ fn extent(points: &[Point]) -> Box2 {
     if points.is_empty() {
         return [0.0, 0.0, 0.0f64.next_up(), 0.0f64.next_up()];
     }
-    let e = points
+    let e = bounds(points);
+    [e[0], e[1], e[2].next_up(), e[3].next_up()]
+}
+
+/// The smallest closed box holding every point (infinite, inside out, when there is none).
+fn bounds(points: &[Point]) -> Box2 {
+    const EMPTY: Box2 = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    points
         .par_iter()
-        .fold(
-            || {
-                [
-                    f64::INFINITY,
-                    f64::INFINITY,
-                    f64::NEG_INFINITY,
-                    f64::NEG_INFINITY,
-                ]
-            },
-            |e, p| grow(e, p.xy),
-        )
+        .fold(|| EMPTY, |e, p| grow(e, p.xy))
         .reduce(
-            || {
-                [
-                    f64::INFINITY,
-                    f64::INFINITY,
-                    f64::NEG_INFINITY,
-                    f64::NEG_INFINITY,
-                ]
-            },
+            || EMPTY,
             |a, b| {
                 [
                     a[0].min(b[0]),
@@ -294,8 +289,7 @@ fn extent(points: &[Point]) -> Box2 {
                     a[3].max(b[3]),
                 ]
             },
-        );
-    [e[0], e[1], e[2].next_up(), e[3].next_up()]
+        )
 }
 
 fn grow(e: Box2, [x, y]: [f64; 2]) -> Box2 {
@@ -593,37 +587,7 @@ fn split_cell(
 /// every point has the same x and y (no cut can separate them).
 fn cut(points: &mut [Point], max_points: u64) -> Option<(usize, f64, usize)> {
     let n = points.len();
-    let bounds = points
-        .par_iter()
-        .fold(
-            || {
-                [
-                    f64::INFINITY,
-                    f64::INFINITY,
-                    f64::NEG_INFINITY,
-                    f64::NEG_INFINITY,
-                ]
-            },
-            |e, p| grow(e, p.xy),
-        )
-        .reduce(
-            || {
-                [
-                    f64::INFINITY,
-                    f64::INFINITY,
-                    f64::NEG_INFINITY,
-                    f64::NEG_INFINITY,
-                ]
-            },
-            |a, b| {
-                [
-                    a[0].min(b[0]),
-                    a[1].min(b[1]),
-                    a[2].max(b[2]),
-                    a[3].max(b[3]),
-                ]
-            },
-        );
+    let bounds = bounds(points);
     let wider = usize::from(bounds[3] - bounds[1] > bounds[2] - bounds[0]);
     let tiles = (n as u64).div_ceil(max_points);
     let target = (n as u64 * (tiles / 2) / tiles) as usize;

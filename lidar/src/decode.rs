@@ -42,55 +42,55 @@ pub fn records<'a>(
         Fields::Xy => DecompressionSelection::xy_returns_channel(),
         Fields::All => DecompressionSelection::all(),
     };
-    let decoded = catch_unwind(AssertUnwindSafe(|| {
-        if head.pointwise {
-            let mut decompressor = laz::LasZipDecompressor::selective(
-                std::io::Cursor::new(bytes),
-                vlr.clone(),
-                selection,
-            )?;
-            decompressor
-                .decompress_many(&mut out)
-                .map_err(laz::LasZipError::from)
-        } else {
-            laz::par_decompress_selective(bytes, &mut out, vlr, &entries, selection)
-        }
-    }));
-    if matches!(decoded, Ok(Ok(()))) {
-        return Ok(Cow::Owned(out));
-    }
-    // Find the chunk that fails, so the message can name it.
-    let mut at = 0usize;
-    for (block, entry) in blocks.iter().zip(&entries) {
-        let stored = &bytes[at..at + entry.byte_count as usize];
-        let mut scratch = vec![0u8; (entry.point_count * vlr.items_size()) as usize];
-        let one = catch_unwind(AssertUnwindSafe(|| {
-            laz::par_decompress_selective(stored, &mut scratch, vlr, &[*entry], selection)
-        }));
-        let problem = match one {
-            Ok(Ok(())) if !head.pointwise => {
-                at += entry.byte_count as usize;
-                continue;
+    // The decoders may panic on corrupt data: that is a bad chunk, not a crash.
+    let decode = |bytes: &[u8], out: &mut [u8], entries: &[ChunkTableEntry]| {
+        let decoded = catch_unwind(AssertUnwindSafe(|| {
+            if head.pointwise {
+                let mut decompressor = laz::LasZipDecompressor::selective(
+                    std::io::Cursor::new(bytes),
+                    vlr.clone(),
+                    selection,
+                )?;
+                decompressor
+                    .decompress_many(out)
+                    .map_err(laz::LasZipError::from)
+            } else {
+                laz::par_decompress_selective(bytes, out, vlr, entries, selection)
             }
-            Ok(Ok(())) => "the decoder failed on its data".to_string(),
-            Ok(Err(e)) => e.to_string(),
-            Err(_) => "the decoder failed on its data".to_string(),
-        };
-        return Err(Error::bad_input(
-            name,
-            Position::Byte(block.range.start),
-            format!(
-                "corrupt LAZ chunk of points {}..{} (bytes {}..{}): {problem}",
-                block.first_point,
-                block.first_point + block.points,
-                block.range.start,
-                block.range.end
-            ),
-        ));
+        }));
+        match decoded {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("the decoder failed on its data".to_string()),
+        }
+    };
+    let Err(problem) = decode(bytes, &mut out, &entries) else {
+        return Ok(Cow::Owned(out));
+    };
+    // Name the chunk that fails: the first one that fails alone (a point-wise stream is one).
+    let mut failing = (&blocks[0], problem);
+    if blocks.len() > 1 {
+        let mut at = 0usize;
+        for (block, entry) in blocks.iter().zip(&entries) {
+            let stored = &bytes[at..at + entry.byte_count as usize];
+            let mut scratch = vec![0u8; (entry.point_count * vlr.items_size()) as usize];
+            if let Err(problem) = decode(stored, &mut scratch, std::slice::from_ref(entry)) {
+                failing = (block, problem);
+                break;
+            }
+            at += entry.byte_count as usize;
+        }
     }
+    let (block, problem) = failing;
     Err(Error::bad_input(
         name,
-        Position::Byte(blocks[0].range.start),
-        "corrupt LAZ point data",
+        Position::Byte(block.range.start),
+        format!(
+            "corrupt LAZ chunk of points {}..{} (bytes {}..{}): {problem}",
+            block.first_point,
+            block.first_point + block.points,
+            block.range.start,
+            block.range.end
+        ),
     ))
 }

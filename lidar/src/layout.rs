@@ -13,7 +13,24 @@ use crate::record::PointFormat;
 
 /// Bytes of records per LAS block: small, so that a tile's byte ranges stay tight when the
 /// file's order is not the tiles' (a tile reads every block holding one of its points).
-pub(crate) const LAS_BLOCK_BYTES: u64 = 64 << 10;
+const LAS_BLOCK_BYTES: u64 = 64 << 10;
+
+/// The blocks of `points` LAS records of `record` bytes from byte `start`, the first being
+/// point number `first_point`.
+pub(crate) fn las_blocks(start: u64, first_point: u64, points: u64, record: u64) -> Vec<Block> {
+    let per_block = (LAS_BLOCK_BYTES / record).max(1);
+    (0..points.div_ceil(per_block))
+        .map(|b| {
+            let done = b * per_block;
+            let n = per_block.min(points - done);
+            Block {
+                range: ByteRange::new(start + done * record, start + (done + n) * record),
+                first_point: first_point + done,
+                points: n,
+            }
+        })
+        .collect()
+}
 
 /// One VLR or EVLR, header and payload exactly as stored.
 #[derive(Debug, Clone)]
@@ -306,21 +323,7 @@ impl Layout {
                         data_end - start, points * record
                     )));
                 }
-                let per_block = (LAS_BLOCK_BYTES / record).max(1);
-                (0..points.div_ceil(per_block))
-                    .map(|b| {
-                        let first_point = b * per_block;
-                        let n = per_block.min(points - first_point);
-                        Block {
-                            range: ByteRange::new(
-                                start + first_point * record,
-                                start + (first_point + n) * record,
-                            ),
-                            first_point,
-                            points: n,
-                        }
-                    })
-                    .collect()
+                las_blocks(start, 0, points, record)
             }
             Some(vlr) => laz_blocks(source, &head, vlr, data_end)?,
         };

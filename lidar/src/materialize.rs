@@ -11,7 +11,7 @@ use partition_core::{ByteRange, Chunk, Error, Kind, Result, Source};
 use rayon::prelude::*;
 
 use crate::decode::{self, Fields};
-use crate::layout::{Block, Head, Layout, Vlr};
+use crate::layout::{las_blocks, Block, Head, Layout, Vlr};
 use crate::plan::{batches, LasDetail, Tile};
 use crate::write::{file_bytes, Format, TileRecord};
 
@@ -256,19 +256,12 @@ fn run_blocks(
                     format!("{range} is not a whole number of {record}-byte records"),
                 ));
             }
-            let per_block = (crate::layout::LAS_BLOCK_BYTES / record).max(1);
-            let points = range.len() / record;
-            let mut done = 0;
-            while done < points {
-                let n = per_block.min(points - done);
-                let start = range.start + done * record;
-                blocks.push(Block {
-                    range: ByteRange::new(start, start + n * record),
-                    first_point: run.first_point + done,
-                    points: n,
-                });
-                done += n;
-            }
+            blocks.extend(las_blocks(
+                range.start,
+                run.first_point,
+                range.len() / record,
+                record,
+            ));
         }
     }
     Ok(blocks)

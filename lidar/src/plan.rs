@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::decode::{self, Fields};
-use crate::layout::{Block, Layout};
+use crate::layout::{Block, Head, Layout};
 use crate::record::PointFormat;
 
 /// Stored bytes decoded at a time per file while reading x/y.
@@ -208,6 +208,19 @@ pub fn plan(inputs: &[String], options: &PlanOptions) -> Result<Plan> {
     })
 }
 
+/// Scales and offsets of x, y and z.
+fn scaling(head: &Head) -> [f64; 6] {
+    let h = &head.header;
+    [
+        h.x_scale_factor,
+        h.y_scale_factor,
+        h.z_scale_factor,
+        h.x_offset,
+        h.y_offset,
+        h.z_offset,
+    ]
+}
+
 /// Files tiled together must have records that can be copied into one file unchanged.
 fn check_compatible(layouts: &[Layout]) -> Result<()> {
     let first = &layouts[0];
@@ -218,21 +231,7 @@ fn check_compatible(layouts: &[Layout]) -> Result<()> {
                 "point format {} ({} bytes)",
                 b.format.id, b.format.record_length
             ))
-        } else if [
-            b.header.x_scale_factor,
-            b.header.y_scale_factor,
-            b.header.z_scale_factor,
-            b.header.x_offset,
-            b.header.y_offset,
-            b.header.z_offset,
-        ] != [
-            a.header.x_scale_factor,
-            a.header.y_scale_factor,
-            a.header.z_scale_factor,
-            a.header.x_offset,
-            a.header.y_offset,
-            a.header.z_offset,
-        ] {
+        } else if scaling(b) != scaling(a) {
             Some("scale or offset".to_string())
         } else {
             None

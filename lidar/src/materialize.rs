@@ -16,7 +16,7 @@ use crate::plan::{batches, LasDetail, Tile};
 use crate::write::{file_bytes, Format, TileRecord};
 
 /// Stored bytes decoded at a time by one worker thread.
-const BATCH_BYTES: u64 = 8 << 20;
+const BATCH_BYTES: u64 = 4 << 20;
 
 /// A tile's points, sorted out of its sources.
 pub struct TilePoints {
@@ -116,35 +116,62 @@ pub fn group_points(chunks: &[&Chunk]) -> Result<Vec<TilePoints>> {
         tiles.push((tile, detail.buffer, head, evlrs));
     }
 
-    let mut core = vec![Vec::new(); chunks.len()];
-    let mut buffer = vec![Vec::new(); chunks.len()];
+    // Room for each tile's records up front: the core vector also takes the buffer records
+    // at the end, so no tile's records are ever copied to grow.
+    let record_len = sources[0].head.format.record_bytes() as u64;
+    let mut core = Vec::with_capacity(chunks.len());
+    let mut buffer = Vec::with_capacity(chunks.len());
+    for (chunk, (tile, ..)) in chunks.iter().zip(&tiles) {
+        let reserve = |points: u64| {
+            let mut records = Vec::new();
+            points
+                .checked_mul(record_len)
+                .and_then(|bytes| records.try_reserve_exact(bytes as usize).ok())
+                .ok_or_else(|| {
+                    Error::bad_file(
+                        format!("chunk {}", chunk.id),
+                        format!("{points} points do not fit in memory"),
+                    )
+                })?;
+            Ok::<_, Error>(records)
+        };
+        core.push(reserve(tile.core_points + tile.buffer_points)?);
+        buffer.push(reserve(tile.buffer_points)?);
+    }
     for reads in &sources {
         let blocks: Vec<Block> = reads.blocks.values().map(|(block, _)| *block).collect();
-        let sorted: Vec<Vec<Sorted>> = batches(&blocks, BATCH_BYTES)
-            .par_iter()
-            .map(|batch| {
-                let range = ByteRange::new(batch[0].range.start, batch[batch.len() - 1].range.end);
-                let bytes = reads.source.read_range(range)?;
-                let records = decode::records(&reads.url, &reads.head, batch, &bytes, Fields::All)?;
-                let mut wanted: Vec<usize> = batch
-                    .iter()
-                    .flat_map(|block| &reads.blocks[&block.range.start].1)
-                    .copied()
-                    .collect();
-                wanted.sort_unstable();
-                wanted.dedup();
-                Ok(wanted
-                    .into_iter()
-                    .map(|t| {
-                        let (c, b) = sort_points(&reads.head, &tiles[t].0, &records);
-                        (t, c, b)
-                    })
-                    .collect())
-            })
-            .collect::<Result<_>>()?;
-        for (t, c, b) in sorted.into_iter().flatten() {
-            core[t].extend_from_slice(&c);
-            buffer[t].extend_from_slice(&b);
+        // Two batches per thread at a time, so that sorted records are appended to their
+        // tiles before more are decoded (memory stays the tiles' own records).
+        let window = rayon::current_num_threads() * 2;
+        for window in batches(&blocks, BATCH_BYTES).chunks(window) {
+            let sorted: Vec<Vec<Sorted>> = window
+                .par_iter()
+                .map(|batch| {
+                    let range =
+                        ByteRange::new(batch[0].range.start, batch[batch.len() - 1].range.end);
+                    let bytes = reads.source.read_range(range)?;
+                    let records =
+                        decode::records(&reads.url, &reads.head, batch, &bytes, Fields::All)?;
+                    let mut wanted: Vec<usize> = batch
+                        .iter()
+                        .flat_map(|block| &reads.blocks[&block.range.start].1)
+                        .copied()
+                        .collect();
+                    wanted.sort_unstable();
+                    wanted.dedup();
+                    Ok(wanted
+                        .into_iter()
+                        .map(|t| {
+                            let (c, b) = sort_points(&reads.head, &tiles[t].0, &records);
+                            (t, c, b)
+                        })
+                        .collect())
+                })
+                .collect::<Result<_>>()?;
+            for (t, c, b) in sorted.into_iter().flatten() {
+                core[t].extend_from_slice(&c);
+                buffer[t].extend_from_slice(&b);
+            }
         }
     }
 
@@ -325,7 +352,7 @@ pub fn tile_bytes(chunk: &Chunk, format: Option<Format>) -> Result<Vec<u8>> {
 
 /// Raw tile bytes held at once by [`write_tiles`]: tiles are read in groups of about this
 /// size, each group decoding the blocks its tiles share once.
-const GROUP_BYTES: u64 = 192 << 20;
+const GROUP_BYTES: u64 = 256 << 20;
 
 /// Writes every chunk's tile into `out_dir` (a path or `s3://` prefix) as `<id>.las|.laz`;
 /// `done` is called after each tile.

@@ -23,7 +23,7 @@ use crate::layout::{Block, Head, Layout};
 use crate::record::PointFormat;
 
 /// Stored bytes decoded at a time per file while reading x/y.
-const BATCH_BYTES: u64 = 32 << 20;
+const BATCH_BYTES: u64 = 8 << 20;
 
 #[derive(Debug, Clone)]
 pub struct PlanOptions {

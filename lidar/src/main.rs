@@ -1,12 +1,12 @@
-use std::io::{self, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use partition_core::cli::{self, CatArgs, Quiet};
 use partition_core::output::{create_output_dir, write_file};
-use partition_core::{Kind, ManifestReader, Result};
+use partition_core::{Kind, Result};
 
-use lidar::{Format, Plan, PlanOptions};
+use lidar::{Format, LasDetail, Plan, PlanOptions};
 
 /// Tile LAS/LAZ point clouds into tiles of equal point counts with buffers (buffer points
 /// flagged withheld), headers, VLRs and CRS kept exact.
@@ -95,36 +95,18 @@ fn run(args: Args) -> Result<()> {
             let plan = plan(&tiling, quiet)?;
             cli::print_manifest(&plan.chunks)
         }
-        Command::Cat { cat, format } => {
-            if let Some(dir) = &cat.out_dir {
-                partition_core::output::create_dir(dir)?;
-            }
-            let mut stdout = io::stdout().lock();
-            let mut found = false;
-            for chunk in ManifestReader::open(&cat.manifest)? {
-                let chunk = chunk?;
-                if !cat.wants(&chunk) {
-                    continue;
-                }
-                found = true;
-                chunk.expect_kind(&[Kind::Las])?;
-                let (format, bytes) = lidar::tile_points(&chunk)?.file(format)?;
-                match &cat.out_dir {
-                    Some(dir) => {
-                        let path = dir.join(format!("{}{}", chunk.id, format.extension()));
-                        write_file(&path.to_string_lossy(), |out| out.write_all(&bytes))?;
-                    }
-                    None => stdout.write_all(&bytes).map_err(cli::output_error)?,
-                }
-            }
-            if !found && (cat.id.is_some() || cat.seq.is_some()) {
-                return Err(partition_core::Error::Usage(format!(
-                    "{}: no such chunk",
-                    cat.manifest
-                )));
-            }
-            stdout.flush().map_err(cli::output_error)
-        }
+        Command::Cat { cat, format } => cli::cat_with_suffix(
+            &cat,
+            &[Kind::Las],
+            |chunk| {
+                let detail: LasDetail = chunk.detail()?;
+                Ok(format.unwrap_or(detail.format).extension().to_string())
+            },
+            |chunk, out| {
+                let (_, bytes) = lidar::tile_points(chunk)?.file(format)?;
+                out.write_all(&bytes).map_err(cli::output_error)
+            },
+        ),
         Command::Split {
             tiling,
             out_dir,

@@ -26,12 +26,14 @@ pub struct TilePoints {
     /// Core records, then buffer records (withheld set).
     pub records: Vec<u8>,
     pub record: TileRecord,
+    /// The format the plan chose for the tile (its first input's).
+    pub format: Format,
 }
 
 impl TilePoints {
-    /// The tile as a file: LAZ or LAS as asked, else the format of its sources.
+    /// The tile as a file: LAZ or LAS as asked, else the format the plan chose.
     pub fn file(&self, format: Option<Format>) -> Result<(Format, Vec<u8>)> {
-        let format = format.unwrap_or_else(|| Format::of_head(&self.head));
+        let format = format.unwrap_or(self.format);
         let bytes = file_bytes(
             &self.head,
             &self.evlrs,
@@ -113,7 +115,7 @@ pub fn group_points(chunks: &[&Chunk]) -> Result<Vec<TilePoints>> {
             core_points: detail.core_points,
             buffer_points: detail.buffer_points,
         };
-        tiles.push((tile, detail.buffer, head, evlrs));
+        tiles.push((tile, detail.buffer, detail.format, head, evlrs));
     }
 
     // Room for each tile's records up front: the core vector also takes the buffer records
@@ -176,7 +178,7 @@ pub fn group_points(chunks: &[&Chunk]) -> Result<Vec<TilePoints>> {
     }
 
     let mut out = Vec::with_capacity(chunks.len());
-    for (t, ((tile, distance, head, evlrs), (mut records, buffer))) in tiles
+    for (t, ((tile, distance, format, head, evlrs), (mut records, buffer))) in tiles
         .into_iter()
         .zip(core.into_iter().zip(buffer))
         .enumerate()
@@ -207,6 +209,7 @@ pub fn group_points(chunks: &[&Chunk]) -> Result<Vec<TilePoints>> {
                 buffer: distance,
                 core: tile.core,
             },
+            format,
         });
     }
     Ok(out)
@@ -345,7 +348,7 @@ enum Fate {
     Outside,
 }
 
-/// A chunk as a tile file: LAZ or LAS as asked, else the format of its sources.
+/// A chunk as a tile file: LAZ or LAS as asked, else the format the plan chose.
 pub fn tile_bytes(chunk: &Chunk, format: Option<Format>) -> Result<Vec<u8>> {
     Ok(tile_points(chunk)?.file(format)?.1)
 }
@@ -387,7 +390,7 @@ pub fn write_tiles(
     Ok(())
 }
 
-/// Writes a chunk's tile file in the format of its sources (what `fanout` gives a command).
+/// Writes a chunk's tile file in the format the plan chose (what `fanout` gives a command).
 pub fn write_chunk(chunk: &Chunk, out: &mut dyn Write) -> Result<()> {
     let bytes = tile_bytes(chunk, None)?;
     out.write_all(&bytes)

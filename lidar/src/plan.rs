@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::decode::{self, Fields};
 use crate::layout::{Block, Head, Layout};
 use crate::record::PointFormat;
+use crate::write::Format;
 
 /// Stored bytes decoded at a time per file while reading x/y.
 const BATCH_BYTES: u64 = 8 << 20;
@@ -66,6 +67,8 @@ pub struct LasDetail {
     pub buffer: f64,
     pub core_points: u64,
     pub buffer_points: u64,
+    /// The tile's file format unless the worker is asked for another: the first input's.
+    pub format: Format,
     /// One per chunk source, in order.
     pub sources: Vec<SourceDetail>,
 }
@@ -181,6 +184,7 @@ pub fn plan(inputs: &[String], options: &PlanOptions) -> Result<Plan> {
                 buffer: options.buffer,
                 core_points: tile.core_points,
                 buffer_points: tile.buffer_points,
+                format: Format::of_head(&layouts[0].head),
                 sources: details,
             };
             Chunk::new(

@@ -14,7 +14,8 @@ use crate::layout::{Head, Vlr};
 use crate::record::PointFormat;
 
 /// The file format of a tile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     Las,
     Laz,

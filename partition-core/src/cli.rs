@@ -102,6 +102,16 @@ pub fn cat(
     suffix: &str,
     write_chunk: impl Fn(&Chunk, &mut dyn Write) -> Result<()>,
 ) -> Result<()> {
+    cat_with_suffix(args, kinds, |_| Ok(suffix.to_string()), write_chunk)
+}
+
+/// [`cat`] for tools whose file suffix depends on the chunk (a tile's LAS or LAZ format).
+pub fn cat_with_suffix(
+    args: &CatArgs,
+    kinds: &[Kind],
+    suffix: impl Fn(&Chunk) -> Result<String>,
+    write_chunk: impl Fn(&Chunk, &mut dyn Write) -> Result<()>,
+) -> Result<()> {
     if let Some(dir) = &args.out_dir {
         create_dir(dir)?;
     }
@@ -116,7 +126,8 @@ pub fn cat(
         chunk.expect_kind(kinds)?;
         match &args.out_dir {
             Some(dir) => {
-                let mut file = AtomicFile::create(dir.join(format!("{}{suffix}", chunk.id)))?;
+                let name = format!("{}{}", chunk.id, suffix(&chunk)?);
+                let mut file = AtomicFile::create(dir.join(name))?;
                 write_chunk(&chunk, &mut file)?;
                 file.commit()?;
             }

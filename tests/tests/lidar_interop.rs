@@ -149,6 +149,16 @@ fn tiles_through_fanout_and_http_equal_cat() {
     assert_eq!(chunks.len(), 4);
     assert_eq!(manifest(&remote).len(), 4);
 
+    // Without --format, tiles take the plan's format (the input's): LAZ here.
+    run_ok(
+        Command::new(bin("lidar-tile"))
+            .current_dir(dir.path())
+            .args(["cat", "local.jsonl", "--out-dir", "tiles"]),
+    );
+    for chunk in &chunks {
+        let tile = fs::read(dir.path().join("tiles").join(format!("{}.laz", chunk.id))).unwrap();
+        assert_eq!(tile[104] & 0x80, 0x80, "{} is LAZ", chunk.id);
+    }
     run_ok(Command::new(bin("fanout")).current_dir(dir.path()).args([
         "-q",
         "-m",

@@ -428,3 +428,68 @@ fn the_picture_draws_every_tile_over_a_png_density_map() {
         2000
     );
 }
+
+/// The shared sample files (beside the repository), tiled and read back by the `las` crate:
+/// headers count what they hold, and the unbuffered tiles hold every input point once.
+#[test]
+#[ignore = "reads ../shared/data (present in CI)"]
+fn shared_samples_read_back_by_the_las_crate() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/lidar");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() > 40, "{} is missing", dir.display());
+    let out = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for file in &files {
+        // `las` 0.11 cannot read every sample; the files it reads are checked.
+        let Ok(mut reader) = Reader::from_path(file) else {
+            continue;
+        };
+        let Ok(source) = reader
+            .read_all()
+            .and_then(|data| data.points().collect::<las::Result<Vec<_>>>())
+        else {
+            continue;
+        };
+        let options = PlanOptions {
+            max_points: (source.len() as u64 / 5).max(1),
+            buffer: 2.0,
+            quiet: true,
+        };
+        let plan = lidar::plan(&[file.to_string_lossy().into_owned()], &options).unwrap();
+        let mut cores = Vec::new();
+        for chunk in &plan.chunks {
+            let detail: LasDetail = chunk.detail().unwrap();
+            for format in [Format::Las, Format::Laz] {
+                let tile = out.path().join(format!("tile{}", format.extension()));
+                std::fs::write(&tile, lidar::tile_bytes(chunk, Some(format)).unwrap()).unwrap();
+                let (header, points) = read_points(&tile);
+                assert_eq!(
+                    header.number_of_points(),
+                    points.len() as u64,
+                    "{}",
+                    file.display()
+                );
+                assert_eq!(
+                    points.len() as u64,
+                    detail.core_points + detail.buffer_points
+                );
+                assert!(points[detail.core_points as usize..]
+                    .iter()
+                    .all(|p| p.is_withheld));
+                if format == Format::Las {
+                    let core = out.path().join("core.las");
+                    lidar::unbuffer(&tile.to_string_lossy(), &core.to_string_lossy(), None)
+                        .unwrap();
+                    cores.extend(read_points(&core).1);
+                }
+            }
+        }
+        assert_eq!(multiset(&cores), multiset(&source), "{}", file.display());
+        checked += 1;
+    }
+    assert!(checked > 40, "only {checked} files read by las");
+}

@@ -132,6 +132,69 @@ fn read_window_into(
     Ok(())
 }
 
+/// The most bytes one input's part of a window may take: a worker holds a window whole.
+pub const MAX_WINDOW_BYTES: u64 = 4 << 30;
+/// The most bytes one decoded tile may take (GDAL writes tiles of at most 4096 x 4096).
+const MAX_TILE_BYTES: u64 = 1 << 30;
+
+/// A manifest line is input like any other: before anything is allocated, the layer must
+/// describe tiles that lie in the window, in sizes a worker can hold.
+fn check_layer(layer: &Layer, [col, row, width, height]: [u64; 4]) -> Result<(), String> {
+    let [tile_width, tile_height] = layer.tile_size;
+    let size = layer.dtype.bytes() as u64;
+    if tile_width == 0 || tile_height == 0 || layer.bands == 0 {
+        return Err("a layer needs tiles and bands of size above 0".to_string());
+    }
+    let bytes = |values: &[u64]| {
+        values
+            .iter()
+            .try_fold(size, |product, &value| product.checked_mul(value))
+    };
+    if bytes(&[tile_width, tile_height, layer.samples_per_tile()])
+        .is_none_or(|b| b > MAX_TILE_BYTES)
+    {
+        return Err(format!(
+            "tiles of {tile_width} x {tile_height} pixels are too large"
+        ));
+    }
+    if bytes(&[width, height, layer.bands]).is_none_or(|b| b > MAX_WINDOW_BYTES)
+        || col.checked_add(width).is_none()
+        || row.checked_add(height).is_none()
+    {
+        return Err(format!(
+            "a window of {width} x {height} pixels is larger than a worker holds ({} GiB); \
+             plan smaller windows",
+            MAX_WINDOW_BYTES >> 30
+        ));
+    }
+    for tile in &layer.tiles {
+        let (Some(x), Some(y)) = (
+            tile.col.checked_mul(tile_width),
+            tile.row.checked_mul(tile_height),
+        ) else {
+            return Err(format!("tile {},{} is out of range", tile.col, tile.row));
+        };
+        let overlaps = x < col + width
+            && x.saturating_add(tile_width) > col
+            && y < row + height
+            && y.saturating_add(tile_height) > row;
+        if !overlaps {
+            return Err(format!(
+                "tile {},{} lies outside the window",
+                tile.col, tile.row
+            ));
+        }
+        let planes = if layer.separate_planes { layer.bands } else { 1 };
+        if tile.band >= planes {
+            return Err(format!(
+                "tile {},{} is of band {}, the layer stores {planes} plane(s)",
+                tile.col, tile.row, tile.band
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Appends one input's bands of the window to `window`.
 fn append_layer(
     chunk: &Chunk,
@@ -142,14 +205,12 @@ fn append_layer(
     window: &mut Vec<u8>,
     decoded: &mut Vec<u8>,
 ) -> Result<()> {
+    check_layer(layer, read_window)
+        .map_err(|message| Error::bad_file(format!("chunk {}", chunk.id), message))?;
     let size = layer.dtype.bytes();
     let [col, row, width, height] = read_window;
     let [tile_width, tile_height] = layer.tile_size;
-    let samples_per_tile = if layer.separate_planes {
-        1
-    } else {
-        layer.bands as usize
-    };
+    let samples_per_tile = layer.samples_per_tile() as usize;
     let layout = TileLayout {
         width: tile_width as usize,
         height: tile_height as usize,

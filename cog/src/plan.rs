@@ -85,6 +85,15 @@ pub struct Layer {
 }
 
 impl Layer {
+    /// Samples of each pixel that one tile holds.
+    pub fn samples_per_tile(&self) -> u64 {
+        if self.separate_planes {
+            1
+        } else {
+            self.bands
+        }
+    }
+
     fn new(image: &Image, little_endian: bool, read_window: [u64; 4]) -> Layer {
         Layer {
             dtype: image.dtype,
@@ -263,6 +272,24 @@ pub fn plan(urls: &[String], options: &PlanOptions) -> Result<Plan> {
     };
     if window_width == 0 || window_height == 0 {
         return Err(Error::Usage("windows need a size above 0".to_string()));
+    }
+    let read_pixels = [(window_width, image.width), (window_height, image.height)]
+        .map(|(side, image_side)| side.saturating_add(options.halo.saturating_mul(2)).min(image_side));
+    for input in &inputs {
+        let bytes = read_pixels[0]
+            .saturating_mul(read_pixels[1])
+            .saturating_mul(input.image.bands)
+            .saturating_mul(input.image.dtype.bytes() as u64);
+        if bytes > crate::materialize::MAX_WINDOW_BYTES {
+            return Err(Error::Usage(format!(
+                "windows of {} x {} pixels (halo included) of {} take {bytes} bytes, more than \
+                 a worker holds ({} GiB); choose smaller windows",
+                read_pixels[0],
+                read_pixels[1],
+                input.url,
+                crate::materialize::MAX_WINDOW_BYTES >> 30
+            )));
+        }
     }
     let mut windows = Vec::new();
     for row in (0..image.height).step_by(window_height as usize) {

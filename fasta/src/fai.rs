@@ -4,7 +4,8 @@
 //! byte-identical to `samtools faidx` on every input samtools accepts and fails where
 //! samtools fails:
 //! - NAME is the header text after `>` up to the first whitespace; whitespace right after `>`
-//!   is skipped; `>` alone gives an empty name.
+//!   is skipped; `>` alone gives an empty name; a NUL ends the name, as in samtools' output.
+//!   A name that is not UTF-8 is an error (samtools takes it; manifests, being JSON, cannot).
 //! - Only printable, non-space bytes count as bases; LINEWIDTH counts every byte of the first
 //!   sequence line including its line ending (CRLF: bases + 2; a last line without newline
 //!   counts one for it).
@@ -184,7 +185,8 @@ impl<'a> Indexer<'a> {
             if let Some(done) = self.current.take() {
                 finish(done, &mut self.built, &mut self.seen);
             }
-            let name = header_name(&line[1..]);
+            let name = header_name(&line[1..])
+                .map_err(|message| self.error(self.line_number, line_start, message))?;
             if !has_newline {
                 return Err(self.error(
                     self.line_number,
@@ -346,17 +348,23 @@ fn finish(record: Current, built: &mut Built, seen: &mut HashSet<String>) {
 }
 
 /// The text after `>` up to the first whitespace, leading whitespace skipped.
-fn header_name(rest: &[u8]) -> String {
+fn header_name(rest: &[u8]) -> Result<String, String> {
     let start = rest
         .iter()
         .position(|b| !is_c_space(*b) || *b == b'\n')
         .unwrap_or(rest.len());
     let rest = &rest[start..];
+    // samtools prints the name as a C string: a NUL ends it.
     let end = rest
         .iter()
-        .position(|b| is_c_space(*b))
+        .position(|b| is_c_space(*b) || *b == 0)
         .unwrap_or(rest.len());
-    String::from_utf8_lossy(&rest[..end]).into_owned()
+    String::from_utf8(rest[..end].to_vec()).map_err(|_| {
+        format!(
+            "sequence name '{}' is not UTF-8 (manifests and name maps cannot carry it)",
+            String::from_utf8_lossy(&rest[..end])
+        )
+    })
 }
 
 /// C's `isspace` in the C locale.

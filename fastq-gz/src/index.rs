@@ -85,13 +85,14 @@ pub struct GzIndex {
 pub fn build(source: &Source, span: u64, quiet: bool) -> Result<GzIndex> {
     let input = progress::reader(source.reader()?, source.size(), quiet, source.url());
     let decoder = Decoder::observed(input, source.url(), Builder::new(span.max(1)));
-    let mut records =
-        RecordReader::new(BufReader::with_capacity(1 << 20, decoder), source.url(), 0);
+    // Record errors give positions in the uncompressed stream; the decoder's, in the file.
+    let mut records = RecordReader::new(
+        BufReader::with_capacity(1 << 20, decoder),
+        &format!("{} (uncompressed)", source.url()),
+        0,
+    );
     let mut count = 0u64;
-    while let Some(span) = records
-        .next_record(None)
-        .map_err(|e| uncompressed_positions(e, source.url()))?
-    {
+    while let Some(span) = records.next_record(None)? {
         records
             .input_mut()
             .get_mut()
@@ -115,22 +116,6 @@ pub fn build(source: &Source, span: u64, quiet: bool) -> Result<GzIndex> {
         crc32: builder.crc.sum(),
         checkpoints,
     })
-}
-
-/// Record errors in a compressed file name positions in its uncompressed stream.
-fn uncompressed_positions(error: Error, url: &str) -> Error {
-    match error {
-        Error::BadInput {
-            input,
-            position,
-            message,
-        } if input == url => Error::BadInput {
-            input: format!("{url} (uncompressed)"),
-            position,
-            message,
-        },
-        other => other,
-    }
 }
 
 /// The decoding observer that places checkpoints.

@@ -1,5 +1,6 @@
-//! The `.fai` builder on any bytes: an index it builds points inside the file, every base
-//! it describes is a sequence byte (not a line end), and it writes and reads back equal.
+//! The `.fai` builder on any bytes: an index it builds points inside the file, and it
+//! writes and reads back equal. (samtools' rules can point a base at a lone '\r'; the
+//! builder's equality with samtools is tested against samtools itself.)
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -15,7 +16,6 @@ fuzz_target!(|data: &[u8]| {
         for position in [0, record.length / 2, record.length - 1] {
             let byte = record.byte_of(position);
             assert!(byte < data.len() as u64, "{record:?}: base {position} past the end");
-            assert!(!matches!(data[byte as usize], b'\n' | b'\r' | b'>'));
         }
     }
     let mut text = Vec::new();

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use laz::laszip::ChunkTableEntry;
+use laz::laszip::{ChunkTableEntry, LazItemType};
 use laz::DecompressionSelection;
 use partition_core::{Error, Position, Result};
 
@@ -44,6 +44,9 @@ pub fn records<'a>(
     };
     // The decoders may panic on corrupt data: that is a bad chunk, not a crash.
     let decode = |bytes: &[u8], out: &mut [u8], entries: &[ChunkTableEntry]| {
+        if !head.pointwise {
+            check_layer_sizes(vlr, bytes, entries)?;
+        }
         let decoded = catch_unwind(AssertUnwindSafe(|| {
             if head.pointwise {
                 let mut decompressor = laz::LasZipDecompressor::selective(
@@ -93,4 +96,56 @@ pub fn records<'a>(
             block.range.end
         ),
     ))
+}
+
+/// LAZ 1.4 chunks start with the first point, a point count and the byte size of each
+/// layer; the decoder allocates those sizes before reading. A damaged size must be an
+/// error, not gigabytes: the sizes must fit in the chunk.
+fn check_layer_sizes(
+    vlr: &laz::LazVlr,
+    bytes: &[u8],
+    entries: &[ChunkTableEntry],
+) -> Result<(), String> {
+    let layers: u64 = vlr
+        .items()
+        .iter()
+        .map(|item| match item.item_type() {
+            LazItemType::Point14 => 9,
+            LazItemType::RGB14 | LazItemType::WavePacket14 => 1,
+            LazItemType::RGBNIR14 => 2,
+            LazItemType::Byte14(count) => u64::from(count),
+            _ => 0,
+        })
+        .sum();
+    if layers == 0 {
+        return Ok(());
+    }
+    let head = vlr.items_size() + 4 + 4 * layers;
+    let mut at = 0u64;
+    for entry in entries {
+        let chunk = bytes
+            .get(at as usize..at.saturating_add(entry.byte_count) as usize)
+            .ok_or("the chunk table runs past the data")?;
+        at += entry.byte_count;
+        if entry.point_count == 0 {
+            continue;
+        }
+        let Some(sizes) = chunk.get(head as usize - 4 * layers as usize..head as usize) else {
+            return Err(format!(
+                "chunk of {} bytes is shorter than its layer table",
+                chunk.len()
+            ));
+        };
+        let total: u64 = sizes
+            .chunks_exact(4)
+            .map(|size| u64::from(u32::from_le_bytes(size.try_into().expect("4 bytes"))))
+            .sum();
+        if total > chunk.len() as u64 - head {
+            return Err(format!(
+                "layers of {total} bytes do not fit in a chunk of {} bytes",
+                chunk.len()
+            ));
+        }
+    }
+    Ok(())
 }

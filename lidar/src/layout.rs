@@ -415,8 +415,10 @@ fn laz_blocks(
         } else {
             u64::from(vlr.chunk_size()).min(points.saturating_sub(first_point))
         };
-        let end = at + entry.byte_count;
-        if end > table_at {
+        let Some(end) = at
+            .checked_add(entry.byte_count)
+            .filter(|&end| end <= table_at)
+        else {
             return Err(bad(
                 at,
                 format!(
@@ -424,14 +426,14 @@ fn laz_blocks(
                     entry.byte_count
                 ),
             ));
-        }
+        };
         blocks.push(Block {
             range: ByteRange::new(at, end),
             first_point,
             points: count,
         });
         at = end;
-        first_point += count;
+        first_point = first_point.saturating_add(count);
     }
     // Fixed-size chunks store no counts: the header's count must fit the chunks.
     let fits = variable

@@ -100,7 +100,7 @@ pub fn count_tokens(bases: &[u8]) -> Result<u64, (usize, String)> {
                     .and_then(|t| t.parse().ok())
                     .ok_or((i, "indel length too large".to_string()))?;
                 let start = i + 1 + digits;
-                if start + length > bases.len() {
+                if length > bases.len() - start {
                     return Err((i, format!("indel of {length} bases runs past the column")));
                 }
                 if let Some(bad) = bases[start..start + length]

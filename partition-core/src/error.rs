@@ -113,7 +113,13 @@ impl Error {
     }
 
     /// Wraps an I/O error with the input it concerns; a missing file becomes [`Error::NotFound`].
+    /// An I/O error while reading `input`. A reader that found bad data (a decoder behind
+    /// `Read`) wraps an [`Error`] in the `io::Error`; that error comes back out as it was.
     pub fn io(input: impl fmt::Display, source: io::Error) -> Error {
+        if source.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+            let inner = source.into_inner().expect("checked above");
+            return *inner.downcast::<Error>().expect("checked above");
+        }
         if source.kind() == io::ErrorKind::NotFound {
             Error::NotFound {
                 input: input.to_string(),

@@ -3,6 +3,8 @@
 
 use std::io::{self, Read};
 
+use partition_core::{Error, Position};
+
 use super::header::header_length;
 use super::inflate::RawInflate;
 
@@ -168,7 +170,7 @@ impl<R: Read, O: Observer> Decoder<R, O> {
     fn error(&self, message: String) -> io::Error {
         io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("{}: byte {}: {message}", self.name, self.in_offset),
+            Error::bad_input(&self.name, Position::Byte(self.in_offset), message),
         )
     }
 

@@ -147,6 +147,18 @@ impl Head {
             las::Error::Io(_) => bad(bytes.len() as u64, "file ends inside the LAS header".into()),
             other => bad(0, format!("bad LAS header: {other}")),
         })?;
+        if let Some(large) = &header.large_file {
+            let legacy = u64::from(header.number_of_point_records);
+            if legacy != 0 && legacy != large.number_of_point_records {
+                return Err(bad(
+                    247,
+                    format!(
+                        "the header counts {} points, its legacy field {legacy}",
+                        large.number_of_point_records
+                    ),
+                ));
+            }
+        }
         let standard = las::Version::new(major, minor).header_size();
         if header.header_size < standard {
             return Err(bad(

@@ -5,6 +5,9 @@
 //! --workspace` stays self-contained; `.ci/run` installs the peers and runs them with
 //! `--ignored`.
 
+pub mod fault_proxy;
+pub mod s3;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

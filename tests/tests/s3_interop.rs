@@ -4,40 +4,8 @@
 use std::fs;
 use std::process::Command;
 
+use chunkwise_tests::s3::{run_prefix, upload};
 use chunkwise_tests::{bin, run_ok, shared_data};
-
-fn upload(bucket: &str, key: &str, data: Vec<u8>) {
-    assert!(
-        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
-        "set AWS_ENDPOINT_URL to a local S3 server (see .ci/run)"
-    );
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let config = aws_sdk_s3::config::Builder::from(&shared)
-            .region(aws_sdk_s3::config::Region::new("us-east-1"))
-            .force_path_style(true)
-            .build();
-        let client = aws_sdk_s3::Client::from_conf(config);
-        let _ = client.create_bucket().bucket(bucket).send().await;
-        client
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(aws_sdk_s3::primitives::ByteStream::from(data))
-            .send()
-            .await
-            .unwrap();
-    });
-}
-
-/// A key prefix of this run's own, so that objects left by earlier runs cannot interfere.
-fn run_prefix() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("run-{}-{nanos}", std::process::id())
-}
 
 /// Runs `tool plan ARGS` on a URL, then `tool cat` on the manifest; returns both outputs.
 fn plan_and_cat(tool: &str, plan_args: &[&str]) -> (String, Vec<u8>) {

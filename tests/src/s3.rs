@@ -1,0 +1,71 @@
+//! The local S3 server the interop tests use (`.ci/run` starts ministack and sets
+//! `AWS_ENDPOINT_URL`): a client, uploads and lookups that bypass the tools under test.
+
+use aws_sdk_s3::Client;
+
+/// Runs `f` with a client of the local S3 server.
+pub fn with_client<T>(f: impl AsyncFnOnce(&Client) -> T) -> T {
+    assert!(
+        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+        "set AWS_ENDPOINT_URL to a local S3 server (see .ci/run)"
+    );
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let config = aws_sdk_s3::config::Builder::from(&shared)
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .force_path_style(true)
+            .build();
+        f(&Client::from_conf(config)).await
+    })
+}
+
+/// Puts `data` at `bucket/key`, creating the bucket when needed.
+pub fn upload(bucket: &str, key: &str, data: Vec<u8>) {
+    with_client(async |client| {
+        let _ = client.create_bucket().bucket(bucket).send().await;
+        client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(aws_sdk_s3::primitives::ByteStream::from(data))
+            .send()
+            .await
+            .unwrap();
+    })
+}
+
+/// Whether `bucket/key` exists.
+pub fn exists(bucket: &str, key: &str) -> bool {
+    with_client(async |client| {
+        client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .is_ok()
+    })
+}
+
+/// Multipart uploads started and neither completed nor aborted, under `prefix`.
+pub fn pending_uploads(bucket: &str, prefix: &str) -> usize {
+    with_client(async |client| {
+        let listed = client
+            .list_multipart_uploads()
+            .bucket(bucket)
+            .prefix(prefix)
+            .send()
+            .await
+            .unwrap();
+        listed.uploads().len()
+    })
+}
+
+/// A key prefix of this run's own, so that objects left by earlier runs cannot interfere.
+pub fn run_prefix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("run-{}-{nanos}", std::process::id())
+}

@@ -18,7 +18,12 @@ pub struct TileLayout {
 }
 
 /// Decodes a JPEG tile, completing its abbreviated stream with the shared tables.
-fn decode_jpeg(tables: &[u8], stored: &[u8], data: &mut Vec<u8>) -> Result<(), String> {
+fn decode_jpeg(
+    layout: &TileLayout,
+    tables: &[u8],
+    stored: &[u8],
+    data: &mut Vec<u8>,
+) -> Result<(), String> {
     let mut stream = Vec::with_capacity(tables.len() + stored.len());
     if tables.len() >= 4 && stored.len() >= 2 {
         // Tables: SOI ... EOI; tile: SOI ... EOI. Joined: SOI, tables, tile body, EOI.
@@ -30,6 +35,17 @@ fn decode_jpeg(tables: &[u8], stored: &[u8], data: &mut Vec<u8>) -> Result<(), S
     let mut decoder = jpeg_decoder::Decoder::new(&stream[..]);
     // TIFF's JPEG tiles carry no JFIF or Adobe marker to say so: 3 components are YCbCr.
     decoder.set_color_transform(jpeg_decoder::ColorTransform::YCbCr);
+    // A damaged frame header can claim a huge image: check its size before decoding it.
+    decoder
+        .read_info()
+        .map_err(|e| format!("JPEG data is corrupt: {e}"))?;
+    let info = decoder.info().ok_or("JPEG data has no frame header")?;
+    if (usize::from(info.width), usize::from(info.height)) != (layout.width, layout.height) {
+        return Err(format!(
+            "JPEG frame of {} x {} pixels in a tile of {} x {}",
+            info.width, info.height, layout.width, layout.height
+        ));
+    }
     let pixels = decoder
         .decode()
         .map_err(|e| format!("JPEG data is corrupt: {e}"))?;
@@ -84,7 +100,7 @@ pub fn decode_tile_with_tables(
                 .status
                 .map_err(|e| format!("LZW data is corrupt: {e}"))?;
         }
-        Compression::Jpeg => decode_jpeg(jpeg_tables, stored, data)?,
+        Compression::Jpeg => decode_jpeg(layout, jpeg_tables, stored, data)?,
         Compression::Zstd => {
             data.resize(expected, 0);
             let written = zstd::bulk::decompress_to_buffer(stored, data)

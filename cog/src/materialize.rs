@@ -184,7 +184,11 @@ fn check_layer(layer: &Layer, [col, row, width, height]: [u64; 4]) -> Result<(),
                 tile.col, tile.row
             ));
         }
-        let planes = if layer.separate_planes { layer.bands } else { 1 };
+        let planes = if layer.separate_planes {
+            layer.bands
+        } else {
+            1
+        };
         if tile.band >= planes {
             return Err(format!(
                 "tile {},{} is of band {}, the layer stores {planes} plane(s)",

@@ -273,8 +273,11 @@ pub fn plan(urls: &[String], options: &PlanOptions) -> Result<Plan> {
     if window_width == 0 || window_height == 0 {
         return Err(Error::Usage("windows need a size above 0".to_string()));
     }
-    let read_pixels = [(window_width, image.width), (window_height, image.height)]
-        .map(|(side, image_side)| side.saturating_add(options.halo.saturating_mul(2)).min(image_side));
+    let read_pixels =
+        [(window_width, image.width), (window_height, image.height)].map(|(side, image_side)| {
+            side.saturating_add(options.halo.saturating_mul(2))
+                .min(image_side)
+        });
     for input in &inputs {
         let bytes = read_pixels[0]
             .saturating_mul(read_pixels[1])

@@ -1,6 +1,7 @@
-//! The `.fai` builder on any bytes: an index it builds points inside the file, and it
-//! writes and reads back equal. (samtools' rules can point a base at a lone '\r'; the
-//! builder's equality with samtools is tested against samtools itself.)
+//! The `.fai` builder on any bytes: every sequence it indexes starts inside the file, and
+//! the index writes and reads back equal. (samtools' rules, which the builder follows, can
+//! place later bases past the end when lines hold non-printable bytes; equality with
+//! samtools is tested against samtools itself.)
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -10,13 +11,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     for record in &built.records {
-        if record.length == 0 {
-            continue;
-        }
-        for position in [0, record.length / 2, record.length - 1] {
-            let byte = record.byte_of(position);
-            assert!(byte < data.len() as u64, "{record:?}: base {position} past the end");
-        }
+        assert!(record.offset <= data.len() as u64, "{record:?} starts past the end");
     }
     let mut text = Vec::new();
     fasta::fai::write(&built.records, &mut text).unwrap();

@@ -159,6 +159,18 @@ impl Head {
                 ));
             }
         }
+        for (at, what, value, is_scale) in [
+            (131, "x scale factor", header.x_scale_factor, true),
+            (139, "y scale factor", header.y_scale_factor, true),
+            (147, "z scale factor", header.z_scale_factor, true),
+            (155, "x offset", header.x_offset, false),
+            (163, "y offset", header.y_offset, false),
+            (171, "z offset", header.z_offset, false),
+        ] {
+            if !value.is_finite() || (is_scale && value == 0.0) {
+                return Err(bad(at, format!("the {what} is {value}")));
+            }
+        }
         let standard = las::Version::new(major, minor).header_size();
         if header.header_size < standard {
             return Err(bad(

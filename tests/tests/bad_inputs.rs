@@ -291,6 +291,9 @@ fn lidar_cases() -> Vec<Case> {
             patched(las.clone(), 247, &(1u64 << 40).to_le_bytes()),
         )
         .fails(BAD_INPUT, &["p.las: byte 247", "1099511627776 points"]),
+        case("scale factor not a number", "lidar-tile", &plan("p.las"))
+            .file("p.las", patched(las.clone(), 131, &f64::NAN.to_le_bytes()))
+            .fails(BAD_INPUT, &["p.las: byte 131", "x scale factor is NaN"]),
         case("unsupported point format", "lidar-tile", &plan("p.las"))
             .file("p.las", patched(las.clone(), 104, &[11]))
             .fails(

@@ -18,14 +18,19 @@ fn reads(count: usize) -> String {
 
 /// A directory with reads.fq planned into `chunks` chunks (chunks.jsonl).
 fn planned(chunks: u32) -> (tempfile::TempDir, PathBuf) {
+    planned_reads(40, &["--chunks", &chunks.to_string()])
+}
+
+/// A directory with `records` reads in reads.fq planned with `chunking` (chunks.jsonl).
+fn planned_reads(records: usize, chunking: &[&str]) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("reads.fq");
-    fs::write(&input, reads(40)).unwrap();
+    fs::write(&input, reads(records)).unwrap();
     let plan = run_ok(
         Command::new(bin("fastq-split"))
             .arg("plan")
             .arg(&input)
-            .args(["--chunks", &chunks.to_string()]),
+            .args(chunking),
     );
     let path = dir.path().join("chunks.jsonl");
     fs::write(&path, plan).unwrap();
@@ -414,4 +419,215 @@ fn every_manifest_kind_reaches_the_command() {
         "echo $CHUNK_JSON",
     ]));
     assert_eq!(String::from_utf8(stdout).unwrap().trim(), line);
+}
+
+/// Files in `dir` but the commands' stderr logs (`ID.err`), sorted by name; temporary
+/// files included, to catch any left behind.
+fn outputs_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.ends_with(".err"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn crashed_tasks_and_their_partial_output_leave_no_output_file() {
+    let (dir, chunks) = planned(4);
+    let out = dir.path().join("out");
+    // Chunk 1 writes half its output, then dies by SIGSEGV; chunk 2 writes and exits 5.
+    let script = r#"case $CHUNK_SEQ in
+        1) head -c 100; kill -SEGV $$ ;;
+        2) cat; exit 5 ;;
+        *) cat ;;
+    esac"#;
+    let output = run_failing(
+        fanout(dir.path(), &chunks)
+            .args(["--joblog", "run.tsv", "--suffix", ".fq", "--out-dir"])
+            .arg(&out)
+            .args(["--", "sh", "-c", script]),
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("2 of 4 chunks failed"), "{stderr}");
+    assert_eq!(
+        outputs_in(&out),
+        ["reads-0.fq", "reads-3.fq"],
+        "complete outputs of the chunks that succeeded, none of those that failed"
+    );
+    let outcomes: Vec<(String, String)> = joblog_rows(&dir.path().join("run.tsv"))
+        .into_iter()
+        .map(|r| (r[0].clone(), r[10].clone()))
+        .collect();
+    assert!(
+        outcomes.contains(&("reads-1".into(), "signal 11".into())),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.contains(&("reads-2".into(), "exit 5".into())),
+        "{outcomes:?}"
+    );
+}
+
+/// A tmpfs of `size` mounted on `dir` for the guard's life (needs root, as in CI).
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &Path, size: &str) -> SmallDisk {
+        fs::create_dir_all(dir).unwrap();
+        run_ok(
+            Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+                .arg(dir),
+        );
+        SmallDisk(dir.to_path_buf())
+    }
+
+    fn resize(&self, size: &str) {
+        run_ok(
+            Command::new("mount")
+                .args(["-o", &format!("remount,size={size}")])
+                .arg(&self.0),
+        );
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+#[ignore = "mounts a small tmpfs (root); .ci/run runs it"]
+fn a_full_disk_fails_cleanly_and_resume_completes_the_run() {
+    let (dir, chunks) = planned(4);
+    let out = dir.path().join("out");
+    let disk = SmallDisk::mount(&out, "256k");
+    // Each chunk's output is 100 kB: the third one does not fit.
+    let script = "cat >/dev/null; head -c 100000 /dev/zero";
+    let run = |resume: bool| {
+        let mut command = fanout(dir.path(), &chunks);
+        command
+            .args(["-j", "1", "--joblog", "run.tsv", "--out-dir"])
+            .arg(&out);
+        if resume {
+            command.arg("--resume");
+        }
+        command.args(["--", "sh", "-c", script]).output().unwrap()
+    };
+    let first = run(false);
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert_eq!(first.status.code(), Some(1), "{stderr}");
+    let outcomes: Vec<String> = joblog_rows(&dir.path().join("run.tsv"))
+        .into_iter()
+        .map(|r| r[10].clone())
+        .collect();
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| o.contains("No space left on device")),
+        "{outcomes:?}"
+    );
+    let written = outputs_in(&out);
+    assert_eq!(
+        written,
+        ["reads-0.out", "reads-1.out"],
+        "only whole outputs, no partial file"
+    );
+    for name in &written {
+        assert_eq!(fs::metadata(out.join(name)).unwrap().len(), 100_000);
+    }
+
+    disk.resize("2m");
+    let second = run(true);
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let written = outputs_in(&out);
+    assert_eq!(
+        written,
+        ["reads-0.out", "reads-1.out", "reads-2.out", "reads-3.out"]
+    );
+    for name in &written {
+        assert_eq!(fs::metadata(out.join(name)).unwrap().len(), 100_000);
+    }
+    let ok_runs = joblog_rows(&dir.path().join("run.tsv"))
+        .into_iter()
+        .filter(|r| r[10] == "ok")
+        .count();
+    assert_eq!(
+        ok_runs, 4,
+        "the resumed run reran no chunk that had succeeded"
+    );
+}
+
+#[test]
+#[ignore = "a soak test (10,000 chunks, about a minute); .ci/run runs it"]
+fn soak_10000_chunks_with_5_percent_failing_attempts() {
+    const CHUNKS: usize = 10_000;
+    let (dir, chunks) = planned_reads(CHUNKS, &["--records", "1"]);
+    let out = dir.path().join("out");
+    // About 5 % of the chunks, picked at random, fail their first attempt (some by a signal).
+    let mut state = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    let mut failing = Vec::new();
+    for seq in 0..CHUNKS {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        if state % 20 == 0 {
+            failing.push(seq.to_string());
+        }
+    }
+    fs::write(dir.path().join("failing"), failing.join("\n") + "\n").unwrap();
+    fs::create_dir(dir.path().join("marks")).unwrap();
+    let script = r#"if grep -qx "$CHUNK_SEQ" failing && [ ! -e marks/$CHUNK_SEQ ]; then
+        touch marks/$CHUNK_SEQ; head -c 10; [ $((CHUNK_SEQ % 2)) = 0 ] && kill -KILL $$; exit 3
+    fi
+    cat"#;
+    run_ok(
+        fanout(dir.path(), &chunks)
+            .args([
+                "-j",
+                "4",
+                "--retries",
+                "2",
+                "--retry-delay",
+                "1ms",
+                "--joblog",
+                "run.tsv",
+            ])
+            .args(["--suffix", ".fq", "--out-dir"])
+            .arg(&out)
+            .args(["--", "sh", "-c", script]),
+    );
+    let names = outputs_in(&out);
+    assert_eq!(
+        names.len(),
+        CHUNKS,
+        "one output per chunk, and nothing else"
+    );
+    let mut outputs = Vec::new();
+    for seq in 0..CHUNKS {
+        let name = format!("reads-{seq:04}.fq");
+        let bytes = fs::read(out.join(&name)).unwrap_or_else(|_| panic!("{name} is missing"));
+        outputs.extend_from_slice(&bytes);
+    }
+    assert!(
+        outputs == reads(CHUNKS).into_bytes(),
+        "the outputs hold every read exactly once"
+    );
+    let rows = joblog_rows(&dir.path().join("run.tsv"));
+    let ok = rows.iter().filter(|r| r[10] == "ok").count();
+    let failed = rows.iter().filter(|r| r[10] != "ok").count();
+    assert_eq!(ok, CHUNKS, "every chunk succeeded once");
+    assert_eq!(failed, failing.len(), "every failed attempt is logged");
 }

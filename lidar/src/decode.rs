@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Once;
 
 use laz::laszip::{ChunkTableEntry, LazItemType};
 use laz::DecompressionSelection;
@@ -42,12 +44,11 @@ pub fn records<'a>(
         Fields::Xy => DecompressionSelection::xy_returns_channel(),
         Fields::All => DecompressionSelection::all(),
     };
-    // The decoders may panic on corrupt data: that is a bad chunk, not a crash.
     let decode = |bytes: &[u8], out: &mut [u8], entries: &[ChunkTableEntry]| {
         if !head.pointwise {
             check_layer_sizes(vlr, bytes, entries)?;
         }
-        let decoded = catch_unwind(AssertUnwindSafe(|| {
+        let decoded = contain_panics(|| {
             if head.pointwise {
                 let mut decompressor = laz::LasZipDecompressor::selective(
                     std::io::Cursor::new(bytes),
@@ -60,11 +61,11 @@ pub fn records<'a>(
             } else {
                 laz::par_decompress_selective(bytes, out, vlr, entries, selection)
             }
-        }));
+        });
         match decoded {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err("the decoder failed on its data".to_string()),
+            Err(panic) => Err(panic),
         }
     };
     let Err(problem) = decode(bytes, &mut out, &entries) else {
@@ -148,4 +149,35 @@ fn check_layer_sizes(
         }
     }
     Ok(())
+}
+
+/// Runs the LAZ library on data that may be corrupt. It panics on some damage (an index out
+/// of bounds in its arithmetic decoder): that is bad input, not a crash, so the panic comes
+/// back as an error message, and is not printed as a crash would be.
+pub fn contain_panics<T>(decode: impl FnOnce() -> T) -> Result<T, String> {
+    static RUNNING: AtomicUsize = AtomicUsize::new(0);
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            // The library decodes on rayon's threads too: tell its panics by their source.
+            let in_laz = info
+                .location()
+                .is_some_and(|location| location.file().contains("/laz-"));
+            if !(in_laz && RUNNING.load(Ordering::SeqCst) > 0) {
+                previous(info);
+            }
+        }));
+    });
+    RUNNING.fetch_add(1, Ordering::SeqCst);
+    let result = catch_unwind(AssertUnwindSafe(decode));
+    RUNNING.fetch_sub(1, Ordering::SeqCst);
+    result.map_err(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|text| text.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        format!("the decoder failed on its data ({message})")
+    })
 }

@@ -427,8 +427,12 @@ fn laz_blocks(
         ));
     }
     let variable = vlr.uses_variable_size_chunks();
-    let table = laz::laszip::ChunkTable::read(&mut Cursor::new(&table_bytes[..]), variable)
-        .map_err(|e| bad(table_at, format!("unreadable LAZ chunk table: {e}")))?;
+    let table = crate::decode::contain_panics(|| {
+        laz::laszip::ChunkTable::read(&mut Cursor::new(&table_bytes[..]), variable)
+            .map_err(|e| e.to_string())
+    })
+    .and_then(|read| read)
+    .map_err(|e| bad(table_at, format!("unreadable LAZ chunk table: {e}")))?;
     let points = head.points();
     let mut blocks = Vec::with_capacity(table.len());
     let mut at = start + 8;

@@ -320,6 +320,19 @@ fn lidar_cases() -> Vec<Case> {
                 ],
             ),
         case(
+            "LAZ chunk table that panics the LAZ library",
+            "lidar-tile",
+            &plan("p.laz"),
+        )
+        .file(
+            "p.laz",
+            found_by_fuzzing("las_file/laz-chunk-table-panics.laz"),
+        )
+        .fails(
+            BAD_INPUT,
+            &["p.laz: byte 1200", "unreadable LAZ chunk table"],
+        ),
+        case(
             "corrupt LAZ chunk while splitting",
             "lidar-tile",
             &["split", "--max-points", "20", "p.laz", "--out-dir", "out"],

@@ -149,3 +149,21 @@ impl Error {
         matches!(self, Error::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_data_found_behind_read_keeps_its_input_position_and_exit_code() {
+        let inner = Error::bad_input("reads.fq.gz", Position::Byte(100), "truncated".to_string());
+        let through_read = io::Error::new(io::ErrorKind::InvalidData, inner);
+        let error = Error::io("reads.fq.gz (uncompressed)", through_read);
+        assert_eq!(error.to_string(), "reads.fq.gz: byte 100: truncated");
+        assert_eq!(error.exit_code(), exit::BAD_INPUT);
+
+        let plain = Error::io("reads.fq", io::Error::other("disk on fire"));
+        assert_eq!(plain.to_string(), "reads.fq: disk on fire");
+        assert_eq!(plain.exit_code(), exit::IO);
+    }
+}

@@ -129,11 +129,13 @@ impl RangeServer {
                             return;
                         }
                         let mut range = None;
+                        let mut close = false;
                         loop {
                             let mut header = String::new();
                             if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
                                 break;
                             }
+                            close |= header.eq_ignore_ascii_case("connection: close\r\n");
                             if let Some(value) =
                                 header.to_ascii_lowercase().strip_prefix("range: bytes=")
                             {
@@ -166,6 +168,9 @@ impl RangeServer {
                         let _ = writer.write_all(head.as_bytes());
                         if method != "HEAD" {
                             let _ = writer.write_all(slice);
+                        }
+                        if close {
+                            return;
                         }
                     }
                 });

@@ -3,6 +3,9 @@
 use std::fs;
 use std::process::Command;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chunkwise_tests::fault_proxy::{Fault, FaultProxy};
 use chunkwise_tests::{bin, manifest, run_failing, run_ok, RangeServer};
 
 fn reads(count: usize) -> String {
@@ -66,4 +69,75 @@ fn missing_objects_and_servers_without_ranges_are_clear_errors() {
     ]));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("does not serve byte ranges"), "{stderr}");
+}
+
+/// A proxy in front of `server` giving `fault` to the first `times` ranged GETs.
+fn faulty(server: &RangeServer, fault: Fault, times: usize) -> FaultProxy {
+    let seen = AtomicUsize::new(0);
+    FaultProxy::start(&format!("127.0.0.1:{}", server.port), move |request| {
+        if request.is_ranged_get() && seen.fetch_add(1, Ordering::SeqCst) < times {
+            fault
+        } else {
+            Fault::None
+        }
+    })
+}
+
+#[test]
+fn http_reads_retry_passing_faults_and_fail_lasting_ones_with_exit_74() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("reads.fq"), reads(3000)).unwrap();
+    let server = RangeServer::start(dir.path(), true);
+    let manifest_path = dir.path().join("chunks.jsonl");
+    for fault in [
+        Fault::Status(500),
+        Fault::Status(503),
+        Fault::Reset,
+        Fault::ShortBody,
+    ] {
+        let proxy = faulty(&server, fault, 2);
+        let url = format!("{}/reads.fq", proxy.endpoint());
+        let plan = run_ok(Command::new(bin("fastq-split")).args(["plan", &url, "--chunks", "3"]));
+        fs::write(&manifest_path, plan).unwrap();
+        let chunks = run_ok(
+            Command::new(bin("fastq-split"))
+                .arg("cat")
+                .arg(&manifest_path),
+        );
+        assert!(
+            chunks == reads(3000).into_bytes(),
+            "{fault:?}: chunks differ"
+        );
+        assert_eq!(proxy.count(fault), 2, "{fault:?} was injected twice");
+
+        // The same fault on every request: an error naming the URL, and no output.
+        let lasting = faulty(&server, fault, usize::MAX);
+        let text = fs::read_to_string(&manifest_path).unwrap();
+        fs::write(
+            &manifest_path,
+            text.replace(&proxy.endpoint(), &lasting.endpoint()),
+        )
+        .unwrap();
+        let out = dir.path().join("out");
+        fs::create_dir_all(&out).unwrap();
+        let output = run_failing(
+            Command::new(bin("fastq-split"))
+                .arg("cat")
+                .arg(&manifest_path)
+                .arg("--out-dir")
+                .arg(&out),
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(74), "{fault:?}: {stderr}");
+        assert!(stderr.contains(&lasting.endpoint()), "{fault:?}: {stderr}");
+        assert!(
+            lasting.count(fault) >= 3,
+            "{fault:?}: retried before giving up"
+        );
+        assert_eq!(
+            fs::read_dir(&out).unwrap().count(),
+            0,
+            "{fault:?}: no output"
+        );
+    }
 }

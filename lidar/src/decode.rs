@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
 
 use laz::laszip::{ChunkTableEntry, LazItemType};
 use laz::DecompressionSelection;
@@ -151,16 +151,16 @@ fn check_layer_sizes(
     Ok(())
 }
 
-/// Runs the LAZ library on data that may be corrupt. It panics on some damage (an index out
-/// of bounds in its arithmetic decoder): that is bad input, not a crash, so the panic comes
-/// back as an error message, and is not printed as a crash would be.
-pub fn contain_panics<T>(decode: impl FnOnce() -> T) -> Result<T, String> {
+/// Runs the LAZ library on data that may be corrupt, on [`decoder_threads`]. It panics on
+/// some damage (an index out of bounds in its arithmetic decoder): that is bad input, not a
+/// crash, so the panic comes back as an error message, and is not printed as a crash would be.
+pub fn contain_panics<T: Send>(decode: impl FnOnce() -> T + Send) -> Result<T, String> {
     static RUNNING: AtomicUsize = AtomicUsize::new(0);
     static HOOK: Once = Once::new();
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            // The library decodes on rayon's threads too: tell its panics by their source.
+            // The library decodes on several threads: tell its panics by their source.
             let in_laz = info
                 .location()
                 .is_some_and(|location| location.file().contains("/laz-"));
@@ -169,15 +169,34 @@ pub fn contain_panics<T>(decode: impl FnOnce() -> T) -> Result<T, String> {
             }
         }));
     });
-    RUNNING.fetch_add(1, Ordering::SeqCst);
-    let result = catch_unwind(AssertUnwindSafe(decode));
-    RUNNING.fetch_sub(1, Ordering::SeqCst);
-    result.map_err(|panic| {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|text| text.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        format!("the decoder failed on its data ({message})")
+    decoder_threads().install(|| {
+        RUNNING.fetch_add(1, Ordering::SeqCst);
+        let result = catch_unwind(AssertUnwindSafe(decode));
+        RUNNING.fetch_sub(1, Ordering::SeqCst);
+        result.map_err(|panic| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|text| text.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            format!("the decoder failed on its data ({message})")
+        })
+    })
+}
+
+/// The threads the LAZ library runs on, with deep stacks. Its GPS-time decoder recurses
+/// each time it reads a context switch, so damaged data can recurse deep: about 50 levels
+/// per byte of the chunk, until the data runs out. A stack overflow aborts the process
+/// (Rust cannot catch it); stacks of 512 MiB, reserved but only committed as they are used,
+/// turn damaged chunks of up to a few KB of such data into errors; larger ones still
+/// abort the process (exit 134), leaving no output that looks complete.
+fn decoder_threads() -> &'static rayon::ThreadPool {
+    static THREADS: OnceLock<rayon::ThreadPool> = OnceLock::new();
+    THREADS.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("laz-{i}"))
+            .stack_size(512 << 20)
+            .build()
+            .expect("the LAZ decoder threads start")
     })
 }

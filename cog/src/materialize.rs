@@ -167,6 +167,27 @@ fn check_layer(layer: &Layer, [col, row, width, height]: [u64; 4]) -> Result<(),
             MAX_WINDOW_BYTES >> 30
         ));
     }
+    // Every pixel comes from a listed tile: the tiles bound the window's size.
+    let planes = if layer.separate_planes {
+        layer.bands
+    } else {
+        1
+    };
+    let spanned =
+        |start: u64, length: u64, tile: u64| (start + length - 1) / tile - start / tile + 1;
+    if width == 0 || height == 0 {
+        return Err("the window is empty".to_string());
+    }
+    let needed = spanned(col, width, tile_width)
+        .saturating_mul(spanned(row, height, tile_height))
+        .saturating_mul(planes);
+    if needed != layer.tiles.len() as u64 {
+        return Err(format!(
+            "a window of {width} x {height} pixels at {col},{row} needs {needed} tiles, the \
+             layer lists {}",
+            layer.tiles.len()
+        ));
+    }
     for tile in &layer.tiles {
         let (Some(x), Some(y)) = (
             tile.col.checked_mul(tile_width),
@@ -184,11 +205,6 @@ fn check_layer(layer: &Layer, [col, row, width, height]: [u64; 4]) -> Result<(),
                 tile.col, tile.row
             ));
         }
-        let planes = if layer.separate_planes {
-            layer.bands
-        } else {
-            1
-        };
         if tile.band >= planes {
             return Err(format!(
                 "tile {},{} is of band {}, the layer stores {planes} plane(s)",

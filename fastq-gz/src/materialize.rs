@@ -311,7 +311,12 @@ mod tests {
     #[test]
     fn a_changed_source_is_refused() {
         let (file, url) = write(&records("r", "", 10));
-        let chunks = plan(&[url.clone()], Chunking::Count(2), &PlanOptions::quiet()).unwrap();
+        let chunks = plan(
+            std::slice::from_ref(&url),
+            Chunking::Count(2),
+            &PlanOptions::quiet(),
+        )
+        .unwrap();
         std::fs::write(file.path(), records("r", "", 11)).unwrap();
         let error = write_chunk(&chunks[0], &mut Vec::new())
             .unwrap_err()

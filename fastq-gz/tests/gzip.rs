@@ -74,7 +74,7 @@ fn chunks_rebuild_the_input_for_every_span_and_count() {
             Chunking::Records(500),
             Chunking::Size(100_000),
         ] {
-            let chunks = plan(&[url.clone()], chunking, &options(span)).unwrap();
+            let chunks = plan(std::slice::from_ref(&url), chunking, &options(span)).unwrap();
             assert!(rebuild(&chunks) == text, "span {span} {chunking:?}");
             let records: u64 = chunks
                 .iter()
@@ -83,7 +83,12 @@ fn chunks_rebuild_the_input_for_every_span_and_count() {
             assert_eq!(records, 3000);
         }
     }
-    let chunks = plan(&[url.clone()], Chunking::Count(8), &options(1 << 14)).unwrap();
+    let chunks = plan(
+        std::slice::from_ref(&url),
+        Chunking::Count(8),
+        &options(1 << 14),
+    )
+    .unwrap();
     assert_eq!(chunks.len(), 8);
     // Each chunk reads little more than its share: ranges overlap only by a tail.
     let read: u64 = chunks.iter().map(|c| c.sources[0].ranges[0].len()).sum();

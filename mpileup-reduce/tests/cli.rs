@@ -36,7 +36,7 @@ fn partials(dir: &Path, chunks: usize) -> Vec<PathBuf> {
             let mut text = String::new();
             for chrom in ["chrB", "chrA"] {
                 for p in 1..=2000u64 {
-                    if (p + c as u64) % 3 == 0 {
+                    if (p + c as u64).is_multiple_of(3) {
                         continue;
                     }
                     let depth = 1 + (p as usize + c) % 4;

@@ -583,7 +583,7 @@ fn soak_10000_chunks_with_5_percent_failing_attempts() {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        if state % 20 == 0 {
+        if state.is_multiple_of(20) {
             failing.push(seq.to_string());
         }
     }

@@ -128,7 +128,7 @@ mod tests {
                 let length = 20 + i % 7;
                 format!(
                     "@{tag}{i}\n{}\n+\n{}\n",
-                    "ACGT".repeat(8)[..length].to_string(),
+                    &"ACGT".repeat(8)[..length],
                     "@".repeat(length)
                 )
             })
@@ -228,7 +228,7 @@ mod tests {
 
     #[test]
     fn paired_files_of_different_lengths_are_refused() {
-        let (f1, f2) = (write(&fastq(5, "a")), write(&fastq(4, "b")));
+        let (f1, f2) = (write(fastq(5, "a")), write(fastq(4, "b")));
         let error = crate::plan::plan(
             &[url(&f1), url(&f2)],
             Chunking::Count(2),

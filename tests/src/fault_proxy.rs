@@ -7,7 +7,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -82,6 +82,24 @@ impl FaultProxy {
             });
         }
         FaultProxy { port, stop, log }
+    }
+
+    /// A proxy to `upstream` that gives `fault` to the first `times` requests `matches`
+    /// picks, and lets every other request through.
+    pub fn first(
+        upstream: &str,
+        fault: Fault,
+        times: usize,
+        matches: fn(&Request) -> bool,
+    ) -> FaultProxy {
+        let seen = AtomicUsize::new(0);
+        FaultProxy::start(upstream, move |request| {
+            if matches(request) && seen.fetch_add(1, Ordering::SeqCst) < times {
+                fault
+            } else {
+                Fault::None
+            }
+        })
     }
 
     /// The endpoint to give the tools as `AWS_ENDPOINT_URL`.

@@ -3,9 +3,7 @@
 use std::fs;
 use std::process::Command;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use chunkwise_tests::fault_proxy::{Fault, FaultProxy};
+use chunkwise_tests::fault_proxy::{Fault, FaultProxy, Request};
 use chunkwise_tests::{bin, manifest, run_failing, run_ok, RangeServer};
 
 fn reads(count: usize) -> String {
@@ -73,14 +71,8 @@ fn missing_objects_and_servers_without_ranges_are_clear_errors() {
 
 /// A proxy in front of `server` giving `fault` to the first `times` ranged GETs.
 fn faulty(server: &RangeServer, fault: Fault, times: usize) -> FaultProxy {
-    let seen = AtomicUsize::new(0);
-    FaultProxy::start(&format!("127.0.0.1:{}", server.port), move |request| {
-        if request.is_ranged_get() && seen.fetch_add(1, Ordering::SeqCst) < times {
-            fault
-        } else {
-            Fault::None
-        }
-    })
+    let upstream = format!("127.0.0.1:{}", server.port);
+    FaultProxy::first(&upstream, fault, times, Request::is_ranged_get)
 }
 
 #[test]

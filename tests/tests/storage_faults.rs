@@ -6,7 +6,6 @@
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chunkwise_tests::bin;
@@ -26,16 +25,9 @@ fn upstream() -> String {
         .to_string()
 }
 
-/// A proxy that gives `fault` to the first `times` requests `matches` picks.
+/// A proxy in front of the S3 server giving `fault` to the first `times` requests `matches` picks.
 fn proxy(fault: Fault, times: usize, matches: fn(&Request) -> bool) -> FaultProxy {
-    let seen = AtomicUsize::new(0);
-    FaultProxy::start(&upstream(), move |request| {
-        if matches(request) && seen.fetch_add(1, Ordering::SeqCst) < times {
-            fault
-        } else {
-            Fault::None
-        }
-    })
+    FaultProxy::first(&upstream(), fault, times, matches)
 }
 
 fn through(proxy: &FaultProxy, tool: &str, args: &[&str], dir: &Path) -> Output {

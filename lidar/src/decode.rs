@@ -51,7 +51,7 @@ pub fn records<'a>(
         let decoded = contain_panics(|| {
             if head.pointwise {
                 let mut decompressor = laz::LasZipDecompressor::selective(
-                    std::io::Cursor::new(bytes),
+                    StackGuard::new(std::io::Cursor::new(bytes)),
                     vlr.clone(),
                     selection,
                 )?;
@@ -184,19 +184,65 @@ pub fn contain_panics<T: Send>(decode: impl FnOnce() -> T + Send) -> Result<T, S
     })
 }
 
-/// The threads the LAZ library runs on, with deep stacks. Its GPS-time decoder recurses
-/// each time it reads a context switch, so damaged data can recurse deep: about 50 levels
-/// per byte of the chunk, until the data runs out. A stack overflow aborts the process
-/// (Rust cannot catch it); stacks of 512 MiB, reserved but only committed as they are used,
-/// turn damaged chunks of up to a few KB of such data into errors; larger ones still
-/// abort the process (exit 134), leaving no output that looks complete.
+/// The threads the LAZ library runs on, with stacks deep enough for [`StackGuard`].
 fn decoder_threads() -> &'static rayon::ThreadPool {
     static THREADS: OnceLock<rayon::ThreadPool> = OnceLock::new();
     THREADS.get_or_init(|| {
         rayon::ThreadPoolBuilder::new()
             .thread_name(|i| format!("laz-{i}"))
-            .stack_size(512 << 20)
+            .stack_size(DECODER_STACK)
             .build()
             .expect("the LAZ decoder threads start")
     })
+}
+
+/// Reserved for each decoder thread; committed only as it is used.
+const DECODER_STACK: usize = 256 << 20;
+
+/// How deep the decoder may go below where its reader was made. The rest of the stack is
+/// the margin for the frames between two reads, which is far more than they take.
+const DECODER_DEPTH: usize = DECODER_STACK / 4 * 3;
+
+/// The LAZ library's GPS-time decoder (`laz` 0.13, point formats 1 and 3-5) calls itself
+/// for each context switch it reads, and damaged data can read switch after switch, until
+/// the data runs out: deep enough, on a chunk of a few KB, to overflow any stack, which
+/// aborts the process. The arithmetic decoder reads its data a byte at a time, so this
+/// reader, which fails when the stack has grown too deep, ends that descent with an error.
+/// Valid data never recurses more than a few levels.
+struct StackGuard<R> {
+    inner: R,
+    base: usize,
+}
+
+impl<R> StackGuard<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner,
+            base: stack_address(),
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for StackGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // Stacks grow down on every platform Rust supports here.
+        if self.base.saturating_sub(stack_address()) > DECODER_DEPTH {
+            return Err(std::io::Error::other(
+                "the decoder recursed too deep (damaged GPS times)",
+            ));
+        }
+        self.inner.read(buf)
+    }
+}
+
+impl<R: std::io::Seek> std::io::Seek for StackGuard<R> {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(to)
+    }
+}
+
+#[inline(never)]
+fn stack_address() -> usize {
+    let here = 0u8;
+    std::hint::black_box(&here) as *const u8 as usize
 }

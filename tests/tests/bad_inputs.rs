@@ -333,6 +333,23 @@ fn lidar_cases() -> Vec<Case> {
             &["p.laz: byte 1200", "unreadable LAZ chunk table"],
         ),
         case(
+            "LAZ GPS times that recurse the LAZ library without end",
+            "lidar-tile",
+            &plan("p.laz"),
+        )
+        .file(
+            "p.laz",
+            found_by_fuzzing("las_file/laz-gps-time-deep-recursion.laz"),
+        )
+        .fails(
+            BAD_INPUT,
+            &[
+                "p.laz: byte 396",
+                "corrupt LAZ chunk of points 0..124",
+                "recursed too deep",
+            ],
+        ),
+        case(
             "corrupt LAZ chunk while splitting",
             "lidar-tile",
             &["split", "--max-points", "20", "p.laz", "--out-dir", "out"],

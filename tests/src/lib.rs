@@ -9,6 +9,7 @@ pub mod fault_proxy;
 pub mod s3;
 
 use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -108,78 +109,146 @@ pub fn manifest(stdout: &[u8]) -> Vec<partition_core::Chunk> {
 /// single `Range: bytes=a-b` requests answered 206 (or ignored, to test servers that do that).
 pub struct RangeServer {
     pub port: u16,
+    /// For HTTPS: the PEM file of the certificate authority that signed the server's
+    /// certificate, for clients to trust (`SSL_CERT_FILE`).
+    authority: Option<tempfile::TempPath>,
 }
 
 impl RangeServer {
     pub fn start(root: &Path, honour_ranges: bool) -> RangeServer {
-        use std::io::{BufRead, BufReader, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let (listener, port) = listen();
         let root = root.to_path_buf();
         std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
+            for stream in listener.incoming().flatten() {
                 let root = root.clone();
+                std::thread::spawn(move || serve_files(stream, &root, honour_ranges));
+            }
+        });
+        RangeServer {
+            port,
+            authority: None,
+        }
+    }
+
+    /// The same server over TLS, with a certificate for 127.0.0.1 signed by a certificate
+    /// authority made for it.
+    pub fn start_https(root: &Path) -> RangeServer {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+        let authority_key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let authority = params.self_signed(&authority_key).unwrap();
+        let server_key = KeyPair::generate().unwrap();
+        let server = CertificateParams::new(vec!["127.0.0.1".to_string()])
+            .unwrap()
+            .signed_by(&server_key, &authority, &authority_key)
+            .unwrap();
+        let config = std::sync::Arc::new(
+            rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![server.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(server_key.serialize_der().into()),
+            )
+            .unwrap(),
+        );
+        let mut pem = tempfile::NamedTempFile::new().unwrap();
+        pem.write_all(authority.pem().as_bytes()).unwrap();
+
+        let (listener, port) = listen();
+        let root = root.to_path_buf();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (root, config) = (root.clone(), config.clone());
                 std::thread::spawn(move || {
-                    let mut reader = BufReader::new(stream.try_clone().unwrap());
-                    let mut writer = stream;
-                    loop {
-                        let mut request = String::new();
-                        if reader.read_line(&mut request).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        let mut range = None;
-                        let mut close = false;
-                        loop {
-                            let mut header = String::new();
-                            if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-                                break;
-                            }
-                            close |= header.eq_ignore_ascii_case("connection: close\r\n");
-                            if let Some(value) =
-                                header.to_ascii_lowercase().strip_prefix("range: bytes=")
-                            {
-                                let (a, b) = value.trim().split_once('-').unwrap();
-                                range =
-                                    Some((a.parse::<u64>().unwrap(), b.parse::<u64>().unwrap()));
-                            }
-                        }
-                        let mut parts = request.split_whitespace();
-                        let (method, path) =
-                            (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
-                        let Ok(body) = fs::read(root.join(path.trim_start_matches('/'))) else {
-                            let _ = writer
-                                .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
-                            continue;
-                        };
-                        let total = body.len() as u64;
-                        let (status, slice, extra) = match range.filter(|_| honour_ranges) {
-                            Some((a, b)) => {
-                                let b = b.min(total - 1);
-                                (
-                                    "206 Partial Content",
-                                    &body[a as usize..=b as usize],
-                                    format!("Content-Range: bytes {a}-{b}/{total}\r\n"),
-                                )
-                            }
-                            None => ("200 OK", &body[..], String::new()),
-                        };
-                        let head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n{extra}Accept-Ranges: bytes\r\n\r\n", slice.len());
-                        let _ = writer.write_all(head.as_bytes());
-                        if method != "HEAD" {
-                            let _ = writer.write_all(slice);
-                        }
-                        if close {
-                            return;
-                        }
-                    }
+                    let connection = rustls::ServerConnection::new(config).unwrap();
+                    serve_files(rustls::StreamOwned::new(connection, stream), &root, true)
                 });
             }
         });
-        RangeServer { port }
+        RangeServer {
+            port,
+            authority: Some(pem.into_temp_path()),
+        }
     }
 
     pub fn url(&self, name: &str) -> String {
-        format!("http://127.0.0.1:{}/{name}", self.port)
+        let scheme = if self.authority.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// The certificate authority's PEM file (HTTPS servers only).
+    pub fn authority(&self) -> &Path {
+        self.authority.as_deref().expect("an HTTPS server")
+    }
+}
+
+fn listen() -> (std::net::TcpListener, u16) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (listener, port)
+}
+
+/// Answers the requests of one connection until the client closes it or asks to.
+fn serve_files(stream: impl Read + Write, root: &Path, honour_ranges: bool) {
+    let mut connection = BufReader::new(stream);
+    loop {
+        let mut request = String::new();
+        if connection.read_line(&mut request).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut range = None;
+        let mut close = false;
+        loop {
+            let mut header = String::new();
+            if connection.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                break;
+            }
+            close |= header.eq_ignore_ascii_case("connection: close\r\n");
+            if let Some(value) = header.to_ascii_lowercase().strip_prefix("range: bytes=") {
+                let (a, b) = value.trim().split_once('-').unwrap();
+                range = Some((a.parse::<u64>().unwrap(), b.parse::<u64>().unwrap()));
+            }
+        }
+        let mut parts = request.split_whitespace();
+        let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+        let writer = connection.get_mut();
+        let Ok(body) = fs::read(root.join(path.trim_start_matches('/'))) else {
+            let _ = writer.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+            let _ = writer.flush();
+            continue;
+        };
+        let total = body.len() as u64;
+        let (status, slice, extra) = match range.filter(|_| honour_ranges) {
+            Some((a, b)) => {
+                let b = b.min(total - 1);
+                (
+                    "206 Partial Content",
+                    &body[a as usize..=b as usize],
+                    format!("Content-Range: bytes {a}-{b}/{total}\r\n"),
+                )
+            }
+            None => ("200 OK", &body[..], String::new()),
+        };
+        let head = format!(
+            "HTTP/1.1 {status}\r\nContent-Length: {}\r\n{extra}Accept-Ranges: bytes\r\n\r\n",
+            slice.len()
+        );
+        let _ = writer.write_all(head.as_bytes());
+        if method != "HEAD" {
+            let _ = writer.write_all(slice);
+        }
+        let _ = writer.flush();
+        if close {
+            return;
+        }
     }
 }

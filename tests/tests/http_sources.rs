@@ -45,6 +45,51 @@ fn fastq_and_fasta_chunks_come_over_http() {
 }
 
 #[test]
+fn https_sources_trust_the_certificates_ssl_cert_file_names() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("reads.fq"), reads(300)).unwrap();
+    let server = RangeServer::start_https(dir.path());
+    let url = server.url("reads.fq");
+    assert!(url.starts_with("https://127.0.0.1:"));
+    let split = |trust: Option<&std::path::Path>| {
+        let mut command = Command::new(bin("fastq-split"));
+        command.args(["plan", &url, "--chunks", "3"]);
+        command.env_remove("SSL_CERT_FILE");
+        if let Some(trust) = trust {
+            command.env("SSL_CERT_FILE", trust);
+        }
+        command
+    };
+
+    let plan = run_ok(&mut split(Some(server.authority())));
+    assert_eq!(manifest(&plan).len(), 3);
+    let path = dir.path().join("chunks.jsonl");
+    fs::write(&path, plan).unwrap();
+    let cat = run_ok(
+        Command::new(bin("fastq-split"))
+            .arg("cat")
+            .arg(&path)
+            .env("SSL_CERT_FILE", server.authority()),
+    );
+    assert_eq!(String::from_utf8(cat).unwrap(), reads(300));
+
+    // Mozilla's roots do not know the test authority.
+    let output = run_failing(&mut split(None));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(74), "{stderr}");
+    assert!(
+        stderr.contains(&url) && stderr.contains("certificate"),
+        "{stderr}"
+    );
+
+    let not_pem = dir.path().join("reads.fq");
+    let output = run_failing(&mut split(Some(&not_pem)));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no PEM certificate"), "{stderr}");
+}
+
+#[test]
 fn missing_objects_and_servers_without_ranges_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("reads.fq"), reads(50)).unwrap();

@@ -19,6 +19,30 @@ pub(super) struct HttpObject {
     agent: ureq::Agent,
 }
 
+/// HTTPS trusts Mozilla's roots (built in), or, as curl and OpenSSL do, only the
+/// certificates of the PEM file `SSL_CERT_FILE` names: a site's own or a company's CA.
+fn tls() -> Result<ureq::tls::TlsConfig> {
+    let Some(path) = std::env::var_os("SSL_CERT_FILE") else {
+        return Ok(ureq::tls::TlsConfig::default());
+    };
+    let name = format!("SSL_CERT_FILE {}", path.to_string_lossy());
+    let pem = std::fs::read(&path).map_err(|e| Error::io(&name, e))?;
+    let certificates: Vec<_> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(certificate)) => Some(certificate),
+            _ => None,
+        })
+        .collect();
+    if certificates.is_empty() {
+        return Err(Error::Usage(format!(
+            "{name}: no PEM certificate in the file"
+        )));
+    }
+    Ok(ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::new_with_certs(&certificates))
+        .build())
+}
+
 /// A failed attempt: the error, and whether another attempt may succeed.
 struct Failure {
     error: Error,
@@ -26,16 +50,25 @@ struct Failure {
 }
 
 fn request_failure(url: &str, action: &str, error: ureq::Error) -> Failure {
-    let transient = matches!(
-        error,
-        ureq::Error::StatusCode(429 | 500..=599)
-            | ureq::Error::Io(_)
-            | ureq::Error::Timeout(_)
-            | ureq::Error::ConnectionFailed
-    );
+    // A certificate the client does not trust comes as invalid data: trying again is no use.
+    let untrusted = matches!(&error, ureq::Error::Io(e) if e.kind() == io::ErrorKind::InvalidData);
+    let transient = !untrusted
+        && matches!(
+            error,
+            ureq::Error::StatusCode(429 | 500..=599)
+                | ureq::Error::Io(_)
+                | ureq::Error::Timeout(_)
+                | ureq::Error::ConnectionFailed
+        );
     let error = match error {
         ureq::Error::StatusCode(404 | 410) => Error::NotFound {
             input: url.to_string(),
+        },
+        other if untrusted => Error::Storage {
+            input: url.to_string(),
+            message: format!(
+                "{action} failed: {other} (SSL_CERT_FILE names the certificates to trust)"
+            ),
         },
         other => Error::Storage {
             input: url.to_string(),
@@ -65,6 +98,7 @@ impl HttpObject {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_connect(Some(Duration::from_secs(10)))
             .timeout_recv_body(Some(Duration::from_secs(60)))
+            .tls_config(tls()?)
             .build()
             .into();
         let head = retrying(|| {

@@ -182,50 +182,48 @@ fn fanout_feeds_windows_to_the_command() {
 
 #[test]
 #[ignore = "needs gdal_translate and rasterio (.ci/run installs them)"]
-fn windows_read_over_http_equal_local_ones() {
+fn windows_read_over_http_and_https_equal_local_ones() {
     let dir = make_cogs();
-    let server = chunkwise_tests::RangeServer::start(dir.path(), true);
-    for name in ["deflate_pred2.tif", "sparse.tif"] {
+    let servers = [
+        chunkwise_tests::RangeServer::start(dir.path(), true),
+        chunkwise_tests::RangeServer::start_https(dir.path()),
+    ];
+    for (server, name) in servers
+        .iter()
+        .flat_map(|server| ["deflate_pred2.tif", "sparse.tif"].map(|name| (server, name)))
+    {
+        let tool = || {
+            let mut command = Command::new(bin("cog-windows"));
+            if server.url("").starts_with("https") {
+                command.env("SSL_CERT_FILE", server.authority());
+            }
+            command
+        };
         let local = dir.path().join(name);
-        let plan_local = run_ok(
-            Command::new(bin("cog-windows"))
-                .arg("plan")
-                .arg(&local)
-                .args(["--window", "2x2"]),
-        );
-        let plan_http = run_ok(Command::new(bin("cog-windows")).args([
-            "plan",
-            &server.url(name),
-            "--window",
-            "2x2",
-        ]));
+        let plan_local = run_ok(tool().arg("plan").arg(&local).args(["--window", "2x2"]));
+        let url = server.url(name);
+        let plan_remote = run_ok(tool().args(["plan", &url, "--window", "2x2"]));
         let (a, b) = (
             chunkwise_tests::manifest(&plan_local),
-            chunkwise_tests::manifest(&plan_http),
+            chunkwise_tests::manifest(&plan_remote),
         );
         assert_eq!(a.len(), b.len());
         for (x, y) in a.iter().zip(&b) {
             assert_eq!(
                 x.sources[0].ranges, y.sources[0].ranges,
-                "{name}: the same tile ranges"
+                "{url}: the same tile ranges"
             );
         }
-        let (m_local, m_http) = (
+        let (m_local, m_remote) = (
             dir.path().join("local.jsonl"),
-            dir.path().join("http.jsonl"),
+            dir.path().join("remote.jsonl"),
         );
         std::fs::write(&m_local, plan_local).unwrap();
-        std::fs::write(&m_http, plan_http).unwrap();
-        let cat = |manifest: &Path| {
-            run_ok(
-                Command::new(bin("cog-windows"))
-                    .args(["cat", "--raw"])
-                    .arg(manifest),
-            )
-        };
+        std::fs::write(&m_remote, plan_remote).unwrap();
+        let cat = |manifest: &Path| run_ok(tool().args(["cat", "--raw"]).arg(manifest));
         assert!(
-            cat(&m_local) == cat(&m_http),
-            "{name}: windows over HTTP differ"
+            cat(&m_local) == cat(&m_remote),
+            "{url}: windows differ from local ones"
         );
     }
 }

@@ -248,7 +248,7 @@ impl Image {
 pub struct Georeference {
     /// GDAL order: x origin, pixel width, row rotation, y origin, column rotation, pixel height.
     pub geotransform: [f64; 6],
-    /// `EPSG:code`, when the GeoKeys name one.
+    /// `EPSG:code` when the GeoKeys name one, else WKT built from them ([`crate::crs`]).
     pub crs: Option<String>,
     /// The GeoKeys themselves, so that a CRS without an EPSG code survives into outputs.
     pub geokeys: Option<GeoKeys>,
@@ -301,10 +301,6 @@ impl Georeference {
             geotransform[0] -= geotransform[1] / 2.0;
             geotransform[3] -= geotransform[5] / 2.0;
         }
-        let crs = key(3072)
-            .or_else(|| key(2048))
-            .filter(|&code| code > 0 && code < 32767)
-            .map(|code| format!("EPSG:{code}"));
         let geokeys = (keys.len() >= 4).then(|| {
             let mut directory: Vec<u16> = keys.iter().map(|&k| k as u16).collect();
             for entry in directory[4..].chunks_exact_mut(4) {
@@ -323,7 +319,7 @@ impl Georeference {
         });
         Some(Georeference {
             geotransform,
-            crs,
+            crs: geokeys.as_ref().and_then(crate::crs::describe),
             geokeys,
         })
     }

@@ -72,5 +72,30 @@ def smooth_rgb(name, width, height):
 
 # A CRS with no EPSG code: it must survive into window GeoTIFFs through the GeoKeys.
 cog("custom_crs", source("k", "int16", 1, 400, 300, crs="+proj=tmerc +lat_0=0 +lon_0=10.5 +k=0.9996 +x_0=500000 +y_0=0 +datum=WGS84 +units=m +no_defs"), "COMPRESS=DEFLATE", "BLOCKSIZE=128")
+# CRSs without EPSG codes, one per projection method the manifest describes in WKT.
+CUSTOM_CRS = {
+    "sinusoidal_sphere": "+proj=sinu +lon_0=0 +x_0=0 +y_0=0 +R=6371007.181 +units=m",
+    "albers_nad83": "+proj=aea +lat_0=23 +lon_0=-96 +lat_1=29.5 +lat_2=45.5 +x_0=0 +y_0=0 +datum=NAD83 +units=m",
+    "lcc_2sp": "+proj=lcc +lat_0=46.5 +lon_0=3 +lat_1=49 +lat_2=44 +x_0=700000 +y_0=6600000 +datum=WGS84 +units=m",
+    "lcc_1sp": "+proj=lcc +lat_1=45 +lat_0=45 +lon_0=10 +k_0=0.99 +x_0=1 +y_0=2 +ellps=intl +units=m",
+    "utm_bessel": "+proj=tmerc +lat_0=0 +lon_0=15 +k=0.9996 +x_0=500000 +y_0=0 +ellps=bessel +units=m",
+    "tmerc_feet": "+proj=tmerc +lat_0=31 +lon_0=-110.1666666666667 +k=0.9999 +x_0=213360 +y_0=0 +datum=NAD83 +units=ft",
+    "tmerc_us_feet": "+proj=tmerc +lat_0=0 +lon_0=15 +k=0.9996 +x_0=500000 +y_0=0 +ellps=WGS84 +units=us-ft",
+    "polar_stereo_b": "+proj=stere +lat_0=-90 +lat_ts=-71 +lon_0=0 +k=1 +x_0=0 +y_0=0 +datum=WGS84 +units=m",
+    "polar_stereo_a": "+proj=stere +lat_0=90 +lon_0=0 +k=0.994 +x_0=2000000 +y_0=2000000 +datum=WGS84 +units=m",
+    "stereo": "+proj=stere +lat_0=52 +lon_0=5 +k=0.9999 +x_0=155000 +y_0=463000 +ellps=bessel +units=m",
+    "oblique_stereo": "+proj=sterea +lat_0=52 +lon_0=5 +k=0.9999 +x_0=155000 +y_0=463000 +ellps=bessel +units=m",
+    "laea": "+proj=laea +lat_0=45 +lon_0=-100 +x_0=0 +y_0=0 +ellps=WGS84 +units=m",
+    "mercator_1sp": "+proj=merc +lon_0=10 +k=1 +x_0=0 +y_0=0 +datum=WGS84 +units=m",
+    "mercator_2sp": "+proj=merc +lat_ts=30 +lon_0=10 +x_0=1 +y_0=2 +ellps=WGS84 +units=m",
+    "equirectangular": "+proj=eqc +lat_ts=30 +lat_0=0 +lon_0=20 +x_0=0 +y_0=0 +datum=WGS84 +units=m",
+    "cylindrical_equal_area": "+proj=cea +lat_ts=30 +lon_0=10 +x_0=1 +y_0=2 +ellps=WGS84 +units=m",
+    "cassini": "+proj=cass +lat_0=10 +lon_0=-61 +x_0=1 +y_0=2 +ellps=clrk80ign +units=m",
+    "azimuthal_equidistant": "+proj=aeqd +lat_0=10 +lon_0=-61 +x_0=1 +y_0=2 +ellps=WGS84 +units=m",
+    "orthographic": "+proj=ortho +lat_0=10 +lon_0=-61 +x_0=1 +y_0=2 +ellps=WGS84 +units=m",
+    "longlat_custom_ellipsoid": "+proj=longlat +a=6378000 +rf=300",
+}
+for name, crs in CUSTOM_CRS.items():
+    cog(f"crs_{name}", source(f"crs_{name}", "uint16", 1, 200, 150, crs=crs), "COMPRESS=DEFLATE", "BLOCKSIZE=128")
 cog("jpeg_rgb", smooth_rgb("h", 500, 300), "COMPRESS=JPEG", "QUALITY=90", "BLOCKSIZE=128")
 cog("masked", masked_source("g", 700, 600), "COMPRESS=DEFLATE", "BLOCKSIZE=128")

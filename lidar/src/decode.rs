@@ -45,9 +45,8 @@ pub fn records<'a>(
         Fields::All => DecompressionSelection::all(),
     };
     let decode = |bytes: &[u8], out: &mut [u8], entries: &[ChunkTableEntry]| {
-        if !head.pointwise {
-            check_layer_sizes(vlr, bytes, entries)?;
-        }
+        // Layered items are read as layers even in a point-wise stream.
+        check_layer_sizes(vlr, bytes, entries)?;
         let decoded = contain_panics(|| {
             if head.pointwise {
                 let mut decompressor = laz::LasZipDecompressor::selective(

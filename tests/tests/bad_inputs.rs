@@ -320,6 +320,16 @@ fn lidar_cases() -> Vec<Case> {
                 ],
             ),
         case(
+            "LAZ point-wise stream of layered items with layers of gigabytes",
+            "lidar-tile",
+            &plan("p.laz"),
+        )
+        .file(
+            "p.laz",
+            found_by_fuzzing("las_file/laz-pointwise-layers-huge.laz"),
+        )
+        .fails(BAD_INPUT, &["p.laz: byte 550", "do not fit in a chunk"]),
+        case(
             "LAZ chunk table that panics the LAZ library",
             "lidar-tile",
             &plan("p.laz"),

@@ -252,6 +252,18 @@ pub fn plan(urls: &[String], options: &PlanOptions) -> Result<Plan> {
                 tiff.reads - 1
             ));
         }
+        if let Some(Georeference {
+            crs: None,
+            geokeys: Some(keys),
+            ..
+        }) = &input.georeference
+        {
+            if keys.short(1024).is_some() {
+                warnings.push(format!(
+                "{url}: the GeoKeys describe a CRS that has no EPSG code and that cannot be written as WKT here (an unsupported method, datum or unit); windows carry the GeoKeys only"
+            ));
+            }
+        }
         inputs.push(input);
     }
     let first = inputs

@@ -1,9 +1,9 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use partition_core::cli::{self, CatArgs, ChunkingArgs, Quiet};
-use partition_core::output::write_file;
-use partition_core::{ByteSize, Kind, Result, Source};
+use partition_core::cli::{self, CatArgs, ChunkingArgs, Destination, Quiet};
+use partition_core::output::{write_file, AtomicFile};
+use partition_core::{ByteSize, Error, Kind, Result, Source};
 
 use fastq_gz::index::{self, DEFAULT_SPAN};
 use fastq_gz::PlanOptions;
@@ -45,8 +45,15 @@ enum Command {
         #[arg(long, value_name = "SIZE", default_value_t = ByteSize(DEFAULT_SPAN))]
         span: ByteSize,
     },
-    /// Rebuild chunks from manifest lines (paired chunks come out interleaved)
-    Cat(CatArgs),
+    /// Rebuild chunks from manifest lines (paired chunks: ID_1.fq and ID_2.fq, or interleaved)
+    Cat {
+        #[command(flatten)]
+        cat: CatArgs,
+        /// Write paired chunks as one stream, a record of each mate in turn (as `bwa mem -p`
+        /// reads); needed to write them to stdout
+        #[arg(long)]
+        interleave: bool,
+    },
 }
 
 const EXAMPLES: &str = "\
@@ -55,7 +62,8 @@ Examples:
   fastq-split plan R1.fq.gz R2.fq.gz --records 1000000 | fanout -j 4 -- minimap2 -a -x sr ref.mmi -
   fastq-split index s3://lab/run7/reads.fq.gz -o reads.fq.gz.cwi --span 4MiB
   fastq-split cat chunks.jsonl --seq 3 > chunk3.fq
-  fastq-split cat chunks.jsonl --out-dir chunks/";
+  fastq-split cat chunks.jsonl --out-dir chunks/
+  fastq-split cat pairs.jsonl --seq 0 --interleave | bwa mem -p ref.fa -";
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -91,11 +99,33 @@ fn run(args: Args) -> Result<()> {
             let built = index::build(&Source::open(&input)?, span.bytes(), quiet)?;
             write_file(&output, |out| built.write(out))
         }
-        Command::Cat(cat) => cli::cat(
-            &cat,
-            &[Kind::Fastq, Kind::FastqGz],
-            ".fq",
-            fastq_gz::write_chunk,
-        ),
+        Command::Cat { cat, interleave } => {
+            cli::cat_each(&cat, &[Kind::Fastq, Kind::FastqGz], |chunk, destination| {
+                let paired = chunk.sources.len() > 1;
+                match destination {
+                    Destination::Stdout(_) if paired && !interleave => {
+                        let id = &chunk.id;
+                        Err(Error::Usage(format!(
+                            "chunk {id} is paired: give --interleave to write both mates to \
+                             stdout, or --out-dir to write {id}_1.fq and {id}_2.fq"
+                        )))
+                    }
+                    Destination::Stdout(stdout) => fastq_gz::write_chunk(chunk, stdout),
+                    Destination::Dir(dir) if paired && !interleave => {
+                        let mate =
+                            |n: u8| AtomicFile::create(dir.join(format!("{}_{n}.fq", chunk.id)));
+                        let (mut first, mut second) = (mate(1)?, mate(2)?);
+                        fastq_gz::write_mates(chunk, &mut [&mut first, &mut second])?;
+                        first.commit()?;
+                        second.commit()
+                    }
+                    Destination::Dir(dir) => {
+                        let mut file = AtomicFile::create(dir.join(format!("{}.fq", chunk.id)))?;
+                        fastq_gz::write_chunk(chunk, &mut file)?;
+                        file.commit()
+                    }
+                }
+            })
+        }
     }
 }

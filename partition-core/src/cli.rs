@@ -2,7 +2,7 @@
 //! and exit codes, the chunking options, and the `cat` verb.
 
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::output::{create_dir, AtomicFile};
@@ -112,6 +112,31 @@ pub fn cat_with_suffix(
     suffix: impl Fn(&Chunk) -> Result<String>,
     write_chunk: impl Fn(&Chunk, &mut dyn Write) -> Result<()>,
 ) -> Result<()> {
+    cat_each(args, kinds, |chunk, destination| match destination {
+        Destination::Stdout(stdout) => write_chunk(chunk, stdout),
+        Destination::Dir(dir) => {
+            let mut file = AtomicFile::create(dir.join(format!("{}{}", chunk.id, suffix(chunk)?)))?;
+            write_chunk(chunk, &mut file)?;
+            file.commit()
+        }
+    })
+}
+
+/// Where `cat` puts a chunk.
+pub enum Destination<'a> {
+    Stdout(&'a mut dyn Write),
+    /// `--out-dir`: files named by the chunk id, written atomically
+    /// ([`AtomicFile`](crate::output::AtomicFile)).
+    Dir(&'a Path),
+}
+
+/// The `cat` verb for tools that write a chunk their own way (one file or several):
+/// `write` gets each chunk the arguments select, in manifest order.
+pub fn cat_each(
+    args: &CatArgs,
+    kinds: &[Kind],
+    mut write: impl FnMut(&Chunk, Destination) -> Result<()>,
+) -> Result<()> {
     if let Some(dir) = &args.out_dir {
         create_dir(dir)?;
     }
@@ -125,13 +150,8 @@ pub fn cat_with_suffix(
         found = true;
         chunk.expect_kind(kinds)?;
         match &args.out_dir {
-            Some(dir) => {
-                let name = format!("{}{}", chunk.id, suffix(&chunk)?);
-                let mut file = AtomicFile::create(dir.join(name))?;
-                write_chunk(&chunk, &mut file)?;
-                file.commit()?;
-            }
-            None => write_chunk(&chunk, &mut stdout)?,
+            Some(dir) => write(&chunk, Destination::Dir(dir))?,
+            None => write(&chunk, Destination::Stdout(&mut stdout))?,
         }
     }
     stdout.flush().map_err(|e| Error::io("<stdout>", e))?;

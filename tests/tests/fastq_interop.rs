@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 
-use chunkwise_tests::{bin, manifest, require_tool, run_ok, shared_data};
+use chunkwise_tests::{bin, manifest, require_tool, run_failing, run_ok, shared_data};
 
 /// Record names, in order, as `samtools fqidx` indexes them.
 fn samtools_names(fastq: &Path) -> Vec<String> {
@@ -77,7 +77,7 @@ fn check_split(inputs: &[&Path], chunk_options: &[&str]) {
     // `cat` rebuilds the same bytes (interleaved for pairs, one record of each in turn).
     let cat = run_ok(
         Command::new(bin("fastq-split"))
-            .arg("cat")
+            .args(["cat", "--interleave"])
             .arg(&manifest_path),
     );
     let whole: Vec<u8> = copies
@@ -166,7 +166,7 @@ fn plan_and_cat(inputs: &[&Path], options: &[&str]) -> (usize, Vec<u8>) {
         manifest(&stdout).len(),
         run_ok(
             Command::new(bin("fastq-split"))
-                .arg("cat")
+                .args(["cat", "--interleave"])
                 .arg(&manifest_path),
         ),
     )
@@ -249,4 +249,41 @@ fn paired_gzip_chunks_keep_mates_together() {
         .flat_map(|(a, b)| [a.clone(), b.clone()])
         .collect();
     assert_eq!(records(interleaved), expected);
+
+    // Without --interleave: each chunk's mates in files of their own, which concatenate to
+    // each input exactly; stdout refuses a paired chunk.
+    let plan = run_ok(
+        Command::new(bin("fastq-split"))
+            .arg("plan")
+            .args(&mates)
+            .args(["--chunks", "3", "--span", "1k"]),
+    );
+    let manifest_path = dir.path().join("chunks.jsonl");
+    fs::write(&manifest_path, &plan).unwrap();
+    let out = dir.path().join("out");
+    run_ok(
+        Command::new(bin("fastq-split"))
+            .arg("cat")
+            .arg(&manifest_path)
+            .arg("--out-dir")
+            .arg(&out),
+    );
+    for (mate, file) in mates.iter().enumerate() {
+        let joined: Vec<u8> = manifest(&plan)
+            .iter()
+            .flat_map(|chunk| fs::read(out.join(format!("{}_{}.fq", chunk.id, mate + 1))).unwrap())
+            .collect();
+        assert!(
+            joined == zcat(&[file]),
+            "mate {} differs from zcat",
+            mate + 1
+        );
+    }
+    let refused = run_failing(
+        Command::new(bin("fastq-split"))
+            .arg("cat")
+            .arg(&manifest_path),
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("give --interleave"));
 }

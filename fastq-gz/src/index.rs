@@ -5,8 +5,10 @@
 //! bytes of output records a checkpoint: the compressed bit offset, the output offset, the
 //! 32 KiB window of output before it (deflate-compressed), and, from the FASTQ records parsed
 //! on the way, the first record that starts after it (its offset and number) and how many
-//! compressed bytes suffice to decode up to that record. Chunks are cut at checkpoints, so a
-//! worker decodes only its own bytes and knows exactly where its first record starts.
+//! compressed bytes suffice to decode up to that record, and the CRC32 of the output before
+//! it (so that a chunk's CRC32 follows from the two checkpoints at its ends). Chunks are cut at
+//! checkpoints, so a worker decodes only its own bytes and knows exactly where its first record
+//! starts.
 //!
 //! The sidecar file (`reads.fq.gz.cwi`) is little-endian binary:
 //!
@@ -14,7 +16,7 @@
 //! magic "CWGZIDX\x01"  version u32 = 1  span u64  compressed_size u64  uncompressed_size u64
 //! records u64  crc32 u32  checkpoints u64
 //! per checkpoint: in_byte u64  bits u8  member_start u8  out u64  first_out u64  record u64
-//!                 tail_in u64  window_length u32  window bytes (raw deflate)
+//!                 tail_in u64  first_crc u32  window_length u32  window bytes (raw deflate)
 //! crc32 of everything above u32
 //! ```
 
@@ -26,11 +28,13 @@ use std::thread::{self, JoinHandle};
 use flate2::Compression;
 use partition_core::{progress, Error, Result, Source};
 
+use crate::checksum::Checksummed;
 use crate::gzip::{Decoder, Observer, WINDOW};
 use crate::record::RecordReader;
 
 const MAGIC: &[u8; 8] = b"CWGZIDX\x01";
-const VERSION: u32 = 1;
+/// The format version this build writes and reads.
+pub const VERSION: u32 = 2;
 /// Default output between checkpoints.
 pub const DEFAULT_SPAN: u64 = 1 << 20;
 
@@ -51,6 +55,8 @@ pub struct Checkpoint {
     pub record: u64,
     /// Compressed bytes that suffice to decode output through `first_out`.
     pub tail_in: u64,
+    /// CRC32 of the uncompressed stream before `first_out`.
+    pub first_crc: u32,
     /// The 32 KiB of output before `out` (less at a member's start), raw-deflate compressed.
     pub window: Vec<u8>,
 }
@@ -87,21 +93,29 @@ pub fn build(source: &Source, span: u64, quiet: bool) -> Result<GzIndex> {
     let decoder = Decoder::observed(input, source.url(), Builder::new(span.max(1)));
     // Record errors give positions in the uncompressed stream; the decoder's, in the file.
     let mut records = RecordReader::new(
-        BufReader::with_capacity(1 << 20, decoder),
+        Checksummed::new(BufReader::with_capacity(1 << 20, decoder)),
         &format!("{} (uncompressed)", source.url()),
         0,
     );
     let mut count = 0u64;
+    let mut crc_before = records.input_mut().prefix_crc();
     while let Some(span) = records.next_record(None)? {
-        records
-            .input_mut()
+        let input = records.input_mut();
+        let crc_after = input.prefix_crc();
+        input
+            .get_mut()
             .get_mut()
             .observer_mut()
-            .resolve(span.start, count);
+            .resolve(span.start, count, crc_before);
+        crc_before = crc_after;
         count += 1;
     }
     let uncompressed_size = records.offset();
-    let builder = records.into_input().into_inner().into_observer();
+    let builder = records
+        .into_input()
+        .into_inner()
+        .into_inner()
+        .into_observer();
     // Checkpoints resolve in the order they were added, so the resolved ones are the first
     // windows queued; the rest followed the last record and are dropped.
     let mut checkpoints = builder.resolved;
@@ -227,13 +241,15 @@ impl Builder {
             first_out: 0,
             record: 0,
             tail_in: 0,
+            first_crc: 0,
             window: Vec::new(),
         });
         self.last_out = Some(out);
     }
 
-    /// A record starts at `start`: it is the first one after every pending checkpoint before it.
-    fn resolve(&mut self, start: u64, record: u64) {
+    /// Record number `record` starts at `start`, after output whose CRC32 is `crc_before`: it
+    /// is the first one after every pending checkpoint before it.
+    fn resolve(&mut self, start: u64, record: u64, crc_before: u32) {
         if self
             .pending
             .first()
@@ -256,6 +272,7 @@ impl Builder {
             checkpoint.first_out = start;
             checkpoint.record = record;
             checkpoint.tail_in = tail_in;
+            checkpoint.first_crc = crc_before;
             self.resolved.push(checkpoint);
         }
         while self
@@ -323,6 +340,7 @@ impl GzIndex {
             for value in [c.out, c.first_out, c.record, c.tail_in] {
                 bytes.extend_from_slice(&value.to_le_bytes());
             }
+            bytes.extend_from_slice(&c.first_crc.to_le_bytes());
             bytes.extend_from_slice(&(c.window.len() as u32).to_le_bytes());
             bytes.extend_from_slice(&c.window);
         }
@@ -331,6 +349,12 @@ impl GzIndex {
         bytes.extend_from_slice(&crc.sum().to_le_bytes());
         output.write_all(&bytes)?;
         output.flush()
+    }
+
+    /// The format version of an index file's bytes, when they start like one.
+    pub fn version(bytes: &[u8]) -> Option<u32> {
+        let version = bytes.strip_prefix(MAGIC)?.get(..4)?;
+        Some(u32::from_le_bytes(version.try_into().expect("4 bytes")))
     }
 
     /// Reads an index file; `name` names it in errors. Every count and offset is checked
@@ -364,8 +388,8 @@ impl GzIndex {
             (cursor.u64()?, cursor.u64()?, cursor.u64()?, cursor.u64()?);
         let crc32 = cursor.u32()?;
         let count = cursor.u64()?;
-        // Each checkpoint takes at least 46 bytes: a larger count cannot be true.
-        if count > (body.len() / 46) as u64 {
+        // Each checkpoint takes at least 50 bytes: a larger count cannot be true.
+        if count > (body.len() / 50) as u64 {
             return Err(bad(format!(
                 "index claims {count} checkpoints, more than the file can hold"
             )));
@@ -377,6 +401,7 @@ impl GzIndex {
             let member_start = cursor.u8()? != 0;
             let (out, first_out, record, tail_in) =
                 (cursor.u64()?, cursor.u64()?, cursor.u64()?, cursor.u64()?);
+            let first_crc = cursor.u32()?;
             let window_length = cursor.u32()? as usize;
             let window = cursor.bytes(window_length)?.to_vec();
             let checkpoint = Checkpoint {
@@ -387,6 +412,7 @@ impl GzIndex {
                 first_out,
                 record,
                 tail_in,
+                first_crc,
                 window,
             };
             let ordered = checkpoints.last().is_none_or(|previous: &Checkpoint| {

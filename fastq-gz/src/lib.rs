@@ -19,8 +19,10 @@
 //!   writes [`partition_core::Chunk`]s of kind `fastq`; paired files are cut in step, so
 //!   chunk *i* of R1 and chunk *i* of R2 hold the same reads.
 //! - [`materialize`]: rebuilds a chunk's bytes from its manifest line alone, checking the
-//!   record count it promised (paired chunks come out interleaved).
+//!   record count and the CRC32s it promised (paired chunks interleaved, or each mate apart).
+//! - [`checksum`]: chunk CRC32s from the CRC32s of the stream before each of their ends.
 
+pub mod checksum;
 pub mod gzip;
 pub mod index;
 pub mod materialize;

@@ -38,7 +38,7 @@ pub fn write_mates(chunk: &Chunk, outputs: &mut [&mut dyn Write]) -> Result<()> 
 /// The records of every source, in step; with one output, interleaved.
 fn write_records(chunk: &Chunk, outputs: &mut [&mut dyn Write]) -> Result<()> {
     chunk.expect_kind(&[Kind::Fastq, Kind::FastqGz])?;
-    let (mut readers, records, exact_end) = match chunk.kind {
+    let (mut readers, records, exact_end, crc32) = match chunk.kind {
         Kind::Fastq => {
             let detail: FastqDetail = chunk.detail()?;
             let readers: Vec<Records> = chunk
@@ -46,7 +46,7 @@ fn write_records(chunk: &Chunk, outputs: &mut [&mut dyn Write]) -> Result<()> {
                 .iter()
                 .map(|planned| plain_reader(chunk, planned))
                 .collect::<Result<_>>()?;
-            (readers, detail.records, true)
+            (readers, detail.records, true, detail.crc32)
         }
         _ => {
             let detail: GzDetail = chunk.detail()?;
@@ -62,9 +62,16 @@ fn write_records(chunk: &Chunk, outputs: &mut [&mut dyn Write]) -> Result<()> {
                 .zip(&detail.resume)
                 .map(|(planned, resume)| gzip_reader(chunk, planned, resume))
                 .collect::<Result<_>>()?;
-            (readers, detail.records, false)
+            (readers, detail.records, false, detail.crc32)
         }
     };
+    if !crc32.is_empty() && crc32.len() != chunk.sources.len() {
+        return Err(chunk_error(
+            chunk,
+            "needs one CRC32 (or null) per source".to_string(),
+        ));
+    }
+    let mut crcs = vec![crc32fast::Hasher::new(); readers.len()];
 
     let mut batches = vec![Vec::with_capacity(WRITE_BATCH * 2); outputs.len()];
     let mut written = 0u64;
@@ -77,6 +84,7 @@ fn write_records(chunk: &Chunk, outputs: &mut [&mut dyn Write]) -> Result<()> {
             if reader.next_record(Some(batch))?.is_none() {
                 ended += 1;
             } else {
+                crcs[index].update(&batch[start..]);
                 names.push(read_name(&batch[start..]).to_vec());
             }
         }
@@ -109,14 +117,26 @@ fn write_records(chunk: &Chunk, outputs: &mut [&mut dyn Write]) -> Result<()> {
             flush(outputs, &mut batches)?;
         }
     }
-    flush(outputs, &mut batches)?;
     if written != records {
         return Err(chunk_error(
             chunk,
             format!("holds {written} records, the plan promised {records}"),
         ));
     }
-    Ok(())
+    // Checked before the last batch goes out, so that a file written whole is a good one.
+    for ((planned, crc), source) in crc32.iter().zip(crcs).zip(&chunk.sources) {
+        let crc = crc.finalize();
+        if let Some(planned) = planned.filter(|&planned| planned != crc) {
+            return Err(chunk_error(
+                chunk,
+                format!(
+                    "the records rebuilt from {} have CRC32 {crc:08x}, the plan says {planned:08x}",
+                    source.url
+                ),
+            ));
+        }
+    }
+    flush(outputs, &mut batches)
 }
 
 fn flush(outputs: &mut [&mut dyn Write], batches: &mut [Vec<u8>]) -> Result<()> {

@@ -120,6 +120,41 @@ fn concatenated_members_and_stored_blocks_work() {
 }
 
 #[test]
+fn chunk_crcs_are_the_crcs_of_the_chunks_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = fastq(2500, "c");
+    let path = dir.path().join("reads.fq.gz");
+    fs::write(&path, gzip(&text, 6)).unwrap();
+    let url = path.to_str().unwrap().to_string();
+    let chunks = plan(&[url], Chunking::Count(6), &options(1 << 13)).unwrap();
+    assert!(chunks.len() >= 5);
+    for chunk in &chunks {
+        let detail: GzDetail = chunk.detail().unwrap();
+        let mut bytes = Vec::new();
+        write_chunk(chunk, &mut bytes).unwrap();
+        assert_eq!(
+            detail.crc32,
+            [Some(crc32fast::hash(&bytes))],
+            "{}",
+            chunk.id
+        );
+    }
+
+    // A manifest whose CRC32 was changed is refused.
+    let mut damaged = chunks[1].clone();
+    let mut detail: GzDetail = damaged.detail().unwrap();
+    detail.crc32[0] = detail.crc32[0].map(|crc| crc ^ 1);
+    damaged.detail = serde_json::to_value(&detail).unwrap();
+    let error = write_chunk(&damaged, &mut Vec::new())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("have CRC32") && error.contains("the plan says"),
+        "{error}"
+    );
+}
+
+#[test]
 fn paired_gzip_files_are_cut_in_step() {
     let dir = tempfile::tempdir().unwrap();
     let (r1, r2) = (fastq(1200, "p"), fastq(1200, "p"));
@@ -133,6 +168,12 @@ fn paired_gzip_files_are_cut_in_step() {
     ];
     let chunks = plan(&inputs, Chunking::Count(5), &options(1 << 13)).unwrap();
     assert!(chunks.len() >= 4);
+    // R1's chunks start and end at its checkpoints: their CRC32s are known; R2's only where
+    // its checkpoints fall at the same records. Rebuilding checks the known ones.
+    for chunk in &chunks {
+        let detail: GzDetail = chunk.detail().unwrap();
+        assert!(detail.crc32.len() == 2 && detail.crc32[0].is_some());
+    }
     let interleaved = rebuild(&chunks);
     let records = |text: &[u8]| -> Vec<String> {
         let text = String::from_utf8(text.to_vec()).unwrap();
@@ -174,6 +215,19 @@ fn the_index_round_trips_and_damage_is_detected() {
     assert!(GzIndex::read(&flipped, "i.cwi").is_err());
     let error = GzIndex::read(b"GZIDX...", "i.cwi").unwrap_err().to_string();
     assert!(error.contains("not a chunkwise gzip index"), "{error}");
+
+    // An index from an older release is read as stale: planning builds a current one.
+    let sidecar = dir.path().join("reads.fq.gz.cwi");
+    let mut old = bytes.clone();
+    old[8..12].copy_from_slice(&1u32.to_le_bytes());
+    fs::write(&sidecar, &old).unwrap();
+    let url = path.to_str().unwrap().to_string();
+    let chunks = plan(&[url], Chunking::Count(3), &options(1 << 14)).unwrap();
+    assert_eq!(chunks.len(), 3);
+    assert_eq!(
+        GzIndex::version(&fs::read(&sidecar).unwrap()),
+        Some(index::VERSION)
+    );
 }
 
 #[test]

@@ -193,6 +193,20 @@ fn fastq_cases() -> Vec<Case> {
         .file("r.fq", reads.clone())
         .file("m.jsonl", line(&format!("[0,{}]", reads.len()), 99))
         .fails(BAD_INPUT, &["r-0", "99"]),
+        case(
+            "manifest CRC32 that the records do not have",
+            "fastq-split",
+            &["cat", "m.jsonl", "--out-dir", "out"],
+        )
+        .file("r.fq", reads.clone())
+        .file(
+            "m.jsonl",
+            line(&format!("[0,{}]", reads.len()), 3).replace("}}", ",\"crc32\":[1234]}}"),
+        )
+        .fails(
+            BAD_INPUT,
+            &["chunk r-0: ", "CRC32", "the plan says 000004d2"],
+        ),
         case("manifest line not JSON", "fastq-split", &["cat", "m.jsonl"])
             .file("m.jsonl", "{\"v\":1,\n")
             .fails(BAD_INPUT, &["m.jsonl: line 1: not valid JSON"]),

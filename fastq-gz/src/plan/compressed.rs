@@ -11,6 +11,7 @@ use partition_core::{ByteRange, Chunk, Error, Kind, Result, Source, SourceRanges
 use serde::{Deserialize, Serialize};
 
 use super::PlanOptions;
+use crate::checksum::range_crc;
 use crate::index::{self, Checkpoint, GzIndex};
 
 /// The `detail` of a `fastq-gz` chunk.
@@ -22,6 +23,10 @@ pub struct GzDetail {
     pub records: u64,
     /// Where to resume decoding each source, in `sources` order.
     pub resume: Vec<GzResume>,
+    /// CRC32 of each source's records in the chunk, in `sources` order; `None` where the
+    /// index cannot tell (R2 of a pair, whose chunk edges fall between its checkpoints).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crc32: Vec<Option<u32>>,
 }
 
 /// One source's resume point: a checkpoint, then what to skip to reach the chunk's first record.
@@ -117,6 +122,7 @@ pub(super) fn plan(
         let records = end_record - first_record;
         let mut chunk_sources = Vec::with_capacity(sources.len());
         let mut resume = Vec::with_capacity(sources.len());
+        let mut crc32 = Vec::with_capacity(sources.len());
         let mut est_bytes = 0;
         for (source, index) in sources.iter().zip(&indexes) {
             // The last checkpoint at or before the first record, and the first one whose
@@ -133,6 +139,23 @@ pub(super) fn plan(
             let end_in = to.map_or(source.size(), |c| c.tail_in);
             let end_out = to.map_or(index.uncompressed_size, |c| c.first_out);
             est_bytes += end_out - checkpoint.first_out;
+            // Known when both edges are checkpoints' first records (or the end of the file).
+            let end_crc = match to {
+                Some(c) if c.record == end_record => Some(c.first_crc),
+                None if end_record == total_records => Some(index.crc32),
+                _ => None,
+            };
+            crc32.push(
+                end_crc
+                    .filter(|_| checkpoint.record == first_record)
+                    .map(|end_crc| {
+                        range_crc(
+                            checkpoint.first_crc,
+                            end_crc,
+                            end_out - checkpoint.first_out,
+                        )
+                    }),
+            );
             let resume_at = GzResume::new(checkpoint, first_record - checkpoint.record);
             chunk_sources.push(SourceRanges {
                 url: source.url().to_string(),
@@ -152,6 +175,7 @@ pub(super) fn plan(
                 first_record,
                 records,
                 resume,
+                crc32,
             },
         ));
     }
@@ -201,14 +225,23 @@ fn load_or_build(source: &Source, options: &PlanOptions) -> Result<GzIndex> {
                 .reader()?
                 .read_to_end(&mut bytes)
                 .map_err(|e| Error::io(&index_url, e))?;
-            let index = GzIndex::read(&bytes, &index_url)?;
-            if index.compressed_size == source.size() {
-                return Ok(index);
+            if GzIndex::version(&bytes).is_some_and(|version| version < index::VERSION) {
+                log(
+                    options,
+                    &format!("{index_url} is from an older fastq-split; indexing again"),
+                );
+            } else {
+                let index = GzIndex::read(&bytes, &index_url)?;
+                if index.compressed_size == source.size() {
+                    return Ok(index);
+                }
+                log(
+                    options,
+                    &format!(
+                        "{index_url} was built for another file (size differs); indexing again"
+                    ),
+                );
             }
-            log(
-                options,
-                &format!("{index_url} was built for another file (size differs); indexing again"),
-            );
         }
         Err(Error::NotFound { .. }) => {}
         Err(error) => return Err(error),

@@ -8,15 +8,19 @@ use partition_core::progress;
 use partition_core::{ByteRange, Chunk, Error, Kind, Result, Source, SourceRanges};
 use serde::{Deserialize, Serialize};
 
+use crate::checksum::{range_crc, Checksummed};
 use crate::record::{RecordReader, RecordSpan};
 
 /// The `detail` of a `fastq` chunk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FastqDetail {
     /// 0-based index of the chunk's first record in its file.
     pub first_record: u64,
     /// Records in the chunk (per file, for paired inputs).
     pub records: u64,
+    /// CRC32 of each source's range, in `sources` order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crc32: Vec<Option<u32>>,
 }
 
 /// Plans chunks over plain FASTQ sources (paired ones cut in step), reading each once.
@@ -24,25 +28,30 @@ pub(super) fn plan(sources: &[Source], chunking: Chunking, quiet: bool) -> Resul
     let mut readers = Vec::with_capacity(sources.len());
     for source in sources {
         readers.push(RecordReader::new(
-            BufReader::with_capacity(
+            Checksummed::new(BufReader::with_capacity(
                 1 << 20,
                 progress::reader(source.reader()?, source.size(), quiet, source.url()),
-            ),
+            )),
             source.url(),
             0,
         ));
     }
     let total_size: u64 = sources.iter().map(Source::size).sum();
 
-    // Cuts are record indices plus, per input, the byte offset where that record starts.
-    let mut cuts: Vec<(u64, Vec<u64>)> = vec![(0, vec![0; sources.len()])];
+    // Cuts are record indices plus, per input, the byte offset where that record starts and
+    // the CRC32 of the input before it.
+    let mut cuts: Vec<(u64, Vec<(u64, u32)>)> = vec![(0, vec![(0, 0); sources.len()])];
     let mut records = 0u64;
     loop {
+        let crcs: Vec<u32> = readers
+            .iter_mut()
+            .map(|r| r.input_mut().prefix_crc())
+            .collect();
         let spans = next_in_step(&mut readers, records)?;
         let Some(spans) = spans else { break };
-        let (chunk_start, chunk_offsets) = cuts.last().expect("cuts start non-empty");
+        let (chunk_start, chunk_starts) = cuts.last().expect("cuts start non-empty");
         let position: u64 = spans.iter().map(|span| span.start).sum();
-        let chunk_bytes = position - chunk_offsets.iter().sum::<u64>();
+        let chunk_bytes = position - chunk_starts.iter().map(|start| start.0).sum::<u64>();
         let cut_here = records > *chunk_start
             && match chunking {
                 Chunking::Records(every) => records - chunk_start >= every,
@@ -54,11 +63,17 @@ pub(super) fn plan(sources: &[Source], chunking: Chunking, quiet: bool) -> Resul
                 }
             };
         if cut_here {
-            cuts.push((records, spans.iter().map(|span| span.start).collect()));
+            cuts.push((
+                records,
+                spans.iter().map(|span| span.start).zip(crcs).collect(),
+            ));
         }
         records += 1;
     }
-    let ends: Vec<u64> = readers.iter().map(RecordReader::offset).collect();
+    let ends = readers
+        .iter_mut()
+        .map(|reader| (reader.offset(), reader.input_mut().prefix_crc()))
+        .collect();
     if records == 0 {
         return Ok(Vec::new());
     }
@@ -74,7 +89,7 @@ pub(super) fn plan(sources: &[Source], chunking: Chunking, quiet: bool) -> Resul
             let chunk_sources: Vec<SourceRanges> = sources
                 .iter()
                 .zip(starts.iter().zip(ends))
-                .map(|(source, (&start, &end))| SourceRanges {
+                .map(|(source, (&(start, _), &(end, _)))| SourceRanges {
                     url: source.url().to_string(),
                     size: Some(source.size()),
                     ranges: vec![ByteRange::new(start, end)],
@@ -91,6 +106,13 @@ pub(super) fn plan(sources: &[Source], chunking: Chunking, quiet: bool) -> Resul
                 FastqDetail {
                     first_record: *first_record,
                     records: end_record - first_record,
+                    crc32: starts
+                        .iter()
+                        .zip(ends)
+                        .map(|(&(start, before), &(end, after))| {
+                            Some(range_crc(before, after, end - start))
+                        })
+                        .collect(),
                 },
             )
         })
@@ -155,6 +177,8 @@ mod tests {
             let detail: FastqDetail = chunk.detail().unwrap();
             assert_eq!(detail.first_record, next_record);
             assert!(detail.records > 0);
+            let bytes = &text.as_bytes()[range.start as usize..range.end as usize];
+            assert_eq!(detail.crc32, [Some(crc32fast::hash(bytes))]);
             next = range.end;
             next_record += detail.records;
         }
@@ -223,6 +247,12 @@ mod tests {
             };
             assert_eq!(count(&r1, a), detail.records);
             assert_eq!(count(&r2, b), detail.records);
+            let crc = |text: &str, range: ByteRange| {
+                Some(crc32fast::hash(
+                    &text.as_bytes()[range.start as usize..range.end as usize],
+                ))
+            };
+            assert_eq!(detail.crc32, [crc(&r1, a), crc(&r2, b)]);
         }
     }
 

@@ -2,13 +2,17 @@
 //! next at each of those places.
 //!
 //! One streaming pass decodes the file, stops at deflate block boundaries, and every `span`
-//! bytes of output records a checkpoint: the compressed bit offset, the output offset, the
-//! 32 KiB window of output before it (deflate-compressed), and, from the FASTQ records parsed
-//! on the way, the first record that starts after it (its offset and number) and how many
-//! compressed bytes suffice to decode up to that record, and the CRC32 of the output before
-//! it (so that a chunk's CRC32 follows from the two checkpoints at its ends). Chunks are cut at
-//! checkpoints, so a worker decodes only its own bytes and knows exactly where its first record
-//! starts.
+//! bytes of output records a checkpoint:
+//! - the compressed bit offset and the output offset;
+//! - the 32 KiB window of output before it, deflated and sparse: the bytes that the data
+//!   after the checkpoint never copies are stored as zeros ([`crate::gzip::trace`]);
+//! - from the FASTQ records parsed on the way, the first record that starts after it (its
+//!   offset and number), how many compressed bytes suffice to decode up to that record, and
+//!   the CRC32 of the output before it (a chunk's CRC32 follows from the checkpoints at its
+//!   two ends).
+//!
+//! Chunks are cut at checkpoints, so a worker decodes only its own bytes and knows exactly
+//! where its first record starts.
 //!
 //! The sidecar file (`reads.fq.gz.cwi`) is little-endian binary:
 //!
@@ -29,7 +33,7 @@ use flate2::Compression;
 use partition_core::{progress, Error, Result, Source};
 
 use crate::checksum::Checksummed;
-use crate::gzip::{Decoder, Observer, WINDOW};
+use crate::gzip::{trace, Decoder, NoObserver, Observer, Resume, WINDOW};
 use crate::record::RecordReader;
 
 const MAGIC: &[u8; 8] = b"CWGZIDX\x01";
@@ -57,7 +61,8 @@ pub struct Checkpoint {
     pub tail_in: u64,
     /// CRC32 of the uncompressed stream before `first_out`.
     pub first_crc: u32,
-    /// The 32 KiB of output before `out` (less at a member's start), raw-deflate compressed.
+    /// The 32 KiB of output before `out` (less at a member's start), raw-deflate compressed;
+    /// bytes that decoding from here never copies are zeros.
     pub window: Vec<u8>,
 }
 
@@ -116,19 +121,14 @@ pub fn build(source: &Source, span: u64, quiet: bool) -> Result<GzIndex> {
         .into_inner()
         .into_inner()
         .into_observer();
-    // Checkpoints resolve in the order they were added, so the resolved ones are the first
-    // windows queued; the rest followed the last record and are dropped.
-    let mut checkpoints = builder.resolved;
-    for (checkpoint, window) in checkpoints.iter_mut().zip(builder.compressor.finish()) {
-        checkpoint.window = window;
-    }
+    let crc32 = builder.crc.sum();
     Ok(GzIndex {
         span,
         compressed_size: source.size(),
         uncompressed_size,
         records: count,
-        crc32: builder.crc.sum(),
-        checkpoints,
+        crc32,
+        checkpoints: builder.finish(),
     })
 }
 
@@ -144,44 +144,88 @@ struct Builder {
     /// (output so far, compressed input so far) after each inflate call not yet needed.
     progress_log: VecDeque<(u64, u64)>,
     crc: flate2::Crc,
+    /// The last compressed byte consumed: it holds a checkpoint's first bits.
+    last_input: u8,
+    /// Windows of the latest checkpoints, still gathering the data that follows them.
+    gathering: VecDeque<WindowJob>,
     compressor: WindowCompressor,
 }
 
-/// Compresses checkpoint windows on a thread of its own, off the decoding path.
+/// A checkpoint's window, with what is needed to find the bytes of it that are used: the
+/// deflate data after the checkpoint (from the byte holding its first bits) and the output it
+/// decodes to, until 32 KiB of output or the end of the member.
+struct WindowJob {
+    window: Vec<u8>,
+    compressed: Vec<u8>,
+    bits: u8,
+    following: Vec<u8>,
+}
+
+impl WindowJob {
+    /// The window as stored: the bytes the following data copies from, zeros elsewhere (when
+    /// decoding with that gives the same output), deflated.
+    fn store(self) -> Vec<u8> {
+        let window = self.sparse().unwrap_or(self.window);
+        let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), Compression::new(6));
+        encoder.write_all(&window).expect("writing to memory");
+        encoder.finish().expect("writing to memory")
+    }
+
+    fn sparse(&self) -> Option<Vec<u8>> {
+        if self.window.is_empty() {
+            return None;
+        }
+        let start_bit = if self.bits > 0 {
+            8 - usize::from(self.bits)
+        } else {
+            0
+        };
+        let used = trace::used_window(self.window.len(), &self.compressed, start_bit)?;
+        let sparse: Vec<u8> = self
+            .window
+            .iter()
+            .zip(used)
+            .map(|(&byte, used)| if used { byte } else { 0 })
+            .collect();
+        // The trace is checked by decoding with the sparse window.
+        let at = Resume::Block {
+            in_byte: 0,
+            bits: self.bits,
+            out: 0,
+            window: &sparse,
+        };
+        let mut decoder = Decoder::resume(&self.compressed[..], "window", at, NoObserver).ok()?;
+        let mut decoded = vec![0; self.following.len()];
+        decoder.read_exact(&mut decoded).ok()?;
+        (decoded == self.following).then_some(sparse)
+    }
+}
+
+/// Stores checkpoint windows on a thread of its own, off the decoding path.
 struct WindowCompressor {
-    sender: Option<SyncSender<Vec<u8>>>,
+    sender: Option<SyncSender<WindowJob>>,
     worker: Option<JoinHandle<Vec<Vec<u8>>>>,
 }
 
 impl WindowCompressor {
     fn new() -> WindowCompressor {
-        let (sender, receiver) = sync_channel::<Vec<u8>>(16);
-        let worker = thread::spawn(move || {
-            receiver
-                .iter()
-                .map(|window| {
-                    let mut encoder =
-                        flate2::write::DeflateEncoder::new(Vec::new(), Compression::new(6));
-                    encoder.write_all(&window).expect("writing to memory");
-                    encoder.finish().expect("writing to memory")
-                })
-                .collect()
-        });
+        let (sender, receiver) = sync_channel::<WindowJob>(16);
+        let worker = thread::spawn(move || receiver.iter().map(WindowJob::store).collect());
         WindowCompressor {
             sender: Some(sender),
             worker: Some(worker),
         }
     }
 
-    fn submit(&mut self, window: Vec<u8>) {
+    fn submit(&mut self, job: WindowJob) {
         self.sender
             .as_ref()
             .expect("not finished")
-            .send(window)
+            .send(job)
             .expect("the compressor thread runs");
     }
 
-    /// Every window queued, compressed, in order.
+    /// Every window queued, stored, in order.
     fn finish(mut self) -> Vec<Vec<u8>> {
         drop(self.sender.take());
         self.worker
@@ -204,6 +248,8 @@ impl Builder {
             resolved: Vec::new(),
             progress_log: VecDeque::new(),
             crc: flate2::Crc::new(),
+            last_input: 0,
+            gathering: VecDeque::new(),
             compressor: WindowCompressor::new(),
         }
     }
@@ -226,13 +272,25 @@ impl Builder {
 
     fn add(&mut self, in_byte: u64, bits: u8, member_start: bool, out: u64) {
         // One window per checkpoint, in order (empty at a member's start, which needs none);
-        // the compressed ones are filled in when the pass ends.
-        let raw = if member_start {
-            Vec::new()
-        } else {
-            self.window()
+        // the stored ones are filled in when the pass ends.
+        let job = WindowJob {
+            window: if member_start {
+                Vec::new()
+            } else {
+                self.window()
+            },
+            compressed: if bits > 0 {
+                vec![self.last_input]
+            } else {
+                Vec::new()
+            },
+            bits,
+            following: Vec::new(),
         };
-        self.compressor.submit(raw);
+        self.gathering.push_back(job);
+        if member_start {
+            self.submit_gathered();
+        }
         self.pending.push(Checkpoint {
             in_byte,
             bits,
@@ -245,6 +303,26 @@ impl Builder {
             window: Vec::new(),
         });
         self.last_out = Some(out);
+    }
+
+    /// Sends every window gathering data to be stored, in order.
+    fn submit_gathered(&mut self) {
+        while let Some(job) = self.gathering.pop_front() {
+            self.compressor.submit(job);
+        }
+    }
+
+    /// The windows, stored, of the checkpoints that were resolved (the rest followed the last
+    /// record and are dropped).
+    fn finish(mut self) -> Vec<Checkpoint> {
+        self.submit_gathered();
+        let mut checkpoints = self.resolved;
+        // Checkpoints resolve in the order they were added, so the resolved ones are the
+        // first windows queued.
+        for (checkpoint, window) in checkpoints.iter_mut().zip(self.compressor.finish()) {
+            checkpoint.window = window;
+        }
+        checkpoints
     }
 
     /// Record number `record` starts at `start`, after output whose CRC32 is `crc_before`: it
@@ -286,7 +364,30 @@ impl Builder {
 }
 
 impl Observer for Builder {
+    fn input(&mut self, bytes: &[u8]) {
+        if let Some(&last) = bytes.last() {
+            self.last_input = last;
+        }
+        for job in &mut self.gathering {
+            job.compressed.extend_from_slice(bytes);
+        }
+    }
+
     fn output(&mut self, bytes: &[u8]) {
+        for job in &mut self.gathering {
+            let wanted = WINDOW - job.following.len();
+            job.following
+                .extend_from_slice(&bytes[..wanted.min(bytes.len())]);
+        }
+        while self
+            .gathering
+            .front()
+            .is_some_and(|job| job.following.len() == WINDOW)
+        {
+            let job = self.gathering.pop_front().expect("checked");
+            self.compressor.submit(job);
+        }
+
         let bytes = &bytes[bytes.len().saturating_sub(WINDOW)..];
         let first = bytes.len().min(WINDOW - self.ring_end);
         self.ring[self.ring_end..self.ring_end + first].copy_from_slice(&bytes[..first]);
@@ -315,6 +416,8 @@ impl Observer for Builder {
 
     fn member_end(&mut self, crc: &flate2::Crc) {
         self.crc.combine(crc);
+        // Nothing after a member's end copies from its windows.
+        self.submit_gathered();
     }
 }
 

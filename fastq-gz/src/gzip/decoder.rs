@@ -18,6 +18,8 @@ const OBSERVED_OUTPUT: usize = 8 * 1024;
 pub trait Observer {
     /// False for [`NoObserver`]: decoding then runs without block stops or bookkeeping.
     const ACTIVE: bool = true;
+    /// Compressed bytes of a member's deflate data, in order, as they are consumed.
+    fn input(&mut self, bytes: &[u8]);
     /// Produced output, in order.
     fn output(&mut self, bytes: &[u8]);
     /// Decoding may resume here: `in_byte` bytes consumed, the last `bits` bits of the last
@@ -36,6 +38,7 @@ pub struct NoObserver;
 
 impl Observer for NoObserver {
     const ACTIVE: bool = false;
+    fn input(&mut self, _: &[u8]) {}
     fn output(&mut self, _: &[u8]) {}
     fn block_boundary(&mut self, _: u64, _: u8, _: u64) {}
     fn member_start(&mut self, _: u64, _: u64) {}
@@ -290,6 +293,10 @@ impl<R: Read, O: Observer> Read for Decoder<R, O> {
                             observing,
                         )
                         .map_err(|message| self.error(message))?;
+                    if observing {
+                        self.observer
+                            .input(&self.buffer[self.start..self.start + step.consumed]);
+                    }
                     self.consume(step.consumed);
                     let produced = &out[..step.produced];
                     self.out_offset += step.produced as u64;

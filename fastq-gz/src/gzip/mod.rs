@@ -3,6 +3,7 @@
 mod decoder;
 mod header;
 mod inflate;
+pub mod trace;
 
 pub use decoder::{Decoder, NoObserver, Observer, Resume};
 pub use header::is_bgzf;

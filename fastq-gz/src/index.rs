@@ -3,7 +3,7 @@
 //!
 //! One streaming pass decodes the file, stops at deflate block boundaries, and every `span`
 //! bytes of output records a checkpoint:
-//! - the compressed bit offset and the output offset;
+//! - the compressed bit offset, the output offset and the lines before it;
 //! - the 32 KiB window of output before it, deflated and sparse: the bytes that the data
 //!   after the checkpoint never copies are stored as zeros ([`crate::gzip::trace`]);
 //! - from the FASTQ records parsed on the way, the first record that starts after it (its
@@ -17,10 +17,11 @@
 //! The sidecar file (`reads.fq.gz.cwi`) is little-endian binary:
 //!
 //! ```text
-//! magic "CWGZIDX\x01"  version u32 = 1  span u64  compressed_size u64  uncompressed_size u64
-//! records u64  crc32 u32  checkpoints u64
-//! per checkpoint: in_byte u64  bits u8  member_start u8  out u64  first_out u64  record u64
-//!                 tail_in u64  first_crc u32  window_length u32  window bytes (raw deflate)
+//! magic "CWGZIDX\x01"  version u32 = 2  span u64  compressed_size u64  uncompressed_size u64
+//! records u64  lines u64  crc32 u32  checkpoints u64
+//! per checkpoint: in_byte u64  bits u8  member_start u8  out u64  lines u64  first_out u64
+//!                 record u64  tail_in u64  first_crc u32  window_length u32
+//!                 window bytes (raw deflate)
 //! crc32 of everything above u32
 //! ```
 
@@ -53,6 +54,8 @@ pub struct Checkpoint {
     pub member_start: bool,
     /// Uncompressed bytes before the resume point.
     pub out: u64,
+    /// Line feeds before the resume point.
+    pub lines: u64,
     /// Offset of the first record starting at or after `out`.
     pub first_out: u64,
     /// Number (0-based) of that record.
@@ -86,6 +89,8 @@ pub struct GzIndex {
     pub compressed_size: u64,
     pub uncompressed_size: u64,
     pub records: u64,
+    /// Line feeds in the whole uncompressed stream.
+    pub lines: u64,
     /// CRC32 of the whole uncompressed stream.
     pub crc32: u32,
     /// In file order; the first is the file's start.
@@ -121,12 +126,13 @@ pub fn build(source: &Source, span: u64, quiet: bool) -> Result<GzIndex> {
         .into_inner()
         .into_inner()
         .into_observer();
-    let crc32 = builder.crc.sum();
+    let (crc32, lines) = (builder.crc.sum(), builder.lines);
     Ok(GzIndex {
         span,
         compressed_size: source.size(),
         uncompressed_size,
         records: count,
+        lines,
         crc32,
         checkpoints: builder.finish(),
     })
@@ -144,6 +150,8 @@ struct Builder {
     /// (output so far, compressed input so far) after each inflate call not yet needed.
     progress_log: VecDeque<(u64, u64)>,
     crc: flate2::Crc,
+    /// Line feeds in the output so far.
+    lines: u64,
     /// The last compressed byte consumed: it holds a checkpoint's first bits.
     last_input: u8,
     /// Windows of the latest checkpoints, still gathering the data that follows them.
@@ -248,6 +256,7 @@ impl Builder {
             resolved: Vec::new(),
             progress_log: VecDeque::new(),
             crc: flate2::Crc::new(),
+            lines: 0,
             last_input: 0,
             gathering: VecDeque::new(),
             compressor: WindowCompressor::new(),
@@ -296,6 +305,7 @@ impl Builder {
             bits,
             member_start,
             out,
+            lines: self.lines,
             first_out: 0,
             record: 0,
             tail_in: 0,
@@ -374,6 +384,7 @@ impl Observer for Builder {
     }
 
     fn output(&mut self, bytes: &[u8]) {
+        self.lines += memchr::memchr_iter(b'\n', bytes).count() as u64;
         for job in &mut self.gathering {
             let wanted = WINDOW - job.following.len();
             job.following
@@ -431,6 +442,7 @@ impl GzIndex {
             self.compressed_size,
             self.uncompressed_size,
             self.records,
+            self.lines,
         ] {
             bytes.extend_from_slice(&value.to_le_bytes());
         }
@@ -440,7 +452,7 @@ impl GzIndex {
             bytes.extend_from_slice(&c.in_byte.to_le_bytes());
             bytes.push(c.bits);
             bytes.push(u8::from(c.member_start));
-            for value in [c.out, c.first_out, c.record, c.tail_in] {
+            for value in [c.out, c.lines, c.first_out, c.record, c.tail_in] {
                 bytes.extend_from_slice(&value.to_le_bytes());
             }
             bytes.extend_from_slice(&c.first_crc.to_le_bytes());
@@ -487,12 +499,17 @@ impl GzIndex {
                 "index version {version}, this build reads {VERSION}: rebuild it"
             )));
         }
-        let (span, compressed_size, uncompressed_size, records) =
-            (cursor.u64()?, cursor.u64()?, cursor.u64()?, cursor.u64()?);
+        let (span, compressed_size, uncompressed_size, records, lines) = (
+            cursor.u64()?,
+            cursor.u64()?,
+            cursor.u64()?,
+            cursor.u64()?,
+            cursor.u64()?,
+        );
         let crc32 = cursor.u32()?;
         let count = cursor.u64()?;
-        // Each checkpoint takes at least 50 bytes: a larger count cannot be true.
-        if count > (body.len() / 50) as u64 {
+        // Each checkpoint takes at least 58 bytes: a larger count cannot be true.
+        if count > (body.len() / 58) as u64 {
             return Err(bad(format!(
                 "index claims {count} checkpoints, more than the file can hold"
             )));
@@ -502,8 +519,13 @@ impl GzIndex {
             let in_byte = cursor.u64()?;
             let bits = cursor.u8()?;
             let member_start = cursor.u8()? != 0;
-            let (out, first_out, record, tail_in) =
-                (cursor.u64()?, cursor.u64()?, cursor.u64()?, cursor.u64()?);
+            let (out, lines, first_out, record, tail_in) = (
+                cursor.u64()?,
+                cursor.u64()?,
+                cursor.u64()?,
+                cursor.u64()?,
+                cursor.u64()?,
+            );
             let first_crc = cursor.u32()?;
             let window_length = cursor.u32()? as usize;
             let window = cursor.bytes(window_length)?.to_vec();
@@ -512,6 +534,7 @@ impl GzIndex {
                 bits,
                 member_start,
                 out,
+                lines,
                 first_out,
                 record,
                 tail_in,
@@ -519,7 +542,7 @@ impl GzIndex {
                 window,
             };
             let ordered = checkpoints.last().is_none_or(|previous: &Checkpoint| {
-                previous.out < out && previous.record <= record
+                previous.out < out && previous.record <= record && previous.lines <= lines
             });
             if bits > 7
                 || (bits > 0 && in_byte == 0)
@@ -543,6 +566,7 @@ impl GzIndex {
             compressed_size,
             uncompressed_size,
             records,
+            lines,
             crc32,
             checkpoints,
         })

@@ -20,10 +20,14 @@
 //!   chunk *i* of R1 and chunk *i* of R2 hold the same reads.
 //! - [`materialize`]: rebuilds a chunk's bytes from its manifest line alone, checking the
 //!   record count and the CRC32s it promised (paired chunks interleaved, or each mate apart).
+//! - [`gzip`]: gzip decoding that stops at deflate block boundaries and resumes from them.
+//! - [`index`]: the checkpoint index of a gzip FASTQ (`.cwi`), built in one streaming pass.
+//! - [`gztool`]: that index written in gztool's format, for users who extract with gztool.
 //! - [`checksum`]: chunk CRC32s from the CRC32s of the stream before each of their ends.
 
 pub mod checksum;
 pub mod gzip;
+pub mod gztool;
 pub mod index;
 pub mod materialize;
 pub mod plan;

@@ -1,3 +1,4 @@
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -38,12 +39,16 @@ enum Command {
     Index {
         /// gzip FASTQ file: a path or s3://bucket/key
         input: String,
-        /// Where to write the index: a path, s3:// URL, or - for stdout [default: INPUT.cwi]
+        /// Where to write the index: a path, s3:// URL, or - for stdout [default: INPUT.cwi,
+        /// or for gztool INPUT with .gz replaced by .gzi]
         #[arg(short, long, value_name = "PATH")]
         output: Option<String>,
         /// Output between checkpoints
         #[arg(long, value_name = "SIZE", default_value_t = ByteSize(DEFAULT_SPAN))]
         span: ByteSize,
+        /// Index format: fastq-split's own, or gztool's (with line numbers, for `gztool -I`)
+        #[arg(long, value_enum, default_value_t = IndexFormat::Cwi)]
+        format: IndexFormat,
     },
     /// Rebuild chunks from manifest lines (paired chunks: ID_1.fq and ID_2.fq, or interleaved)
     Cat {
@@ -56,11 +61,18 @@ enum Command {
     },
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum IndexFormat {
+    Cwi,
+    Gztool,
+}
+
 const EXAMPLES: &str = "\
 Examples:
   fastq-split plan reads.fq.gz --chunks 8 > chunks.jsonl     # builds reads.fq.gz.cwi once
   fastq-split plan R1.fq.gz R2.fq.gz --records 1000000 | fanout -j 4 -- minimap2 -a -x sr ref.mmi -
   fastq-split index s3://lab/run7/reads.fq.gz -o reads.fq.gz.cwi --span 4MiB
+  fastq-split index reads.fq.gz --format gztool && gztool -L 1000001 reads.fq.gz | head -4
   fastq-split cat chunks.jsonl --seq 3 > chunk3.fq
   fastq-split cat chunks.jsonl --out-dir chunks/
   fastq-split cat pairs.jsonl --seq 0 --interleave | bwa mem -p ref.fa -";
@@ -91,13 +103,23 @@ fn run(args: Args) -> Result<()> {
             input,
             output,
             span,
+            format,
         } => {
-            let output = match output {
-                Some(output) => output,
-                None => format!("{input}.cwi"),
-            };
-            let built = index::build(&Source::open(&input)?, span.bytes(), quiet)?;
-            write_file(&output, |out| built.write(out))
+            let source = Source::open(&input)?;
+            let built = index::build(&source, span.bytes(), quiet)?;
+            match format {
+                IndexFormat::Cwi => {
+                    let output = output.unwrap_or_else(|| format!("{input}.cwi"));
+                    write_file(&output, |out| built.write(out))
+                }
+                IndexFormat::Gztool => {
+                    let output = output.unwrap_or_else(|| {
+                        format!("{}.gzi", input.strip_suffix(".gz").unwrap_or(&input))
+                    });
+                    let bytes = fastq_gz::gztool::encode(&built, &source)?;
+                    write_file(&output, |out| out.write_all(&bytes))
+                }
+            }
         }
         Command::Cat { cat, interleave } => {
             cli::cat_each(&cat, &[Kind::Fastq, Kind::FastqGz], |chunk, destination| {

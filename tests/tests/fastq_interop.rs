@@ -287,3 +287,80 @@ fn paired_gzip_chunks_keep_mates_together() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("give --interleave"));
 }
+
+#[test]
+#[ignore = "needs gztool, zcat, bgzip and ../shared/data"]
+fn gztool_extracts_with_our_index_by_byte_and_by_line() {
+    require_tool("gztool");
+    require_tool("bgzip");
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for name in ["seqkit__nanopore.fq.gz", "seqkit__Illimina1.8.fq.gz"] {
+        let copy = dir.path().join(name);
+        fs::copy(shared_data(&format!("fastq/{name}")), &copy).unwrap();
+        files.push(copy);
+    }
+    // Two members, and BGZF (a member every 64 KiB).
+    let multi = dir.path().join("multi.fq.gz");
+    let mut joined = fs::read(&files[0]).unwrap();
+    joined.extend(fs::read(&files[1]).unwrap());
+    fs::write(&multi, joined).unwrap();
+    files.push(multi);
+    let plain = dir.path().join("bgzf.fq");
+    fs::write(&plain, zcat(&[&files[1]])).unwrap();
+    run_ok(Command::new("bgzip").arg("-k").arg(&plain));
+    files.push(dir.path().join("bgzf.fq.gz"));
+
+    for file in &files {
+        let text = zcat(&[file]);
+        let index = dir.path().join("ours.gzi");
+        run_ok(
+            Command::new(bin("fastq-split"))
+                .args(["index", "--quiet", "--format", "gztool", "--span", "16KiB"])
+                .arg(file)
+                .arg("-o")
+                .arg(&index),
+        );
+        let gztool = |args: &[String]| {
+            run_ok(
+                Command::new("gztool")
+                    .arg("-I")
+                    .arg(&index)
+                    .args(args)
+                    .arg(file),
+            )
+        };
+        // gztool reads the header, the points and the tail.
+        let info = String::from_utf8_lossy(&gztool(&["-l".to_string()])).to_string();
+        let lines = text.iter().filter(|&&b| b == b'\n').count();
+        let listed = info
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("Number of lines"))
+            .and_then(|rest| rest.trim_start_matches([' ', ':']).split(' ').next())
+            .and_then(|count| count.parse::<usize>().ok());
+        assert_eq!(listed, Some(lines), "{info}");
+        for at in [0, 1, text.len() / 3, text.len() / 2 + 7, text.len() - 5] {
+            assert!(
+                gztool(&["-b".to_string(), at.to_string()]) == text[at..],
+                "{}: gztool -b {at} differs",
+                file.display()
+            );
+        }
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(
+                text.iter()
+                    .enumerate()
+                    .filter(|(_, &b)| b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
+            .filter(|&i| i < text.len())
+            .collect();
+        for line in [1, 2, starts.len() / 3, starts.len() / 2 + 1, starts.len()] {
+            assert!(
+                gztool(&["-L".to_string(), line.to_string()]) == text[starts[line - 1]..],
+                "{}: gztool -L {line} differs",
+                file.display()
+            );
+        }
+    }
+}

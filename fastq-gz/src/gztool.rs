@@ -94,8 +94,12 @@ mod tests {
     use flate2::write::GzEncoder;
     use std::io::Read;
 
-    /// Reads back what [`encode`] wrote, the way gztool's layout says.
-    fn points(bytes: &[u8]) -> (Vec<(u64, u64, u32, Vec<u8>, u64)>, u64, u64) {
+    /// A point as read back: out, in, bits, window (inflated), line.
+    type Point = (u64, u64, u32, Vec<u8>, u64);
+
+    /// Reads back what [`encode`] wrote, the way gztool's layout says: the points, the size
+    /// and the line count.
+    fn points(bytes: &[u8]) -> (Vec<Point>, u64, u64) {
         assert_eq!(&bytes[..16], b"\0\0\0\0\0\0\0\0gzipindX");
         let u64_at = |at: usize| u64::from_be_bytes(bytes[at..at + 8].try_into().unwrap());
         let u32_at = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());

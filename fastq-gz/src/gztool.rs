@@ -13,14 +13,19 @@
 //! A point is a raw-deflate resume point: `in` is the first whole byte, the `bits` high bits
 //! of byte `in - 1` come first. A gzip member's start is therefore written as the point just
 //! past its header, with an empty window, as gztool writes the start of a file.
+//!
+//! Read the other way ([`import`]), a gztool index with line numbers saves the indexing pass:
+//! the line number at each point places the records of 4-line FASTQ (a record starts every
+//! fourth line), and a short decode from the point finds where the first one starts. It holds
+//! no CRC32s, so chunks planned from it carry none.
 
-use std::io::Write;
+use std::io::{Read, Write};
 
 use flate2::Compression;
 use partition_core::{ByteRange, Error, Result, Source};
 
-use crate::gzip::header_length;
-use crate::index::{decode_window, GzIndex};
+use crate::gzip::{header_length, Decoder, NoObserver, Resume, WINDOW};
+use crate::index::{decode_window, Checkpoint, GzIndex};
 
 /// The bytes of `index`, built over `source`, as a gztool index.
 pub fn encode(index: &GzIndex, source: &Source) -> Result<Vec<u8>> {
@@ -55,6 +60,216 @@ pub fn encode(index: &GzIndex, source: &Source) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Whether `bytes` start like a gztool index.
+pub fn is_gztool_index(bytes: &[u8]) -> bool {
+    bytes.len() >= 16
+        && bytes[..8] == [0; 8]
+        && (&bytes[8..16] == b"gzipindx" || &bytes[8..16] == b"gzipindX")
+}
+
+/// A gztool index of `source` (`name` names it in errors), as checkpoints to plan from.
+pub fn import(bytes: &[u8], name: &str, source: &Source) -> Result<GzIndex> {
+    let bad = |message: String| Error::bad_file(name, message);
+    let mut cursor = BigEndian {
+        bytes,
+        at: 16,
+        name,
+    };
+    if &bytes[8..16] == b"gzipindx" {
+        return Err(bad(
+            "a gztool index without line numbers (made without -x) cannot place \
+             records: make it with gztool -x, or let fastq-split index the file"
+                .to_string(),
+        ));
+    }
+    if cursor.u32()? != 0 {
+        return Err(bad(
+            "the index counts lines by another end-of-line than \\n".to_string(),
+        ));
+    }
+    let (have, size) = (cursor.u64()?, cursor.u64()?);
+    // A point takes at least 32 bytes.
+    if have != size || have == 0 || have > (bytes.len() / 32) as u64 {
+        return Err(bad(format!(
+            "an incomplete or damaged gztool index ({have} of {size} points)"
+        )));
+    }
+    let mut points = Vec::with_capacity(have as usize);
+    for _ in 0..have {
+        let (out, in_byte, bits, length) =
+            (cursor.u64()?, cursor.u64()?, cursor.u32()?, cursor.u32()?);
+        let window = if length == u32::MAX {
+            cursor.bytes(WINDOW)?.to_vec()
+        } else {
+            let stored = cursor.bytes(length as usize)?;
+            let mut window = Vec::new();
+            if length > 0 {
+                flate2::read::ZlibDecoder::new(stored)
+                    .take(WINDOW as u64 + 1)
+                    .read_to_end(&mut window)
+                    .map_err(|e| {
+                        bad(format!(
+                            "point {}: window does not decode: {e}",
+                            points.len()
+                        ))
+                    })?;
+            }
+            window
+        };
+        let line = cursor.u64()?;
+        let ordered = points
+            .last()
+            .is_none_or(|previous: &(u64, u64, u8, Vec<u8>, u64)| {
+                previous.0 < out && previous.1 < in_byte
+            });
+        if bits > 7 || window.len() > WINDOW || line == 0 || in_byte > source.size() || !ordered {
+            return Err(bad(format!("point {} is inconsistent", points.len())));
+        }
+        points.push((out, in_byte, bits as u8, window, line - 1));
+    }
+    let (uncompressed_size, lines) = (cursor.u64()?, cursor.u64()?);
+    if lines % 4 != 0 {
+        return Err(bad(format!(
+            "the file has {lines} lines, not a whole number of 4-line FASTQ records"
+        )));
+    }
+    let mut checkpoints = Vec::with_capacity(points.len());
+    for (out, in_byte, bits, window, lines_before) in points {
+        // Points after the last record start start no chunk.
+        let Some((first_out, record, tail_in)) =
+            first_record(source, in_byte, bits, out, &window, lines_before)?
+        else {
+            break;
+        };
+        checkpoints.push(Checkpoint {
+            in_byte,
+            bits,
+            member_start: false,
+            out,
+            lines: lines_before,
+            first_out,
+            record,
+            tail_in,
+            first_crc: 0,
+            window: deflate(&window),
+        });
+    }
+    Ok(GzIndex {
+        span: 0,
+        compressed_size: source.size(),
+        uncompressed_size,
+        records: lines / 4,
+        lines,
+        crc32: 0,
+        crcs_known: false,
+        checkpoints,
+    })
+}
+
+/// Where the first record after a point starts (its offset and number), and how many
+/// compressed bytes decode through it: the first line start after `out` whose line number is
+/// a multiple of 4, which must start with '@'. `None` when no record starts after the point.
+fn first_record(
+    source: &Source,
+    in_byte: u64,
+    bits: u8,
+    out: u64,
+    window: &[u8],
+    lines_before: u64,
+) -> Result<Option<(u64, u64, u64)>> {
+    let start = if bits > 0 { in_byte - 1 } else { in_byte };
+    let at = Resume::Block {
+        in_byte,
+        bits,
+        out,
+        window,
+    };
+    let input = source.range_reader(ByteRange::new(start, source.size()))?;
+    let mut decoder = Decoder::resume(input, source.url(), at, NoObserver)
+        .map_err(|e| Error::io(source.url(), e))?;
+    // The line at `out` counts as a new one only at the file's start: elsewhere it may be a
+    // line's middle, so the next line start is looked for.
+    let mut line = if out == 0 {
+        lines_before
+    } else {
+        lines_before + 1
+    };
+    let mut offset = out;
+    let mut pending_newline = out != 0;
+    let mut byte = [0u8];
+    loop {
+        if !pending_newline && line % 4 == 0 {
+            let read = decoder
+                .read(&mut byte)
+                .map_err(|e| Error::io(source.url(), e))?;
+            if read == 0 {
+                return Ok(None);
+            }
+            if byte[0] == b'@' {
+                return Ok(Some((offset, line / 4, decoder.in_offset())));
+            }
+            return Err(Error::bad_file(
+                source.url(),
+                format!(
+                    "uncompressed byte {offset}: line {} does not start a FASTQ record: the gztool index needs 4-line records",
+                    line + 1
+                ),
+            ));
+        }
+        let read = decoder
+            .read(&mut byte)
+            .map_err(|e| Error::io(source.url(), e))?;
+        if read == 0 {
+            return Ok(None);
+        }
+        offset += 1;
+        if byte[0] == b'\n' {
+            if pending_newline {
+                pending_newline = false;
+            } else {
+                line += 1;
+            }
+        }
+    }
+}
+
+/// A big-endian reader over an index's bytes that names the index in errors.
+struct BigEndian<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    name: &'a str,
+}
+
+impl<'a> BigEndian<'a> {
+    fn bytes(&mut self, n: usize) -> Result<&'a [u8]> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&end| end <= self.bytes.len());
+        let end = end.ok_or_else(|| {
+            Error::bad_file(
+                self.name,
+                format!("index ends early (needed {n} bytes at byte {})", self.at),
+            )
+        })?;
+        let slice = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(slice)
+    }
+
+    fn u32(&mut self) -> Result<u32> {
+        Ok(u32::from_be_bytes(
+            self.bytes(4)?.try_into().expect("4 bytes"),
+        ))
+    }
+
+    fn u64(&mut self) -> Result<u64> {
+        Ok(u64::from_be_bytes(
+            self.bytes(8)?.try_into().expect("8 bytes"),
+        ))
+    }
+}
+
 /// The length of the gzip member header at `at` in `source`.
 fn member_header_length(source: &Source, at: u64) -> Result<u64> {
     // Headers are short, but a file name or comment has no length limit.
@@ -81,6 +296,13 @@ fn member_header_length(source: &Source, at: u64) -> Result<u64> {
     }
 }
 
+/// A window as fastq-split stores it: raw deflate.
+fn deflate(window: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), Compression::new(6));
+    encoder.write_all(window).expect("writing to memory");
+    encoder.finish().expect("writing to memory")
+}
+
 /// A window as gztool stores it: a zlib stream.
 fn zlib(window: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), Compression::new(6));
@@ -92,7 +314,6 @@ fn zlib(window: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
     use flate2::write::GzEncoder;
-    use std::io::Read;
 
     /// A point as read back: out, in, bits, window (inflated), line.
     type Point = (u64, u64, u32, Vec<u8>, u64);
@@ -128,6 +349,80 @@ mod tests {
         }
         assert_eq!(at + 16, bytes.len());
         (points, u64_at(at), u64_at(at + 8))
+    }
+
+    #[test]
+    fn an_imported_index_places_records_and_plans_chunks_that_rebuild_the_file() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut pick = |choices: &[u8]| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            choices[(state >> 33) as usize % choices.len()] as char
+        };
+        let text: Vec<u8> = (0..6000)
+            .flat_map(|i| {
+                let length = 30 + i % 41;
+                let sequence: String = (0..length).map(|_| pick(b"ACGT")).collect();
+                let mut quality: String = (0..length).map(|_| pick(b"#,:F")).collect();
+                // Every fifth quality line starts with '@'.
+                if i % 5 == 0 {
+                    quality.replace_range(..1, "@");
+                }
+                format!("@r{i} x\n{sequence}\n+\n{quality}\n").into_bytes()
+            })
+            .collect();
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::new(6));
+        encoder.write_all(&text).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.fq.gz");
+        std::fs::write(&path, encoder.finish().unwrap()).unwrap();
+        let url = path.to_str().unwrap().to_string();
+        let source = Source::open(&url).unwrap();
+        let built = crate::index::build(&source, 1 << 13, true).unwrap();
+        let gzi = encode(&built, &source).unwrap();
+        assert!(is_gztool_index(&gzi));
+
+        let imported = import(&gzi, "r.gzi", &source).unwrap();
+        assert_eq!((imported.records, imported.lines), (6000, 24000));
+        assert!(!imported.crcs_known);
+        assert!(
+            imported.checkpoints.len() > 5,
+            "{} of {}",
+            imported.checkpoints.len(),
+            built.checkpoints.len()
+        );
+        for checkpoint in &imported.checkpoints {
+            let at = checkpoint.first_out as usize;
+            let lines = text[..at].iter().filter(|&&b| b == b'\n').count() as u64;
+            assert!(at >= checkpoint.out as usize && text[at] == b'@');
+            assert!(at == 0 || text[at - 1] == b'\n');
+            assert_eq!((lines % 4, lines / 4), (0, checkpoint.record));
+        }
+
+        let index_path = dir.path().join("r.gzi");
+        std::fs::write(&index_path, &gzi).unwrap();
+        let options = crate::PlanOptions {
+            quiet: true,
+            span: None,
+            index: Some(index_path.to_str().unwrap().to_string()),
+        };
+        let chunks =
+            crate::plan(&[url], partition_core::cli::Chunking::Count(5), &options).unwrap();
+        assert_eq!(chunks.len(), 5);
+        let mut rebuilt = Vec::new();
+        for chunk in &chunks {
+            crate::write_chunk(chunk, &mut rebuilt).unwrap();
+        }
+        assert!(rebuilt == text);
+
+        let mut damaged = gzi.clone();
+        damaged.truncate(gzi.len() - 20);
+        let error = import(&damaged, "r.gzi", &source).unwrap_err().to_string();
+        assert!(
+            error.starts_with("r.gzi: ") && error.contains("ends early"),
+            "{error}"
+        );
     }
 
     #[test]

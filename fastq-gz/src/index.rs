@@ -93,6 +93,9 @@ pub struct GzIndex {
     pub lines: u64,
     /// CRC32 of the whole uncompressed stream.
     pub crc32: u32,
+    /// Whether `crc32` and the checkpoints' `first_crc` are known: not for an index read from
+    /// gztool's format ([`crate::gztool::import`]).
+    pub crcs_known: bool,
     /// In file order; the first is the file's start.
     pub checkpoints: Vec<Checkpoint>,
 }
@@ -134,6 +137,7 @@ pub fn build(source: &Source, span: u64, quiet: bool) -> Result<GzIndex> {
         records: count,
         lines,
         crc32,
+        crcs_known: true,
         checkpoints: builder.finish(),
     })
 }
@@ -568,6 +572,7 @@ impl GzIndex {
             records,
             lines,
             crc32,
+            crcs_known: true,
             checkpoints,
         })
     }

@@ -28,7 +28,8 @@ enum Command {
         inputs: Vec<String>,
         #[command(flatten)]
         chunking: ChunkingArgs,
-        /// Checkpoint index of a single gzip input [default: INPUT.cwi, built when missing]
+        /// Checkpoint index of a single gzip input [default: INPUT.cwi, built when missing];
+        /// a gztool index made with `gztool -x` is read too, saving the scan
         #[arg(long, value_name = "PATH")]
         index: Option<String>,
         /// Output between checkpoints [default: 1MiB; an existing index is used as it is]

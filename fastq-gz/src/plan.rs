@@ -18,7 +18,8 @@ pub struct PlanOptions {
     /// Output between checkpoints: an existing index with another span is rebuilt.
     /// None: any existing index will do, and a new one uses the default span.
     pub span: Option<u64>,
-    /// Where the index of a single gzip input lives (default: beside it, `<input>.cwi`).
+    /// Where the index of a single gzip input lives (default: beside it, `<input>.cwi`); a
+    /// gztool index with line numbers is read as well ([`crate::gztool::import`]).
     pub index: Option<String>,
 }
 

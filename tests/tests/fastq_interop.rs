@@ -3,7 +3,7 @@
 //! the input byte for byte.
 
 use std::fs;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Command;
 
@@ -286,6 +286,79 @@ fn paired_gzip_chunks_keep_mates_together() {
     );
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("give --interleave"));
+}
+
+#[test]
+#[ignore = "needs gztool, zcat and ../shared/data"]
+fn chunks_planned_from_gztool_indexes_equal_zcat() {
+    require_tool("gztool");
+    let dir = tempfile::tempdir().unwrap();
+    // gztool places a point every MiB at least: the samples, repeated to several MiB.
+    let mut files = Vec::new();
+    for name in ["seqkit__nanopore.fq.gz", "seqkit__Illimina1.8.fq.gz"] {
+        let text = zcat(&[&shared_data(&format!("fastq/{name}"))]);
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+        for _ in 0..(6 << 20) / text.len() + 1 {
+            encoder.write_all(&text).unwrap();
+        }
+        let copy = dir.path().join(name);
+        fs::write(&copy, encoder.finish().unwrap()).unwrap();
+        files.push(copy);
+    }
+    let multi = dir.path().join("multi.fq.gz");
+    let mut joined = fs::read(&files[0]).unwrap();
+    joined.extend(fs::read(&files[1]).unwrap());
+    fs::write(&multi, joined).unwrap();
+    files.push(multi);
+
+    for file in &files {
+        let expected = zcat(&[file]);
+        // gztool's own index, with line numbers.
+        let index = dir.path().join("theirs.gzi");
+        let _ = fs::remove_file(&index);
+        run_ok(
+            Command::new("gztool")
+                .args(["-x", "-s", "1", "-I"])
+                .arg(&index)
+                .arg(file),
+        );
+        for chunks in ["1", "3", "9"] {
+            let plan = run_ok(
+                Command::new(bin("fastq-split"))
+                    .args(["plan", "--quiet", "--chunks", chunks, "--index"])
+                    .arg(&index)
+                    .arg(file),
+            );
+            let manifest_path = dir.path().join("chunks.jsonl");
+            fs::write(&manifest_path, &plan).unwrap();
+            let rebuilt = run_ok(
+                Command::new(bin("fastq-split"))
+                    .arg("cat")
+                    .arg(&manifest_path),
+            );
+            assert!(
+                rebuilt == expected,
+                "{} from gztool's index, {chunks} chunks: differs from zcat",
+                file.display()
+            );
+        }
+        // No fastq-split index was made: the scan was saved.
+        assert!(!Path::new(&format!("{}.cwi", file.display())).exists());
+    }
+
+    // An index without line numbers (gztool's version 0, "gzipindx") cannot place records.
+    let index = dir.path().join("no-lines.gzi");
+    let mut v0 = b"\0\0\0\0\0\0\0\0gzipindx".to_vec();
+    v0.extend_from_slice(&[0; 32]);
+    fs::write(&index, v0).unwrap();
+    let refused = run_failing(
+        Command::new(bin("fastq-split"))
+            .args(["plan", "--chunks", "2", "--index"])
+            .arg(&index)
+            .arg(&files[1]),
+    );
+    assert_eq!(refused.status.code(), Some(65));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("made without -x"));
 }
 
 #[test]

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::PlanOptions;
 use crate::checksum::range_crc;
+use crate::gztool;
 use crate::index::{self, Checkpoint, GzIndex};
 
 /// The `detail` of a `fastq-gz` chunk.
@@ -140,9 +141,9 @@ pub(super) fn plan(
             let end_out = to.map_or(index.uncompressed_size, |c| c.first_out);
             est_bytes += end_out - checkpoint.first_out;
             // Known when both edges are checkpoints' first records (or the end of the file).
-            let end_crc = match to {
+            let end_crc = match to.filter(|_| index.crcs_known) {
                 Some(c) if c.record == end_record => Some(c.first_crc),
-                None if end_record == total_records => Some(index.crc32),
+                None if end_record == total_records && index.crcs_known => Some(index.crc32),
                 _ => None,
             };
             crc32.push(
@@ -225,6 +226,9 @@ fn load_or_build(source: &Source, options: &PlanOptions) -> Result<GzIndex> {
                 .reader()?
                 .read_to_end(&mut bytes)
                 .map_err(|e| Error::io(&index_url, e))?;
+            if gztool::is_gztool_index(&bytes) {
+                return gztool::import(&bytes, &index_url, source);
+            }
             if GzIndex::version(&bytes).is_some_and(|version| version < index::VERSION) {
                 log(
                     options,

@@ -318,6 +318,40 @@ mod tests {
     /// A point as read back: out, in, bits, window (inflated), line.
     type Point = (u64, u64, u32, Vec<u8>, u64);
 
+    /// Illumina-like reads of random bases and qualities (every fifth quality line starts
+    /// with '@'), gzipped into a file in `dir`, and that file's index at `span`.
+    fn indexed_reads(
+        dir: &std::path::Path,
+        records: usize,
+        span: u64,
+    ) -> (Vec<u8>, Source, GzIndex) {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut pick = |choices: &[u8]| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            choices[(state >> 33) as usize % choices.len()] as char
+        };
+        let text: Vec<u8> = (0..records)
+            .flat_map(|i| {
+                let length = 30 + i % 41;
+                let sequence: String = (0..length).map(|_| pick(b"ACGT")).collect();
+                let mut quality: String = (0..length).map(|_| pick(b"#,:F")).collect();
+                if i % 5 == 0 {
+                    quality.replace_range(..1, "@");
+                }
+                format!("@r{i} x\n{sequence}\n+\n{quality}\n").into_bytes()
+            })
+            .collect();
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::new(6));
+        encoder.write_all(&text).unwrap();
+        let path = dir.join("r.fq.gz");
+        std::fs::write(&path, encoder.finish().unwrap()).unwrap();
+        let source = Source::open(path.to_str().unwrap()).unwrap();
+        let index = crate::index::build(&source, span, true).unwrap();
+        (text, source, index)
+    }
+
     /// Reads back what [`encode`] wrote, the way gztool's layout says: the points, the size
     /// and the line count.
     fn points(bytes: &[u8]) -> (Vec<Point>, u64, u64) {
@@ -353,33 +387,9 @@ mod tests {
 
     #[test]
     fn an_imported_index_places_records_and_plans_chunks_that_rebuild_the_file() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut pick = |choices: &[u8]| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            choices[(state >> 33) as usize % choices.len()] as char
-        };
-        let text: Vec<u8> = (0..6000)
-            .flat_map(|i| {
-                let length = 30 + i % 41;
-                let sequence: String = (0..length).map(|_| pick(b"ACGT")).collect();
-                let mut quality: String = (0..length).map(|_| pick(b"#,:F")).collect();
-                // Every fifth quality line starts with '@'.
-                if i % 5 == 0 {
-                    quality.replace_range(..1, "@");
-                }
-                format!("@r{i} x\n{sequence}\n+\n{quality}\n").into_bytes()
-            })
-            .collect();
-        let mut encoder = GzEncoder::new(Vec::new(), Compression::new(6));
-        encoder.write_all(&text).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.fq.gz");
-        std::fs::write(&path, encoder.finish().unwrap()).unwrap();
-        let url = path.to_str().unwrap().to_string();
-        let source = Source::open(&url).unwrap();
-        let built = crate::index::build(&source, 1 << 13, true).unwrap();
+        let (text, source, built) = indexed_reads(dir.path(), 6000, 1 << 13);
+        let url = source.url().to_string();
         let gzi = encode(&built, &source).unwrap();
         assert!(is_gztool_index(&gzi));
 
@@ -427,24 +437,8 @@ mod tests {
 
     #[test]
     fn points_carry_offsets_windows_and_line_numbers() {
-        let text: Vec<u8> = (0..4000)
-            .flat_map(|i| {
-                let length = 8 + i % 13;
-                format!(
-                    "@r{i}\n{}\n+\n{}\n",
-                    &"ACGT".repeat(6)[..length],
-                    "I".repeat(length)
-                )
-                .into_bytes()
-            })
-            .collect();
-        let mut encoder = GzEncoder::new(Vec::new(), Compression::new(6));
-        encoder.write_all(&text).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.fq.gz");
-        std::fs::write(&path, encoder.finish().unwrap()).unwrap();
-        let source = Source::open(path.to_str().unwrap()).unwrap();
-        let index = crate::index::build(&source, 1 << 14, true).unwrap();
+        let (text, source, index) = indexed_reads(dir.path(), 4000, 1 << 14);
         let bytes = encode(&index, &source).unwrap();
 
         let (points, size, lines) = points(&bytes);

@@ -288,12 +288,9 @@ fn paired_gzip_chunks_keep_mates_together() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("give --interleave"));
 }
 
-#[test]
-#[ignore = "needs gztool, zcat and ../shared/data"]
-fn chunks_planned_from_gztool_indexes_equal_zcat() {
-    require_tool("gztool");
-    let dir = tempfile::tempdir().unwrap();
-    // gztool places a point every MiB at least: the samples, repeated to several MiB.
+/// gzip FASTQ of several MiB (gztool places a point every MiB at least): the long-read and
+/// the Illumina samples repeated, both as two members, and the Illumina one as BGZF.
+fn gztool_samples(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     for name in ["seqkit__nanopore.fq.gz", "seqkit__Illimina1.8.fq.gz"] {
         let text = zcat(&[&shared_data(&format!("fastq/{name}"))]);
@@ -301,15 +298,28 @@ fn chunks_planned_from_gztool_indexes_equal_zcat() {
         for _ in 0..(6 << 20) / text.len() + 1 {
             encoder.write_all(&text).unwrap();
         }
-        let copy = dir.path().join(name);
+        let copy = dir.join(name);
         fs::write(&copy, encoder.finish().unwrap()).unwrap();
         files.push(copy);
     }
-    let multi = dir.path().join("multi.fq.gz");
+    let multi = dir.join("multi.fq.gz");
     let mut joined = fs::read(&files[0]).unwrap();
     joined.extend(fs::read(&files[1]).unwrap());
     fs::write(&multi, joined).unwrap();
-    files.push(multi);
+    let plain = dir.join("bgzf.fq");
+    fs::write(&plain, zcat(&[&files[1]])).unwrap();
+    run_ok(Command::new("bgzip").arg("-k").arg(&plain));
+    files.extend([multi, dir.join("bgzf.fq.gz")]);
+    files
+}
+
+#[test]
+#[ignore = "needs gztool, zcat, bgzip and ../shared/data"]
+fn chunks_planned_from_gztool_indexes_equal_zcat() {
+    require_tool("gztool");
+    require_tool("bgzip");
+    let dir = tempfile::tempdir().unwrap();
+    let files = gztool_samples(dir.path());
 
     for file in &files {
         let expected = zcat(&[file]);
@@ -367,29 +377,14 @@ fn gztool_extracts_with_our_index_by_byte_and_by_line() {
     require_tool("gztool");
     require_tool("bgzip");
     let dir = tempfile::tempdir().unwrap();
-    let mut files = Vec::new();
-    for name in ["seqkit__nanopore.fq.gz", "seqkit__Illimina1.8.fq.gz"] {
-        let copy = dir.path().join(name);
-        fs::copy(shared_data(&format!("fastq/{name}")), &copy).unwrap();
-        files.push(copy);
-    }
-    // Two members, and BGZF (a member every 64 KiB).
-    let multi = dir.path().join("multi.fq.gz");
-    let mut joined = fs::read(&files[0]).unwrap();
-    joined.extend(fs::read(&files[1]).unwrap());
-    fs::write(&multi, joined).unwrap();
-    files.push(multi);
-    let plain = dir.path().join("bgzf.fq");
-    fs::write(&plain, zcat(&[&files[1]])).unwrap();
-    run_ok(Command::new("bgzip").arg("-k").arg(&plain));
-    files.push(dir.path().join("bgzf.fq.gz"));
+    let files = gztool_samples(dir.path());
 
     for file in &files {
         let text = zcat(&[file]);
         let index = dir.path().join("ours.gzi");
         run_ok(
             Command::new(bin("fastq-split"))
-                .args(["index", "--quiet", "--format", "gztool", "--span", "16KiB"])
+                .args(["index", "--quiet", "--format", "gztool", "--span", "256KiB"])
                 .arg(file)
                 .arg("-o")
                 .arg(&index),

@@ -25,7 +25,7 @@ use flate2::Compression;
 use partition_core::{ByteRange, Error, Result, Source};
 
 use crate::gzip::{header_length, Decoder, NoObserver, Resume, WINDOW};
-use crate::index::{decode_window, Checkpoint, GzIndex};
+use crate::index::{decode_window, Checkpoint, Cursor, GzIndex};
 
 /// The bytes of `index`, built over `source`, as a gztool index.
 pub fn encode(index: &GzIndex, source: &Source) -> Result<Vec<u8>> {
@@ -70,11 +70,7 @@ pub fn is_gztool_index(bytes: &[u8]) -> bool {
 /// A gztool index of `source` (`name` names it in errors), as checkpoints to plan from.
 pub fn import(bytes: &[u8], name: &str, source: &Source) -> Result<GzIndex> {
     let bad = |message: String| Error::bad_file(name, message);
-    let mut cursor = BigEndian {
-        bytes,
-        at: 16,
-        name,
-    };
+    let mut cursor = Cursor::new(bytes, 16, name);
     if &bytes[8..16] == b"gzipindx" {
         return Err(bad(
             "a gztool index without line numbers (made without -x) cannot place \
@@ -82,12 +78,12 @@ pub fn import(bytes: &[u8], name: &str, source: &Source) -> Result<GzIndex> {
                 .to_string(),
         ));
     }
-    if cursor.u32()? != 0 {
+    if cursor.u32_be()? != 0 {
         return Err(bad(
             "the index counts lines by another end-of-line than \\n".to_string(),
         ));
     }
-    let (have, size) = (cursor.u64()?, cursor.u64()?);
+    let (have, size) = (cursor.u64_be()?, cursor.u64_be()?);
     // A point takes at least 32 bytes.
     if have != size || have == 0 || have > (bytes.len() / 32) as u64 {
         return Err(bad(format!(
@@ -96,8 +92,12 @@ pub fn import(bytes: &[u8], name: &str, source: &Source) -> Result<GzIndex> {
     }
     let mut points = Vec::with_capacity(have as usize);
     for _ in 0..have {
-        let (out, in_byte, bits, length) =
-            (cursor.u64()?, cursor.u64()?, cursor.u32()?, cursor.u32()?);
+        let (out, in_byte, bits, length) = (
+            cursor.u64_be()?,
+            cursor.u64_be()?,
+            cursor.u32_be()?,
+            cursor.u32_be()?,
+        );
         let window = if length == u32::MAX {
             cursor.bytes(WINDOW)?.to_vec()
         } else {
@@ -116,7 +116,7 @@ pub fn import(bytes: &[u8], name: &str, source: &Source) -> Result<GzIndex> {
             }
             window
         };
-        let line = cursor.u64()?;
+        let line = cursor.u64_be()?;
         let ordered = points
             .last()
             .is_none_or(|previous: &(u64, u64, u8, Vec<u8>, u64)| {
@@ -127,7 +127,7 @@ pub fn import(bytes: &[u8], name: &str, source: &Source) -> Result<GzIndex> {
         }
         points.push((out, in_byte, bits as u8, window, line - 1));
     }
-    let (uncompressed_size, lines) = (cursor.u64()?, cursor.u64()?);
+    let (uncompressed_size, lines) = (cursor.u64_be()?, cursor.u64_be()?);
     if lines % 4 != 0 {
         return Err(bad(format!(
             "the file has {lines} lines, not a whole number of 4-line FASTQ records"
@@ -230,43 +230,6 @@ fn first_record(
                 line += 1;
             }
         }
-    }
-}
-
-/// A big-endian reader over an index's bytes that names the index in errors.
-struct BigEndian<'a> {
-    bytes: &'a [u8],
-    at: usize,
-    name: &'a str,
-}
-
-impl<'a> BigEndian<'a> {
-    fn bytes(&mut self, n: usize) -> Result<&'a [u8]> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|&end| end <= self.bytes.len());
-        let end = end.ok_or_else(|| {
-            Error::bad_file(
-                self.name,
-                format!("index ends early (needed {n} bytes at byte {})", self.at),
-            )
-        })?;
-        let slice = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(slice)
-    }
-
-    fn u32(&mut self) -> Result<u32> {
-        Ok(u32::from_be_bytes(
-            self.bytes(4)?.try_into().expect("4 bytes"),
-        ))
-    }
-
-    fn u64(&mut self) -> Result<u64> {
-        Ok(u64::from_be_bytes(
-            self.bytes(8)?.try_into().expect("8 bytes"),
-        ))
     }
 }
 

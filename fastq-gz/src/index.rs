@@ -492,11 +492,7 @@ impl GzIndex {
                 "index checksum does not match (damaged or truncated file)".to_string(),
             ));
         }
-        let mut cursor = Cursor {
-            bytes: body,
-            position: MAGIC.len(),
-            name,
-        };
+        let mut cursor = Cursor::new(body, MAGIC.len(), name);
         let version = cursor.u32()?;
         if version != VERSION {
             return Err(bad(format!(
@@ -578,14 +574,23 @@ impl GzIndex {
     }
 }
 
-struct Cursor<'a> {
+/// An index file's bytes, read in order; reading past the end is an error naming the file.
+pub(crate) struct Cursor<'a> {
     bytes: &'a [u8],
     position: usize,
     name: &'a str,
 }
 
 impl<'a> Cursor<'a> {
-    fn bytes(&mut self, n: usize) -> Result<&'a [u8]> {
+    pub(crate) fn new(bytes: &'a [u8], position: usize, name: &'a str) -> Self {
+        Self {
+            bytes,
+            position,
+            name,
+        }
+    }
+
+    pub(crate) fn bytes(&mut self, n: usize) -> Result<&'a [u8]> {
         let end = self
             .position
             .checked_add(n)
@@ -616,6 +621,19 @@ impl<'a> Cursor<'a> {
 
     fn u64(&mut self) -> Result<u64> {
         Ok(u64::from_le_bytes(
+            self.bytes(8)?.try_into().expect("8 bytes"),
+        ))
+    }
+
+    /// gztool's indexes are big-endian.
+    pub(crate) fn u32_be(&mut self) -> Result<u32> {
+        Ok(u32::from_be_bytes(
+            self.bytes(4)?.try_into().expect("4 bytes"),
+        ))
+    }
+
+    pub(crate) fn u64_be(&mut self) -> Result<u64> {
+        Ok(u64::from_be_bytes(
             self.bytes(8)?.try_into().expect("8 bytes"),
         ))
     }

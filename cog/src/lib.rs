@@ -9,7 +9,7 @@
 //! - [`image`]: one image (full resolution or overview): tile grid, samples, compression,
 //!   georeferencing (geotransform, GeoKeys).
 //! - [`crs`]: the CRS the GeoKeys describe, as an EPSG code or WKT.
-//! - [`plan`]: windows in tiles or pixels, halos, overviews; manifest chunks of kind `cog`.
+//! - [`plan`](mod@plan): windows in tiles or pixels, halos, overviews; manifest chunks of kind `cog`.
 //! - [`decode`]: one tile to little-endian samples: Deflate, LZW, ZSTD, JPEG, predictors 2
 //!   and 3, 1-bit masks.
 //! - [`materialize`]: a window's samples from its tile ranges, sparse tiles as nodata.

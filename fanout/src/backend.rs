@@ -1,6 +1,6 @@
 //! What a backend is: something that runs one attempt of the command on one chunk.
 //!
-//! The scheduler ([`crate::run`]) owns retries, ordering, the joblog and halting; a backend
+//! The scheduler ([`crate::run`](mod@crate::run)) owns retries, ordering, the joblog and halting; a backend
 //! only runs attempts, so another engine (Lambda, Slurm) is one more implementation of
 //! [`Backend`].
 

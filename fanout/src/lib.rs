@@ -5,7 +5,7 @@
 //! no temporary file; the command's stdout is kept whole per chunk, so outputs of parallel
 //! tasks never interleave. The pieces:
 //!
-//! - [`run`]: the scheduler: bounded parallelism, retries with backoff, timeouts, halting,
+//! - [`run`](mod@run): the scheduler: bounded parallelism, retries with backoff, timeouts, halting,
 //!   the joblog and `--resume`, output order, Ctrl-C, the summary.
 //! - [`backend`]: the [`backend::Backend`] trait an engine implements (one attempt of the
 //!   command on one chunk) and its [`backend::Outcome`].

@@ -11,7 +11,7 @@
 //!
 //! - [`fai`]: the [`fai::Record`] type, [`fai::build`] (samtools' counting rules, edge cases
 //!   included), reading and writing `.fai` text.
-//! - [`reference`]: opening a reference: its size, its `.fai` (loaded when present and
+//! - [`reference`](mod@reference): opening a reference: its size, its `.fai` (loaded when present and
 //!   consistent, built otherwise), and refusing compressed input clearly.
 //! - [`plan`]: N chunks of about equal bases; a sequence crossing a chunk edge is split into
 //!   parts sharing `overlap` bases, each renamed `<ordinal>_<part>` (`<ordinal>` when whole).

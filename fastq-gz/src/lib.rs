@@ -15,7 +15,7 @@
 //! each one begins. The crate is organised by what happens to the data:
 //!
 //! - [`record`]: reading records with their byte positions, validating as it goes.
-//! - [`plan`]: one pass over the input(s) cuts them into chunks at record starts and
+//! - [`plan`](mod@plan): one pass over the input(s) cuts them into chunks at record starts and
 //!   writes [`partition_core::Chunk`]s of kind `fastq`; paired files are cut in step, so
 //!   chunk *i* of R1 and chunk *i* of R2 hold the same reads.
 //! - [`materialize`]: rebuilds a chunk's bytes from its manifest line alone, checking the

@@ -150,7 +150,7 @@ fn check_layer_sizes(
     Ok(())
 }
 
-/// Runs the LAZ library on data that may be corrupt, on [`decoder_threads`]. It panics on
+/// Runs the LAZ library on data that may be corrupt, on `decoder_threads`. It panics on
 /// some damage (an index out of bounds in its arithmetic decoder): that is bad input, not a
 /// crash, so the panic comes back as an error message, and is not printed as a crash would be.
 pub fn contain_panics<T: Send>(decode: impl FnOnce() -> T + Send) -> Result<T, String> {

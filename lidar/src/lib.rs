@@ -12,9 +12,9 @@
 //! - [`layout`]: header, VLRs, point blocks (LAZ chunk table) and EVLRs of a file.
 //! - [`record`]: point formats 0-10 and the raw record fields tiling touches.
 //! - [`decode`]: point blocks to raw records (LAZ chunks in parallel, x/y only when enough).
-//! - [`plan`]: the cuts, each tile's core and buffered box, counts and reads.
+//! - [`plan`](mod@plan): the cuts, each tile's core and buffered box, counts and reads.
 //! - [`materialize`]: a tile's points from its manifest line; `unbuffer`.
-//! - [`write`]: a LAS or LAZ file around raw records; the tile record.
+//! - [`write`](mod@write): a LAS or LAZ file around raw records; the tile record.
 //! - [`svg`]: a picture of the tiles over a density map.
 
 pub mod decode;

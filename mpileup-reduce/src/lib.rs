@@ -11,11 +11,11 @@
 //! part too), the pileup of the whole is recovered position by position: depths add up, and
 //! the bases and qualities of the partials with reads there are concatenated. The crate:
 //!
-//! - [`line`]: a pileup line's fields, checked token by token (`^`/`$` marks, indels).
+//! - [`line`](mod@line): a pileup line's fields, checked token by token (`^`/`$` marks, indels).
 //! - [`order`]: the order of positions (a `.fai`, a name map, or order of appearance) and,
 //!   with a [`fasta::NameMap`], part coordinates rewritten to the original ones, positions a
 //!   part does not own dropped.
-//! - [`merge`]: the streaming k-way merge; memory bounded by the number of inputs.
+//! - [`merge`](mod@merge): the streaming k-way merge; memory bounded by the number of inputs.
 //! - [`plan`]: position ranges of about equal work for N reducers, from sampled line offsets.
 //! - [`materialize`]: a reducer's chunk (its byte ranges of every input) merged.
 

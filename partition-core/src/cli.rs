@@ -126,7 +126,7 @@ pub fn cat_with_suffix(
 pub enum Destination<'a> {
     Stdout(&'a mut dyn Write),
     /// `--out-dir`: files named by the chunk id, written atomically
-    /// ([`AtomicFile`](crate::output::AtomicFile)).
+    /// ([`AtomicFile`]).
     Dir(&'a Path),
 }
 

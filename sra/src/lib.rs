@@ -8,7 +8,7 @@
 //!
 //! - [`run`]: finding the run (a `.sra` file, a folder holding one, or an accession) and its
 //!   spot count (`vdb-dump --info`, a runinfo CSV, or given).
-//! - [`plan`]: spot ranges as [`partition_core::Chunk`]s of kind `sra`.
+//! - [`plan`](mod@plan): spot ranges as [`partition_core::Chunk`]s of kind `sra`.
 //! - [`materialize`]: `fastq-dump -N FIRST -X LAST`, checking that every spot came out.
 
 pub mod materialize;

@@ -245,7 +245,7 @@ impl Read for PartReader {
 const UPLOAD_PART: usize = 8 << 20;
 
 /// An object being written: buffered, sent as a single PUT when small, as a multipart upload
-/// otherwise; nothing appears under the key unless [`Upload::complete`] succeeds, and an
+/// otherwise; nothing appears under the key unless `complete` succeeds, and an
 /// upload dropped before that is aborted.
 pub struct Upload {
     bucket: String,

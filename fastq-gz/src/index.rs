@@ -178,7 +178,7 @@ impl WindowJob {
     /// decoding with that gives the same output), deflated.
     fn store(self) -> Vec<u8> {
         let window = self.sparse().unwrap_or(self.window);
-        let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), Compression::new(6));
+        let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), Compression::new(9));
         encoder.write_all(&window).expect("writing to memory");
         encoder.finish().expect("writing to memory")
     }

@@ -192,8 +192,8 @@ fn projcs(keys: &GeoKeys) -> Option<String> {
         }
         Some(code) if code != USER_DEFINED => return None,
         _ => match keys.short(3075)? {
-            1 | 27 => (
-                if keys.short(3075) == Some(1) {
+            method @ (1 | 27) => (
+                if method == 1 {
                     "Transverse_Mercator"
                 } else {
                     "Transverse_Mercator_South_Orientated"
@@ -255,8 +255,8 @@ fn projcs(keys: &GeoKeys) -> Option<String> {
                     ("longitude_of_center", angle(&[3088, 3080, 3084])),
                 ],
             ),
-            14 | 16 => (
-                if keys.short(3075) == Some(14) {
+            method @ (14 | 16) => (
+                if method == 14 {
                     "Stereographic"
                 } else {
                     "Oblique_Stereographic"

@@ -70,6 +70,9 @@ pub fn is_gztool_index(bytes: &[u8]) -> bool {
 /// A gztool index of `source` (`name` names it in errors), as checkpoints to plan from.
 pub fn import(bytes: &[u8], name: &str, source: &Source) -> Result<GzIndex> {
     let bad = |message: String| Error::bad_file(name, message);
+    if !is_gztool_index(bytes) {
+        return Err(bad("not a gztool index (bad magic)".to_string()));
+    }
     let mut cursor = Cursor::new(bytes, 16, name);
     if &bytes[8..16] == b"gzipindx" {
         return Err(bad(
@@ -122,12 +125,26 @@ pub fn import(bytes: &[u8], name: &str, source: &Source) -> Result<GzIndex> {
             .is_none_or(|previous: &(u64, u64, u8, Vec<u8>, u64)| {
                 previous.0 < out && previous.1 < in_byte
             });
-        if bits > 7 || window.len() > WINDOW || line == 0 || in_byte > source.size() || !ordered {
+        if bits > 7
+            || (bits > 0 && in_byte == 0)
+            || window.len() > WINDOW
+            || line == 0
+            || in_byte > source.size()
+            || !ordered
+        {
             return Err(bad(format!("point {} is inconsistent", points.len())));
         }
         points.push((out, in_byte, bits as u8, window, line - 1));
     }
     let (uncompressed_size, lines) = (cursor.u64_be()?, cursor.u64_be()?);
+    if let Some(at) = points
+        .iter()
+        .position(|point| point.0 > uncompressed_size || point.4 > lines)
+    {
+        return Err(bad(format!(
+            "point {at} lies past the end of the data ({uncompressed_size} bytes, {lines} lines)"
+        )));
+    }
     if lines % 4 != 0 {
         return Err(bad(format!(
             "the file has {lines} lines, not a whole number of 4-line FASTQ records"
@@ -222,7 +239,9 @@ fn first_record(
         if read == 0 {
             return Ok(None);
         }
-        offset += 1;
+        offset = offset.checked_add(1).ok_or_else(|| {
+            Error::bad_file(source.url(), "the index's offsets overflow".to_string())
+        })?;
         if byte[0] == b'\n' {
             if pending_newline {
                 pending_newline = false;

@@ -1,13 +1,21 @@
 //! Any bytes as a gzip stream: decoded output is either complete (every member's CRC and
-//! length checked) or an error; then as a FASTQ, which must be record-exact or an error.
+//! length checked) or an error, and equals flate2's; and as raw deflate data for the window
+//! tracer of sparse checkpoint windows.
 #![no_main]
 
 use std::io::Read;
 
-use fastq_gz::gzip::Decoder;
+use fastq_gz::gzip::{trace, Decoder};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
+    // The window tracer reads any bytes as deflate data from any bit: it ends, with or
+    // without an answer, and marks only bytes inside the window.
+    for start_bit in [0, 3] {
+        if let Some(used) = trace::used_window(1 << 15, data, start_bit) {
+            assert_eq!(used.len(), 1 << 15);
+        }
+    }
     let mut output = Vec::new();
     let decoded = Decoder::new(data, "fuzz.gz")
         .take(1 << 24)

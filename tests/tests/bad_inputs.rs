@@ -160,6 +160,17 @@ fn fastq_cases() -> Vec<Case> {
         .file("r.cwi", patched(seed("gzip_index/span-4k.cwi"), 20, b"X"))
         .fails(BAD_INPUT, &["r.cwi: ", "checksum"]),
         case(
+            "gztool index with a point past the end of the data",
+            "fastq-split",
+            &["plan", "--chunks", "2", "--index", "r.gzi", "r.fq.gz"],
+        )
+        .file("r.fq.gz", gz.clone())
+        .file(
+            "r.gzi",
+            found_by_fuzzing("gztool_index/point-past-the-end.gzi"),
+        )
+        .fails(BAD_INPUT, &["r.gzi: ", "point 0 lies past the end"]),
+        case(
             "index that is not an index",
             "fastq-split",
             &["plan", "--chunks", "2", "--index", "r.cwi", "r.fq.gz"],

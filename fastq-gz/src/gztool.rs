@@ -25,7 +25,7 @@ use flate2::Compression;
 use partition_core::{ByteRange, Error, Result, Source};
 
 use crate::gzip::{header_length, Decoder, NoObserver, Resume, WINDOW};
-use crate::index::{decode_window, Checkpoint, Cursor, GzIndex};
+use crate::index::{compress_window, decode_window, Checkpoint, Cursor, GzIndex};
 
 /// The bytes of `index`, built over `source`, as a gztool index.
 pub fn encode(index: &GzIndex, source: &Source) -> Result<Vec<u8>> {
@@ -168,7 +168,7 @@ pub fn import(bytes: &[u8], name: &str, source: &Source) -> Result<GzIndex> {
             record,
             tail_in,
             first_crc: 0,
-            window: deflate(&window),
+            window: compress_window(&window),
         });
     }
     Ok(GzIndex {
@@ -276,13 +276,6 @@ fn member_header_length(source: &Source, at: u64) -> Result<u64> {
             }
         }
     }
-}
-
-/// A window as fastq-split stores it: raw deflate.
-fn deflate(window: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), Compression::new(6));
-    encoder.write_all(window).expect("writing to memory");
-    encoder.finish().expect("writing to memory")
 }
 
 /// A window as gztool stores it: a zlib stream.

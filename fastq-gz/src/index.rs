@@ -69,6 +69,13 @@ pub struct Checkpoint {
     pub window: Vec<u8>,
 }
 
+/// A window as checkpoints store it: raw deflate.
+pub(crate) fn compress_window(window: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), Compression::new(9));
+    encoder.write_all(window).expect("writing to memory");
+    encoder.finish().expect("writing to memory")
+}
+
 /// Decodes a checkpoint's compressed window.
 pub fn decode_window(compressed: &[u8]) -> Result<Vec<u8>> {
     let mut window = Vec::with_capacity(WINDOW);
@@ -177,10 +184,7 @@ impl WindowJob {
     /// The window as stored: the bytes the following data copies from, zeros elsewhere (when
     /// decoding with that gives the same output), deflated.
     fn store(self) -> Vec<u8> {
-        let window = self.sparse().unwrap_or(self.window);
-        let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), Compression::new(9));
-        encoder.write_all(&window).expect("writing to memory");
-        encoder.finish().expect("writing to memory")
+        compress_window(&self.sparse().unwrap_or(self.window))
     }
 
     fn sparse(&self) -> Option<Vec<u8>> {

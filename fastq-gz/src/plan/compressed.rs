@@ -141,22 +141,21 @@ pub(super) fn plan(
             let end_out = to.map_or(index.uncompressed_size, |c| c.first_out);
             est_bytes += end_out - checkpoint.first_out;
             // Known when both edges are checkpoints' first records (or the end of the file).
-            let end_crc = match to.filter(|_| index.crcs_known) {
+            let end_crc = match to {
                 Some(c) if c.record == end_record => Some(c.first_crc),
-                None if end_record == total_records && index.crcs_known => Some(index.crc32),
+                None if end_record == total_records => Some(index.crc32),
                 _ => None,
             };
-            crc32.push(
-                end_crc
-                    .filter(|_| checkpoint.record == first_record)
-                    .map(|end_crc| {
-                        range_crc(
-                            checkpoint.first_crc,
-                            end_crc,
-                            end_out - checkpoint.first_out,
-                        )
-                    }),
-            );
+            let crc = end_crc
+                .filter(|_| index.crcs_known && checkpoint.record == first_record)
+                .map(|end_crc| {
+                    range_crc(
+                        checkpoint.first_crc,
+                        end_crc,
+                        end_out - checkpoint.first_out,
+                    )
+                });
+            crc32.push(crc);
             let resume_at = GzResume::new(checkpoint, first_record - checkpoint.record);
             chunk_sources.push(SourceRanges {
                 url: source.url().to_string(),

@@ -42,11 +42,10 @@ pub(super) fn plan(sources: &[Source], chunking: Chunking, quiet: bool) -> Resul
     // the CRC32 of the input before it.
     let mut cuts: Vec<(u64, Vec<(u64, u32)>)> = vec![(0, vec![(0, 0); sources.len()])];
     let mut records = 0u64;
+    let mut crcs = Vec::with_capacity(readers.len());
     loop {
-        let crcs: Vec<u32> = readers
-            .iter_mut()
-            .map(|r| r.input_mut().prefix_crc())
-            .collect();
+        crcs.clear();
+        crcs.extend(readers.iter_mut().map(|r| r.input_mut().prefix_crc()));
         let spans = next_in_step(&mut readers, records)?;
         let Some(spans) = spans else { break };
         let (chunk_start, chunk_starts) = cuts.last().expect("cuts start non-empty");
@@ -65,7 +64,11 @@ pub(super) fn plan(sources: &[Source], chunking: Chunking, quiet: bool) -> Resul
         if cut_here {
             cuts.push((
                 records,
-                spans.iter().map(|span| span.start).zip(crcs).collect(),
+                spans
+                    .iter()
+                    .map(|span| span.start)
+                    .zip(crcs.iter().copied())
+                    .collect(),
             ));
         }
         records += 1;

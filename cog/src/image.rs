@@ -274,12 +274,6 @@ impl Georeference {
             .and_then(Value::unsigned)
             .map(<[u64]>::to_vec)
             .unwrap_or_default();
-        let key = |id: u64| {
-            keys.get(4..)
-                .and_then(|k| k.chunks_exact(4).find(|e| e[0] == id))
-                .filter(|e| e[1] == 0)
-                .map(|e| e[3])
-        };
         let mut geotransform = if let Some(m) = floats(34264).filter(|m| m.len() >= 8) {
             [m[3], m[0], m[1], m[7], m[4], m[5]]
         } else {
@@ -296,15 +290,13 @@ impl Georeference {
                 -scale[1],
             ]
         };
-        // PixelIsPoint: GDAL moves the origin to the corner of the first pixel.
-        if key(1025) == Some(2) {
-            geotransform[0] -= geotransform[1] / 2.0;
-            geotransform[3] -= geotransform[5] / 2.0;
-        }
+        // The raster type as stored (the first entry, should the directory hold two).
+        let mut pixel_is_point = None;
         let geokeys = (keys.len() >= 4).then(|| {
             let mut directory: Vec<u16> = keys.iter().map(|&k| k as u16).collect();
             for entry in directory[4..].chunks_exact_mut(4) {
                 if entry[0] == 1025 && entry[1] == 0 {
+                    pixel_is_point.get_or_insert(entry[3] == 2);
                     entry[3] = 1;
                 }
             }
@@ -317,6 +309,11 @@ impl Georeference {
                 },
             }
         });
+        // PixelIsPoint: GDAL moves the origin to the corner of the first pixel.
+        if pixel_is_point == Some(true) {
+            geotransform[0] -= geotransform[1] / 2.0;
+            geotransform[3] -= geotransform[5] / 2.0;
+        }
         Some(Georeference {
             geotransform,
             crs: geokeys.as_ref().and_then(crate::crs::describe),

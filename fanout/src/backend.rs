@@ -15,6 +15,10 @@ pub trait Backend: Sync {
     fn name(&self) -> String;
     /// Runs attempt `attempt` (1-based) of the command on `chunk`.
     fn run(&self, chunk: &Chunk, attempt: u32) -> Outcome;
+    /// What the run cost, for the closing summary (Lambda: requests, GB-seconds, price).
+    fn usage(&self) -> Option<String> {
+        None
+    }
 }
 
 /// What became of one attempt.
@@ -34,7 +38,12 @@ pub struct Outcome {
     pub runtime: Duration,
     /// The command's stdout, when it is not written to a file.
     pub stdout: Spool,
+    /// The last lines of the command's stderr (at most [`STDERR_TAIL`] bytes), for reports.
+    pub stderr_tail: String,
 }
+
+/// How much of a task's stderr an [`Outcome`] keeps.
+pub const STDERR_TAIL: usize = 2048;
 
 impl Outcome {
     pub fn new(chunk: &Chunk, attempt: u32) -> Outcome {
@@ -51,6 +60,7 @@ impl Outcome {
             start: SystemTime::now(),
             runtime: Duration::ZERO,
             stdout: Spool::new(),
+            stderr_tail: String::new(),
         }
     }
 

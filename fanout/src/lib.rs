@@ -9,6 +9,8 @@
 //!   the joblog and `--resume`, output order, Ctrl-C, the summary.
 //! - [`backend`]: the [`backend::Backend`] trait an engine implements (one attempt of the
 //!   command on one chunk) and its [`backend::Outcome`].
+//! - [`lambda`]: the AWS Lambda backend, its worker, `deploy` and
+//!   `doctor`.
 //! - [`local`]: the local backend: a child process in its own process group, `{id}`-style
 //!   placeholders, `CHUNK_*` environment, stdin feeding, stdout and stderr capture.
 //! - [`processes`]: the running process groups, killed on timeout, halt or interrupt.
@@ -18,10 +20,11 @@
 
 pub mod backend;
 pub mod joblog;
+pub mod lambda;
 pub mod local;
 pub mod materialize;
 pub mod processes;
 pub mod run;
 pub mod spool;
 
-pub use run::{run, Halt, RunOptions, Summary};
+pub use run::{run, Engine, Halt, RunOptions, Summary};

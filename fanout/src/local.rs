@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use partition_core::output::{join, Output};
 use partition_core::{Chunk, Error, Result};
 
-use crate::backend::{Backend, Outcome};
+use crate::backend::{Backend, Outcome, STDERR_TAIL};
 use crate::materialize;
 use crate::processes::Processes;
 
@@ -111,7 +111,7 @@ impl Local<'_> {
         outcome.exit_code = status.code();
         outcome.signal = status.signal();
         outcome.bytes_in = fed?;
-        logged?;
+        outcome.stderr_tail = logged?;
         let file = written?;
         // Only a task that succeeded leaves its output under the final name.
         if let Some(file) = file {
@@ -147,14 +147,28 @@ impl Local<'_> {
         }
     }
 
-    /// The command's stderr goes to `DIR/<id>.err`, or line by line to ours, prefixed with the id.
-    fn log_stderr(&self, chunk: &Chunk, stderr: impl Read) -> Result<()> {
+    /// The command's stderr goes to `DIR/<id>.err`, or line by line to ours, prefixed with the
+    /// id; its tail is returned either way.
+    fn log_stderr(&self, chunk: &Chunk, stderr: impl Read) -> Result<String> {
+        let mut tail = Tail::default();
         match &self.out_dir {
             Some(dir) => {
                 let mut file = Output::create(&join(dir, &format!("{}.err", chunk.id)))?;
-                io::copy(&mut BufReader::new(stderr), &mut file)
-                    .map_err(|e| Error::io(file.name(), e))?;
-                file.finish()
+                let mut stderr = BufReader::new(stderr);
+                loop {
+                    let read = stderr
+                        .fill_buf()
+                        .map_err(|e| Error::io("<command stderr>", e))?;
+                    if read.is_empty() {
+                        break;
+                    }
+                    file.write_all(read)
+                        .map_err(|e| Error::io(file.name(), e))?;
+                    tail.push(read);
+                    let n = read.len();
+                    stderr.consume(n);
+                }
+                file.finish()?;
             }
             None => {
                 let mut line = Vec::new();
@@ -166,11 +180,12 @@ impl Local<'_> {
                         .map_err(|e| Error::io("<command stderr>", e))?
                         == 0
                     {
-                        return Ok(());
+                        break;
                     }
                     if !line.ends_with(b"\n") {
                         line.push(b'\n');
                     }
+                    tail.push(&line);
                     let _guard = self.stderr_lock.lock().unwrap_or_else(|e| e.into_inner());
                     let mut ours = io::stderr().lock();
                     let _ = write!(ours, "[{}] ", chunk.id);
@@ -178,6 +193,38 @@ impl Local<'_> {
                 }
             }
         }
+        Ok(tail.into_string())
+    }
+}
+
+/// The last [`STDERR_TAIL`] bytes of a stream, cut at a line start when cut at all.
+#[derive(Default)]
+struct Tail {
+    bytes: Vec<u8>,
+    cut: bool,
+}
+
+impl Tail {
+    fn push(&mut self, bytes: &[u8]) {
+        self.bytes.extend_from_slice(bytes);
+        if self.bytes.len() > 2 * STDERR_TAIL {
+            self.bytes.drain(..self.bytes.len() - STDERR_TAIL);
+            self.cut = true;
+        }
+    }
+
+    fn into_string(mut self) -> String {
+        if self.bytes.len() > STDERR_TAIL {
+            self.bytes.drain(..self.bytes.len() - STDERR_TAIL);
+            self.cut = true;
+        }
+        let mut start = 0;
+        if self.cut {
+            if let Some(newline) = self.bytes.iter().position(|&b| b == b'\n') {
+                start = newline + 1;
+            }
+        }
+        String::from_utf8_lossy(&self.bytes[start..]).into_owned()
     }
 }
 

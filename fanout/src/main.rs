@@ -1,8 +1,9 @@
+use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::thread;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use partition_core::cli::{self, Quiet};
 use partition_core::{HumanDuration, ManifestReader, Result};
 
@@ -12,12 +13,75 @@ use partition_core::{HumanDuration, ManifestReader, Result};
 /// environment variables CHUNK_ID, CHUNK_SEQ, CHUNK_TOTAL and CHUNK_JSON (the manifest line).
 /// Each task runs in its own process group; a timeout, `--halt now` or Ctrl-C kills the group.
 #[derive(Parser)]
-#[command(name = "fanout", version, after_help = EXAMPLES)]
+#[command(
+    name = "fanout",
+    version,
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 struct Args {
+    #[command(subcommand)]
+    action: Option<Action>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Subcommand)]
+enum Action {
+    /// Set up and check the AWS Lambda function of `--backend lambda`
+    #[command(subcommand)]
+    Lambda(LambdaAction),
+}
+
+#[derive(Subcommand)]
+enum LambdaAction {
+    /// Create or update the function: the worker, zipped as `bootstrap`, on provided.al2023
+    #[command(after_help = DEPLOY_EXAMPLES)]
+    Deploy {
+        /// Function name
+        #[arg(long, value_name = "NAME")]
+        function: String,
+        /// Execution role ARN (needed to create the function, not to update it)
+        #[arg(long, value_name = "ARN")]
+        role: Option<String>,
+        /// Memory in MB (Lambda gives one vCPU per 1,769 MB)
+        #[arg(long, value_name = "MB", default_value_t = 2048,
+              value_parser = clap::value_parser!(i32).range(128..=10240))]
+        memory: i32,
+        /// Function timeout (at most 15m)
+        #[arg(long, value_name = "DURATION", default_value = "15m")]
+        timeout: HumanDuration,
+        /// The worker binary [default: fanout-lambda-worker beside fanout]
+        #[arg(long, value_name = "PATH")]
+        worker: Option<PathBuf>,
+    },
+    /// Check credentials, the function and S3 access, and say what is wrong
+    Doctor {
+        /// Function name
+        #[arg(long, value_name = "NAME")]
+        function: String,
+        /// Also check writing, reading and deleting under this s3:// prefix
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<String>,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Where tasks run: child processes here, or one AWS Lambda invocation per chunk
+    #[arg(long, value_enum, default_value = "local")]
+    backend: BackendArg,
+    /// The Lambda function that runs chunks (see `fanout lambda deploy`)
+    #[arg(long, value_name = "NAME", required_if_eq("backend", "lambda"))]
+    function: Option<String>,
+    /// Lambda prices for the cost estimate: USD per GB-second[,USD per million requests]
+    #[arg(long, value_name = "PRICES")]
+    lambda_price: Option<fanout::lambda::price::Price>,
     /// Manifest to read: a path, s3://bucket/key, or - for stdin
     #[arg(long, short, default_value = "-", value_name = "FILE")]
     manifest: String,
-    /// Tasks to run at once [default: the number of cores]
+    /// Tasks to run at once [default: the number of cores; 32 with --backend lambda]
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     jobs: Option<u64>,
     /// Store each chunk's stdout as DIR/{id}{suffix} (and stderr as DIR/{id}.err), only on
@@ -61,6 +125,12 @@ struct Args {
     command: Vec<String>,
 }
 
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum BackendArg {
+    Local,
+    Lambda,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum HaltArg {
     Never,
@@ -74,20 +144,55 @@ Examples:
   fastq-split plan R1.fq.gz R2.fq.gz --chunks 64 | fanout --out-dir sam --suffix .sam -- minimap2 -a -x sr ref.mmi -
   fanout -m chunks.jsonl --joblog run.tsv --retries 2 --timeout 30m --out-dir out -- bwa mem -p ref.fa -
   fanout -m chunks.jsonl --joblog run.tsv --resume --out-dir out -- bwa mem -p ref.fa -   # after a crash
-  fanout -m chunks.jsonl --keep-order -- sh -c 'seqkit stats -T | sed \"s/^/$CHUNK_ID\\t/\"'";
+  fanout -m chunks.jsonl --keep-order -- sh -c 'seqkit stats -T | sed \"s/^/$CHUNK_ID\\t/\"'
+  fanout -m chunks.jsonl --backend lambda --function chunkwise --out-dir s3://bucket/out/ -- sha256sum";
+
+const DEPLOY_EXAMPLES: &str = "\
+Examples:
+  fanout lambda deploy --function chunkwise --role arn:aws:iam::123456789012:role/chunkwise-lambda
+  fanout lambda doctor --function chunkwise --out-dir s3://bucket/runs/
+  fastq-split plan s3://bucket/reads.fq.gz --chunks 200 \\
+    | fanout --backend lambda --function chunkwise -j 100 --out-dir s3://bucket/runs/counts/ -- wc -l";
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    cli::main("fanout", || run(args))
+    cli::main("fanout", || match args.action {
+        None => run(args.run),
+        Some(Action::Lambda(LambdaAction::Deploy {
+            function,
+            role,
+            memory,
+            timeout,
+            worker,
+        })) => fanout::lambda::deploy::deploy(&fanout::lambda::deploy::Deploy {
+            function,
+            role,
+            memory_mb: memory,
+            timeout: timeout.0,
+            worker,
+        }),
+        Some(Action::Lambda(LambdaAction::Doctor { function, out_dir })) => {
+            fanout::lambda::doctor::doctor(&function, out_dir.as_deref(), &mut io::stdout())
+        }
+    })
 }
 
-fn run(args: Args) -> Result<()> {
+fn run(args: RunArgs) -> Result<()> {
     let chunks = ManifestReader::open(&args.manifest)?.read_all()?;
-    let jobs = match args.jobs {
-        Some(jobs) => jobs as usize,
-        None => thread::available_parallelism().map_or(1, |n| n.get()),
+    let engine = match args.backend {
+        BackendArg::Local => fanout::Engine::Local,
+        BackendArg::Lambda => fanout::Engine::Lambda {
+            function: args.function.unwrap_or_default(),
+            price: args.lambda_price,
+        },
+    };
+    let jobs = match (args.jobs, &engine) {
+        (Some(jobs), _) => jobs as usize,
+        (None, fanout::Engine::Local) => thread::available_parallelism().map_or(1, |n| n.get()),
+        (None, _) => 32,
     };
     let options = fanout::RunOptions {
+        engine,
         command: args.command,
         jobs,
         out_dir: args.out_dir,

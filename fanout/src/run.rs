@@ -31,7 +31,21 @@ pub enum Halt {
     Now,
 }
 
+/// Where the tasks run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Engine {
+    /// Child processes of the runner.
+    Local,
+    /// One invocation of an AWS Lambda function per attempt, outputs in S3.
+    Lambda {
+        function: String,
+        /// Overrides the price table of the cost estimate.
+        price: Option<crate::lambda::price::Price>,
+    },
+}
+
 pub struct RunOptions {
+    pub engine: Engine,
     /// The command and its arguments, with `{id}`-style placeholders.
     pub command: Vec<String>,
     /// Tasks at once.
@@ -103,15 +117,31 @@ pub fn run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
     }
     let processes = Processes::default();
     let stderr_lock = Mutex::new(());
-    let backend = Local {
-        command: options.command.clone(),
-        out_dir: options.out_dir.clone(),
-        suffix: options.suffix.clone(),
-        feed_stdin: options.feed_stdin,
-        timeout: options.timeout,
-        processes: &processes,
-        stderr_lock: &stderr_lock,
+    let backend: Box<dyn Backend> = match &options.engine {
+        Engine::Local => Box::new(Local {
+            command: options.command.clone(),
+            out_dir: options.out_dir.clone(),
+            suffix: options.suffix.clone(),
+            feed_stdin: options.feed_stdin,
+            timeout: options.timeout,
+            processes: &processes,
+            stderr_lock: &stderr_lock,
+        }),
+        Engine::Lambda { function, price } => Box::new(crate::lambda::Lambda::connect(
+            crate::lambda::client::Settings {
+                function,
+                command: &options.command,
+                out_dir: options.out_dir.as_deref(),
+                suffix: &options.suffix,
+                feed_stdin: options.feed_stdin,
+                timeout: options.timeout,
+                price: *price,
+            },
+            &todo,
+            Arc::clone(&interrupted),
+        )?),
     };
+    let backend = backend.as_ref();
     let backend_name = backend.name();
     let bar = progress::items(todo.len() as u64, options.quiet, "chunks");
     let started = Instant::now();
@@ -150,7 +180,7 @@ pub fn run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
                         break;
                     };
                     let mut outcome =
-                        run_with_retries(&backend, chunk, options, &interrupted, |outcome| {
+                        run_with_retries(backend, chunk, options, &interrupted, |outcome| {
                             if let Some(joblog) = &joblog {
                                 if let Err(error) = joblog.record(&backend_name, outcome) {
                                     record_error
@@ -222,6 +252,9 @@ pub fn run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
     }
     if !options.quiet {
         eprintln!("fanout: {}", describe(&summary, started.elapsed()));
+        if let Some(usage) = backend.usage() {
+            eprintln!("fanout: {usage}");
+        }
     }
     if interrupted.load(Ordering::Relaxed) {
         return Err(Error::Interrupted(format!(

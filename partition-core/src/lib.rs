@@ -17,9 +17,12 @@
 //! - [`error`]: one [`Error`] type whose messages name the input and the position, and
 //!   whose variants map to the documented exit codes.
 //! - [`progress`]: progress bars on stderr that hide themselves off a terminal or with `--quiet`.
+//! - [`aws`] (the `s3` feature): the AWS configuration and async runtime every AWS client shares.
 //! - [`cli`]: what every binary shares: `main` wrapper (exit codes, broken pipes), the
 //!   chunking options, and the `cat` verb.
 
+#[cfg(feature = "s3")]
+pub mod aws;
 pub mod cli;
 pub mod duration;
 pub mod error;

@@ -174,6 +174,23 @@ pub fn exists(url: &str) -> Result<bool> {
     }
 }
 
+/// Removes an output (a local file, or an `s3://` object); one that is not there is not an error.
+pub fn remove(url: &str) -> Result<()> {
+    match Location::parse(url)? {
+        Location::Local(path) => match fs::remove_file(&path) {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => Err(Error::io(url, error)),
+            _ => Ok(()),
+        },
+        #[cfg(feature = "s3")]
+        Location::S3 { bucket, key } => crate::source::s3::delete(&bucket, &key, url),
+        #[cfg(not(feature = "s3"))]
+        Location::S3 { .. } => Err(Error::Usage(format!("{url}: this build has no S3 support"))),
+        Location::Http(_) => Err(Error::Usage(format!(
+            "{url}: HTTP(S) locations are read only"
+        ))),
+    }
+}
+
 /// Creates an output directory: local folders and their parents; nothing for an S3 prefix.
 pub fn create_output_dir(dir: &str) -> Result<()> {
     if dir.starts_with("s3://") {

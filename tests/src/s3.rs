@@ -69,3 +69,29 @@ pub fn run_prefix() -> String {
         .as_nanos();
     format!("run-{}-{nanos}", std::process::id())
 }
+
+/// The bytes of `bucket/key`, if it exists.
+pub fn get(bucket: &str, key: &str) -> Option<Vec<u8>> {
+    with_client(async |client| {
+        let object = client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .ok()?;
+        Some(object.body.collect().await.unwrap().into_bytes().to_vec())
+    })
+}
+
+pub fn delete(bucket: &str, key: &str) {
+    with_client(async |client| {
+        client
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+    })
+}

@@ -9,11 +9,11 @@ use std::io::{self, Read};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::Client;
 use bytes::{Buf, Bytes};
 use futures::StreamExt;
 
+use crate::aws::{self, runtime};
 use crate::{ByteRange, Error, Result};
 
 /// Ranges longer than this are fetched as several requests at once.
@@ -26,50 +26,32 @@ const PREFETCH_PARTS: usize = 4;
 /// refused and throttled requests, but not a body cut off in transit.
 const BODY_ATTEMPTS: u32 = 3;
 
-pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(4)
-            .thread_name("chunkwise-s3")
-            .enable_all()
-            .build()
-            .expect("the S3 runtime starts")
-    })
-}
-
 pub(crate) fn client() -> &'static Client {
     static CLIENT: OnceLock<Client> = OnceLock::new();
     CLIENT.get_or_init(|| {
-        runtime().block_on(async {
-            let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .timeout_config(
-                    aws_config::timeout::TimeoutConfig::builder()
-                        .connect_timeout(Duration::from_secs(10))
-                        .read_timeout(Duration::from_secs(60))
-                        .build(),
-                )
-                .load()
-                .await;
-            let mut config = aws_sdk_s3::config::Builder::from(&shared);
-            if shared.region().is_none() {
-                config = config.region(aws_sdk_s3::config::Region::new("us-east-1"));
-            }
-            let custom_endpoint = shared.endpoint_url().is_some()
-                || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
-                || std::env::var_os("AWS_ENDPOINT_URL").is_some();
-            if custom_endpoint {
-                config = config.force_path_style(true);
-            }
-            Client::from_conf(config.build())
-        })
+        let mut config = aws_sdk_s3::config::Builder::from(aws::config());
+        if aws::custom_endpoint("S3") {
+            config = config.force_path_style(true);
+        }
+        Client::from_conf(config.build())
     })
 }
 
-pub(crate) fn storage_error(url: &str, action: &str, error: impl std::error::Error) -> Error {
+pub(crate) fn delete(bucket: &str, key: &str, url: &str) -> Result<()> {
+    runtime()
+        .block_on(client().delete_object().bucket(bucket).key(key).send())
+        .map_err(|e| storage_error(url, "DELETE", e))?;
+    Ok(())
+}
+
+pub(crate) fn storage_error(
+    url: &str,
+    action: &str,
+    error: impl std::error::Error + aws::ProvideErrorMetadata,
+) -> Error {
     Error::Storage {
         input: url.to_string(),
-        message: format!("{action} failed: {}", DisplayErrorContext(error)),
+        message: format!("{action} failed: {}", aws::describe(&error)),
     }
 }
 
@@ -191,9 +173,13 @@ async fn get_range(bucket: String, key: String, url: String, range: ByteRange) -
                 .collect()
                 .await
                 .map_err(|error| {
+                    let message = format!("reading {range} failed: {}", aws::causes(&error));
                     (
                         true,
-                        storage_error(&url, &format!("reading {range}"), error),
+                        Error::Storage {
+                            input: url.clone(),
+                            message,
+                        },
                     )
                 })?
                 .into_bytes();

@@ -1,0 +1,353 @@
+//! The client side of the Lambda backend: one synchronous invocation per attempt, with
+//! bounded concurrency from the scheduler. Throttling (429) and transient failures are retried
+//! here with backoff, inside the attempt; a function error (`X-Amz-Function-Error`) or a
+//! failed task is a failed attempt, left to the scheduler's `--retries`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::primitives::Blob;
+use partition_core::{aws, Chunk, Error, Result};
+use serde::Deserialize;
+
+use crate::backend::{Backend, Outcome};
+use crate::lambda::price::{Price, Usage};
+use crate::lambda::task::{Reply, Request, Task, PAYLOAD_LIMIT};
+use crate::lambda::{lambda_error, sdk_client};
+
+/// Transient failures (connection refused, 5xx) retried within one attempt.
+const TRANSIENT_RETRIES: u32 = 4;
+/// The longest wait between two invocations of a throttled attempt.
+const MAX_BACKOFF: Duration = Duration::from_secs(20);
+
+pub struct Lambda {
+    client: aws_sdk_lambda::Client,
+    function: String,
+    region: String,
+    architecture: String,
+    /// The task every invocation sends, less the chunk and the attempt.
+    command: Vec<String>,
+    out_dir: String,
+    suffix: String,
+    feed_stdin: bool,
+    /// The client-side deadline of one attempt.
+    deadline: Duration,
+    price: Option<Price>,
+    usage: Mutex<Usage>,
+    interrupted: Arc<AtomicBool>,
+}
+
+/// What the runner passes to [`Lambda::connect`].
+pub struct Settings<'a> {
+    pub function: &'a str,
+    pub command: &'a [String],
+    pub out_dir: Option<&'a str>,
+    pub suffix: &'a str,
+    pub feed_stdin: bool,
+    /// Per attempt; the function's own timeout plus 30 s when absent.
+    pub timeout: Option<Duration>,
+    /// Overrides the price table.
+    pub price: Option<Price>,
+}
+
+impl Lambda {
+    /// Checks that the function is ready and that the function can reach every chunk's
+    /// sources and the output prefix.
+    pub fn connect(
+        settings: Settings<'_>,
+        chunks: &[&Chunk],
+        interrupted: Arc<AtomicBool>,
+    ) -> Result<Lambda> {
+        let out_dir =
+            match settings.out_dir {
+                Some(dir) if dir.starts_with("s3://") => dir.to_string(),
+                _ => return Err(Error::Usage(
+                    "--backend lambda needs --out-dir s3://BUCKET/PREFIX/: the function writes \
+                     each chunk's output to S3"
+                        .to_string(),
+                )),
+            };
+        for chunk in chunks {
+            if let Some(source) = chunk.sources.iter().find(|source| !remote(&source.url)) {
+                return Err(Error::Usage(format!(
+                    "chunk {}: source {} is a local path; a Lambda function reads only s3:// \
+                     and https:// sources (plan from the uploaded files)",
+                    chunk.id, source.url
+                )));
+            }
+        }
+        let function = settings.function;
+        let client = sdk_client();
+        let configuration = aws::runtime()
+            .block_on(
+                client
+                    .get_function_configuration()
+                    .function_name(function)
+                    .send(),
+            )
+            .map_err(|e| {
+                let mut error = lambda_error(function, "GetFunctionConfiguration", e);
+                if let Error::Storage { message, .. } = &mut error {
+                    message.push_str("; `fanout lambda doctor` checks the set-up");
+                }
+                error
+            })?;
+        if let Some(state) = configuration.state() {
+            if state.as_str() != "Active" {
+                return Err(Error::Storage {
+                    input: format!("lambda:{function}"),
+                    message: format!(
+                        "the function is {} ({}), not Active",
+                        state.as_str(),
+                        configuration.state_reason().unwrap_or("no reason given")
+                    ),
+                });
+            }
+        }
+        let region = aws::config()
+            .region()
+            .map_or("us-east-1".to_string(), |region| region.to_string());
+        let architecture = configuration
+            .architectures()
+            .first()
+            .map_or("x86_64", |architecture| architecture.as_str())
+            .to_string();
+        let function_timeout =
+            Duration::from_secs(configuration.timeout().unwrap_or(3).max(1) as u64);
+        Ok(Lambda {
+            client,
+            function: function.to_string(),
+            price: settings
+                .price
+                .or_else(|| Price::for_region(&region, &architecture)),
+            region,
+            architecture,
+            command: settings.command.to_vec(),
+            out_dir,
+            suffix: settings.suffix.to_string(),
+            feed_stdin: settings.feed_stdin,
+            deadline: settings
+                .timeout
+                .unwrap_or(function_timeout + Duration::from_secs(30)),
+            usage: Mutex::new(Usage {
+                memory_mb: configuration.memory_size().unwrap_or(128).max(0) as u64,
+                ..Usage::default()
+            }),
+            interrupted,
+        })
+    }
+
+    fn usage(&self) -> std::sync::MutexGuard<'_, Usage> {
+        self.usage.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One attempt; the error is the attempt's failure as the joblog shows it.
+    fn attempt(&self, chunk: &Chunk, attempt: u32, outcome: &mut Outcome) -> Result<(), String> {
+        let request = Request::Run(Task {
+            chunk: chunk.clone(),
+            attempt,
+            command: self.command.clone(),
+            out_dir: self.out_dir.clone(),
+            suffix: self.suffix.clone(),
+            feed_stdin: self.feed_stdin,
+        });
+        let payload = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
+        if payload.len() > PAYLOAD_LIMIT {
+            return Err(format!(
+                "the invocation payload of chunk {} is {} bytes, over Lambda's limit of {} \
+                 (a manifest line this large carries inline data; plan with smaller windows)",
+                chunk.id,
+                payload.len(),
+                PAYLOAD_LIMIT
+            ));
+        }
+        let deadline = Instant::now() + self.deadline;
+        let (mut throttled, mut transient) = (0u32, 0u32);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                outcome.timed_out = true;
+                return Err(format!(
+                    "no reply within {:.0}s (the client-side deadline)",
+                    self.deadline.as_secs_f64()
+                ));
+            }
+            let invoked = Instant::now();
+            let call = self
+                .client
+                .invoke()
+                .function_name(&self.function)
+                .payload(Blob::new(payload.clone()))
+                .send();
+            let sent = aws::runtime().block_on(async {
+                tokio::select! {
+                    sent = tokio::time::timeout(left, call) => Some(sent),
+                    () = until(&self.interrupted) => None,
+                }
+            });
+            let error = match sent {
+                None => return Err("interrupted while the function ran".to_string()),
+                Some(Err(_)) => continue,
+                Some(Ok(Ok(response))) => {
+                    self.usage().requests += 1;
+                    let body = response
+                        .payload()
+                        .map_or(&[][..], |payload| payload.as_ref());
+                    if let Some(kind) = response.function_error() {
+                        self.usage().billed_ms += invoked.elapsed().as_millis() as u64;
+                        return Err(function_error(kind, body, outcome));
+                    }
+                    return match serde_json::from_slice::<Reply>(body) {
+                        Ok(Reply::Ran(report)) => {
+                            self.usage().billed_ms += report.runtime_ms.max(1);
+                            report.fill(outcome);
+                            Ok(())
+                        }
+                        _ => Err(format!(
+                            "the function's reply is not a fanout worker's: {}",
+                            clip(body)
+                        )),
+                    };
+                }
+                Some(Ok(Err(error))) => error,
+            };
+            let status = error.raw_response().map(|raw| raw.status().as_u16());
+            let throttling = status == Some(429)
+                || matches!(
+                    error.code(),
+                    Some("TooManyRequestsException" | "EC2ThrottledException")
+                );
+            let wait = if throttling {
+                self.usage().throttled += 1;
+                throttled += 1;
+                backoff(throttled)
+            } else if let Some(body) = error
+                .raw_response()
+                .and_then(|raw| raw.body().bytes())
+                .filter(|body| status == Some(500) && looks_like_function_error(body))
+            {
+                // `cargo lambda watch` answers a function error with a 500.
+                self.usage().requests += 1;
+                return Err(function_error("Unhandled", body, outcome));
+            } else if transient < TRANSIENT_RETRIES && is_transient(&error, status) {
+                transient += 1;
+                backoff(transient)
+            } else {
+                return Err(format!(
+                    "invoking lambda:{} failed: {}",
+                    self.function,
+                    aws::describe(&error)
+                ));
+            };
+            let until = Instant::now() + wait.min(left);
+            while Instant::now() < until {
+                if self.interrupted.load(Ordering::Relaxed) {
+                    return Err("interrupted".to_string());
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+impl Backend for Lambda {
+    fn name(&self) -> String {
+        format!("lambda:{}", self.function)
+    }
+
+    fn run(&self, chunk: &Chunk, attempt: u32) -> Outcome {
+        let started = Instant::now();
+        let mut outcome = Outcome::new(chunk, attempt);
+        if let Err(error) = self.attempt(chunk, attempt, &mut outcome) {
+            outcome.error = Some(error);
+        }
+        outcome.runtime = started.elapsed();
+        outcome
+    }
+
+    fn usage(&self) -> Option<String> {
+        let usage = self.usage().clone();
+        let cost = match &self.price {
+            Some(price) => format!(
+                "estimated ${:.6} (at ${}/GB-s and ${}/1M requests)",
+                price.cost(&usage),
+                price.per_gb_second,
+                price.per_million_requests
+            ),
+            None => format!(
+                "no price known for {} {}; set one with --lambda-price",
+                self.region, self.architecture
+            ),
+        };
+        Some(format!(
+            "lambda:{} in {}: {usage}; {cost}",
+            self.function, self.region
+        ))
+    }
+}
+
+fn remote(url: &str) -> bool {
+    url.starts_with("s3://") || url.starts_with("https://") || url.starts_with("http://")
+}
+
+/// Resolves once `flag` is set.
+async fn until(flag: &AtomicBool) {
+    while !flag.load(Ordering::Relaxed) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Exponential, from 100 ms, capped, with up to 25% jitter so that throttled workers spread out.
+fn backoff(failures: u32) -> Duration {
+    let base = Duration::from_millis(100)
+        .saturating_mul(1 << failures.min(10))
+        .min(MAX_BACKOFF);
+    let nanos = Instant::now().elapsed().subsec_nanos() ^ std::process::id();
+    base + base.mul_f64((nanos % 1000) as f64 / 4000.0)
+}
+
+fn is_transient<E, R>(error: &SdkError<E, R>, status: Option<u16>) -> bool {
+    matches!(
+        error,
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_)
+    ) || status.is_some_and(|status| status >= 500)
+}
+
+#[derive(Deserialize)]
+struct FunctionError {
+    #[serde(rename = "errorType", default)]
+    error_type: String,
+    #[serde(rename = "errorMessage", default)]
+    error_message: String,
+}
+
+fn looks_like_function_error(body: &[u8]) -> bool {
+    serde_json::from_slice::<FunctionError>(body).is_ok_and(|error| !error.error_type.is_empty())
+}
+
+/// The attempt's failure for a function error; a Lambda timeout also marks it timed out.
+fn function_error(kind: &str, body: &[u8], outcome: &mut Outcome) -> String {
+    let Ok(error) = serde_json::from_slice::<FunctionError>(body) else {
+        return format!("function error ({kind}): {}", clip(body));
+    };
+    if error.error_type == "Sandbox.Timedout" || error.error_message.contains("timed out") {
+        outcome.timed_out = true;
+        return format!("the function timed out: {}", error.error_message);
+    }
+    format!(
+        "function error ({kind}): {}: {}",
+        error.error_type, error.error_message
+    )
+}
+
+/// A reply shown in an error, at most 300 characters.
+fn clip(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut clipped: String = text.chars().take(300).collect();
+    if clipped.len() < text.len() {
+        clipped.push_str("...");
+    }
+    clipped.replace(['\n', '\t'], " ")
+}

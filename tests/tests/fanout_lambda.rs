@@ -1,0 +1,341 @@
+//! `fanout --backend lambda` against a real Lambda emulator: ministack runs the deployed
+//! worker zip (`provided.al2023`) as a subprocess per invocation and serves S3 on the same
+//! port (`.ci/run` starts it on 127.0.0.1 and sets `AWS_ENDPOINT_URL`).
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chunkwise_tests::s3::{delete, get, run_prefix, upload};
+use chunkwise_tests::{bin, manifest, run_failing, run_ok};
+
+const BUCKET: &str = "chunkwise-lambda";
+const ROLE: &str = "arn:aws:iam::000000000000:role/chunkwise-tests";
+
+/// Illumina-like reads, deterministic.
+fn reads(count: usize) -> Vec<u8> {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut text = Vec::new();
+    for i in 0..count {
+        let mut sequence = String::with_capacity(150);
+        for _ in 0..150 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            sequence.push(b"ACGT"[(state >> 60) as usize & 3] as char);
+        }
+        let quality: String = sequence
+            .bytes()
+            .map(|b| if b == b'A' { 'F' } else { ':' })
+            .collect();
+        writeln!(text, "@read{i} 1:N:0:1\n{sequence}\n+\n{quality}").unwrap();
+    }
+    text
+}
+
+/// Deploys the worker under a name of this run's own; `extra` sets the timeout and so on.
+fn deploy(name: &str, extra: &[&str]) -> String {
+    let function = format!("{name}-{}", std::process::id());
+    run_ok(
+        Command::new(bin("fanout"))
+            .args(["lambda", "deploy", "--function", &function, "--role", ROLE])
+            .args(extra),
+    );
+    function
+}
+
+/// Uploads plain FASTQ of `records` reads and plans it in `chunks`; returns the manifest file.
+fn planned(dir: &Path, records: usize, chunks: usize) -> (PathBuf, String) {
+    let key = format!("{}/reads.fq", run_prefix());
+    upload(BUCKET, &key, reads(records));
+    let url = format!("s3://{BUCKET}/{key}");
+    let plan = run_ok(Command::new(bin("fastq-split")).args([
+        "plan",
+        &url,
+        "--chunks",
+        &chunks.to_string(),
+    ]));
+    let path = dir.join("chunks.jsonl");
+    fs::write(&path, plan).unwrap();
+    (path, key)
+}
+
+fn lambda_run(function: &str, manifest: &Path, out: &str) -> Command {
+    let mut command = Command::new(bin("fanout"));
+    command
+        .args([
+            "--backend",
+            "lambda",
+            "--function",
+            function,
+            "--out-dir",
+            out,
+            "-m",
+        ])
+        .arg(manifest);
+    command
+}
+
+/// Joblog rows as field lists, header left out.
+fn joblog(path: &Path) -> Vec<Vec<String>> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|line| line.split('\t').map(String::from).collect())
+        .collect()
+}
+
+#[test]
+#[ignore = "needs ministack (Lambda and S3); .ci/run starts it"]
+fn fastq_gz_chunks_on_lambda_equal_the_local_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = run_prefix();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+    gz.write_all(&reads(60_000)).unwrap();
+    let key = format!("{prefix}/reads.fq.gz");
+    upload(BUCKET, &key, gz.finish().unwrap());
+    let url = format!("s3://{BUCKET}/{key}");
+    run_ok(Command::new(bin("fastq-split")).args(["index", &url, "--span", "256KiB"]));
+    let plan = run_ok(Command::new(bin("fastq-split")).args(["plan", &url, "--chunks", "60"]));
+    let chunks = manifest(&plan);
+    assert!(chunks.len() >= 50, "{} chunks", chunks.len());
+    let manifest_path = dir.path().join("chunks.jsonl");
+    fs::write(&manifest_path, &plan).unwrap();
+
+    let function = deploy("chunkwise-sha", &["--timeout", "60s", "--memory", "512"]);
+    let doctor = run_ok(Command::new(bin("fanout")).args([
+        "lambda",
+        "doctor",
+        "--function",
+        &function,
+        "--out-dir",
+        &format!("s3://{BUCKET}/{prefix}/"),
+    ]));
+    let doctor = String::from_utf8(doctor).unwrap();
+    assert!(
+        doctor.contains("ok    worker answers: fanout worker"),
+        "{doctor}"
+    );
+
+    let out = format!("s3://{BUCKET}/{prefix}/lambda/");
+    let joblog_path = dir.path().join("lambda.tsv");
+    let ran = lambda_run(&function, &manifest_path, &out)
+        .args(["-j", "8", "--joblog"])
+        .arg(&joblog_path)
+        .args(["--", "sha256sum"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&ran.stderr);
+    assert!(ran.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "lambda:{function} in us-east-1: {} requests (0 throttled)",
+            chunks.len()
+        )) && stderr.contains("MB = ")
+            && stderr.contains("estimated $"),
+        "the usage and cost line: {stderr}"
+    );
+    let rows = joblog(&joblog_path);
+    assert_eq!(rows.len(), chunks.len());
+    assert!(rows
+        .iter()
+        .all(|row| row[3] == format!("lambda:{function}") && row[10] == "ok"));
+
+    let local_out = dir.path().join("local");
+    run_ok(
+        Command::new(bin("fanout"))
+            .args(["-q", "-j", "2", "--out-dir"])
+            .arg(&local_out)
+            .arg("-m")
+            .arg(&manifest_path)
+            .args(["--", "sha256sum"]),
+    );
+    for chunk in &chunks {
+        let local = fs::read(local_out.join(format!("{}.out", chunk.id))).unwrap();
+        let remote = get(BUCKET, &format!("{prefix}/lambda/{}.out", chunk.id))
+            .unwrap_or_else(|| panic!("no output of {} in S3", chunk.id));
+        assert_eq!(remote, local, "chunk {}", chunk.id);
+        assert!(
+            local.len() == 68,
+            "a sha256sum line: {:?}",
+            String::from_utf8_lossy(&local)
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs ministack (Lambda and S3); .ci/run starts it"]
+fn function_errors_and_timeouts_are_failed_attempts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest_path, key) = planned(dir.path(), 300, 3);
+    let out = format!("s3://{BUCKET}/{}/", run_prefix());
+
+    // A bootstrap that dies at start: Lambda answers 200 with X-Amz-Function-Error.
+    let broken = deploy(
+        "chunkwise-broken",
+        &["--timeout", "10s", "--worker", "/bin/false"],
+    );
+    let joblog_path = dir.path().join("broken.tsv");
+    let failed = run_failing(
+        lambda_run(&broken, &manifest_path, &out)
+            .args(["--retries", "1", "--retry-delay", "10ms", "--joblog"])
+            .arg(&joblog_path)
+            .args(["--", "cat"]),
+    );
+    assert_eq!(failed.status.code(), Some(1));
+    let rows = joblog(&joblog_path);
+    assert_eq!(rows.len(), 6, "two attempts per chunk: {rows:?}");
+    assert!(
+        rows.iter()
+            .all(|row| row[10].starts_with("function error (Unhandled)")),
+        "{rows:?}"
+    );
+
+    // The task outlives the function's timeout: the worker kills it and reports it.
+    let short = deploy("chunkwise-short", &["--timeout", "4s"]);
+    let started = Instant::now();
+    let joblog_path = dir.path().join("short.tsv");
+    run_failing(
+        lambda_run(&short, &manifest_path, &out)
+            .arg("--joblog")
+            .arg(&joblog_path)
+            .args(["--", "sleep", "30"]),
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let rows = joblog(&joblog_path);
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows.iter().all(|row| row[10].starts_with("timed out")),
+        "{rows:?}"
+    );
+
+    // The client's own deadline, shorter than the function's.
+    let started = Instant::now();
+    let joblog_path = dir.path().join("deadline.tsv");
+    run_failing(
+        lambda_run(&short, &manifest_path, &out)
+            .args(["--timeout", "1s", "--joblog"])
+            .arg(&joblog_path)
+            .args(["--", "sleep", "30"]),
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let rows = joblog(&joblog_path);
+    assert!(
+        rows.iter()
+            .all(|row| row[10] == "no reply within 1s (the client-side deadline)"),
+        "{rows:?}"
+    );
+
+    // A source object deleted after planning: each chunk fails, naming it.
+    let function = deploy("chunkwise-gone", &["--timeout", "30s"]);
+    delete(BUCKET, &key);
+    let joblog_path = dir.path().join("gone.tsv");
+    let failed = run_failing(
+        lambda_run(&function, &manifest_path, &out)
+            .arg("--joblog")
+            .arg(&joblog_path)
+            .args(["--", "cat"]),
+    );
+    let rows = joblog(&joblog_path);
+    assert_eq!(rows.len(), 3);
+    let url = format!("s3://{BUCKET}/{key}");
+    assert!(
+        rows.iter()
+            .all(|row| row[10] == format!("{url}: not found")),
+        "{rows:?} {}",
+        String::from_utf8_lossy(&failed.stderr)
+    );
+}
+
+#[test]
+#[ignore = "needs ministack (Lambda and S3); .ci/run starts it"]
+fn throttling_under_reserved_concurrency_is_retried_until_it_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest_path, _) = planned(dir.path(), 400, 8);
+    let function = deploy("chunkwise-throttled", &["--timeout", "30s"]);
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        aws_sdk_lambda::Client::new(&config)
+            .put_function_concurrency()
+            .function_name(&function)
+            .reserved_concurrent_executions(1)
+            .send()
+            .await
+            .unwrap();
+    });
+    let out = format!("s3://{BUCKET}/{}/", run_prefix());
+    let ran = lambda_run(&function, &manifest_path, &out)
+        .args(["-j", "4", "--", "sh", "-c", "sleep 0.3; wc -l"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&ran.stderr);
+    assert!(ran.status.success(), "{stderr}");
+    let throttled: u64 = stderr
+        .split(" requests (")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no usage line: {stderr}"));
+    assert!(
+        throttled > 0,
+        "4 at once against a concurrency of 1: {stderr}"
+    );
+    assert!(stderr.contains("8 ok, 0 failed"), "{stderr}");
+}
+
+#[test]
+#[ignore = "needs ministack (Lambda and S3); .ci/run starts it"]
+fn resume_after_the_client_is_killed_reruns_no_success() {
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest_path, _) = planned(dir.path(), 1200, 12);
+    let function = deploy("chunkwise-resume", &["--timeout", "30s"]);
+    let out = format!("s3://{BUCKET}/{}/", run_prefix());
+    let joblog_path = dir.path().join("run.tsv");
+    let command = ["--", "sh", "-c", "sleep 0.4; sha256sum"];
+    let mut first = lambda_run(&function, &manifest_path, &out)
+        .args(["-q", "-j", "2", "--joblog"])
+        .arg(&joblog_path)
+        .args(command)
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let waited = Instant::now();
+    while fs::read_to_string(&joblog_path).map_or(0, |log| log.lines().count()) < 5 {
+        assert!(waited.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let done_before: HashSet<String> = joblog(&joblog_path)
+        .into_iter()
+        .filter(|row| row.len() == 11 && row[10] == "ok")
+        .map(|row| row[0].clone())
+        .collect();
+    assert!(!done_before.is_empty() && done_before.len() < 12);
+
+    run_ok(
+        lambda_run(&function, &manifest_path, &out)
+            .args(["-q", "-j", "2", "--resume", "--joblog"])
+            .arg(&joblog_path)
+            .args(command),
+    );
+    let mut successes: HashMap<String, usize> = HashMap::new();
+    for row in joblog(&joblog_path)
+        .into_iter()
+        .filter(|row| row.len() == 11 && row[10] == "ok")
+    {
+        *successes.entry(row[0].clone()).or_default() += 1;
+    }
+    assert_eq!(successes.len(), 12);
+    assert!(successes.values().all(|&n| n == 1), "{successes:?}");
+    let prefix = out
+        .trim_start_matches(&format!("s3://{BUCKET}/"))
+        .to_string();
+    for id in successes.keys() {
+        assert!(get(BUCKET, &format!("{prefix}{id}.out")).is_some(), "{id}");
+    }
+}

@@ -7,6 +7,7 @@
 use std::time::{Duration, SystemTime};
 
 use partition_core::Chunk;
+use serde::{Deserialize, Serialize};
 
 use crate::spool::Spool;
 
@@ -84,5 +85,46 @@ impl Outcome {
             (None, Some(signal)) => format!("signal {signal}"),
             (None, None) => "not started".to_string(),
         }
+    }
+}
+
+/// An [`Outcome`] as a worker elsewhere (a Lambda function, a Slurm task) sends it back: JSON.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Report {
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub timed_out: bool,
+    /// Why the attempt failed besides its exit status (a source object is gone...).
+    pub error: Option<String>,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// Time the worker spent on the attempt (what Lambda bills).
+    pub runtime_ms: u64,
+    pub stderr_tail: String,
+}
+
+impl Report {
+    pub fn from_outcome(outcome: &Outcome) -> Report {
+        Report {
+            exit_code: outcome.exit_code,
+            signal: outcome.signal,
+            timed_out: outcome.timed_out,
+            error: outcome.error.clone(),
+            bytes_in: outcome.bytes_in,
+            bytes_out: outcome.bytes_out,
+            runtime_ms: outcome.runtime.as_millis() as u64,
+            stderr_tail: outcome.stderr_tail.clone(),
+        }
+    }
+
+    /// Fills the runner's outcome of the attempt.
+    pub fn fill(self, outcome: &mut Outcome) {
+        outcome.exit_code = self.exit_code;
+        outcome.signal = self.signal;
+        outcome.timed_out = self.timed_out;
+        outcome.error = self.error;
+        outcome.bytes_in = self.bytes_in;
+        outcome.bytes_out = self.bytes_out;
+        outcome.stderr_tail = self.stderr_tail;
     }
 }

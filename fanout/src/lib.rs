@@ -13,6 +13,7 @@
 //!   `doctor`.
 //! - [`local`]: the local backend: a child process in its own process group, `{id}`-style
 //!   placeholders, `CHUNK_*` environment, stdin feeding, stdout and stderr capture.
+//! - [`slurm`]: the Slurm backend: one job array per attempt round, `fanout worker` per task.
 //! - [`processes`]: the running process groups, killed on timeout, halt or interrupt.
 //! - [`joblog`]: one TSV row per attempt, and reading it back to resume.
 //! - [`spool`]: captured stdout, spilled to a temporary file beyond 8 MiB.
@@ -25,6 +26,7 @@ pub mod local;
 pub mod materialize;
 pub mod processes;
 pub mod run;
+pub mod slurm;
 pub mod spool;
 
 pub use run::{run, Engine, Halt, RunOptions, Summary};

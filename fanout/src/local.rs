@@ -3,6 +3,7 @@
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -58,6 +59,42 @@ impl Backend for Local<'_> {
         outcome.runtime = started.elapsed();
         outcome
     }
+}
+
+/// Runs one attempt on one chunk away from the scheduler (in a Lambda function, a Slurm
+/// task), enforcing the timeout on the way.
+pub fn run_alone(
+    command: Vec<String>,
+    out_dir: String,
+    suffix: String,
+    feed_stdin: bool,
+    timeout: Option<Duration>,
+    chunk: &Chunk,
+    attempt: u32,
+) -> Outcome {
+    let processes = Processes::default();
+    let stderr_lock = Mutex::new(());
+    let local = Local {
+        command,
+        out_dir: Some(out_dir),
+        suffix,
+        feed_stdin,
+        timeout,
+        processes: &processes,
+        stderr_lock: &stderr_lock,
+    };
+    let done = AtomicBool::new(false);
+    thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                processes.enforce();
+                thread::sleep(Duration::from_millis(20));
+            }
+        });
+        let outcome = local.run(chunk, attempt);
+        done.store(true, Ordering::Relaxed);
+        outcome
+    })
 }
 
 impl Local<'_> {

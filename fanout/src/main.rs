@@ -32,6 +32,29 @@ enum Action {
     /// Set up and check the AWS Lambda function of `--backend lambda`
     #[command(subcommand)]
     Lambda(LambdaAction),
+    /// Run one chunk of a manifest: what each array task of `--backend slurm` runs
+    Worker {
+        /// The manifest (on a shared filesystem)
+        #[arg(long, value_name = "FILE")]
+        manifest: String,
+        /// The chunk's position in the manifest ($SLURM_ARRAY_TASK_ID)
+        #[arg(long, value_name = "N")]
+        seq: u64,
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        attempt: u32,
+        /// Output folder; the task's report goes to DIR/.fanout-slurm/results/
+        #[arg(long, value_name = "DIR")]
+        out_dir: String,
+        #[arg(long, default_value = ".out")]
+        suffix: String,
+        #[arg(long)]
+        no_stdin: bool,
+        #[arg(long, value_name = "DURATION")]
+        timeout: Option<HumanDuration>,
+        /// The command to run, after --
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -69,9 +92,13 @@ enum LambdaAction {
 
 #[derive(clap::Args)]
 struct RunArgs {
-    /// Where tasks run: child processes here, or one AWS Lambda invocation per chunk
+    /// Where tasks run: child processes here, one AWS Lambda invocation per chunk, or a Slurm
+    /// job array
     #[arg(long, value_enum, default_value = "local")]
     backend: BackendArg,
+    /// Slurm partition of the job array [default: the cluster's default]
+    #[arg(long, value_name = "NAME")]
+    partition: Option<String>,
     /// The Lambda function that runs chunks (see `fanout lambda deploy`)
     #[arg(long, value_name = "NAME", required_if_eq("backend", "lambda"))]
     function: Option<String>,
@@ -82,6 +109,7 @@ struct RunArgs {
     #[arg(long, short, default_value = "-", value_name = "FILE")]
     manifest: String,
     /// Tasks to run at once [default: the number of cores; 32 with --backend lambda]
+    /// (with --backend slurm: array tasks at once)
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     jobs: Option<u64>,
     /// Store each chunk's stdout as DIR/{id}{suffix} (and stderr as DIR/{id}.err), only on
@@ -129,6 +157,7 @@ struct RunArgs {
 enum BackendArg {
     Local,
     Lambda,
+    Slurm,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -145,7 +174,8 @@ Examples:
   fanout -m chunks.jsonl --joblog run.tsv --retries 2 --timeout 30m --out-dir out -- bwa mem -p ref.fa -
   fanout -m chunks.jsonl --joblog run.tsv --resume --out-dir out -- bwa mem -p ref.fa -   # after a crash
   fanout -m chunks.jsonl --keep-order -- sh -c 'seqkit stats -T | sed \"s/^/$CHUNK_ID\\t/\"'
-  fanout -m chunks.jsonl --backend lambda --function chunkwise --out-dir s3://bucket/out/ -- sha256sum";
+  fanout -m chunks.jsonl --backend lambda --function chunkwise --out-dir s3://bucket/out/ -- sha256sum
+  fanout -m chunks.jsonl --backend slurm --partition short -j 50 --retries 2 --out-dir /shared/out -- sha256sum";
 
 const DEPLOY_EXAMPLES: &str = "\
 Examples:
@@ -174,6 +204,25 @@ fn main() -> ExitCode {
         Some(Action::Lambda(LambdaAction::Doctor { function, out_dir })) => {
             fanout::lambda::doctor::doctor(&function, out_dir.as_deref(), &mut io::stdout())
         }
+        Some(Action::Worker {
+            manifest,
+            seq,
+            attempt,
+            out_dir,
+            suffix,
+            no_stdin,
+            timeout,
+            command,
+        }) => fanout::slurm::work(fanout::slurm::Task {
+            manifest,
+            seq,
+            attempt,
+            out_dir,
+            suffix,
+            feed_stdin: !no_stdin,
+            timeout: timeout.map(|timeout| timeout.0),
+            command,
+        }),
     })
 }
 
@@ -185,11 +234,14 @@ fn run(args: RunArgs) -> Result<()> {
             function: args.function.unwrap_or_default(),
             price: args.lambda_price,
         },
+        BackendArg::Slurm => fanout::Engine::Slurm {
+            partition: args.partition,
+        },
     };
     let jobs = match (args.jobs, &engine) {
         (Some(jobs), _) => jobs as usize,
-        (None, fanout::Engine::Local) => thread::available_parallelism().map_or(1, |n| n.get()),
-        (None, _) => 32,
+        (None, fanout::Engine::Lambda { .. }) => 32,
+        (None, _) => thread::available_parallelism().map_or(1, |n| n.get()),
     };
     let options = fanout::RunOptions {
         engine,

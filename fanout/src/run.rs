@@ -42,6 +42,8 @@ pub enum Engine {
         /// Overrides the price table of the cost estimate.
         price: Option<crate::lambda::price::Price>,
     },
+    /// One Slurm job array over the manifest; outputs on a filesystem every node shares.
+    Slurm { partition: Option<String> },
 }
 
 pub struct RunOptions {
@@ -118,6 +120,23 @@ pub fn run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
     let processes = Processes::default();
     let stderr_lock = Mutex::new(());
     let backend: Box<dyn Backend> = match &options.engine {
+        Engine::Slurm { partition } => {
+            let started = Instant::now();
+            let mut summary = Summary {
+                skipped: done.len(),
+                ..Summary::default()
+            };
+            let slurm = crate::slurm::Slurm {
+                partition: partition.as_deref(),
+                options,
+                joblog: joblog.as_ref(),
+                interrupted: &interrupted,
+            };
+            slurm.run(&todo, &mut summary)?;
+            summary.not_run =
+                chunks.len() - summary.skipped - summary.succeeded - summary.failed.len();
+            return conclude(summary, chunks.len(), &interrupted, started, options, None);
+        }
         Engine::Local => Box::new(Local {
             command: options.command.clone(),
             out_dir: options.out_dir.clone(),
@@ -190,19 +209,7 @@ pub fn run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
                                 }
                             }
                             if !options.quiet {
-                                let attempt = if outcome.attempt > 1 {
-                                    format!(" (attempt {})", outcome.attempt)
-                                } else {
-                                    String::new()
-                                };
-                                let line = format!(
-                                    "fanout: {} {} in {} out {} {:.2}s{attempt}",
-                                    outcome.id,
-                                    outcome.describe(),
-                                    ByteSize(outcome.bytes_in),
-                                    ByteSize(outcome.bytes_out),
-                                    outcome.runtime.as_secs_f64()
-                                );
+                                let line = attempt_line(outcome);
                                 let _guard = stderr_lock.lock().unwrap_or_else(|e| e.into_inner());
                                 bar.suspend(|| eprintln!("{line}"));
                             }
@@ -250,9 +257,29 @@ pub fn run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
     if let Some(error) = record_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
         return Err(error);
     }
+    conclude(
+        summary,
+        chunks.len(),
+        &interrupted,
+        started,
+        options,
+        backend.usage(),
+    )
+}
+
+/// Prints the summary (and the engine's usage) and turns failed chunks or an interruption
+/// into the run's error.
+pub(crate) fn conclude(
+    summary: Summary,
+    total: usize,
+    interrupted: &AtomicBool,
+    started: Instant,
+    options: &RunOptions,
+    usage: Option<String>,
+) -> Result<Summary> {
     if !options.quiet {
         eprintln!("fanout: {}", describe(&summary, started.elapsed()));
-        if let Some(usage) = backend.usage() {
+        if let Some(usage) = usage {
             eprintln!("fanout: {usage}");
         }
     }
@@ -270,10 +297,27 @@ pub fn run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
         return Err(Error::Failed(format!(
             "{} of {} chunks failed: {shown}",
             summary.failed.len(),
-            chunks.len()
+            total
         )));
     }
     Ok(summary)
+}
+
+/// The line `fanout` logs for one attempt.
+pub(crate) fn attempt_line(outcome: &Outcome) -> String {
+    let attempt = if outcome.attempt > 1 {
+        format!(" (attempt {})", outcome.attempt)
+    } else {
+        String::new()
+    };
+    format!(
+        "fanout: {} {} in {} out {} {:.2}s{attempt}",
+        outcome.id,
+        outcome.describe(),
+        ByteSize(outcome.bytes_in),
+        ByteSize(outcome.bytes_out),
+        outcome.runtime.as_secs_f64()
+    )
 }
 
 /// Runs attempts until one succeeds or the retries are spent; `report` sees every attempt.
@@ -342,7 +386,8 @@ fn dry_run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
     Ok(Summary::default())
 }
 
-fn shell_quote(argument: &str) -> String {
+/// A word for `sh`: single-quoted unless plainly safe.
+pub(crate) fn shell_quote(argument: &str) -> String {
     let plain = !argument.is_empty()
         && argument
             .bytes()

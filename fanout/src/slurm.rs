@@ -1,0 +1,353 @@
+//! The Slurm backend: one job array over the chunks to run, each array task running
+//! `fanout worker --seq $SLURM_ARRAY_TASK_ID` on a shared copy of the manifest.
+//!
+//! Everything a round needs sits in `DIR/.fanout-slurm/` of the shared output folder: the
+//! manifest, the batch script, Slurm's per-task logs and one result file per task and attempt
+//! (an [`Report`] as JSON, written by the worker under a temporary name and renamed).
+//! The runner submits the array, waits for it to leave the queue, reads the results (a task
+//! that left none failed: killed, out of memory, node lost), writes the joblog, and submits
+//! the failed chunks again as a smaller array while `--retries` allow. Ctrl-C cancels the array.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+use partition_core::output::{create_dir, write_file};
+use partition_core::{progress, AtomicFile, Chunk, Error, ManifestReader, Result};
+
+use crate::backend::{Outcome, Report};
+use crate::joblog::JobLog;
+use crate::local::run_alone;
+use crate::run::{attempt_line, shell_quote, Halt, RunOptions, Summary};
+
+/// How often the queue is asked whether the array is done.
+const POLL: Duration = Duration::from_secs(1);
+
+pub struct Slurm<'a> {
+    pub partition: Option<&'a str>,
+    pub options: &'a RunOptions,
+    pub joblog: Option<&'a JobLog>,
+    pub interrupted: &'a AtomicBool,
+}
+
+impl Slurm<'_> {
+    /// Runs `todo` as job arrays, one per attempt, adding what became of each chunk to `summary`.
+    pub fn run(&self, todo: &[&Chunk], summary: &mut Summary) -> Result<()> {
+        let options = self.options;
+        let out_dir = match &options.out_dir {
+            Some(dir) if !dir.contains("://") => dir.clone(),
+            _ => {
+                return Err(Error::Usage(
+                    "--backend slurm needs --out-dir DIR on a filesystem every node shares"
+                        .to_string(),
+                ))
+            }
+        };
+        if todo.is_empty() {
+            return Ok(());
+        }
+        // Absolute, for tasks that start elsewhere than the submit directory.
+        let out_dir = std::path::absolute(&out_dir)
+            .map_err(|e| Error::io(&out_dir, e))?
+            .display()
+            .to_string();
+        let work = Path::new(&out_dir).join(".fanout-slurm");
+        create_dir(&work.join("results"))?;
+        create_dir(&work.join("logs"))?;
+        let manifest = work.join("manifest.jsonl");
+        write_file(&manifest.display().to_string(), |out| {
+            todo.iter()
+                .try_for_each(|chunk| writeln!(out, "{}", chunk.to_json()))
+        })?;
+        let fanout = std::env::current_exe().map_err(|e| Error::io("the fanout executable", e))?;
+
+        let bar = progress::items(todo.len() as u64, options.quiet, "chunks");
+        let mut pending: Vec<&Chunk> = todo.to_vec();
+        let mut attempt = 1;
+        while !pending.is_empty() && !self.interrupted.load(Ordering::Relaxed) {
+            let script = work.join(format!("attempt-{attempt}.sh"));
+            write_file(&script.display().to_string(), |out| {
+                out.write_all(
+                    self.script(&fanout, &out_dir, &manifest, attempt)
+                        .as_bytes(),
+                )
+            })?;
+            let job = self.submit(&script, &work, &pending)?;
+            let started = SystemTime::now();
+            let clock = Instant::now();
+            self.wait(&job, &work, attempt, &pending, &bar)?;
+            let mut failed = Vec::new();
+            for chunk in pending {
+                let mut outcome = Outcome::new(chunk, attempt);
+                outcome.start = started;
+                outcome.runtime = clock.elapsed();
+                match read_report(&work, chunk.seq, attempt) {
+                    Some(report) => {
+                        outcome.runtime = Duration::from_millis(report.runtime_ms);
+                        report.fill(&mut outcome);
+                    }
+                    // Cancelled: counted as not run.
+                    None if self.interrupted.load(Ordering::Relaxed) => continue,
+                    None => {
+                        outcome.error = Some(format!(
+                            "Slurm task {job}_{} ended without a result (see {})",
+                            chunk.seq,
+                            work.join("logs")
+                                .join(format!("{job}_{}.log", chunk.seq))
+                                .display()
+                        ))
+                    }
+                }
+                if let Some(joblog) = self.joblog {
+                    joblog.record(&format!("slurm:{job}"), &outcome)?;
+                }
+                if !options.quiet {
+                    bar.suspend(|| eprintln!("{}", attempt_line(&outcome)));
+                }
+                summary.bytes_in += outcome.bytes_in;
+                summary.bytes_out += outcome.bytes_out;
+                if outcome.succeeded() {
+                    summary.succeeded += 1;
+                    bar.inc(1);
+                } else if attempt > options.retries || options.halt != Halt::Never {
+                    summary.failed.push(outcome.id.clone());
+                    bar.inc(1);
+                } else {
+                    failed.push(chunk);
+                }
+            }
+            pending = failed;
+            if !pending.is_empty() {
+                let delay = options
+                    .retry_delay
+                    .saturating_mul(1 << (attempt - 1).min(16))
+                    .min(Duration::from_secs(60));
+                sleep_unless(self.interrupted, delay);
+            }
+            attempt += 1;
+        }
+        bar.finish_and_clear();
+        Ok(())
+    }
+
+    /// The batch script: the worker on the array task's chunk.
+    fn script(&self, fanout: &Path, out_dir: &str, manifest: &Path, attempt: u32) -> String {
+        let options = self.options;
+        let mut argv: Vec<String> = vec![
+            fanout.display().to_string(),
+            "worker".to_string(),
+            "--manifest".to_string(),
+            manifest.display().to_string(),
+            "--attempt".to_string(),
+            attempt.to_string(),
+            "--out-dir".to_string(),
+            out_dir.to_string(),
+            "--suffix".to_string(),
+            options.suffix.clone(),
+        ];
+        if !options.feed_stdin {
+            argv.push("--no-stdin".to_string());
+        }
+        if let Some(timeout) = options.timeout {
+            argv.push("--timeout".to_string());
+            argv.push(format!("{}ms", timeout.as_millis()));
+        }
+        let command: Vec<String> = options.command.iter().map(|arg| shell_quote(arg)).collect();
+        let worker: Vec<String> = argv.iter().map(|arg| shell_quote(arg)).collect();
+        format!(
+            "#!/bin/sh\n# fanout: attempt {attempt} on the chunk whose seq is the array index\n\
+             exec {} --seq \"$SLURM_ARRAY_TASK_ID\" -- {}\n",
+            worker.join(" "),
+            command.join(" ")
+        )
+    }
+
+    /// Submits the array over the pending chunks' positions, at most `--jobs` at once.
+    fn submit(&self, script: &Path, work: &Path, pending: &[&Chunk]) -> Result<String> {
+        let mut sbatch = Command::new("sbatch");
+        sbatch
+            .arg("--parsable")
+            .arg("--job-name=fanout")
+            .arg(format!(
+                "--array={}%{}",
+                array_indices(pending.iter().map(|chunk| chunk.seq)),
+                self.options.jobs.max(1)
+            ))
+            .arg(format!(
+                "--output={}",
+                work.join("logs").join("%A_%a.log").display()
+            ));
+        if let Some(partition) = self.partition {
+            sbatch.arg(format!("--partition={partition}"));
+        }
+        let output = slurm_command(sbatch.arg(script))?;
+        // --parsable prints "JOBID" or "JOBID;CLUSTER".
+        let job = output
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        if job.is_empty() || !job.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::Failed(format!(
+                "sbatch printed {output:?}, not a job id"
+            )));
+        }
+        Ok(job)
+    }
+
+    /// Waits until the array has left the queue; cancels it on Ctrl-C.
+    fn wait(
+        &self,
+        job: &str,
+        work: &Path,
+        attempt: u32,
+        pending: &[&Chunk],
+        bar: &indicatif::ProgressBar,
+    ) -> Result<()> {
+        let at_start = bar.position();
+        loop {
+            if self.interrupted.load(Ordering::Relaxed) {
+                slurm_command(Command::new("scancel").arg(job))?;
+                return Ok(());
+            }
+            let queued = slurm_command(Command::new("squeue").args(["-h", "-o", "%i", "-j", job]));
+            match queued {
+                Ok(listing) if listing.trim().is_empty() => return Ok(()),
+                // Slurm forgets a finished job after MinJobAge: "Invalid job id specified".
+                Err(Error::Failed(message)) if message.contains("Invalid job id") => return Ok(()),
+                Err(error) => return Err(error),
+                Ok(_) => {}
+            }
+            let finished = pending
+                .iter()
+                .filter(|chunk| result_path(work, chunk.seq, attempt).exists())
+                .count();
+            bar.set_position(at_start + finished as u64);
+            sleep_unless(self.interrupted, POLL);
+        }
+    }
+}
+
+/// What each array task runs (`fanout worker`): the chunk at position `seq` of the manifest,
+/// its outputs in `out_dir`, its report in `out_dir/.fanout-slurm/results/`.
+pub struct Task {
+    pub manifest: String,
+    pub seq: u64,
+    pub attempt: u32,
+    pub out_dir: String,
+    pub suffix: String,
+    pub feed_stdin: bool,
+    pub timeout: Option<Duration>,
+    pub command: Vec<String>,
+}
+
+/// Runs one array task; the result file records how the command went, so the task itself
+/// fails only when it cannot run or record at all.
+pub fn work(task: Task) -> Result<()> {
+    let chunks = ManifestReader::open(&task.manifest)?.read_all()?;
+    let chunk = chunks
+        .iter()
+        .find(|chunk| chunk.seq == task.seq)
+        .ok_or_else(|| {
+            Error::Usage(format!("{}: no chunk with seq {}", task.manifest, task.seq))
+        })?;
+    let outcome = run_alone(
+        task.command,
+        task.out_dir.clone(),
+        task.suffix,
+        task.feed_stdin,
+        task.timeout,
+        chunk,
+        task.attempt,
+    );
+    let work = Path::new(&task.out_dir).join(".fanout-slurm");
+    let report = serde_json::to_vec(&Report::from_outcome(&outcome))
+        .map_err(|e| Error::io("the task report", std::io::Error::other(e)))?;
+    let mut file = AtomicFile::create(result_path(&work, task.seq, task.attempt))?;
+    std::io::Write::write_all(&mut file, &report)
+        .map_err(|e| Error::io(file.path().display(), e))?;
+    file.commit()?;
+    if let Some(error) = &outcome.error {
+        eprintln!("fanout worker: {}: {error}", chunk.id);
+    }
+    Ok(())
+}
+
+fn result_path(work: &Path, seq: u64, attempt: u32) -> PathBuf {
+    work.join("results").join(format!("{seq}.{attempt}.json"))
+}
+
+fn read_report(work: &Path, seq: u64, attempt: u32) -> Option<Report> {
+    let bytes = fs::read(result_path(work, seq, attempt)).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Runs a Slurm client command; its stdout, or its stderr as the error.
+fn slurm_command(command: &mut Command) -> Result<String> {
+    let program = command.get_program().to_string_lossy().into_owned();
+    let output = command.output().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::ToolMissing {
+            program: program.clone(),
+            hint: "--backend slurm runs on a Slurm submit host (sbatch, squeue, scancel)"
+                .to_string(),
+        },
+        _ => Error::io(&program, e),
+    })?;
+    if !output.status.success() {
+        return Err(Error::Failed(format!(
+            "{program} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// `0-3,7,9-10` from ascending positions.
+fn array_indices(seqs: impl Iterator<Item = u64>) -> String {
+    let mut ranges: Vec<(u64, u64)> = Vec::new();
+    for seq in seqs {
+        match ranges.last_mut() {
+            Some((_, end)) if *end + 1 == seq => *end = seq,
+            _ => ranges.push((seq, seq)),
+        }
+    }
+    ranges
+        .iter()
+        .map(|&(start, end)| {
+            if start == end {
+                start.to_string()
+            } else {
+                format!("{start}-{end}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn sleep_unless(interrupted: &AtomicBool, duration: Duration) {
+    let until = Instant::now() + duration;
+    while Instant::now() < until && !interrupted.load(Ordering::Relaxed) {
+        thread::sleep((until - Instant::now()).min(Duration::from_millis(20)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn array_indices_are_ranges() {
+        assert_eq!(
+            array_indices([0, 1, 2, 3, 7, 9, 10].into_iter()),
+            "0-3,7,9-10"
+        );
+        assert_eq!(array_indices([5].into_iter()), "5");
+        assert_eq!(array_indices([2, 4, 6].into_iter()), "2,4,6");
+    }
+}

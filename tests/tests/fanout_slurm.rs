@@ -1,0 +1,224 @@
+//! `fanout --backend slurm` on a real one-node Slurm cluster (`.ci/slurm` starts munge,
+//! slurmctld and slurmd in a private network namespace and `.ci/run` names it in
+//! `CHUNKWISE_SLURM_NETNS`; on a real submit host, leave it unset).
+
+use std::collections::HashSet;
+use std::ffi::OsStr;
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chunkwise_tests::{bin, manifest, run_ok};
+
+/// A command that reaches the cluster.
+fn on_cluster(program: impl AsRef<OsStr>) -> Command {
+    match std::env::var("CHUNKWISE_SLURM_NETNS") {
+        Ok(name) => {
+            let mut command = Command::new("nsenter");
+            command.arg(format!("--net=/run/netns/{name}")).arg(program);
+            command
+        }
+        Err(_) => Command::new(program),
+    }
+}
+
+fn slurm_run(manifest: &Path, out: &Path) -> Command {
+    let mut command = on_cluster(bin("fanout"));
+    command
+        .args(["--backend", "slurm", "--out-dir"])
+        .arg(out)
+        .arg("-m")
+        .arg(manifest);
+    command
+}
+
+/// A FASTQ.gz of 80,000 reads indexed at a 256 KiB span and planned in at least 50 chunks.
+fn planned_fastq_gz(dir: &Path) -> (std::path::PathBuf, Vec<partition_core::Chunk>) {
+    let mut text = Vec::new();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for i in 0..80_000 {
+        let sequence: String = (0..150)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                b"ACGT"[(state >> 60) as usize & 3] as char
+            })
+            .collect();
+        writeln!(text, "@read{i}/1\n{sequence}\n+\n{}", "F".repeat(150)).unwrap();
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+    gz.write_all(&text).unwrap();
+    let reads = dir.join("reads.fq.gz");
+    fs::write(&reads, gz.finish().unwrap()).unwrap();
+    run_ok(
+        Command::new(bin("fastq-split"))
+            .arg("index")
+            .arg(&reads)
+            .args(["--span", "256KiB"]),
+    );
+    let plan = run_ok(
+        Command::new(bin("fastq-split"))
+            .arg("plan")
+            .arg(&reads)
+            .args(["--chunks", "60"]),
+    );
+    let path = dir.join("chunks.jsonl");
+    fs::write(&path, &plan).unwrap();
+    (path, manifest(&plan))
+}
+
+fn joblog(path: &Path) -> Vec<Vec<String>> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|line| line.split('\t').map(String::from).collect())
+        .collect()
+}
+
+#[test]
+#[ignore = "needs a Slurm cluster; .ci/run starts one"]
+fn a_job_array_gives_the_local_backends_outputs_and_retries_a_failed_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest_path, planned) = planned_fastq_gz(dir.path());
+    let chunks = planned.len();
+    assert!(chunks >= 50, "{chunks} chunks");
+    let local = dir.path().join("local");
+    run_ok(
+        Command::new(bin("fanout"))
+            .args(["-q", "--out-dir"])
+            .arg(&local)
+            .arg("-m")
+            .arg(&manifest_path)
+            .args(["--", "sha256sum"]),
+    );
+
+    // Chunk 7 fails on its first attempt only.
+    let marker = dir.path().join("failed-once");
+    let command = format!(
+        "if [ \"$CHUNK_SEQ\" = 7 ] && [ ! -e {0} ]; then touch {0}; exit 3; fi; sha256sum",
+        marker.display()
+    );
+    let out = dir.path().join("slurm");
+    let joblog_path = dir.path().join("run.tsv");
+    run_ok(
+        slurm_run(&manifest_path, &out)
+            .args([
+                "-j",
+                "8",
+                "--retries",
+                "1",
+                "--retry-delay",
+                "10ms",
+                "--joblog",
+            ])
+            .arg(&joblog_path)
+            .args(["--", "sh", "-c", &command]),
+    );
+    for id in planned.iter().map(|chunk| &chunk.id) {
+        let ours = fs::read(out.join(format!("{id}.out"))).unwrap();
+        assert_eq!(
+            ours,
+            fs::read(local.join(format!("{id}.out"))).unwrap(),
+            "{id}"
+        );
+    }
+    let rows = joblog(&joblog_path);
+    assert_eq!(rows.len(), chunks + 1, "one row per attempt");
+    let seven: Vec<&Vec<String>> = rows.iter().filter(|row| row[1] == "7").collect();
+    assert_eq!(seven.len(), 2);
+    assert_eq!((seven[0][2].as_str(), seven[0][6].as_str()), ("1", "3"));
+    assert_eq!((seven[1][2].as_str(), seven[1][10].as_str()), ("2", "ok"));
+    assert!(
+        seven[0][3].starts_with("slurm:")
+            && seven[1][3].starts_with("slurm:")
+            && seven[0][3] != seven[1][3],
+        "the retry is an array of its own: {seven:?}"
+    );
+
+    // --resume with everything done submits nothing.
+    let resumed = slurm_run(&manifest_path, &out)
+        .args(["--resume", "--joblog"])
+        .arg(&joblog_path)
+        .args(["--", "false"])
+        .output()
+        .unwrap();
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert!(String::from_utf8_lossy(&resumed.stderr)
+        .contains(&format!("0 ok, 0 failed, {chunks} skipped")));
+}
+
+#[test]
+#[ignore = "needs a Slurm cluster; .ci/run starts one"]
+fn sigint_cancels_the_array_and_resume_finishes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let reads: String = (0..40).map(|i| format!("@r{i}\nACGT\n+\nFFFF\n")).collect();
+    let fastq = dir.path().join("reads.fq");
+    fs::write(&fastq, reads).unwrap();
+    let plan = run_ok(
+        Command::new(bin("fastq-split"))
+            .arg("plan")
+            .arg(&fastq)
+            .args(["--chunks", "4"]),
+    );
+    let manifest_path = dir.path().join("chunks.jsonl");
+    fs::write(&manifest_path, &plan).unwrap();
+    let out = dir.path().join("out");
+    let joblog_path = dir.path().join("run.tsv");
+    let mut running = slurm_run(&manifest_path, &out)
+        .args(["-q", "-j", "1", "--joblog"])
+        .arg(&joblog_path)
+        .args(["--", "sh", "-c", "sleep 60; cat"])
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    // nsenter passes the signal on to fanout.
+    unsafe { libc::kill(running.id() as i32, libc::SIGINT) };
+    let cancelled = Instant::now();
+    let status = running.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(cancelled.elapsed() < Duration::from_secs(15));
+    let waited = Instant::now();
+    loop {
+        let queue = run_ok(on_cluster("squeue").args(["-h", "-n", "fanout", "-o", "%i %T"]));
+        let still: Vec<String> = String::from_utf8_lossy(&queue)
+            .lines()
+            .filter(|line| !line.contains("COMPLETING"))
+            .map(String::from)
+            .collect();
+        if still.is_empty() {
+            break;
+        }
+        assert!(
+            waited.elapsed() < Duration::from_secs(20),
+            "not cancelled: {still:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    run_ok(
+        slurm_run(&manifest_path, &out)
+            .args(["-q", "-j", "4", "--resume", "--joblog"])
+            .arg(&joblog_path)
+            .args(["--", "cat"]),
+    );
+    let ok: HashSet<String> = joblog(&joblog_path)
+        .into_iter()
+        .filter(|row| row[10] == "ok")
+        .map(|row| row[0].clone())
+        .collect();
+    assert_eq!(ok.len(), 4);
+    let mut whole = Vec::new();
+    for chunk in manifest(&plan) {
+        whole.extend(fs::read(out.join(format!("{}.out", chunk.id))).unwrap());
+    }
+    assert_eq!(whole, fs::read(&fastq).unwrap());
+}

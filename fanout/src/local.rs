@@ -300,3 +300,22 @@ impl<W: Write> Write for CountingWriter<W> {
         self.inner.flush()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tail_keeps_the_last_whole_lines() {
+        let mut tail = Tail::default();
+        tail.push(b"short\n");
+        assert_eq!(tail.into_string(), "short\n");
+        let mut tail = Tail::default();
+        for i in 0..1000 {
+            tail.push(format!("line {i}\n").as_bytes());
+        }
+        let text = tail.into_string();
+        assert!(text.len() <= STDERR_TAIL && text.ends_with("line 999\n"));
+        assert!(text.starts_with("line "), "cut at a line start: {text:?}");
+    }
+}

@@ -256,6 +256,8 @@ pub fn work(task: Task) -> Result<()> {
         .ok_or_else(|| {
             Error::Usage(format!("{}: no chunk with seq {}", task.manifest, task.seq))
         })?;
+    let work = Path::new(&task.out_dir).join(".fanout-slurm");
+    create_dir(&work.join("results"))?;
     let outcome = run_alone(
         task.command,
         task.out_dir.clone(),
@@ -265,7 +267,6 @@ pub fn work(task: Task) -> Result<()> {
         chunk,
         task.attempt,
     );
-    let work = Path::new(&task.out_dir).join(".fanout-slurm");
     let report = serde_json::to_vec(&Report::from_outcome(&outcome))
         .map_err(|e| Error::io("the task report", std::io::Error::other(e)))?;
     let mut file = AtomicFile::create(result_path(&work, task.seq, task.attempt))?;

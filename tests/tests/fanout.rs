@@ -631,3 +631,90 @@ fn soak_10000_chunks_with_5_percent_failing_attempts() {
     assert_eq!(ok, CHUNKS, "every chunk succeeded once");
     assert_eq!(failed, failing.len(), "every failed attempt is logged");
 }
+
+#[test]
+fn remote_backends_refuse_what_they_cannot_run_before_submitting_anything() {
+    let (dir, manifest_path) = planned(2);
+    let refused = |args: &[&str]| {
+        let output = run_failing(fanout(dir.path(), &manifest_path).args(args));
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let stderr = refused(&["--backend", "lambda", "--out-dir", "s3://b/p/", "--", "wc"]);
+    assert!(stderr.contains("--function"), "{stderr}");
+    let stderr = refused(&[
+        "--backend",
+        "lambda",
+        "--function",
+        "f",
+        "--out-dir",
+        "out",
+        "--",
+        "wc",
+    ]);
+    assert!(stderr.contains("needs --out-dir s3://"), "{stderr}");
+    let stderr = refused(&[
+        "--backend",
+        "lambda",
+        "--function",
+        "f",
+        "--out-dir",
+        "s3://b/p/",
+        "--",
+        "wc",
+    ]);
+    assert!(
+        stderr.contains("chunk reads-0: source") && stderr.contains("reads.fq is a local path"),
+        "a Lambda function cannot read the planning machine's files: {stderr}"
+    );
+    let stderr = refused(&["--backend", "slurm", "--out-dir", "s3://b/p/", "--", "wc"]);
+    assert!(
+        stderr.contains("a filesystem every node shares"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_slurm_worker_runs_one_chunk_and_reports_it() {
+    let (dir, manifest_path) = planned(3);
+    let out = dir.path().join("out");
+    let chunks = manifest(&fs::read(&manifest_path).unwrap());
+    for chunk in &chunks {
+        run_ok(
+            Command::new(bin("fanout"))
+                .arg("worker")
+                .arg("--manifest")
+                .arg(&manifest_path)
+                .args([
+                    "--seq",
+                    &chunk.seq.to_string(),
+                    "--attempt",
+                    "2",
+                    "--out-dir",
+                ])
+                .arg(&out)
+                .args(["--", "sh", "-c", "cat; echo oops >&2; exit 4"]),
+        );
+        let report: serde_json::Value = serde_json::from_slice(
+            &fs::read(out.join(format!(".fanout-slurm/results/{}.2.json", chunk.seq))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(report["exit_code"], 4);
+        assert_eq!(report["stderr_tail"], "oops\n");
+        assert_eq!(report["bytes_in"], chunk.est_bytes);
+        assert!(
+            !out.join(format!("{}.out", chunk.id)).exists(),
+            "a failed task leaves no output"
+        );
+    }
+    let missing = run_failing(
+        Command::new(bin("fanout"))
+            .arg("worker")
+            .arg("--manifest")
+            .arg(&manifest_path)
+            .args(["--seq", "9", "--out-dir"])
+            .arg(&out)
+            .args(["--", "cat"]),
+    );
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no chunk with seq 9"));
+}

@@ -195,6 +195,29 @@ fn function_errors_and_timeouts_are_failed_attempts() {
         "{rows:?}"
     );
 
+    // A manifest line over Lambda's 6 MB payload limit fails its chunk, naming it, uninvoked.
+    let mut line: serde_json::Value = serde_json::from_str(
+        fs::read_to_string(&manifest_path)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    line["detail"] = serde_json::json!({ "padding": "x".repeat(7 << 20) });
+    let huge = dir.path().join("huge.jsonl");
+    fs::write(&huge, format!("{line}\n")).unwrap();
+    let failed = run_failing(lambda_run(&broken, &huge, &out).args(["--", "cat"]));
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "the invocation payload of chunk {} is",
+            line["id"].as_str().unwrap()
+        )) && stderr.contains("over Lambda's limit of 6291456")
+            && stderr.contains("0 requests"),
+        "{stderr}"
+    );
+
     // The task outlives the function's timeout: the worker kills it and reports it.
     let short = deploy("chunkwise-short", &["--timeout", "4s"]);
     let started = Instant::now();

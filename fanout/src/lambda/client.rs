@@ -351,3 +351,48 @@ fn clip(body: &[u8]) -> String {
     }
     clipped.replace(['\n', '\t'], " ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome() -> Outcome {
+        let chunk = Chunk::new(partition_core::Kind::Fastq, "c".into(), 0, 1, vec![], 0, ());
+        Outcome::new(&chunk, 1)
+    }
+
+    #[test]
+    fn function_errors_are_named_and_timeouts_marked() {
+        let mut timed_out = outcome();
+        let message = function_error(
+            "Unhandled",
+            br#"{"errorType":"Sandbox.Timedout","errorMessage":"Task timed out after 4.00 seconds"}"#,
+            &mut timed_out,
+        );
+        assert!(timed_out.timed_out);
+        assert_eq!(
+            message,
+            "the function timed out: Task timed out after 4.00 seconds"
+        );
+
+        let mut crashed = outcome();
+        let message = function_error(
+            "Unhandled",
+            br#"{"errorType":"Runtime.ExitError","errorMessage":"exit status 1"}"#,
+            &mut crashed,
+        );
+        assert!(!crashed.timed_out);
+        assert_eq!(
+            message,
+            "function error (Unhandled): Runtime.ExitError: exit status 1"
+        );
+        assert_eq!(
+            function_error("Handled", b"not json\n", &mut crashed),
+            "function error (Handled): not json "
+        );
+        assert!(looks_like_function_error(
+            br#"{"errorType":"x","errorMessage":"y"}"#
+        ));
+        assert!(!looks_like_function_error(b"<html>"));
+    }
+}

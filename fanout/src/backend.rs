@@ -1,8 +1,9 @@
 //! What a backend is: something that runs one attempt of the command on one chunk.
 //!
-//! The scheduler ([`crate::run`](mod@crate::run)) owns retries, ordering, the joblog and halting; a backend
-//! only runs attempts, so another engine (Lambda, Slurm) is one more implementation of
-//! [`Backend`].
+//! The scheduler ([`crate::run`](mod@crate::run)) owns retries, ordering, the joblog and
+//! halting; a backend only runs attempts ([`crate::local`], [`crate::lambda`]). Slurm, which
+//! runs a whole array per round, has a driver of its own ([`crate::slurm`]). Workers that run
+//! away from the runner send their [`Outcome`] back as a [`Report`].
 
 use std::time::{Duration, SystemTime};
 

@@ -1,6 +1,8 @@
-//! The scheduler: runs attempts on at most `jobs` chunks at once through a [`Backend`],
-//! retries failures with backoff, enforces timeouts, halts on failure as asked, writes the
-//! joblog, prints outputs whole, and stops cleanly on SIGINT or SIGTERM.
+//! The scheduler: runs attempts on at most `jobs` chunks at once through a [`Backend`] (local
+//! or Lambda), retries failures with backoff, enforces timeouts, halts on failure as asked,
+//! writes the joblog, prints outputs whole, and stops cleanly on SIGINT or SIGTERM. A Slurm
+//! run hands its rounds of job arrays to [`crate::slurm`] and shares the joblog, `--resume`
+//! and the summary.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
@@ -269,7 +271,7 @@ pub fn run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
 
 /// Prints the summary (and the engine's usage) and turns failed chunks or an interruption
 /// into the run's error.
-pub(crate) fn conclude(
+fn conclude(
     summary: Summary,
     total: usize,
     interrupted: &AtomicBool,

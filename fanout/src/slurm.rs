@@ -79,7 +79,14 @@ impl Slurm<'_> {
             let job = self.submit(&script, &work, &pending)?;
             let started = SystemTime::now();
             let clock = Instant::now();
-            self.wait(&job, &work, attempt, &pending, &bar)?;
+            // A failure is for good in the last round; --halt then stops the array.
+            let halting = options.halt != Halt::Never && attempt > options.retries;
+            let cut_short = self.wait(&job, &work, attempt, &pending, &bar, halting)?;
+            if cut_short && options.halt == Halt::Soon && !self.interrupted.load(Ordering::Relaxed)
+            {
+                // The tasks already running finish.
+                self.wait(&job, &work, attempt, &pending, &bar, false)?;
+            }
             let mut failed = Vec::new();
             for chunk in pending {
                 let mut outcome = Outcome::new(chunk, attempt);
@@ -90,8 +97,8 @@ impl Slurm<'_> {
                         outcome.runtime = Duration::from_millis(report.runtime_ms);
                         report.fill(&mut outcome);
                     }
-                    // Cancelled: counted as not run.
-                    None if self.interrupted.load(Ordering::Relaxed) => continue,
+                    // Cancelled (Ctrl-C, --halt): counted as not run.
+                    None if cut_short => continue,
                     None => {
                         outcome.error = Some(format!(
                             "Slurm task {job}_{} ended without a result (see {})",
@@ -112,15 +119,14 @@ impl Slurm<'_> {
                 summary.bytes_out += outcome.bytes_out;
                 if outcome.succeeded() {
                     summary.succeeded += 1;
-                    bar.inc(1);
-                } else if attempt > options.retries || options.halt != Halt::Never {
+                } else if attempt > options.retries {
                     summary.failed.push(outcome.id.clone());
-                    bar.inc(1);
                 } else {
                     failed.push(chunk);
                 }
             }
-            pending = failed;
+            bar.set_position((summary.succeeded + summary.failed.len()) as u64);
+            pending = if cut_short { Vec::new() } else { failed };
             if !pending.is_empty() {
                 let delay = options
                     .retry_delay
@@ -200,7 +206,9 @@ impl Slurm<'_> {
         Ok(job)
     }
 
-    /// Waits until the array has left the queue; cancels it on Ctrl-C.
+    /// Waits until the array has left the queue, showing finished tasks on the bar. Ctrl-C
+    /// cancels the array; when `halting`, a failed task cancels what has not started
+    /// (`--halt soon`) or everything (`--halt now`). True when the array was cut short.
     fn wait(
         &self,
         job: &str,
@@ -208,26 +216,43 @@ impl Slurm<'_> {
         attempt: u32,
         pending: &[&Chunk],
         bar: &indicatif::ProgressBar,
-    ) -> Result<()> {
-        let at_start = bar.position();
+        halting: bool,
+    ) -> Result<bool> {
+        let settled = bar.position();
+        let mut finished = vec![false; pending.len()];
         loop {
             if self.interrupted.load(Ordering::Relaxed) {
                 slurm_command(Command::new("scancel").arg(job))?;
-                return Ok(());
+                return Ok(true);
+            }
+            let mut any_failed = false;
+            for (chunk, finished) in pending.iter().zip(finished.iter_mut()) {
+                if !*finished {
+                    if let Some(report) = read_report(work, chunk.seq, attempt) {
+                        *finished = true;
+                        any_failed |= report.exit_code != Some(0) || report.error.is_some();
+                    }
+                }
+            }
+            bar.set_position(settled + finished.iter().filter(|&&f| f).count() as u64);
+            if any_failed && halting {
+                let mut scancel = Command::new("scancel");
+                if self.options.halt == Halt::Soon {
+                    scancel.arg("--state=PENDING");
+                }
+                slurm_command(scancel.arg(job))?;
+                return Ok(true);
             }
             let queued = slurm_command(Command::new("squeue").args(["-h", "-o", "%i", "-j", job]));
             match queued {
-                Ok(listing) if listing.trim().is_empty() => return Ok(()),
+                Ok(listing) if listing.trim().is_empty() => return Ok(false),
                 // Slurm forgets a finished job after MinJobAge: "Invalid job id specified".
-                Err(Error::Failed(message)) if message.contains("Invalid job id") => return Ok(()),
+                Err(Error::Failed(message)) if message.contains("Invalid job id") => {
+                    return Ok(false)
+                }
                 Err(error) => return Err(error),
                 Ok(_) => {}
             }
-            let finished = pending
-                .iter()
-                .filter(|chunk| result_path(work, chunk.seq, attempt).exists())
-                .count();
-            bar.set_position(at_start + finished as u64);
             sleep_unless(self.interrupted, POLL);
         }
     }

@@ -98,6 +98,16 @@ pub fn run_failing(command: &mut Command) -> Output {
     output
 }
 
+/// Rows of a fanout joblog as field lists, without the header.
+pub fn joblog_rows(path: &Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|line| line.split('\t').map(String::from).collect())
+        .collect()
+}
+
 /// Parses a manifest from a tool's stdout.
 pub fn manifest(stdout: &[u8]) -> Vec<partition_core::Chunk> {
     partition_core::ManifestReader::new(stdout, "<stdout>")

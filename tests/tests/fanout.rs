@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use chunkwise_tests::{bin, manifest, run_failing, run_ok};
+use chunkwise_tests::{bin, joblog_rows, manifest, run_failing, run_ok};
 
 fn reads(count: usize) -> String {
     (0..count)
@@ -41,16 +41,6 @@ fn fanout(dir: &Path, manifest: &Path) -> Command {
     let mut command = Command::new(bin("fanout"));
     command.current_dir(dir).arg("-q").arg("-m").arg(manifest);
     command
-}
-
-/// Rows of a joblog, without the header.
-fn joblog_rows(path: &Path) -> Vec<Vec<String>> {
-    fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|line| line.split('\t').map(String::from).collect())
-        .collect()
 }
 
 #[test]
@@ -679,22 +669,18 @@ fn the_slurm_worker_runs_one_chunk_and_reports_it() {
     let (dir, manifest_path) = planned(3);
     let out = dir.path().join("out");
     let chunks = manifest(&fs::read(&manifest_path).unwrap());
+    let worker = |seq: u64| {
+        let mut command = Command::new(bin("fanout"));
+        command
+            .arg("worker")
+            .arg("--manifest")
+            .arg(&manifest_path)
+            .args(["--seq", &seq.to_string(), "--attempt", "2", "--out-dir"])
+            .arg(&out);
+        command
+    };
     for chunk in &chunks {
-        run_ok(
-            Command::new(bin("fanout"))
-                .arg("worker")
-                .arg("--manifest")
-                .arg(&manifest_path)
-                .args([
-                    "--seq",
-                    &chunk.seq.to_string(),
-                    "--attempt",
-                    "2",
-                    "--out-dir",
-                ])
-                .arg(&out)
-                .args(["--", "sh", "-c", "cat; echo oops >&2; exit 4"]),
-        );
+        run_ok(worker(chunk.seq).args(["--", "sh", "-c", "cat; echo oops >&2; exit 4"]));
         let report: serde_json::Value = serde_json::from_slice(
             &fs::read(out.join(format!(".fanout-slurm/results/{}.2.json", chunk.seq))).unwrap(),
         )
@@ -707,14 +693,6 @@ fn the_slurm_worker_runs_one_chunk_and_reports_it() {
             "a failed task leaves no output"
         );
     }
-    let missing = run_failing(
-        Command::new(bin("fanout"))
-            .arg("worker")
-            .arg("--manifest")
-            .arg(&manifest_path)
-            .args(["--seq", "9", "--out-dir"])
-            .arg(&out)
-            .args(["--", "cat"]),
-    );
+    let missing = run_failing(worker(9).args(["--", "cat"]));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no chunk with seq 9"));
 }

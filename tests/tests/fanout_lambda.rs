@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chunkwise_tests::s3::{delete, get, run_prefix, upload};
-use chunkwise_tests::{bin, manifest, run_failing, run_ok};
+use chunkwise_tests::{bin, joblog_rows, manifest, run_failing, run_ok};
 
 const BUCKET: &str = "chunkwise-lambda";
 const ROLE: &str = "arn:aws:iam::000000000000:role/chunkwise-tests";
@@ -79,16 +79,6 @@ fn lambda_run(function: &str, manifest: &Path, out: &str) -> Command {
     command
 }
 
-/// Joblog rows as field lists, header left out.
-fn joblog(path: &Path) -> Vec<Vec<String>> {
-    fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|line| line.split('\t').map(String::from).collect())
-        .collect()
-}
-
 #[test]
 #[ignore = "needs ministack (Lambda and S3); .ci/run starts it"]
 fn fastq_gz_chunks_on_lambda_equal_the_local_backend() {
@@ -139,7 +129,7 @@ fn fastq_gz_chunks_on_lambda_equal_the_local_backend() {
             && stderr.contains("estimated $"),
         "the usage and cost line: {stderr}"
     );
-    let rows = joblog(&joblog_path);
+    let rows = joblog_rows(&joblog_path);
     assert_eq!(rows.len(), chunks.len());
     assert!(rows
         .iter()
@@ -187,7 +177,7 @@ fn function_errors_and_timeouts_are_failed_attempts() {
             .args(["--", "cat"]),
     );
     assert_eq!(failed.status.code(), Some(1));
-    let rows = joblog(&joblog_path);
+    let rows = joblog_rows(&joblog_path);
     assert_eq!(rows.len(), 6, "two attempts per chunk: {rows:?}");
     assert!(
         rows.iter()
@@ -229,7 +219,7 @@ fn function_errors_and_timeouts_are_failed_attempts() {
             .args(["--", "sleep", "30"]),
     );
     assert!(started.elapsed() < Duration::from_secs(20));
-    let rows = joblog(&joblog_path);
+    let rows = joblog_rows(&joblog_path);
     assert_eq!(rows.len(), 3);
     assert!(
         rows.iter().all(|row| row[10].starts_with("timed out")),
@@ -246,7 +236,7 @@ fn function_errors_and_timeouts_are_failed_attempts() {
             .args(["--", "sleep", "30"]),
     );
     assert!(started.elapsed() < Duration::from_secs(10));
-    let rows = joblog(&joblog_path);
+    let rows = joblog_rows(&joblog_path);
     assert!(
         rows.iter()
             .all(|row| row[10] == "no reply within 1s (the client-side deadline)"),
@@ -263,7 +253,7 @@ fn function_errors_and_timeouts_are_failed_attempts() {
             .arg(&joblog_path)
             .args(["--", "cat"]),
     );
-    let rows = joblog(&joblog_path);
+    let rows = joblog_rows(&joblog_path);
     assert_eq!(rows.len(), 3);
     let url = format!("s3://{BUCKET}/{key}");
     assert!(
@@ -333,7 +323,7 @@ fn resume_after_the_client_is_killed_reruns_no_success() {
     }
     first.kill().unwrap();
     first.wait().unwrap();
-    let done_before: HashSet<String> = joblog(&joblog_path)
+    let done_before: HashSet<String> = joblog_rows(&joblog_path)
         .into_iter()
         .filter(|row| row.len() == 11 && row[10] == "ok")
         .map(|row| row[0].clone())
@@ -347,7 +337,7 @@ fn resume_after_the_client_is_killed_reruns_no_success() {
             .args(command),
     );
     let mut successes: HashMap<String, usize> = HashMap::new();
-    for row in joblog(&joblog_path)
+    for row in joblog_rows(&joblog_path)
         .into_iter()
         .filter(|row| row.len() == 11 && row[10] == "ok")
     {

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chunkwise_tests::{bin, manifest, run_ok};
+use chunkwise_tests::{bin, joblog_rows, manifest, run_ok};
 
 /// A command that reaches the cluster.
 fn on_cluster(program: impl AsRef<OsStr>) -> Command {
@@ -70,13 +70,22 @@ fn planned_fastq_gz(dir: &Path) -> (std::path::PathBuf, Vec<partition_core::Chun
     (path, manifest(&plan))
 }
 
-fn joblog(path: &Path) -> Vec<Vec<String>> {
-    fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|line| line.split('\t').map(String::from).collect())
-        .collect()
+/// `records` short reads in DIR/reads.fq planned in `chunks`: the manifest file and its text.
+fn planned_fastq(dir: &Path, records: usize, chunks: usize) -> (std::path::PathBuf, Vec<u8>) {
+    let reads: String = (0..records)
+        .map(|i| format!("@r{i}\nACGT\n+\nFFFF\n"))
+        .collect();
+    let fastq = dir.join("reads.fq");
+    fs::write(&fastq, reads).unwrap();
+    let plan = run_ok(
+        Command::new(bin("fastq-split"))
+            .arg("plan")
+            .arg(&fastq)
+            .args(["--chunks", &chunks.to_string()]),
+    );
+    let path = dir.join("chunks.jsonl");
+    fs::write(&path, &plan).unwrap();
+    (path, plan)
 }
 
 #[test]
@@ -126,7 +135,7 @@ fn a_job_array_gives_the_local_backends_outputs_and_retries_a_failed_task() {
             "{id}"
         );
     }
-    let rows = joblog(&joblog_path);
+    let rows = joblog_rows(&joblog_path);
     assert_eq!(rows.len(), chunks + 1, "one row per attempt");
     let seven: Vec<&Vec<String>> = rows.iter().filter(|row| row[1] == "7").collect();
     assert_eq!(seven.len(), 2);
@@ -159,17 +168,8 @@ fn a_job_array_gives_the_local_backends_outputs_and_retries_a_failed_task() {
 #[ignore = "needs a Slurm cluster; .ci/run starts one"]
 fn sigint_cancels_the_array_and_resume_finishes_it() {
     let dir = tempfile::tempdir().unwrap();
-    let reads: String = (0..40).map(|i| format!("@r{i}\nACGT\n+\nFFFF\n")).collect();
+    let (manifest_path, plan) = planned_fastq(dir.path(), 40, 4);
     let fastq = dir.path().join("reads.fq");
-    fs::write(&fastq, reads).unwrap();
-    let plan = run_ok(
-        Command::new(bin("fastq-split"))
-            .arg("plan")
-            .arg(&fastq)
-            .args(["--chunks", "4"]),
-    );
-    let manifest_path = dir.path().join("chunks.jsonl");
-    fs::write(&manifest_path, &plan).unwrap();
     let out = dir.path().join("out");
     let joblog_path = dir.path().join("run.tsv");
     let mut running = slurm_run(&manifest_path, &out)
@@ -210,7 +210,7 @@ fn sigint_cancels_the_array_and_resume_finishes_it() {
             .arg(&joblog_path)
             .args(["--", "cat"]),
     );
-    let ok: HashSet<String> = joblog(&joblog_path)
+    let ok: HashSet<String> = joblog_rows(&joblog_path)
         .into_iter()
         .filter(|row| row[10] == "ok")
         .map(|row| row[0].clone())
@@ -221,4 +221,24 @@ fn sigint_cancels_the_array_and_resume_finishes_it() {
         whole.extend(fs::read(out.join(format!("{}.out", chunk.id))).unwrap());
     }
     assert_eq!(whole, fs::read(&fastq).unwrap());
+}
+
+#[test]
+#[ignore = "needs a Slurm cluster; .ci/run starts one"]
+fn halt_now_cancels_the_array_at_the_first_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest_path, _) = planned_fastq(dir.path(), 80, 8);
+    let started = Instant::now();
+    let halted = slurm_run(&manifest_path, &dir.path().join("out"))
+        .args(["-j", "2", "--halt", "now", "--"])
+        .args(["sh", "-c", "[ \"$CHUNK_SEQ\" != 0 ] || exit 1; sleep 60"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&halted.stderr);
+    assert_eq!(halted.status.code(), Some(1), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(40), "{stderr}");
+    assert!(
+        stderr.contains("0 ok, 1 failed, 0 skipped, 7 not run"),
+        "{stderr}"
+    );
 }

@@ -201,3 +201,97 @@ fn cog_windows_from_s3_equal_local_ones() {
     };
     assert!(cat(&m1) == cat(&m2));
 }
+
+#[test]
+#[ignore = "needs a local S3 server and ../shared/data; .ci/run provides both"]
+fn lidar_tiles_from_s3_equal_local_ones() {
+    let prefix = run_prefix();
+    for inputs in [
+        &["lidar/lasrs__autzen.copc.laz"][..],
+        &["lidar/laspy__1_4_w_evlr.laz"][..],
+        &[
+            "lidar/cloudbutton-buffered-tile__lasfile-0000.las",
+            "lidar/cloudbutton-buffered-tile__lasfile-0001.las",
+        ][..],
+    ] {
+        let mut urls = Vec::new();
+        let mut paths = Vec::new();
+        for input in inputs {
+            let local = shared_data(input);
+            let key = format!("{prefix}/{}", local.file_name().unwrap().to_string_lossy());
+            upload("chunkwise-interop", &key, fs::read(&local).unwrap());
+            urls.push(format!("s3://chunkwise-interop/{key}"));
+            paths.push(local.to_str().unwrap().to_string());
+        }
+        let plan_args = |sources: &[String]| {
+            let mut args: Vec<String> = sources.to_vec();
+            args.extend(["--max-points", "2000", "--buffer", "3"].map(String::from));
+            args
+        };
+        let remote_args = plan_args(&urls);
+        let local_args = plan_args(&paths);
+        let remote = run_ok(
+            Command::new(bin("lidar-tile"))
+                .arg("plan")
+                .args(&remote_args),
+        );
+        let here = run_ok(
+            Command::new(bin("lidar-tile"))
+                .arg("plan")
+                .args(&local_args),
+        );
+        let mut remote = String::from_utf8(remote).unwrap();
+        for (url, path) in urls.iter().zip(&paths) {
+            remote = remote.replace(url.as_str(), path);
+        }
+        assert_eq!(
+            remote,
+            String::from_utf8(here.clone()).unwrap(),
+            "{inputs:?}"
+        );
+        assert!(
+            here.split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+                .count()
+                > 1
+        );
+
+        // The tiles written from S3 equal those written from disk, byte for byte.
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = dir.path().join("tiles.jsonl");
+        let remote_plan = run_ok(
+            Command::new(bin("lidar-tile"))
+                .arg("plan")
+                .args(&remote_args),
+        );
+        fs::write(&manifest, &remote_plan).unwrap();
+        run_ok(
+            Command::new(bin("lidar-tile"))
+                .args(["-q", "cat"])
+                .arg(&manifest)
+                .arg("--out-dir")
+                .arg(dir.path().join("remote")),
+        );
+        fs::write(&manifest, &here).unwrap();
+        run_ok(
+            Command::new(bin("lidar-tile"))
+                .args(["-q", "cat"])
+                .arg(&manifest)
+                .arg("--out-dir")
+                .arg(dir.path().join("local")),
+        );
+        let mut names: Vec<_> = fs::read_dir(dir.path().join("local"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert!(!names.is_empty());
+        for name in names {
+            assert!(
+                fs::read(dir.path().join("remote").join(&name)).unwrap()
+                    == fs::read(dir.path().join("local").join(&name)).unwrap(),
+                "{inputs:?} {name:?}"
+            );
+        }
+    }
+}

@@ -139,7 +139,7 @@ impl Lambda {
         })
     }
 
-    fn usage(&self) -> std::sync::MutexGuard<'_, Usage> {
+    fn tally(&self) -> std::sync::MutexGuard<'_, Usage> {
         self.usage.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -191,17 +191,17 @@ impl Lambda {
                 None => return Err("interrupted while the function ran".to_string()),
                 Some(Err(_)) => continue,
                 Some(Ok(Ok(response))) => {
-                    self.usage().requests += 1;
+                    self.tally().requests += 1;
                     let body = response
                         .payload()
                         .map_or(&[][..], |payload| payload.as_ref());
                     if let Some(kind) = response.function_error() {
-                        self.usage().billed_ms += invoked.elapsed().as_millis() as u64;
+                        self.tally().billed_ms += invoked.elapsed().as_millis() as u64;
                         return Err(function_error(kind, body, outcome));
                     }
                     return match serde_json::from_slice::<Reply>(body) {
                         Ok(Reply::Ran(report)) => {
-                            self.usage().billed_ms += report.runtime_ms.max(1);
+                            self.tally().billed_ms += report.runtime_ms.max(1);
                             report.fill(outcome);
                             Ok(())
                         }
@@ -220,7 +220,7 @@ impl Lambda {
                     Some("TooManyRequestsException" | "EC2ThrottledException")
                 );
             let wait = if throttling {
-                self.usage().throttled += 1;
+                self.tally().throttled += 1;
                 throttled += 1;
                 backoff(throttled)
             } else if let Some(body) = error
@@ -229,7 +229,7 @@ impl Lambda {
                 .filter(|body| status == Some(500) && looks_like_function_error(body))
             {
                 // `cargo lambda watch` answers a function error with a 500.
-                self.usage().requests += 1;
+                self.tally().requests += 1;
                 return Err(function_error("Unhandled", body, outcome));
             } else if transient < TRANSIENT_RETRIES && is_transient(&error, status) {
                 transient += 1;
@@ -268,7 +268,7 @@ impl Backend for Lambda {
     }
 
     fn usage(&self) -> Option<String> {
-        let usage = self.usage().clone();
+        let usage = self.tally().clone();
         let cost = match &self.price {
             Some(price) => format!(
                 "estimated ${:.6} (at ${}/GB-s and ${}/1M requests)",

@@ -76,6 +76,15 @@ impl Slurm<'_> {
                         .as_bytes(),
                 )
             })?;
+            // Reports of an earlier run in this folder would pass for this round's.
+            for chunk in &pending {
+                let stale = result_path(&work, chunk.seq, attempt);
+                if let Err(error) = fs::remove_file(&stale) {
+                    if error.kind() != std::io::ErrorKind::NotFound {
+                        return Err(Error::io(stale.display(), error));
+                    }
+                }
+            }
             let job = self.submit(&script, &work, &pending)?;
             let started = SystemTime::now();
             let clock = Instant::now();

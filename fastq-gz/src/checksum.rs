@@ -5,22 +5,36 @@ use std::io::{self, BufRead, Read};
 
 use crc32fast::Hasher;
 
-/// A `BufRead` that keeps the CRC32 of what has been consumed from it.
+/// A buffered reader that knows the CRC32 of what has been consumed from it. It hashes
+/// lazily, in large spans: a buffer's bytes when it is refilled, or up to the read position
+/// when a prefix CRC is asked for, so asking rarely costs no more than hashing once.
 pub struct Checksummed<R> {
     inner: R,
+    buffer: Box<[u8]>,
+    /// The unconsumed bytes are `buffer[start..end]`.
+    start: usize,
+    end: usize,
+    /// `crc` covers everything before `buffer[hashed]`; `hashed <= start`.
+    hashed: usize,
     crc: Hasher,
 }
 
-impl<R: BufRead> Checksummed<R> {
-    pub fn new(inner: R) -> Self {
+impl<R: Read> Checksummed<R> {
+    pub fn with_capacity(capacity: usize, inner: R) -> Self {
         Self {
             inner,
+            buffer: vec![0; capacity.max(1)].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            hashed: 0,
             crc: Hasher::new(),
         }
     }
 
     /// The CRC32 of every byte consumed so far.
-    pub fn prefix_crc(&self) -> u32 {
+    pub fn prefix_crc(&mut self) -> u32 {
+        self.crc.update(&self.buffer[self.hashed..self.start]);
+        self.hashed = self.start;
         self.crc.clone().finalize()
     }
 
@@ -33,24 +47,30 @@ impl<R: BufRead> Checksummed<R> {
     }
 }
 
-impl<R: BufRead> Read for Checksummed<R> {
+impl<R: Read> Read for Checksummed<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.crc.update(&buf[..n]);
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
         Ok(n)
     }
 }
 
-impl<R: BufRead> BufRead for Checksummed<R> {
+impl<R: Read> BufRead for Checksummed<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        self.inner.fill_buf()
+        if self.start == self.end {
+            self.crc.update(&self.buffer[self.hashed..self.end]);
+            self.start = 0;
+            self.hashed = 0;
+            self.end = 0;
+            self.end = self.inner.read(&mut self.buffer)?;
+        }
+        Ok(&self.buffer[self.start..self.end])
     }
 
     fn consume(&mut self, amount: usize) {
-        if let Ok(buffer) = self.inner.fill_buf() {
-            self.crc.update(&buffer[..amount.min(buffer.len())]);
-        }
-        self.inner.consume(amount);
+        self.start = (self.start + amount).min(self.end);
     }
 }
 
@@ -83,12 +103,38 @@ mod tests {
     #[test]
     fn the_prefix_crc_covers_what_was_consumed() {
         let data = b"@r1\nACGT\n+\nIIII\n@r2\nAC\n+\nII\n";
-        let mut reader = Checksummed::new(io::BufReader::with_capacity(8, &data[..]));
+        let mut reader = Checksummed::with_capacity(8, &data[..]);
         let mut line = String::new();
         reader.read_line(&mut line).unwrap();
         assert_eq!(reader.prefix_crc(), crc32fast::hash(b"@r1\n"));
         let mut rest = Vec::new();
         reader.read_to_end(&mut rest).unwrap();
         assert_eq!(reader.prefix_crc(), crc32fast::hash(data));
+    }
+
+    #[test]
+    fn prefix_crcs_asked_at_any_points_across_refills() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i * 31 % 253) as u8).collect();
+        for capacity in [1, 7, 64, 4096, 20_000] {
+            let mut reader = Checksummed::with_capacity(capacity, &data[..]);
+            let mut consumed = 0;
+            for step in [0, 1, 5, 100, 3, 1000, 2, 0, 4000, 17] {
+                let mut left = step;
+                while left > 0 {
+                    let available = reader.fill_buf().unwrap().len().min(left);
+                    reader.consume(available);
+                    left -= available;
+                }
+                consumed += step;
+                // Asked at some points only: the hash must still cover exactly what was consumed.
+                if step % 2 == 0 {
+                    assert_eq!(
+                        reader.prefix_crc(),
+                        crc32fast::hash(&data[..consumed]),
+                        "capacity {capacity}, after {consumed}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -26,7 +26,7 @@
 //! ```
 
 use std::collections::VecDeque;
-use std::io::{BufReader, Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::thread::{self, JoinHandle};
 
@@ -112,30 +112,34 @@ pub fn build(source: &Source, span: u64, quiet: bool) -> Result<GzIndex> {
     let input = progress::reader(source.reader()?, source.size(), quiet, source.url());
     let decoder = Decoder::observed(input, source.url(), Builder::new(span.max(1)));
     // Record errors give positions in the uncompressed stream; the decoder's, in the file.
-    let mut records = RecordReader::new(
-        Checksummed::new(BufReader::with_capacity(1 << 20, decoder)),
-        &format!("{} (uncompressed)", source.url()),
-        0,
-    );
+    let name = format!("{} (uncompressed)", source.url());
+    let mut records = RecordReader::new(Checksummed::with_capacity(1 << 20, decoder), &name, 0);
     let mut count = 0u64;
-    let mut crc_before = records.input_mut().prefix_crc();
-    while let Some(span) = records.next_record(None)? {
+    loop {
+        // Checkpoints up to the next record's start are known once its bytes are decoded; the
+        // CRC before the record is taken only where one of them resolves (about once a span).
+        let start = records.offset();
         let input = records.input_mut();
-        let crc_after = input.prefix_crc();
-        input
+        input.fill_buf().map_err(|e| Error::io(&name, e))?;
+        let crc_before = input
             .get_mut()
-            .get_mut()
-            .observer_mut()
-            .resolve(span.start, count, crc_before);
-        crc_before = crc_after;
+            .observer()
+            .resolves_at(start)
+            .then(|| input.prefix_crc());
+        let Some(span) = records.next_record(None)? else {
+            break;
+        };
+        if let Some(crc_before) = crc_before {
+            records
+                .input_mut()
+                .get_mut()
+                .observer_mut()
+                .resolve(span.start, count, crc_before);
+        }
         count += 1;
     }
     let uncompressed_size = records.offset();
-    let builder = records
-        .into_input()
-        .into_inner()
-        .into_inner()
-        .into_observer();
+    let builder = records.into_input().into_inner().into_observer();
     let (crc32, lines) = (builder.crc.sum(), builder.lines);
     Ok(GzIndex {
         span,
@@ -343,14 +347,17 @@ impl Builder {
         checkpoints
     }
 
+    /// Whether a record starting at `start` is the first one after a pending checkpoint.
+    fn resolves_at(&self, start: u64) -> bool {
+        self.pending
+            .first()
+            .is_some_and(|checkpoint| checkpoint.out <= start)
+    }
+
     /// Record number `record` starts at `start`, after output whose CRC32 is `crc_before`: it
     /// is the first one after every pending checkpoint before it.
     fn resolve(&mut self, start: u64, record: u64, crc_before: u32) {
-        if self
-            .pending
-            .first()
-            .is_none_or(|checkpoint| checkpoint.out > start)
-        {
+        if !self.resolves_at(start) {
             return;
         }
         let tail_in = self

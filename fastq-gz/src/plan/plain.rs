@@ -1,7 +1,5 @@
 //! Plain FASTQ: one streaming pass finds every record start; chunks are byte ranges.
 
-use std::io::BufReader;
-
 use partition_core::cli::Chunking;
 use partition_core::manifest::chunk_id;
 use partition_core::progress;
@@ -28,10 +26,10 @@ pub(super) fn plan(sources: &[Source], chunking: Chunking, quiet: bool) -> Resul
     let mut readers = Vec::with_capacity(sources.len());
     for source in sources {
         readers.push(RecordReader::new(
-            Checksummed::new(BufReader::with_capacity(
+            Checksummed::with_capacity(
                 1 << 20,
                 progress::reader(source.reader()?, source.size(), quiet, source.url()),
-            )),
+            ),
             source.url(),
             0,
         ));

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::backend::{Backend, Outcome};
 use crate::lambda::price::{Price, Usage};
 use crate::lambda::task::{Reply, Request, Task, PAYLOAD_LIMIT};
-use crate::lambda::{lambda_error, sdk_client};
+use crate::lambda::{configuration, sdk_client};
 
 /// Transient failures (connection refused, 5xx) retried within one attempt.
 const TRANSIENT_RETRIES: u32 = 4;
@@ -80,20 +80,12 @@ impl Lambda {
         }
         let function = settings.function;
         let client = sdk_client();
-        let configuration = aws::runtime()
-            .block_on(
-                client
-                    .get_function_configuration()
-                    .function_name(function)
-                    .send(),
-            )
-            .map_err(|e| {
-                let mut error = lambda_error(function, "GetFunctionConfiguration", e);
-                if let Error::Storage { message, .. } = &mut error {
-                    message.push_str("; `fanout lambda doctor` checks the set-up");
-                }
-                error
-            })?;
+        let configuration = configuration(&client, function).map_err(|mut error| {
+            if let Error::Storage { message, .. } = &mut error {
+                message.push_str("; `fanout lambda doctor` checks the set-up");
+            }
+            error
+        })?;
         if let Some(state) = configuration.state() {
             if state.as_str() != "Active" {
                 return Err(Error::Storage {

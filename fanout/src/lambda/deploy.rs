@@ -13,7 +13,7 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, FunctionCode, Runtime};
 use partition_core::{aws, Error, Result};
 
-use crate::lambda::{lambda_error, sdk_client};
+use crate::lambda::{configuration, lambda_error, sdk_client};
 
 pub struct Deploy {
     pub function: String,
@@ -150,14 +150,7 @@ fn beside_this_executable(name: &str) -> Result<PathBuf> {
 fn wait_until_ready(client: &aws_sdk_lambda::Client, function: &str) -> Result<()> {
     let started = Instant::now();
     loop {
-        let configuration = aws::runtime()
-            .block_on(
-                client
-                    .get_function_configuration()
-                    .function_name(function)
-                    .send(),
-            )
-            .map_err(|e| lambda_error(function, "GetFunctionConfiguration", e))?;
+        let configuration = configuration(client, function)?;
         let state = configuration.state().map(|state| state.as_str());
         let update = configuration
             .last_update_status()

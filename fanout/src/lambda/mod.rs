@@ -35,6 +35,23 @@ fn sdk_client() -> aws_sdk_lambda::Client {
     aws_sdk_lambda::Client::from_conf(config)
 }
 
+/// The function's configuration: state, memory, timeout, architecture.
+fn configuration(
+    client: &aws_sdk_lambda::Client,
+    function: &str,
+) -> partition_core::Result<
+    aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput,
+> {
+    aws::runtime()
+        .block_on(
+            client
+                .get_function_configuration()
+                .function_name(function)
+                .send(),
+        )
+        .map_err(|e| lambda_error(function, "GetFunctionConfiguration", e))
+}
+
 fn lambda_error(
     function: &str,
     action: &str,

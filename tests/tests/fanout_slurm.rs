@@ -188,10 +188,11 @@ fn sigint_cancels_the_array_and_resume_finishes_it() {
     assert!(cancelled.elapsed() < Duration::from_secs(15));
     let waited = Instant::now();
     loop {
-        let queue = run_ok(on_cluster("squeue").args(["-h", "-n", "fanout", "-o", "%i %T"]));
+        // This run's array, by its batch script (other tests' arrays may be queued too).
+        let queue = run_ok(on_cluster("squeue").args(["-h", "-o", "%i %T %o"]));
         let still: Vec<String> = String::from_utf8_lossy(&queue)
             .lines()
-            .filter(|line| !line.contains("COMPLETING"))
+            .filter(|line| line.contains(out.to_str().unwrap()) && !line.contains("COMPLETING"))
             .map(String::from)
             .collect();
         if still.is_empty() {

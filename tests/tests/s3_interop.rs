@@ -207,7 +207,7 @@ fn cog_windows_from_s3_equal_local_ones() {
 fn lidar_tiles_from_s3_equal_local_ones() {
     let prefix = run_prefix();
     for inputs in [
-        &["lidar/lasrs__autzen.copc.laz"][..],
+        &["lidar/laspy__simple_with_page.copc.laz"][..],
         &["lidar/laspy__1_4_w_evlr.laz"][..],
         &[
             "lidar/cloudbutton-buffered-tile__lasfile-0000.las",
@@ -225,7 +225,7 @@ fn lidar_tiles_from_s3_equal_local_ones() {
         }
         let plan_args = |sources: &[String]| {
             let mut args: Vec<String> = sources.to_vec();
-            args.extend(["--max-points", "2000", "--buffer", "3"].map(String::from));
+            args.extend(["--max-points", "400", "--buffer", "3"].map(String::from));
             args
         };
         let remote_args = plan_args(&urls);

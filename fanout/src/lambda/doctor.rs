@@ -55,7 +55,15 @@ pub fn doctor(function: &str, out_dir: Option<&str>, out: &mut impl Write) -> Re
         }
         Ok(configuration) => {
             let state = configuration.state().map_or("?", |s| s.as_str());
-            let runtime_name = configuration.runtime().map_or("?", |r| r.as_str());
+            // A container image (docs/fanout.md) has no runtime of its own to name.
+            let image = configuration
+                .package_type()
+                .is_some_and(|package| package.as_str() == "Image");
+            let runtime_name = match configuration.runtime() {
+                Some(runtime) => runtime.as_str(),
+                None if image => "container image",
+                None => "?",
+            };
             let summary = format!(
                 "state {state}, runtime {runtime_name}, {} MB, timeout {} s",
                 configuration.memory_size().unwrap_or(0),
@@ -66,7 +74,7 @@ pub fn doctor(function: &str, out_dir: Option<&str>, out: &mut impl Write) -> Re
                     "{summary}: not Active ({})",
                     configuration.state_reason().unwrap_or("no reason given")
                 ))
-            } else if !runtime_name.starts_with("provided") {
+            } else if !image && !runtime_name.starts_with("provided") {
                 Err(format!(
                     "{summary}: the fanout worker needs a custom runtime (provided.al2023)"
                 ))

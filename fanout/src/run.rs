@@ -77,6 +77,16 @@ pub struct RunOptions {
     pub dry_run: bool,
 }
 
+impl RunOptions {
+    /// The wait before attempt `attempt + 1`: `retry_delay`, doubled for each later attempt,
+    /// at most a minute.
+    pub fn delay_after(&self, attempt: u32) -> Duration {
+        self.retry_delay
+            .saturating_mul(1 << (attempt - 1).min(16))
+            .min(Duration::from_secs(60))
+    }
+}
+
 /// How a run went.
 #[derive(Debug, Default)]
 pub struct Summary {
@@ -135,8 +145,6 @@ pub fn run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
                 interrupted: &interrupted,
             };
             slurm.run(&todo, &mut summary)?;
-            summary.not_run =
-                chunks.len() - summary.skipped - summary.succeeded - summary.failed.len();
             return conclude(summary, chunks.len(), &interrupted, started, options, None);
         }
         Engine::Local => Box::new(Local {
@@ -249,8 +257,7 @@ pub fn run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
     });
     bar.finish_and_clear();
 
-    let mut summary = summary.into_inner().unwrap_or_else(|e| e.into_inner());
-    summary.not_run = chunks.len() - summary.skipped - summary.succeeded - summary.failed.len();
+    let summary = summary.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut printer = printer.into_inner().unwrap_or_else(|e| e.into_inner());
     printer.finish();
     if let Some(error) = printer.error {
@@ -269,16 +276,17 @@ pub fn run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
     )
 }
 
-/// Prints the summary (and the engine's usage) and turns failed chunks or an interruption
-/// into the run's error.
+/// Counts the chunks never run, prints the summary (and the engine's usage), and turns failed
+/// chunks or an interruption into the run's error.
 fn conclude(
-    summary: Summary,
+    mut summary: Summary,
     total: usize,
     interrupted: &AtomicBool,
     started: Instant,
     options: &RunOptions,
     usage: Option<String>,
 ) -> Result<Summary> {
+    summary.not_run = total - summary.skipped - summary.succeeded - summary.failed.len();
     if !options.quiet {
         eprintln!("fanout: {}", describe(&summary, started.elapsed()));
         if let Some(usage) = usage {
@@ -337,16 +345,21 @@ fn run_with_retries(
         if outcome.succeeded() || attempt > options.retries || interrupted.load(Ordering::Relaxed) {
             return outcome;
         }
-        let delay = options
-            .retry_delay
-            .saturating_mul(1 << (attempt - 1).min(16))
-            .min(Duration::from_secs(60));
-        let until = Instant::now() + delay;
-        while Instant::now() < until && !interrupted.load(Ordering::Relaxed) {
-            thread::sleep((until - Instant::now()).min(Duration::from_millis(20)));
-        }
+        sleep_unless(interrupted, options.delay_after(attempt));
         attempt += 1;
     }
+}
+
+/// Sleeps for `duration` or until `interrupted` is set; true when interrupted.
+pub(crate) fn sleep_unless(interrupted: &AtomicBool, duration: Duration) -> bool {
+    let until = Instant::now() + duration;
+    while Instant::now() < until {
+        if interrupted.load(Ordering::Relaxed) {
+            return true;
+        }
+        thread::sleep((until - Instant::now()).min(Duration::from_millis(20)));
+    }
+    interrupted.load(Ordering::Relaxed)
 }
 
 /// Chunks the joblog records as succeeded, whose outputs (with `--out-dir`) exist. Leftover

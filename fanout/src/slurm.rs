@@ -13,7 +13,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use partition_core::output::{create_dir, write_file};
@@ -22,7 +21,7 @@ use partition_core::{progress, AtomicFile, Chunk, Error, ManifestReader, Result}
 use crate::backend::{Outcome, Report};
 use crate::joblog::JobLog;
 use crate::local::run_alone;
-use crate::run::{attempt_line, shell_quote, Halt, RunOptions, Summary};
+use crate::run::{attempt_line, shell_quote, sleep_unless, Halt, RunOptions, Summary};
 
 /// How often the queue is asked whether the array is done.
 const POLL: Duration = Duration::from_secs(1);
@@ -137,11 +136,7 @@ impl Slurm<'_> {
             bar.set_position((summary.succeeded + summary.failed.len()) as u64);
             pending = if cut_short { Vec::new() } else { failed };
             if !pending.is_empty() {
-                let delay = options
-                    .retry_delay
-                    .saturating_mul(1 << (attempt - 1).min(16))
-                    .min(Duration::from_secs(60));
-                sleep_unless(self.interrupted, delay);
+                sleep_unless(self.interrupted, options.delay_after(attempt));
             }
             attempt += 1;
         }
@@ -363,13 +358,6 @@ fn array_indices(seqs: impl Iterator<Item = u64>) -> String {
         })
         .collect::<Vec<_>>()
         .join(",")
-}
-
-fn sleep_unless(interrupted: &AtomicBool, duration: Duration) {
-    let until = Instant::now() + duration;
-    while Instant::now() < until && !interrupted.load(Ordering::Relaxed) {
-        thread::sleep((until - Instant::now()).min(Duration::from_millis(20)));
-    }
 }
 
 #[cfg(test)]

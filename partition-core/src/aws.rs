@@ -9,6 +9,9 @@ use std::time::Duration;
 pub use aws_config::SdkConfig;
 pub use aws_sdk_s3::error::ProvideErrorMetadata;
 
+/// The region when none is configured, as the AWS CLI's S3 commands assume.
+const DEFAULT_REGION: &str = "us-east-1";
+
 pub fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
@@ -21,14 +24,13 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
-/// The loaded configuration; the region is `us-east-1` when none is configured, as the AWS CLI's
-/// S3 commands assume.
+/// The loaded configuration; the region is `us-east-1` when none is configured.
 pub fn config() -> &'static SdkConfig {
     static CONFIG: OnceLock<SdkConfig> = OnceLock::new();
     CONFIG.get_or_init(|| {
         runtime().block_on(async {
             let region = aws_config::meta::region::RegionProviderChain::default_provider()
-                .or_else(aws_config::Region::new("us-east-1"));
+                .or_else(aws_config::Region::new(DEFAULT_REGION));
             aws_config::defaults(aws_config::BehaviorVersion::latest())
                 .region(region)
                 .timeout_config(
@@ -41,6 +43,13 @@ pub fn config() -> &'static SdkConfig {
                 .await
         })
     })
+}
+
+/// The region requests go to.
+pub fn region() -> String {
+    config()
+        .region()
+        .map_or(DEFAULT_REGION.to_string(), ToString::to_string)
 }
 
 /// Whether requests to `service` (`S3`, `LAMBDA`) go to an endpoint of the user's

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::primitives::Blob;
+use partition_core::source::Location;
 use partition_core::{aws, Chunk, Error, Result};
 use serde::Deserialize;
 
@@ -16,6 +17,7 @@ use crate::backend::{Backend, Outcome};
 use crate::lambda::price::{Price, Usage};
 use crate::lambda::task::{Reply, Request, Task, PAYLOAD_LIMIT};
 use crate::lambda::{configuration, sdk_client};
+use crate::run::sleep_unless;
 
 /// Transient failures (connection refused, 5xx) retried within one attempt.
 const TRANSIENT_RETRIES: u32 = 4;
@@ -98,9 +100,7 @@ impl Lambda {
                 });
             }
         }
-        let region = aws::config()
-            .region()
-            .map_or("us-east-1".to_string(), |region| region.to_string());
+        let region = aws::region();
         let architecture = configuration
             .architectures()
             .first()
@@ -233,12 +233,8 @@ impl Lambda {
                     aws::describe(&error)
                 ));
             };
-            let until = Instant::now() + wait.min(left);
-            while Instant::now() < until {
-                if self.interrupted.load(Ordering::Relaxed) {
-                    return Err("interrupted".to_string());
-                }
-                std::thread::sleep(Duration::from_millis(20));
+            if sleep_unless(&self.interrupted, wait.min(left)) {
+                return Err("interrupted".to_string());
             }
         }
     }
@@ -281,7 +277,10 @@ impl Backend for Lambda {
 }
 
 fn remote(url: &str) -> bool {
-    url.starts_with("s3://") || url.starts_with("https://") || url.starts_with("http://")
+    matches!(
+        Location::parse(url),
+        Ok(Location::S3 { .. } | Location::Http(_))
+    )
 }
 
 /// Resolves once `flag` is set.

@@ -25,12 +25,7 @@ pub fn doctor(function: &str, out_dir: Option<&str>, out: &mut impl Write) -> Re
         writeln!(out, "{line}").map_err(|e| Error::io("<stdout>", e))
     };
     let config = aws::config();
-    report(
-        "region",
-        Ok(config
-            .region()
-            .map_or("us-east-1".to_string(), |r| r.to_string())),
-    )?;
+    report("region", Ok(aws::region()))?;
     report("credentials", credentials(config))?;
     let client = sdk_client();
     let runtime = aws::runtime();

@@ -295,7 +295,10 @@ fn backoff(failures: u32) -> Duration {
     let base = Duration::from_millis(100)
         .saturating_mul(1 << failures.min(10))
         .min(MAX_BACKOFF);
-    let nanos = Instant::now().elapsed().subsec_nanos() ^ std::process::id();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |now| now.subsec_nanos())
+        ^ std::process::id();
     base + base.mul_f64((nanos % 1000) as f64 / 4000.0)
 }
 

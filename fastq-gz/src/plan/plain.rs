@@ -40,14 +40,11 @@ pub(super) fn plan(sources: &[Source], chunking: Chunking, quiet: bool) -> Resul
     // the CRC32 of the input before it.
     let mut cuts: Vec<(u64, Vec<(u64, u32)>)> = vec![(0, vec![(0, 0); sources.len()])];
     let mut records = 0u64;
-    let mut crcs = Vec::with_capacity(readers.len());
     loop {
-        crcs.clear();
-        crcs.extend(readers.iter_mut().map(|r| r.input_mut().prefix_crc()));
-        let spans = next_in_step(&mut readers, records)?;
-        let Some(spans) = spans else { break };
+        // Records tile their files, so the next record starts at each reader's offset and the
+        // cut can be decided before reading it; the CRCs are taken only where it cuts.
         let (chunk_start, chunk_starts) = cuts.last().expect("cuts start non-empty");
-        let position: u64 = spans.iter().map(|span| span.start).sum();
+        let position: u64 = readers.iter().map(RecordReader::offset).sum();
         let chunk_bytes = position - chunk_starts.iter().map(|start| start.0).sum::<u64>();
         let cut_here = records > *chunk_start
             && match chunking {
@@ -59,15 +56,17 @@ pub(super) fn plan(sources: &[Source], chunking: Chunking, quiet: bool) -> Resul
                     position as u128 >= next_target
                 }
             };
-        if cut_here {
-            cuts.push((
-                records,
-                spans
-                    .iter()
-                    .map(|span| span.start)
-                    .zip(crcs.iter().copied())
-                    .collect(),
-            ));
+        let cut = cut_here.then(|| {
+            readers
+                .iter_mut()
+                .map(|reader| (reader.offset(), reader.input_mut().prefix_crc()))
+                .collect()
+        });
+        if next_in_step(&mut readers, records)?.is_none() {
+            break;
+        }
+        if let Some(cut) = cut {
+            cuts.push((records, cut));
         }
         records += 1;
     }

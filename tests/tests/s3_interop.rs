@@ -230,7 +230,7 @@ fn lidar_tiles_from_s3_equal_local_ones() {
         };
         let remote_args = plan_args(&urls);
         let local_args = plan_args(&paths);
-        let remote = run_ok(
+        let remote_plan = run_ok(
             Command::new(bin("lidar-tile"))
                 .arg("plan")
                 .args(&remote_args),
@@ -240,7 +240,7 @@ fn lidar_tiles_from_s3_equal_local_ones() {
                 .arg("plan")
                 .args(&local_args),
         );
-        let mut remote = String::from_utf8(remote).unwrap();
+        let mut remote = String::from_utf8(remote_plan.clone()).unwrap();
         for (url, path) in urls.iter().zip(&paths) {
             remote = remote.replace(url.as_str(), path);
         }
@@ -259,27 +259,16 @@ fn lidar_tiles_from_s3_equal_local_ones() {
         // The tiles written from S3 equal those written from disk, byte for byte.
         let dir = tempfile::tempdir().unwrap();
         let manifest = dir.path().join("tiles.jsonl");
-        let remote_plan = run_ok(
-            Command::new(bin("lidar-tile"))
-                .arg("plan")
-                .args(&remote_args),
-        );
-        fs::write(&manifest, &remote_plan).unwrap();
-        run_ok(
-            Command::new(bin("lidar-tile"))
-                .args(["-q", "cat"])
-                .arg(&manifest)
-                .arg("--out-dir")
-                .arg(dir.path().join("remote")),
-        );
-        fs::write(&manifest, &here).unwrap();
-        run_ok(
-            Command::new(bin("lidar-tile"))
-                .args(["-q", "cat"])
-                .arg(&manifest)
-                .arg("--out-dir")
-                .arg(dir.path().join("local")),
-        );
+        for (plan, out) in [(&remote_plan, "remote"), (&here, "local")] {
+            fs::write(&manifest, plan).unwrap();
+            run_ok(
+                Command::new(bin("lidar-tile"))
+                    .args(["-q", "cat"])
+                    .arg(&manifest)
+                    .arg("--out-dir")
+                    .arg(dir.path().join(out)),
+            );
+        }
         let mut names: Vec<_> = fs::read_dir(dir.path().join("local"))
             .unwrap()
             .map(|entry| entry.unwrap().file_name())

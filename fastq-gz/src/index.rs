@@ -38,6 +38,9 @@ use crate::gzip::{trace, Decoder, NoObserver, Observer, Resume, WINDOW};
 use crate::record::RecordReader;
 
 const MAGIC: &[u8; 8] = b"CWGZIDX\x01";
+/// Output after a checkpoint within which its first record is looked for at fine grain: the
+/// chunk before it then reads little compressed data past its end.
+const FINE_PROGRESS_AFTER: u64 = 64 * 1024;
 /// The format version this build writes and reads.
 pub const VERSION: u32 = 2;
 /// Default output between checkpoints.
@@ -71,7 +74,7 @@ pub struct Checkpoint {
 
 /// A window as checkpoints store it: raw deflate.
 pub(crate) fn compress_window(window: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), Compression::new(9));
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), Compression::new(6));
     encoder.write_all(window).expect("writing to memory");
     encoder.finish().expect("writing to memory")
 }
@@ -167,8 +170,6 @@ struct Builder {
     crc: flate2::Crc,
     /// Line feeds in the output so far.
     lines: u64,
-    /// The last compressed byte consumed: it holds a checkpoint's first bits.
-    last_input: u8,
     /// Windows of the latest checkpoints, still gathering the data that follows them.
     gathering: VecDeque<WindowJob>,
     compressor: WindowCompressor,
@@ -269,7 +270,6 @@ impl Builder {
             progress_log: VecDeque::new(),
             crc: flate2::Crc::new(),
             lines: 0,
-            last_input: 0,
             gathering: VecDeque::new(),
             compressor: WindowCompressor::new(),
         }
@@ -291,7 +291,7 @@ impl Builder {
         window
     }
 
-    fn add(&mut self, in_byte: u64, bits: u8, member_start: bool, out: u64) {
+    fn add(&mut self, in_byte: u64, bits: u8, member_start: bool, out: u64, lead: &[u8]) {
         // One window per checkpoint, in order (empty at a member's start, which needs none);
         // the stored ones are filled in when the pass ends.
         let job = WindowJob {
@@ -300,11 +300,7 @@ impl Builder {
             } else {
                 self.window()
             },
-            compressed: if bits > 0 {
-                vec![self.last_input]
-            } else {
-                Vec::new()
-            },
+            compressed: lead.to_vec(),
             bits,
             following: Vec::new(),
         };
@@ -390,9 +386,6 @@ impl Builder {
 
 impl Observer for Builder {
     fn input(&mut self, bytes: &[u8]) {
-        if let Some(&last) = bytes.last() {
-            self.last_input = last;
-        }
         for job in &mut self.gathering {
             job.compressed.extend_from_slice(bytes);
         }
@@ -422,9 +415,19 @@ impl Observer for Builder {
         self.ring_length = (self.ring_length + bytes.len()).min(WINDOW);
     }
 
-    fn block_boundary(&mut self, in_byte: u64, bits: u8, out: u64) {
+    fn boundary_wanted_from(&self) -> u64 {
+        self.last_out.map_or(0, |last| last + self.span)
+    }
+
+    fn fine_progress(&self, out: u64) -> bool {
+        // Checkpoints need the compressed offset near the first record after them.
+        self.last_out
+            .is_none_or(|last| out < last + FINE_PROGRESS_AFTER)
+    }
+
+    fn block_boundary(&mut self, in_byte: u64, bits: u8, out: u64, lead: &[u8]) {
         if self.due(out) {
-            self.add(in_byte, bits, false, out);
+            self.add(in_byte, bits, false, out, lead);
         }
     }
 
@@ -432,7 +435,7 @@ impl Observer for Builder {
         // A new member references nothing before it.
         self.ring_length = 0;
         if self.due(out) {
-            self.add(in_byte, 0, true, out);
+            self.add(in_byte, 0, true, out, &[]);
         }
     }
 

@@ -1,6 +1,5 @@
 //! Plain streaming decompression of a gzip file to stdout, CRC32s checked, with the inflate
-//! library the index uses (zlib-rs, or ISA-L with the `isal` feature): the baseline of
-//! `bench/fastq-gz`.
+//! library the index uses (zlib-rs): the baseline of `bench/fastq-gz`.
 
 use std::io::{self, BufReader, Read, Write};
 

@@ -27,7 +27,7 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, Read, Write};
-use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 use std::thread::{self, JoinHandle};
 
 use flate2::Compression;
@@ -111,48 +111,186 @@ pub struct GzIndex {
 }
 
 /// Builds the index in one streaming pass over `source`, validating every record.
+///
+/// Decoding runs on a thread of its own and hands its output, in pieces, to the record scan
+/// on this one: the scan then costs no time on the decoding path.
 pub fn build(source: &Source, span: u64, quiet: bool) -> Result<GzIndex> {
     let input = progress::reader(source.reader()?, source.size(), quiet, source.url());
     let decoder = Decoder::observed(input, source.url(), Builder::new(span.max(1)));
     // Record errors give positions in the uncompressed stream; the decoder's, in the file.
     let name = format!("{} (uncompressed)", source.url());
-    let mut records = RecordReader::new(Checksummed::with_capacity(1 << 20, decoder), &name, 0);
+    let (piece_sender, pieces) = sync_channel(PIECES_IN_FLIGHT);
+    let (spare_sender, spares) = channel();
+    let (first_sender, firsts) = channel();
+    let (decoded, scanned) = thread::scope(|scope| {
+        let decoding = scope.spawn(move || {
+            let builder = decode(decoder, piece_sender, spares, &firsts)?;
+            Ok(builder.map(|builder| (builder, firsts)))
+        });
+        let pieces = Pieces {
+            receiver: pieces,
+            spares: spare_sender,
+            current: None,
+            position: 0,
+            checkpoints: VecDeque::new(),
+        };
+        let scanned = scan(pieces, &name, first_sender);
+        let decoded = decoding.join().expect("the decoding thread does not panic");
+        (decoded, scanned)
+    });
+    // A decoding error ends the output early, so it explains a record error too.
+    let decoded = decoded.map_err(|e: std::io::Error| Error::io(source.url(), e))?;
+    let scanned = scanned?;
+    let (mut builder, firsts) = decoded.expect("the scan ran to the end of the output");
+    // The scan has ended: these are the last first records.
+    for first in firsts.try_iter() {
+        builder.resolve(first);
+    }
+    let (crc32, lines) = (builder.crc.sum(), builder.lines);
+    Ok(GzIndex {
+        span,
+        compressed_size: source.size(),
+        uncompressed_size: scanned.size,
+        records: scanned.records,
+        lines,
+        crc32,
+        crcs_known: true,
+        checkpoints: builder.finish(),
+    })
+}
+
+/// Output bytes per piece handed from decoding to the record scan, and pieces under way.
+const PIECE: usize = 1 << 20;
+const PIECES_IN_FLIGHT: usize = 4;
+
+/// Decoded output, with the output offsets of the checkpoints placed up to its end.
+struct Piece {
+    bytes: Vec<u8>,
+    length: usize,
+    checkpoints: Vec<u64>,
+}
+
+/// Decodes the whole input into pieces, resolving checkpoints with the first records the
+/// scan finds. Returns the builder, or None if the scan stopped taking pieces (it failed, and
+/// says why).
+fn decode<R: Read>(
+    mut decoder: Decoder<R, Builder>,
+    pieces: SyncSender<Piece>,
+    spares: Receiver<Vec<u8>>,
+    firsts: &Receiver<FirstRecord>,
+) -> std::io::Result<Option<Builder>> {
+    loop {
+        let mut bytes = spares.try_recv().unwrap_or_else(|_| vec![0; PIECE]);
+        let mut length = 0;
+        while length < PIECE {
+            match decoder.read(&mut bytes[length..])? {
+                0 => break,
+                n => length += n,
+            }
+        }
+        let builder = decoder.observer_mut();
+        for first in firsts.try_iter() {
+            builder.resolve(first);
+        }
+        let checkpoints = std::mem::take(&mut builder.unannounced);
+        if length == 0 {
+            return Ok(Some(decoder.into_observer()));
+        }
+        let piece = Piece {
+            bytes,
+            length,
+            checkpoints,
+        };
+        if pieces.send(piece).is_err() {
+            return Ok(None);
+        }
+    }
+}
+
+/// The decoded output as a reader, knowing the checkpoints placed up to where it has read.
+struct Pieces {
+    receiver: Receiver<Piece>,
+    spares: Sender<Vec<u8>>,
+    current: Option<Piece>,
+    position: usize,
+    /// Output offsets of checkpoints whose first record is not yet known.
+    checkpoints: VecDeque<u64>,
+}
+
+impl Read for Pieces {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if let Some(piece) = &self.current {
+                if self.position < piece.length {
+                    let n = out.len().min(piece.length - self.position);
+                    out[..n].copy_from_slice(&piece.bytes[self.position..self.position + n]);
+                    self.position += n;
+                    return Ok(n);
+                }
+            }
+            if let Some(done) = self.current.take() {
+                // The decoding thread may have ended; then the buffer is not needed.
+                let _ = self.spares.send(done.bytes);
+            }
+            let Ok(piece) = self.receiver.recv() else {
+                return Ok(0);
+            };
+            self.checkpoints.extend(&piece.checkpoints);
+            self.current = Some(piece);
+            self.position = 0;
+        }
+    }
+}
+
+/// What the record scan learns besides the first records: the size and the record count.
+struct Scanned {
+    size: u64,
+    records: u64,
+}
+
+/// The first record after a checkpoint: where it starts, its number, and the CRC32 of the
+/// output before it. One per checkpoint, in order.
+struct FirstRecord {
+    out: u64,
+    record: u64,
+    crc_before: u32,
+}
+
+fn scan(pieces: Pieces, name: &str, firsts: Sender<FirstRecord>) -> Result<Scanned> {
+    let mut records = RecordReader::new(Checksummed::with_capacity(1 << 20, pieces), name, 0);
     let mut count = 0u64;
     loop {
         // Checkpoints up to the next record's start are known once its bytes are decoded; the
         // CRC before the record is taken only where one of them resolves (about once a span).
         let start = records.offset();
         let input = records.input_mut();
-        input.fill_buf().map_err(|e| Error::io(&name, e))?;
-        let crc_before = input
+        input.fill_buf().map_err(|e| Error::io(name, e))?;
+        let resolves = input
             .get_mut()
-            .observer()
-            .resolves_at(start)
-            .then(|| input.prefix_crc());
+            .checkpoints
+            .front()
+            .is_some_and(|&out| out <= start);
+        let crc_before = resolves.then(|| input.prefix_crc());
         let Some(span) = records.next_record(None)? else {
             break;
         };
         if let Some(crc_before) = crc_before {
-            records
-                .input_mut()
-                .get_mut()
-                .observer_mut()
-                .resolve(span.start, count, crc_before);
+            let checkpoints = &mut records.input_mut().get_mut().checkpoints;
+            while checkpoints.front().is_some_and(|&out| out <= start) {
+                checkpoints.pop_front();
+                // The decoding thread may have failed; its error is the one reported.
+                let _ = firsts.send(FirstRecord {
+                    out: span.start,
+                    record: count,
+                    crc_before,
+                });
+            }
         }
         count += 1;
     }
-    let uncompressed_size = records.offset();
-    let builder = records.into_input().into_inner().into_observer();
-    let (crc32, lines) = (builder.crc.sum(), builder.lines);
-    Ok(GzIndex {
-        span,
-        compressed_size: source.size(),
-        uncompressed_size,
+    Ok(Scanned {
+        size: records.offset(),
         records: count,
-        lines,
-        crc32,
-        crcs_known: true,
-        checkpoints: builder.finish(),
     })
 }
 
@@ -163,10 +301,15 @@ struct Builder {
     ring_end: usize,
     ring_length: usize,
     last_out: Option<u64>,
-    pending: Vec<Checkpoint>,
+    /// Checkpoints placed, waiting for their first record.
+    pending: VecDeque<Checkpoint>,
+    /// Output offsets of checkpoints placed since the last piece went to the scan.
+    unannounced: Vec<u64>,
     resolved: Vec<Checkpoint>,
     /// (output so far, compressed input so far) after each inflate call not yet needed.
     progress_log: VecDeque<(u64, u64)>,
+    /// The last compressed byte consumed: it holds a checkpoint's first bits.
+    last_input: u8,
     crc: flate2::Crc,
     /// Line feeds in the output so far.
     lines: u64,
@@ -265,9 +408,11 @@ impl Builder {
             ring_end: 0,
             ring_length: 0,
             last_out: None,
-            pending: Vec::new(),
+            pending: VecDeque::new(),
+            unannounced: Vec::new(),
             resolved: Vec::new(),
             progress_log: VecDeque::new(),
+            last_input: 0,
             crc: flate2::Crc::new(),
             lines: 0,
             gathering: VecDeque::new(),
@@ -291,7 +436,7 @@ impl Builder {
         window
     }
 
-    fn add(&mut self, in_byte: u64, bits: u8, member_start: bool, out: u64, lead: &[u8]) {
+    fn add(&mut self, in_byte: u64, bits: u8, member_start: bool, out: u64) {
         // One window per checkpoint, in order (empty at a member's start, which needs none);
         // the stored ones are filled in when the pass ends.
         let job = WindowJob {
@@ -300,7 +445,11 @@ impl Builder {
             } else {
                 self.window()
             },
-            compressed: lead.to_vec(),
+            compressed: if bits > 0 {
+                vec![self.last_input]
+            } else {
+                Vec::new()
+            },
             bits,
             following: Vec::new(),
         };
@@ -308,7 +457,8 @@ impl Builder {
         if member_start {
             self.submit_gathered();
         }
-        self.pending.push(Checkpoint {
+        self.unannounced.push(out);
+        self.pending.push_back(Checkpoint {
             in_byte,
             bits,
             member_start,
@@ -343,49 +493,36 @@ impl Builder {
         checkpoints
     }
 
-    /// Whether a record starting at `start` is the first one after a pending checkpoint.
-    fn resolves_at(&self, start: u64) -> bool {
-        self.pending
-            .first()
-            .is_some_and(|checkpoint| checkpoint.out <= start)
-    }
-
-    /// Record number `record` starts at `start`, after output whose CRC32 is `crc_before`: it
-    /// is the first one after every pending checkpoint before it.
-    fn resolve(&mut self, start: u64, record: u64, crc_before: u32) {
-        if !self.resolves_at(start) {
-            return;
-        }
-        let tail_in = self
-            .progress_log
-            .iter()
-            .find(|(out, _)| *out > start)
-            .map(|&(_, in_byte)| in_byte)
-            .expect("the bytes of a parsed record were decoded");
-        let ready = self
+    /// The first pending checkpoint's first record is `first`.
+    fn resolve(&mut self, first: FirstRecord) {
+        let mut checkpoint = self
             .pending
-            .iter()
-            .take_while(|checkpoint| checkpoint.out <= start)
-            .count();
-        for mut checkpoint in self.pending.drain(..ready) {
-            checkpoint.first_out = start;
-            checkpoint.record = record;
-            checkpoint.tail_in = tail_in;
-            checkpoint.first_crc = crc_before;
-            self.resolved.push(checkpoint);
-        }
+            .pop_front()
+            .expect("one first record per checkpoint");
         while self
             .progress_log
             .front()
-            .is_some_and(|(out, _)| *out <= start)
+            .is_some_and(|(out, _)| *out <= first.out)
         {
             self.progress_log.pop_front();
         }
+        checkpoint.first_out = first.out;
+        checkpoint.record = first.record;
+        checkpoint.tail_in = self
+            .progress_log
+            .front()
+            .map(|&(_, in_byte)| in_byte)
+            .expect("the bytes of a parsed record were decoded");
+        checkpoint.first_crc = first.crc_before;
+        self.resolved.push(checkpoint);
     }
 }
 
 impl Observer for Builder {
     fn input(&mut self, bytes: &[u8]) {
+        if let Some(&last) = bytes.last() {
+            self.last_input = last;
+        }
         for job in &mut self.gathering {
             job.compressed.extend_from_slice(bytes);
         }
@@ -425,9 +562,9 @@ impl Observer for Builder {
             .is_none_or(|last| out < last + FINE_PROGRESS_AFTER)
     }
 
-    fn block_boundary(&mut self, in_byte: u64, bits: u8, out: u64, lead: &[u8]) {
+    fn block_boundary(&mut self, in_byte: u64, bits: u8, out: u64) {
         if self.due(out) {
-            self.add(in_byte, bits, false, out, lead);
+            self.add(in_byte, bits, false, out);
         }
     }
 
@@ -435,7 +572,7 @@ impl Observer for Builder {
         // A new member references nothing before it.
         self.ring_length = 0;
         if self.due(out) {
-            self.add(in_byte, 0, true, out, &[]);
+            self.add(in_byte, 0, true, out);
         }
     }
 

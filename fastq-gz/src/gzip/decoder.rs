@@ -6,20 +6,14 @@ use std::io::{self, Read};
 use partition_core::{Error, Position};
 
 use super::header::header_length;
-use super::inflate::{RawInflate, Stop};
+use super::inflate::RawInflate;
 
 /// Compressed bytes read from the input at a time.
 const INPUT_BUFFER: usize = 256 * 1024;
-/// Consumed input kept in the buffer when it is refilled: an inflater may have read ahead
-/// (ISA-L up to 8 bytes) past the end of a member or a block boundary it reports.
-const KEPT_INPUT: usize = 16;
-/// Input and output per inflate call where the observer wants fine progress: bounds how far
-/// past a position the reported compressed offset can be (see [`Observer::progress`]). Both,
-/// because ISA-L decodes ahead of the output it hands out.
-const FINE_INPUT: usize = 2 * 1024;
+/// Output produced per inflate call where the observer wants fine progress: bounds how far
+/// past a position the reported compressed offset can be (see [`Observer::progress`]).
+/// Elsewhere a call produces as much as is asked for, since each costs a window copy.
 const FINE_OUTPUT: usize = 8 * 1024;
-/// Output produced per inflate call otherwise.
-const COARSE_OUTPUT: usize = 128 * 1024;
 
 /// Watches decoding: the index builder uses it to place checkpoints.
 pub trait Observer {
@@ -29,14 +23,14 @@ pub trait Observer {
     fn input(&mut self, bytes: &[u8]);
     /// Produced output, in order.
     fn output(&mut self, bytes: &[u8]);
-    /// Decoding wants to stop at the first block boundary at or after this output offset.
+    /// Block boundaries are wanted from this output offset on: decoding stops at them (which
+    /// costs speed) only when one may come before the next output does.
     fn boundary_wanted_from(&self) -> u64;
-    /// Whether [`Observer::progress`] should come at least every few KiB of output at `out`.
+    /// Whether [`Observer::progress`] should come every few KiB of output at `out`.
     fn fine_progress(&self, out: u64) -> bool;
-    /// Decoding may resume here: at byte `in_byte`, the last `bits` bits of the byte before
-    /// it first (when not 0), after `out` bytes of output. `lead` is the compressed input
-    /// consumed from the resume point's first byte on.
-    fn block_boundary(&mut self, in_byte: u64, bits: u8, out: u64, lead: &[u8]);
+    /// Decoding may resume here: `in_byte` bytes consumed, the last `bits` bits of the last
+    /// one unused, `out` bytes produced.
+    fn block_boundary(&mut self, in_byte: u64, bits: u8, out: u64);
     /// A gzip member starts at `in_byte`, after `out` bytes of output.
     fn member_start(&mut self, in_byte: u64, out: u64);
     /// After each inflate call: output up to `out` needed at most `in_byte` compressed bytes.
@@ -58,7 +52,7 @@ impl Observer for NoObserver {
     fn fine_progress(&self, _: u64) -> bool {
         false
     }
-    fn block_boundary(&mut self, _: u64, _: u8, _: u64, _: &[u8]) {}
+    fn block_boundary(&mut self, _: u64, _: u8, _: u64) {}
     fn member_start(&mut self, _: u64, _: u64) {}
     fn progress(&mut self, _: u64, _: u64) {}
     fn member_end(&mut self, _: &flate2::Crc) {}
@@ -149,16 +143,20 @@ impl<R: Read, O: Observer> Decoder<R, O> {
             } => {
                 decoder.out_offset = out;
                 decoder.in_offset = in_byte;
-                let mut byte = [0u8];
                 if bits > 0 {
+                    let mut byte = [0u8];
                     decoder
                         .input
                         .read_exact(&mut byte)
                         .map_err(|e| decoder.error(format!("reading the resume byte: {e}")))?;
+                    decoder
+                        .inflate
+                        .prime(bits, byte[0])
+                        .map_err(|e| decoder.error(e))?;
                 }
                 decoder
                     .inflate
-                    .resume(bits, byte[0], window)
+                    .set_dictionary(window)
                     .map_err(|e| decoder.error(e))?;
                 decoder.state = State::Body;
                 decoder.check_member = false;
@@ -196,11 +194,10 @@ impl<R: Read, O: Observer> Decoder<R, O> {
         if self.input_ended {
             return Ok(false);
         }
-        let keep_from = self.start.saturating_sub(KEPT_INPUT);
-        if keep_from > 0 {
-            self.buffer.copy_within(keep_from..self.end, 0);
-            self.end -= keep_from;
-            self.start -= keep_from;
+        if self.start > 0 {
+            self.buffer.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
         }
         if self.end == self.buffer.len() {
             self.buffer.resize(self.buffer.len() * 2, 0);
@@ -224,13 +221,6 @@ impl<R: Read, O: Observer> Decoder<R, O> {
     fn consume(&mut self, n: usize) {
         self.start += n;
         self.in_offset += n as u64;
-    }
-
-    /// Takes back input consumed but not decoded, still in the buffer (see [`KEPT_INPUT`]).
-    fn unconsume(&mut self, n: usize) {
-        assert!(n <= self.start, "giving back input that was kept");
-        self.start -= n;
-        self.in_offset -= n as u64;
     }
 
     fn read_header(&mut self) -> io::Result<()> {
@@ -290,43 +280,38 @@ impl<R: Read, O: Observer> Decoder<R, O> {
 
 impl<R: Read, O: Observer> Read for Decoder<R, O> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if out.is_empty() {
-            return Ok(0);
-        }
+        let observing = O::ACTIVE;
         loop {
             match self.state {
                 State::Done => return Ok(0),
                 State::Header => self.read_header()?,
                 State::Trailer => self.read_trailer()?,
                 State::Body => {
-                    if self.start == self.end {
-                        // At the input's end the inflater may still hold output.
-                        self.refill()?;
+                    if self.start == self.end && !self.refill()? {
+                        return Err(
+                            self.error("file ends inside compressed data (truncated?)".to_string())
+                        );
                     }
-                    let (input_end, limit, stop_after) = if O::ACTIVE {
-                        let (input_end, limit) = if self.observer.fine_progress(self.out_offset) {
-                            (self.end.min(self.start + FINE_INPUT), FINE_OUTPUT)
+                    let (limit, stop_at_blocks) = if observing {
+                        let limit = if self.observer.fine_progress(self.out_offset) {
+                            out.len().min(FINE_OUTPUT)
                         } else {
-                            (self.end, COARSE_OUTPUT)
+                            out.len()
                         };
-                        let limit = limit.min(out.len());
                         let wanted = self.observer.boundary_wanted_from();
-                        let stop_after = wanted.saturating_sub(self.out_offset);
-                        let stop_after =
-                            (stop_after <= limit as u64).then_some(stop_after as usize);
-                        (input_end, limit, stop_after)
+                        (limit, wanted <= self.out_offset + limit as u64)
                     } else {
-                        (self.end, out.len(), None)
+                        (out.len(), false)
                     };
                     let step = self
                         .inflate
                         .inflate(
-                            &self.buffer[self.start..input_end],
+                            &self.buffer[self.start..self.end],
                             &mut out[..limit],
-                            stop_after,
+                            stop_at_blocks,
                         )
                         .map_err(|message| self.error(message))?;
-                    if O::ACTIVE {
+                    if observing {
                         self.observer
                             .input(&self.buffer[self.start..self.start + step.consumed]);
                     }
@@ -336,44 +321,27 @@ impl<R: Read, O: Observer> Read for Decoder<R, O> {
                     if self.check_member {
                         self.member_crc.update(produced);
                     }
-                    // Where decoding stopped, in bits into the file.
-                    let stop_bit = self.in_offset * 8 - u64::from(step.pending_bits);
-                    let stop_byte = stop_bit.div_ceil(8);
-                    if O::ACTIVE {
+                    if observing {
                         self.observer.output(produced);
                         self.observer.progress(self.in_offset, self.out_offset);
-                        if step.stop == Stop::BlockEnd {
-                            let bits = (stop_byte * 8 - stop_bit) as u8;
-                            // An inflater that read far ahead may leave less than this in the buffer;
-                            // the window trace then fails and the window is kept whole.
-                            let lead_start = self
-                                .start
-                                .saturating_sub((self.in_offset - stop_bit / 8) as usize);
+                        if step.at_block_boundary && !step.stream_end {
                             self.observer.block_boundary(
-                                stop_byte,
-                                bits,
+                                self.in_offset,
+                                step.bits,
                                 self.out_offset,
-                                &self.buffer[lead_start..self.start],
                             );
                         }
                     }
-                    match step.stop {
-                        Stop::StreamEnd => {
-                            // The trailer starts at the next whole byte.
-                            self.unconsume((self.in_offset - stop_byte) as usize);
-                            self.state = State::Trailer;
-                        }
-                        Stop::BlockEnd => {}
-                        Stop::None => {
-                            if step.produced == 0 && step.consumed == 0 && !self.refill()? {
-                                return Err(self.error(
-                                    "file ends inside compressed data (truncated?)".to_string(),
-                                ));
-                            }
-                        }
+                    if step.stream_end {
+                        self.state = State::Trailer;
                     }
                     if step.produced > 0 {
                         return Ok(step.produced);
+                    }
+                    if step.consumed == 0 && !step.stream_end && !self.refill()? {
+                        return Err(
+                            self.error("file ends inside compressed data (truncated?)".to_string())
+                        );
                     }
                 }
             }

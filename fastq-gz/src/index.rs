@@ -30,7 +30,6 @@ use std::io::{BufRead, Read, Write};
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 use std::thread::{self, JoinHandle};
 
-use flate2::Compression;
 use partition_core::{progress, Error, Result, Source};
 
 use crate::checksum::Checksummed;
@@ -74,9 +73,14 @@ pub struct Checkpoint {
 
 /// A window as checkpoints store it: raw deflate.
 pub(crate) fn compress_window(window: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), Compression::new(6));
-    encoder.write_all(window).expect("writing to memory");
-    encoder.finish().expect("writing to memory")
+    let level = libdeflater::CompressionLvl::new(6).expect("a valid level");
+    let mut compressor = libdeflater::Compressor::new(level);
+    let mut compressed = vec![0; compressor.deflate_compress_bound(window.len())];
+    let length = compressor
+        .deflate_compress(window, &mut compressed)
+        .expect("the bound fits");
+    compressed.truncate(length);
+    compressed
 }
 
 /// Decodes a checkpoint's compressed window.
@@ -146,7 +150,7 @@ pub fn build(source: &Source, span: u64, quiet: bool) -> Result<GzIndex> {
     for first in firsts.try_iter() {
         builder.resolve(first);
     }
-    let (crc32, lines) = (builder.crc.sum(), builder.lines);
+    let (crc32, lines) = (builder.crc.clone().finalize(), builder.lines);
     Ok(GzIndex {
         span,
         compressed_size: source.size(),
@@ -310,7 +314,7 @@ struct Builder {
     progress_log: VecDeque<(u64, u64)>,
     /// The last compressed byte consumed: it holds a checkpoint's first bits.
     last_input: u8,
-    crc: flate2::Crc,
+    crc: crc32fast::Hasher,
     /// Line feeds in the output so far.
     lines: u64,
     /// Windows of the latest checkpoints, still gathering the data that follows them.
@@ -413,7 +417,7 @@ impl Builder {
             resolved: Vec::new(),
             progress_log: VecDeque::new(),
             last_input: 0,
-            crc: flate2::Crc::new(),
+            crc: crc32fast::Hasher::new(),
             lines: 0,
             gathering: VecDeque::new(),
             compressor: WindowCompressor::new(),
@@ -580,7 +584,7 @@ impl Observer for Builder {
         self.progress_log.push_back((out, in_byte));
     }
 
-    fn member_end(&mut self, crc: &flate2::Crc) {
+    fn member_end(&mut self, crc: &crc32fast::Hasher) {
         self.crc.combine(crc);
         // Nothing after a member's end copies from its windows.
         self.submit_gathered();

@@ -72,20 +72,22 @@ fn write_records(chunk: &Chunk, outputs: &mut [&mut dyn Write]) -> Result<()> {
         ));
     }
     let mut crcs = vec![crc32fast::Hasher::new(); readers.len()];
+    // A batch holds one source's records unless they are interleaved: then each record is
+    // hashed on its own, else whole batches are (much faster than record by record).
+    let interleaved = outputs.len() < readers.len();
 
     let mut batches = vec![Vec::with_capacity(WRITE_BATCH * 2); outputs.len()];
+    let mut starts = vec![0; readers.len()];
     let mut written = 0u64;
     while written < records || exact_end {
         let mut ended = 0;
-        let mut names = Vec::with_capacity(readers.len());
         for (index, reader) in readers.iter_mut().enumerate() {
             let batch = &mut batches[index.min(outputs.len() - 1)];
-            let start = batch.len();
+            starts[index] = batch.len();
             if reader.next_record(Some(batch))?.is_none() {
                 ended += 1;
-            } else {
-                crcs[index].update(&batch[start..]);
-                names.push(read_name(&batch[start..]).to_vec());
+            } else if interleaved {
+                crcs[index].update(&batch[starts[index]..]);
             }
         }
         if ended == readers.len() {
@@ -99,7 +101,9 @@ fn write_records(chunk: &Chunk, outputs: &mut [&mut dyn Write]) -> Result<()> {
                 ),
             ));
         }
-        if let [first, second] = &names[..] {
+        if let [first, second] = starts[..] {
+            let first = read_name(&batches[0][first..]);
+            let second = read_name(&batches[batches.len() - 1][second..]);
             if first != second {
                 return Err(chunk_error(
                     chunk,
@@ -114,8 +118,14 @@ fn write_records(chunk: &Chunk, outputs: &mut [&mut dyn Write]) -> Result<()> {
         }
         written += 1;
         if batches.iter().any(|batch| batch.len() >= WRITE_BATCH) {
+            if !interleaved {
+                hash(&mut crcs, &batches);
+            }
             flush(outputs, &mut batches)?;
         }
+    }
+    if !interleaved {
+        hash(&mut crcs, &batches);
     }
     if written != records {
         return Err(chunk_error(
@@ -137,6 +147,12 @@ fn write_records(chunk: &Chunk, outputs: &mut [&mut dyn Write]) -> Result<()> {
         }
     }
     flush(outputs, &mut batches)
+}
+
+fn hash(crcs: &mut [crc32fast::Hasher], batches: &[Vec<u8>]) {
+    for (crc, batch) in crcs.iter_mut().zip(batches) {
+        crc.update(batch);
+    }
 }
 
 fn flush(outputs: &mut [&mut dyn Write], batches: &mut [Vec<u8>]) -> Result<()> {

@@ -36,7 +36,7 @@ pub trait Observer {
     /// After each inflate call: output up to `out` needed at most `in_byte` compressed bytes.
     fn progress(&mut self, in_byte: u64, out: u64);
     /// A member decoded from its start ended; `crc` covers its output.
-    fn member_end(&mut self, crc: &flate2::Crc);
+    fn member_end(&mut self, crc: &crc32fast::Hasher);
 }
 
 /// For plain decoding.
@@ -55,7 +55,7 @@ impl Observer for NoObserver {
     fn block_boundary(&mut self, _: u64, _: u8, _: u64) {}
     fn member_start(&mut self, _: u64, _: u64) {}
     fn progress(&mut self, _: u64, _: u64) {}
-    fn member_end(&mut self, _: &flate2::Crc) {}
+    fn member_end(&mut self, _: &crc32fast::Hasher) {}
 }
 
 /// Where to start decoding.
@@ -95,7 +95,8 @@ pub struct Decoder<R, O = NoObserver> {
     state: State,
     /// CRC32 and length of the current member's output, checked against its trailer
     /// unless decoding began inside the member.
-    member_crc: flate2::Crc,
+    member_crc: crc32fast::Hasher,
+    member_size: u32,
     check_member: bool,
     observer: O,
 }
@@ -121,7 +122,8 @@ impl<R: Read, O: Observer> Decoder<R, O> {
             out_offset: 0,
             inflate: RawInflate::new(),
             state: State::Header,
-            member_crc: flate2::Crc::new(),
+            member_crc: crc32fast::Hasher::new(),
+            member_size: 0,
             check_member: true,
             observer,
         }
@@ -230,7 +232,8 @@ impl<R: Read, O: Observer> Decoder<R, O> {
                     self.observer.member_start(self.in_offset, self.out_offset);
                     self.consume(length);
                     self.inflate.reset();
-                    self.member_crc = flate2::Crc::new();
+                    self.member_crc = crc32fast::Hasher::new();
+                    self.member_size = 0;
                     self.check_member = true;
                     self.state = State::Body;
                     return Ok(());
@@ -260,13 +263,14 @@ impl<R: Read, O: Observer> Decoder<R, O> {
         let trailer = &self.buffer[self.start..self.start + 8];
         let crc = u32::from_le_bytes(trailer[..4].try_into().expect("4 bytes"));
         let size = u32::from_le_bytes(trailer[4..].try_into().expect("4 bytes"));
-        if self.check_member && (crc != self.member_crc.sum() || size != self.member_crc.amount()) {
+        let decoded = self.member_crc.clone().finalize();
+        if self.check_member && (crc != decoded || size != self.member_size) {
             return Err(self.error(format!(
                 "gzip member is corrupt: CRC32 {:08x} and size {} in its trailer, {:08x} and {} decoded",
                 crc,
                 size,
-                self.member_crc.sum(),
-                self.member_crc.amount()
+                decoded,
+                self.member_size
             )));
         }
         if self.check_member {
@@ -320,6 +324,8 @@ impl<R: Read, O: Observer> Read for Decoder<R, O> {
                     self.out_offset += step.produced as u64;
                     if self.check_member {
                         self.member_crc.update(produced);
+                        // ISIZE: the length modulo 2^32.
+                        self.member_size = self.member_size.wrapping_add(produced.len() as u32);
                     }
                     if observing {
                         self.observer.output(produced);

@@ -80,6 +80,26 @@ fn write_records(chunk: &Chunk, outputs: &mut [&mut dyn Write]) -> Result<()> {
     let mut starts = vec![0; readers.len()];
     let mut written = 0u64;
     while written < records || exact_end {
+        if let [reader] = &mut readers[..] {
+            // Whole records straight from the decoder's buffer, after what was gathered.
+            let limit = if exact_end {
+                u64::MAX
+            } else {
+                records - written
+            };
+            let n = reader.next_buffered_records(limit, |bytes| {
+                hash(&mut crcs, &batches);
+                flush(outputs, &mut batches)?;
+                crcs[0].update(bytes);
+                outputs[0]
+                    .write_all(bytes)
+                    .map_err(partition_core::cli::output_error)
+            })?;
+            if n > 0 {
+                written += n;
+                continue;
+            }
+        }
         let mut ended = 0;
         for (index, reader) in readers.iter_mut().enumerate() {
             let batch = &mut batches[index.min(outputs.len() - 1)];

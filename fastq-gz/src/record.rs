@@ -116,48 +116,6 @@ impl<R: BufRead> RecordReader<R> {
         }))
     }
 
-    /// Reads up to `limit` plain four-line records that lie whole in the input's buffer and
-    /// hands their bytes to `write` in one slice: much faster than record by record. Returns
-    /// how many; 0 when the next record needs [`RecordReader::next_record`] (it wraps, is cut
-    /// by the buffer's end, is followed by blank lines, or is malformed and is to be reported).
-    pub fn next_buffered_records(
-        &mut self,
-        limit: u64,
-        write: impl FnOnce(&[u8]) -> Result<()>,
-    ) -> Result<u64> {
-        let buffer = self
-            .input
-            .fill_buf()
-            .map_err(|e| Error::io(&self.name, e))?;
-        let (mut length, mut count) = (0, 0);
-        let mut ends = memchr::memchr_iter(b'\n', buffer);
-        while count < limit {
-            let (Some(header), Some(sequence), Some(separator), Some(quality)) =
-                (ends.next(), ends.next(), ends.next(), ends.next())
-            else {
-                break;
-            };
-            let well_formed = buffer[length] == b'@'
-                && buffer[header + 1] != b'+'
-                && buffer[sequence + 1] == b'+'
-                && content(&buffer[header + 1..=sequence]).len()
-                    == content(&buffer[separator + 1..=quality]).len()
-                && !matches!(buffer.get(quality + 1), Some(b'\n' | b'\r'));
-            if !well_formed {
-                break;
-            }
-            length = quality + 1;
-            count += 1;
-        }
-        if count > 0 {
-            write(&buffer[..length])?;
-            self.input.consume(length);
-            self.offset += length as u64;
-            self.line_number += 4 * count;
-        }
-        Ok(count)
-    }
-
     /// Reads one line into `self.line`; false at the end of input.
     fn read_line(&mut self, copy: Option<&mut Vec<u8>>) -> Result<bool> {
         self.line.clear();

@@ -10,7 +10,7 @@ use crc32fast::Hasher;
 /// when a prefix CRC is asked for, so asking rarely costs no more than hashing once.
 pub struct Checksummed<R> {
     inner: R,
-    buffer: Box<[u8]>,
+    buffer: Vec<u8>,
     /// The unconsumed bytes are `buffer[start..end]`.
     start: usize,
     end: usize,
@@ -19,11 +19,24 @@ pub struct Checksummed<R> {
     crc: Hasher,
 }
 
-impl<R: Read> Checksummed<R> {
+/// Where a [`Checksummed`] gets its bytes: any reader, or a source that hands over whole
+/// buffers instead of copying into one.
+pub trait Refill {
+    /// Fills `buffer` (or swaps in a filled one); returns how many bytes it holds, 0 at the end.
+    fn refill(&mut self, buffer: &mut Vec<u8>) -> io::Result<usize>;
+}
+
+impl<R: Read> Refill for R {
+    fn refill(&mut self, buffer: &mut Vec<u8>) -> io::Result<usize> {
+        self.read(buffer)
+    }
+}
+
+impl<R: Refill> Checksummed<R> {
     pub fn with_capacity(capacity: usize, inner: R) -> Self {
         Self {
             inner,
-            buffer: vec![0; capacity.max(1)].into_boxed_slice(),
+            buffer: vec![0; capacity.max(1)],
             start: 0,
             end: 0,
             hashed: 0,
@@ -47,7 +60,7 @@ impl<R: Read> Checksummed<R> {
     }
 }
 
-impl<R: Read> Read for Checksummed<R> {
+impl<R: Refill> Read for Checksummed<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let available = self.fill_buf()?;
         let n = available.len().min(buf.len());
@@ -57,14 +70,14 @@ impl<R: Read> Read for Checksummed<R> {
     }
 }
 
-impl<R: Read> BufRead for Checksummed<R> {
+impl<R: Refill> BufRead for Checksummed<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         if self.start == self.end {
             self.crc.update(&self.buffer[self.hashed..self.end]);
             self.start = 0;
             self.hashed = 0;
             self.end = 0;
-            self.end = self.inner.read(&mut self.buffer)?;
+            self.end = self.inner.refill(&mut self.buffer)?;
         }
         Ok(&self.buffer[self.start..self.end])
     }

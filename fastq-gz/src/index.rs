@@ -32,7 +32,7 @@ use std::thread::{self, JoinHandle};
 
 use partition_core::{progress, Error, Result, Source};
 
-use crate::checksum::Checksummed;
+use crate::checksum::{Checksummed, Refill};
 use crate::gzip::{trace, Decoder, NoObserver, Observer, Resume, WINDOW};
 use crate::record::RecordReader;
 
@@ -134,8 +134,6 @@ pub fn build(source: &Source, span: u64, quiet: bool) -> Result<GzIndex> {
         let pieces = Pieces {
             receiver: pieces,
             spares: spare_sender,
-            current: None,
-            position: 0,
             checkpoints: VecDeque::new(),
         };
         let scanned = scan(pieces, &name, first_sender);
@@ -211,38 +209,25 @@ fn decode<R: Read>(
     }
 }
 
-/// The decoded output as a reader, knowing the checkpoints placed up to where it has read.
+/// The decoded output, piece by piece, knowing the checkpoints placed up to where it has read.
 struct Pieces {
     receiver: Receiver<Piece>,
     spares: Sender<Vec<u8>>,
-    current: Option<Piece>,
-    position: usize,
     /// Output offsets of checkpoints whose first record is not yet known.
     checkpoints: VecDeque<u64>,
 }
 
-impl Read for Pieces {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        loop {
-            if let Some(piece) = &self.current {
-                if self.position < piece.length {
-                    let n = out.len().min(piece.length - self.position);
-                    out[..n].copy_from_slice(&piece.bytes[self.position..self.position + n]);
-                    self.position += n;
-                    return Ok(n);
-                }
-            }
-            if let Some(done) = self.current.take() {
-                // The decoding thread may have ended; then the buffer is not needed.
-                let _ = self.spares.send(done.bytes);
-            }
-            let Ok(piece) = self.receiver.recv() else {
-                return Ok(0);
-            };
-            self.checkpoints.extend(&piece.checkpoints);
-            self.current = Some(piece);
-            self.position = 0;
-        }
+impl Refill for Pieces {
+    /// Swaps the next piece in: no copy.
+    fn refill(&mut self, buffer: &mut Vec<u8>) -> std::io::Result<usize> {
+        let Ok(mut piece) = self.receiver.recv() else {
+            return Ok(0);
+        };
+        self.checkpoints.extend(&piece.checkpoints);
+        std::mem::swap(buffer, &mut piece.bytes);
+        // The decoding thread may have ended; then the buffer is not needed.
+        let _ = self.spares.send(piece.bytes);
+        Ok(piece.length)
     }
 }
 
@@ -261,7 +246,7 @@ struct FirstRecord {
 }
 
 fn scan(pieces: Pieces, name: &str, firsts: Sender<FirstRecord>) -> Result<Scanned> {
-    let mut records = RecordReader::new(Checksummed::with_capacity(1 << 20, pieces), name, 0);
+    let mut records = RecordReader::new(Checksummed::with_capacity(PIECE, pieces), name, 0);
     let mut count = 0u64;
     loop {
         // Checkpoints up to the next record's start are known once its bytes are decoded; the

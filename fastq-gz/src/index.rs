@@ -37,13 +37,13 @@ use crate::gzip::{trace, Decoder, NoObserver, Observer, Resume, WINDOW};
 use crate::record::RecordReader;
 
 const MAGIC: &[u8; 8] = b"CWGZIDX\x01";
-/// Output after a checkpoint within which its first record is looked for at fine grain: the
-/// chunk before it then reads little compressed data past its end.
-const FINE_PROGRESS_AFTER: u64 = 64 * 1024;
 /// The format version this build writes and reads.
 pub const VERSION: u32 = 2;
 /// Default output between checkpoints.
 pub const DEFAULT_SPAN: u64 = 1 << 20;
+/// Output after a checkpoint within which its first record is looked for at fine grain: the
+/// chunk before it then reads little compressed data past its end.
+const FINE_PROGRESS_AFTER: u64 = 64 * 1024;
 
 /// A place where decoding can resume.
 #[derive(Debug, Clone, PartialEq, Eq)]

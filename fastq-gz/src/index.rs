@@ -135,6 +135,7 @@ pub fn build(source: &Source, span: u64, quiet: bool) -> Result<GzIndex> {
             receiver: pieces,
             spares: spare_sender,
             checkpoints: VecDeque::new(),
+            lines: 0,
         };
         let scanned = scan(pieces, &name, first_sender);
         let decoded = decoding.join().expect("the decoding thread does not panic");
@@ -148,7 +149,7 @@ pub fn build(source: &Source, span: u64, quiet: bool) -> Result<GzIndex> {
     for first in firsts.try_iter() {
         builder.resolve(first);
     }
-    let (crc32, lines) = (builder.crc.clone().finalize(), builder.lines);
+    let (crc32, lines) = (builder.crc.clone().finalize(), scanned.lines);
     Ok(GzIndex {
         span,
         compressed_size: source.size(),
@@ -165,8 +166,10 @@ pub fn build(source: &Source, span: u64, quiet: bool) -> Result<GzIndex> {
 const PIECE: usize = 1 << 20;
 const PIECES_IN_FLIGHT: usize = 4;
 
-/// Decoded output, with the output offsets of the checkpoints placed up to its end.
+/// Decoded output from offset `start`, with the output offsets of the checkpoints placed up to
+/// its end.
 struct Piece {
+    start: u64,
     bytes: Vec<u8>,
     length: usize,
     checkpoints: Vec<u64>,
@@ -181,6 +184,7 @@ fn decode<R: Read>(
     spares: Receiver<Vec<u8>>,
     firsts: &Receiver<FirstRecord>,
 ) -> std::io::Result<Option<Builder>> {
+    let mut start = 0;
     loop {
         let mut bytes = spares.try_recv().unwrap_or_else(|_| vec![0; PIECE]);
         let mut length = 0;
@@ -199,22 +203,28 @@ fn decode<R: Read>(
             return Ok(Some(decoder.into_observer()));
         }
         let piece = Piece {
+            start,
             bytes,
             length,
             checkpoints,
         };
+        start += length as u64;
         if pieces.send(piece).is_err() {
             return Ok(None);
         }
     }
 }
 
-/// The decoded output, piece by piece, knowing the checkpoints placed up to where it has read.
+/// The decoded output, piece by piece, knowing the checkpoints placed up to where it has read
+/// and counting lines (off the decoding thread).
 struct Pieces {
     receiver: Receiver<Piece>,
     spares: Sender<Vec<u8>>,
-    /// Output offsets of checkpoints whose first record is not yet known.
-    checkpoints: VecDeque<u64>,
+    /// Output offsets of checkpoints whose first record is not yet known, with the lines
+    /// before each.
+    checkpoints: VecDeque<(u64, u64)>,
+    /// Lines in the pieces so far.
+    lines: u64,
 }
 
 impl Refill for Pieces {
@@ -223,7 +233,17 @@ impl Refill for Pieces {
         let Ok(mut piece) = self.receiver.recv() else {
             return Ok(0);
         };
-        self.checkpoints.extend(&piece.checkpoints);
+        let bytes = &piece.bytes[..piece.length];
+        // Checkpoints announced with a piece lie inside it or at its end.
+        let start = piece.start;
+        let mut counted = 0;
+        for &out in &piece.checkpoints {
+            let upto = (out - start) as usize;
+            self.lines += memchr::memchr_iter(b'\n', &bytes[counted..upto]).count() as u64;
+            counted = upto;
+            self.checkpoints.push_back((out, self.lines));
+        }
+        self.lines += memchr::memchr_iter(b'\n', &bytes[counted..]).count() as u64;
         std::mem::swap(buffer, &mut piece.bytes);
         // The decoding thread may have ended; then the buffer is not needed.
         let _ = self.spares.send(piece.bytes);
@@ -231,15 +251,18 @@ impl Refill for Pieces {
     }
 }
 
-/// What the record scan learns besides the first records: the size and the record count.
+/// What the record scan learns besides the first records: the size, the record count and the
+/// line count.
 struct Scanned {
     size: u64,
     records: u64,
+    lines: u64,
 }
 
-/// The first record after a checkpoint: where it starts, its number, and the CRC32 of the
-/// output before it. One per checkpoint, in order.
+/// A checkpoint's lines before it, and its first record: where it starts, its number, and the
+/// CRC32 of the output before it. One per checkpoint, in order.
 struct FirstRecord {
+    lines: u64,
     out: u64,
     record: u64,
     crc_before: u32,
@@ -258,17 +281,18 @@ fn scan(pieces: Pieces, name: &str, firsts: Sender<FirstRecord>) -> Result<Scann
             .get_mut()
             .checkpoints
             .front()
-            .is_some_and(|&out| out <= start);
+            .is_some_and(|&(out, _)| out <= start);
         let crc_before = resolves.then(|| input.prefix_crc());
         let Some(span) = records.next_record(None)? else {
             break;
         };
         if let Some(crc_before) = crc_before {
             let checkpoints = &mut records.input_mut().get_mut().checkpoints;
-            while checkpoints.front().is_some_and(|&out| out <= start) {
+            while let Some(&(_, lines)) = checkpoints.front().filter(|&&(out, _)| out <= start) {
                 checkpoints.pop_front();
                 // The decoding thread may have failed; its error is the one reported.
                 let _ = firsts.send(FirstRecord {
+                    lines,
                     out: span.start,
                     record: count,
                     crc_before,
@@ -277,9 +301,12 @@ fn scan(pieces: Pieces, name: &str, firsts: Sender<FirstRecord>) -> Result<Scann
         }
         count += 1;
     }
+    let size = records.offset();
+    let lines = records.into_input().into_inner().lines;
     Ok(Scanned {
-        size: records.offset(),
+        size,
         records: count,
+        lines,
     })
 }
 
@@ -300,8 +327,6 @@ struct Builder {
     /// The last compressed byte consumed: it holds a checkpoint's first bits.
     last_input: u8,
     crc: crc32fast::Hasher,
-    /// Line feeds in the output so far.
-    lines: u64,
     /// Windows of the latest checkpoints, still gathering the data that follows them.
     gathering: VecDeque<WindowJob>,
     compressor: WindowCompressor,
@@ -403,7 +428,6 @@ impl Builder {
             progress_log: VecDeque::new(),
             last_input: 0,
             crc: crc32fast::Hasher::new(),
-            lines: 0,
             gathering: VecDeque::new(),
             compressor: WindowCompressor::new(),
         }
@@ -452,7 +476,7 @@ impl Builder {
             bits,
             member_start,
             out,
-            lines: self.lines,
+            lines: 0,
             first_out: 0,
             record: 0,
             tail_in: 0,
@@ -495,6 +519,7 @@ impl Builder {
         {
             self.progress_log.pop_front();
         }
+        checkpoint.lines = first.lines;
         checkpoint.first_out = first.out;
         checkpoint.record = first.record;
         checkpoint.tail_in = self
@@ -518,7 +543,6 @@ impl Observer for Builder {
     }
 
     fn output(&mut self, bytes: &[u8]) {
-        self.lines += memchr::memchr_iter(b'\n', bytes).count() as u64;
         for job in &mut self.gathering {
             let wanted = WINDOW - job.following.len();
             job.following

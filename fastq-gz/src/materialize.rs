@@ -57,10 +57,7 @@ fn write_records(chunk: &Chunk, outputs: &mut [&mut dyn Write]) -> Result<()> {
                 counted += 1;
             }
             if counted != records {
-                return Err(chunk_error(
-                    chunk,
-                    format!("holds {counted} records, the plan promised {records}"),
-                ));
+                return Err(count_mismatch(chunk, counted, records));
             }
         }
         return output
@@ -124,22 +121,13 @@ fn write_records(chunk: &Chunk, outputs: &mut [&mut dyn Write]) -> Result<()> {
         hash(&mut crcs, &batches);
     }
     if written != records {
-        return Err(chunk_error(
-            chunk,
-            format!("holds {written} records, the plan promised {records}"),
-        ));
+        return Err(count_mismatch(chunk, written, records));
     }
     // Checked before the last batch goes out, so that a file written whole is a good one.
     for ((planned, crc), source) in crc32.iter().zip(crcs).zip(&chunk.sources) {
         let crc = crc.finalize();
         if let Some(planned) = planned.filter(|&planned| planned != crc) {
-            return Err(chunk_error(
-                chunk,
-                format!(
-                    "the records rebuilt from {} have CRC32 {crc:08x}, the plan says {planned:08x}",
-                    source.url
-                ),
-            ));
+            return Err(crc_mismatch(chunk, &source.url, crc, planned));
         }
     }
     flush(outputs, &mut batches)
@@ -227,12 +215,7 @@ fn copy_checked(
         if left == 0 {
             let crc = crc.finalize();
             if crc != planned {
-                return Err(chunk_error(
-                    chunk,
-                    format!(
-                        "the records rebuilt from {url} have CRC32 {crc:08x}, the plan says {planned:08x}"
-                    ),
-                ));
+                return Err(crc_mismatch(chunk, url, crc, planned));
             }
             return Ok((lines, piece.to_vec()));
         }
@@ -262,6 +245,20 @@ fn flush(outputs: &mut [&mut dyn Write], batches: &mut [Vec<u8>]) -> Result<()> 
 
 fn chunk_error(chunk: &Chunk, message: String) -> Error {
     Error::bad_file(format!("chunk {}", chunk.id), message)
+}
+
+fn count_mismatch(chunk: &Chunk, found: u64, promised: u64) -> Error {
+    chunk_error(
+        chunk,
+        format!("holds {found} records, the plan promised {promised}"),
+    )
+}
+
+fn crc_mismatch(chunk: &Chunk, url: &str, crc: u32, planned: u32) -> Error {
+    chunk_error(
+        chunk,
+        format!("the records rebuilt from {url} have CRC32 {crc:08x}, the plan says {planned:08x}"),
+    )
 }
 
 fn single_range(chunk: &Chunk, planned: &SourceRanges) -> Result<ByteRange> {
@@ -455,20 +452,30 @@ mod tests {
         assert!(error.contains("the source changed"), "{error}");
     }
 
+    /// The first of `count` chunks of `text`, rebuilt after its record count is changed to
+    /// `promised`: the error.
+    fn refused_count(text: &str, count: u64, promised: u64) -> String {
+        let (_file, url) = write(text);
+        let mut chunk = plan(&[url], Chunking::Count(count), &PlanOptions::quiet())
+            .unwrap()
+            .remove(0);
+        chunk.detail["records"] = promised.into();
+        write_chunk(&chunk, &mut Vec::new())
+            .unwrap_err()
+            .to_string()
+    }
+
     #[test]
     fn records_of_more_than_four_lines_are_counted_by_parsing() {
         let text = "@r1\nACGT\nAC\n+\nIIII\nII\n\n@r2\nA\n+\nI\n";
         let (_file, url) = write(text);
-        let mut chunk = plan(&[url], Chunking::Count(1), &PlanOptions::quiet())
+        let chunk = plan(&[url], Chunking::Count(1), &PlanOptions::quiet())
             .unwrap()
             .remove(0);
         let mut out = Vec::new();
         write_chunk(&chunk, &mut out).unwrap();
         assert_eq!(out, text.as_bytes());
-        chunk.detail["records"] = 3.into();
-        let error = write_chunk(&chunk, &mut Vec::new())
-            .unwrap_err()
-            .to_string();
+        let error = refused_count(text, 1, 3);
         assert!(
             error.contains("holds 2 records, the plan promised 3"),
             "{error}"
@@ -477,14 +484,7 @@ mod tests {
 
     #[test]
     fn a_wrong_record_count_is_refused() {
-        let (_file, url) = write(&records("r", "", 10));
-        let mut chunk = plan(&[url], Chunking::Count(2), &PlanOptions::quiet())
-            .unwrap()
-            .remove(0);
-        chunk.detail["records"] = 4.into();
-        let error = write_chunk(&chunk, &mut Vec::new())
-            .unwrap_err()
-            .to_string();
+        let error = refused_count(&records("r", "", 10), 2, 4);
         assert!(
             error.contains("holds 5 records, the plan promised 4"),
             "{error}"

@@ -25,7 +25,7 @@ use flate2::Compression;
 use partition_core::{ByteRange, Error, Result, Source};
 
 use crate::gzip::{header_length, Decoder, NoObserver, Resume, WINDOW};
-use crate::index::{compress_window, decode_window, Checkpoint, Cursor, GzIndex};
+use crate::index::{decode_window, Checkpoint, Cursor, GzIndex, WindowDeflater};
 
 /// The bytes of `index`, built over `source`, as a gztool index.
 pub fn encode(index: &GzIndex, source: &Source) -> Result<Vec<u8>> {
@@ -151,6 +151,7 @@ pub fn import(bytes: &[u8], name: &str, source: &Source) -> Result<GzIndex> {
         )));
     }
     let mut checkpoints = Vec::with_capacity(points.len());
+    let mut deflater = WindowDeflater::new();
     for (out, in_byte, bits, window, lines_before) in points {
         // Points after the last record start start no chunk.
         let Some((first_out, record, tail_in)) =
@@ -168,7 +169,7 @@ pub fn import(bytes: &[u8], name: &str, source: &Source) -> Result<GzIndex> {
             record,
             tail_in,
             first_crc: 0,
-            window: compress_window(&window),
+            window: deflater.compress(&window),
         });
     }
     Ok(GzIndex {

@@ -71,16 +71,25 @@ pub struct Checkpoint {
     pub window: Vec<u8>,
 }
 
-/// A window as checkpoints store it: raw deflate.
-pub(crate) fn compress_window(window: &[u8]) -> Vec<u8> {
-    let level = libdeflater::CompressionLvl::new(6).expect("a valid level");
-    let mut compressor = libdeflater::Compressor::new(level);
-    let mut compressed = vec![0; compressor.deflate_compress_bound(window.len())];
-    let length = compressor
-        .deflate_compress(window, &mut compressed)
-        .expect("the bound fits");
-    compressed.truncate(length);
-    compressed
+/// Compresses windows as checkpoints store them: raw deflate. Kept and reused, since a
+/// libdeflate compressor is a large allocation.
+pub(crate) struct WindowDeflater(libdeflater::Compressor);
+
+impl WindowDeflater {
+    pub(crate) fn new() -> WindowDeflater {
+        let level = libdeflater::CompressionLvl::new(6).expect("a valid level");
+        WindowDeflater(libdeflater::Compressor::new(level))
+    }
+
+    pub(crate) fn compress(&mut self, window: &[u8]) -> Vec<u8> {
+        let mut compressed = vec![0; self.0.deflate_compress_bound(window.len())];
+        let length = self
+            .0
+            .deflate_compress(window, &mut compressed)
+            .expect("the bound fits");
+        compressed.truncate(length);
+        compressed
+    }
 }
 
 /// Decodes a checkpoint's compressed window.
@@ -345,8 +354,8 @@ struct WindowJob {
 impl WindowJob {
     /// The window as stored: the bytes the following data copies from, zeros elsewhere (when
     /// decoding with that gives the same output), deflated.
-    fn store(self) -> Vec<u8> {
-        compress_window(&self.sparse().unwrap_or(self.window))
+    fn store(self, deflater: &mut WindowDeflater) -> Vec<u8> {
+        deflater.compress(&self.sparse().unwrap_or(self.window))
     }
 
     fn sparse(&self) -> Option<Vec<u8>> {
@@ -388,7 +397,13 @@ struct WindowCompressor {
 impl WindowCompressor {
     fn new() -> WindowCompressor {
         let (sender, receiver) = sync_channel::<WindowJob>(16);
-        let worker = thread::spawn(move || receiver.iter().map(WindowJob::store).collect());
+        let worker = thread::spawn(move || {
+            let mut deflater = WindowDeflater::new();
+            receiver
+                .iter()
+                .map(|job| job.store(&mut deflater))
+                .collect()
+        });
         WindowCompressor {
             sender: Some(sender),
             worker: Some(worker),

@@ -23,6 +23,7 @@ fuzz_target!(|data: &[u8]| {
         max_points: 50,
         buffer: 1.0,
         quiet: true,
+        density: false,
     };
     let Ok(plan) = lidar::plan(&[path], &options) else {
         return;

@@ -1,7 +1,6 @@
 //! Point blocks to raw records: LAS blocks are records already, LAZ chunks are decompressed
 //! in parallel (each chunk is independent), only the x/y layer when that is all a pass needs.
 
-use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Once, OnceLock};
@@ -20,19 +19,21 @@ pub enum Fields {
     All,
 }
 
-/// The records of consecutive `blocks`, whose stored bytes are `bytes`.
+/// The records of consecutive `blocks`, whose stored bytes are `bytes`: LAS records are
+/// those bytes, LAZ chunks are decoded into `decoded` (whose memory a reader reuses).
 pub fn records<'a>(
     name: &str,
     head: &Head,
     blocks: &[Block],
     bytes: &'a [u8],
     fields: Fields,
-) -> Result<Cow<'a, [u8]>> {
+    decoded: &'a mut Vec<u8>,
+) -> Result<&'a [u8]> {
     let Some(vlr) = &head.laz else {
-        return Ok(Cow::Borrowed(bytes));
+        return Ok(bytes);
     };
     let points: u64 = blocks.iter().map(|block| block.points).sum();
-    let mut out = vec![0u8; (points * vlr.items_size()) as usize];
+    decoded.resize((points * vlr.items_size()) as usize, 0);
     let entries: Vec<ChunkTableEntry> = blocks
         .iter()
         .map(|block| ChunkTableEntry {
@@ -67,8 +68,8 @@ pub fn records<'a>(
             Err(panic) => Err(panic),
         }
     };
-    let Err(problem) = decode(bytes, &mut out, &entries) else {
-        return Ok(Cow::Owned(out));
+    let Err(problem) = decode(bytes, decoded, &entries) else {
+        return Ok(decoded);
     };
     // Name the chunk that fails: the first one that fails alone (a point-wise stream is one).
     let mut failing = (&blocks[0], problem);

@@ -14,7 +14,7 @@
 //! - [`decode`]: point blocks to raw records (LAZ chunks in parallel, x/y only when enough).
 //! - [`plan`](mod@plan): the cuts, each tile's core and buffered box, counts and reads.
 //! - [`materialize`]: a tile's points from its manifest line; `unbuffer`.
-//! - [`write`](mod@write): a LAS or LAZ file around raw records; the tile record.
+//! - [`write`](mod@write): a LAS or LAZ file written as raw records arrive; the tile record.
 //! - [`svg`]: a picture of the tiles over a density map.
 
 pub mod decode;
@@ -25,8 +25,6 @@ pub mod record;
 pub mod svg;
 pub mod write;
 
-pub use materialize::{
-    group_points, tile_bytes, tile_points, unbuffer, write_chunk, write_tiles, Unbuffered,
-};
+pub use materialize::{tile_bytes, unbuffer, write_chunk, write_tile, write_tiles, Unbuffered};
 pub use plan::{plan, LasDetail, Plan, PlanOptions, Tile};
-pub use write::{Format, TileRecord};
+pub use write::{Format, TileRecord, TileWriter};

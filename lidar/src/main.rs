@@ -2,8 +2,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use partition_core::cli::{self, CatArgs, Quiet};
-use partition_core::output::{create_output_dir, write_file};
+use partition_core::cli::{self, CatArgs, Destination, Quiet};
+use partition_core::output::{create_output_dir, write_file, AtomicFile};
 use partition_core::{Kind, Result};
 
 use lidar::{Format, LasDetail, Plan, PlanOptions};
@@ -95,18 +95,25 @@ fn run(args: Args) -> Result<()> {
             let plan = plan(&tiling, quiet)?;
             cli::print_manifest(&plan.chunks)
         }
-        Command::Cat { cat, format } => cli::cat_with_suffix(
-            &cat,
-            &[Kind::Las],
-            |chunk| {
-                let detail: LasDetail = chunk.detail()?;
-                Ok(format.unwrap_or(detail.format).extension().to_string())
-            },
-            |chunk, out| {
-                let (_, bytes) = lidar::tile_points(chunk)?.file(format)?;
-                out.write_all(&bytes).map_err(cli::output_error)
-            },
-        ),
+        Command::Cat { cat, format } => {
+            cli::cat_each(&cat, &[Kind::Las], |chunk, destination| match destination {
+                Destination::Stdout(out) => {
+                    let bytes = lidar::tile_bytes(chunk, format)?;
+                    out.write_all(&bytes).map_err(cli::output_error)
+                }
+                Destination::Dir(dir) => {
+                    let detail: LasDetail = chunk.detail()?;
+                    let name = format!(
+                        "{}{}",
+                        chunk.id,
+                        format.unwrap_or(detail.format).extension()
+                    );
+                    let path = dir.join(name);
+                    let file = AtomicFile::create(&path)?;
+                    lidar::write_tile(chunk, file, &path.display().to_string(), format)?.commit()
+                }
+            })
+        }
         Command::Split {
             tiling,
             out_dir,
@@ -149,10 +156,12 @@ fn plan(tiling: &TilingArgs, quiet: bool) -> Result<Plan> {
         max_points: tiling.max_points,
         buffer: tiling.buffer,
         quiet,
+        density: tiling.svg.is_some(),
     };
     let plan = lidar::plan(&tiling.inputs, &options)?;
     if let Some(svg) = &tiling.svg {
-        let picture = lidar::svg::picture(&plan.density, &plan.tiles);
+        let density = plan.density.as_ref().expect("asked for");
+        let picture = lidar::svg::picture(density, &plan.tiles);
         write_file(svg, |out| out.write_all(picture.as_bytes()))?;
     }
     if !quiet {

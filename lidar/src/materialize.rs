@@ -1,71 +1,181 @@
 //! Tiles from manifest lines, and buffers taken off again.
 //!
 //! A worker reads each source's head, the runs of blocks the plan listed and the EVLRs,
-//! keeps the points whose x/y fall in the tile's buffered box, and writes them core first,
-//! then buffer (flagged withheld), with a tile record saying how many of each.
+//! and streams the records once: each batch of blocks is decoded while the one before is
+//! routed, every record to the tile that owns it (core) and to the tiles whose buffered box
+//! reaches it (buffer, flagged withheld). Core records go straight into their tile's file;
+//! buffer records wait in memory and follow them, with a tile record saying how many of
+//! each there are.
 
-use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{Cursor, Seek, Write};
 
+use partition_core::output::SeekableOutput;
 use partition_core::{ByteRange, Chunk, Error, Kind, Result, Source};
 use rayon::prelude::*;
 
 use crate::decode::{self, Fields};
 use crate::layout::{las_blocks, Block, Head, Layout, Vlr};
 use crate::plan::{batches, LasDetail, Tile};
-use crate::write::{file_bytes, Format, TileRecord};
+use crate::record::PointFormat;
+use crate::write::{Format, TileRecord, TileWriter};
 
-/// Stored bytes decoded at a time by one worker thread.
-const BATCH_BYTES: u64 = 4 << 20;
+/// Stored bytes decoded at a time.
+const BATCH_BYTES: u64 = 8 << 20;
 
-/// A tile's points, sorted out of its sources.
-pub struct TilePoints {
-    /// Header and VLRs of the tile's first source: the tile's template.
-    pub head: Head,
-    pub evlrs: Vec<Vlr>,
-    /// Core records, then buffer records (withheld set).
-    pub records: Vec<u8>,
-    pub record: TileRecord,
-    /// The format the plan chose for the tile (its first input's).
-    pub format: Format,
+/// Memory the tiles written together may hold (their buffer records and LAZ records waiting
+/// for a whole chunk): tiles are written in groups within it, each group reading the
+/// blocks its tiles share once.
+const GROUP_BYTES: u64 = 256 << 20;
+
+/// Tiles written together at most (each holds an open file).
+const GROUP_TILES: usize = 256;
+
+/// Writes a `las` chunk's tile into `out` (named `name` in errors), LAZ or LAS as asked,
+/// else as the plan chose.
+pub fn write_tile<W: Write + Seek + Send>(
+    chunk: &Chunk,
+    out: W,
+    name: &str,
+    format: Option<Format>,
+) -> Result<W> {
+    let (tiles, sources) = read_specs(&[chunk])?;
+    let tile = &tiles[0];
+    let writer = tile.writer(out, name, format, &sources)?;
+    let mut written = write_group(&[tile], vec![writer], &sources)?;
+    Ok(written.pop().expect("one tile"))
 }
 
-impl TilePoints {
-    /// The tile as a file: LAZ or LAS as asked, else the format the plan chose.
-    pub fn file(&self, format: Option<Format>) -> Result<(Format, Vec<u8>)> {
+/// A chunk's tile file in memory: LAZ or LAS as asked, else as the plan chose.
+pub fn tile_bytes(chunk: &Chunk, format: Option<Format>) -> Result<Vec<u8>> {
+    let name = format!("chunk {}", chunk.id);
+    Ok(write_tile(chunk, Cursor::new(Vec::new()), &name, format)?.into_inner())
+}
+
+/// Writes a chunk's tile file in the format the plan chose (what `fanout` gives a command).
+pub fn write_chunk(chunk: &Chunk, out: &mut dyn Write) -> Result<()> {
+    let bytes = tile_bytes(chunk, None)?;
+    out.write_all(&bytes)
+        .map_err(partition_core::cli::output_error)
+}
+
+/// Writes every chunk's tile into `out_dir` (a path or `s3://` prefix) as `<id>.las|.laz`;
+/// `done` is called after each tile.
+pub fn write_tiles(
+    chunks: &[Chunk],
+    out_dir: &str,
+    format: Option<Format>,
+    done: impl Fn() + Sync,
+) -> Result<()> {
+    let chunks: Vec<&Chunk> = chunks.iter().collect();
+    let (tiles, sources) = read_specs(&chunks)?;
+    let mut start = 0;
+    while start < tiles.len() {
+        let mut end = start + 1;
+        let mut bytes = tiles[start].held_bytes(format);
+        while end < tiles.len()
+            && end - start < GROUP_TILES
+            && bytes + tiles[end].held_bytes(format) <= GROUP_BYTES
+        {
+            bytes += tiles[end].held_bytes(format);
+            end += 1;
+        }
+        let group: Vec<&TileSpec> = tiles[start..end].iter().collect();
+        let writers = group
+            .iter()
+            .map(|tile| {
+                let format = format.unwrap_or(tile.format);
+                let path = partition_core::output::join(
+                    out_dir,
+                    &format!("{}{}", tile.id, format.extension()),
+                );
+                let out = SeekableOutput::create(&path)?;
+                tile.writer(out, &path, Some(format), &sources)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        write_group(&group, writers, &sources)?
+            .into_par_iter()
+            .try_for_each(|out| {
+                out.finish()?;
+                done();
+                Ok(())
+            })?;
+        start = end;
+    }
+    Ok(())
+}
+
+/// A tile as its manifest line describes it.
+struct TileSpec {
+    id: String,
+    tile: Tile,
+    buffer: f64,
+    /// The format the plan chose (its first input's).
+    format: Format,
+    record_length: u16,
+    /// The blocks to read from each of its sources (indexes into the open sources).
+    reads: Vec<(usize, Vec<Block>)>,
+    /// The EVLRs of its first source, which gives the tile its header and VLRs.
+    evlrs: Vec<Vlr>,
+}
+
+impl TileSpec {
+    fn head<'a>(&self, sources: &'a [OpenSource]) -> &'a Head {
+        &sources[self.reads[0].0].head
+    }
+
+    fn writer<W: Write + Seek>(
+        &self,
+        out: W,
+        name: &str,
+        format: Option<Format>,
+        sources: &[OpenSource],
+    ) -> Result<TileWriter<W>> {
+        let record = TileRecord {
+            core_points: self.tile.core_points,
+            buffer_points: self.tile.buffer_points,
+            buffer: self.buffer,
+            core: self.tile.core,
+        };
         let format = format.unwrap_or(self.format);
-        let bytes = file_bytes(
-            &self.head,
-            &self.evlrs,
-            &self.records,
-            Some(&self.record),
-            format,
-        )?;
-        Ok((format, bytes))
+        let head = self.head(sources);
+        TileWriter::new(out, name, head, &self.evlrs, Some(&record), format)
+    }
+
+    /// What the tile holds in memory while its group is written: buffer records, and for
+    /// LAZ the records of a chunk being filled.
+    fn held_bytes(&self, format: Option<Format>) -> u64 {
+        let record = u64::from(self.record_length);
+        let filling = match format.unwrap_or(self.format) {
+            Format::Las => 0,
+            Format::Laz => (self.tile.core_points + self.tile.buffer_points).min(50_000),
+        };
+        (self.tile.buffer_points + filling) * record + (1 << 20)
     }
 }
 
-/// Reads a `las` chunk's points from its sources.
-pub fn tile_points(chunk: &Chunk) -> Result<TilePoints> {
-    let mut tiles = group_points(&[chunk])?;
-    Ok(tiles.pop().expect("one tile per chunk"))
+/// A source with its head, shared by the tiles that read it.
+struct OpenSource {
+    url: String,
+    source: Source,
+    head: Head,
 }
 
-/// Reads the points of several tiles, decoding each block they share only once.
-pub fn group_points(chunks: &[&Chunk]) -> Result<Vec<TilePoints>> {
+/// Reads the chunks' details and opens their sources (each once).
+fn read_specs(chunks: &[&Chunk]) -> Result<(Vec<TileSpec>, Vec<OpenSource>)> {
     let mut tiles = Vec::with_capacity(chunks.len());
-    let mut sources: Vec<SourceReads> = Vec::new();
-    for (t, chunk) in chunks.iter().enumerate() {
+    let mut sources: Vec<OpenSource> = Vec::new();
+    for chunk in chunks {
         chunk.expect_kind(&[Kind::Las])?;
         let detail: LasDetail = chunk.detail()?;
         let name = || format!("chunk {}", chunk.id);
-        if detail.sources.len() != chunk.sources.len() {
+        if detail.sources.is_empty() || detail.sources.len() != chunk.sources.len() {
             return Err(Error::bad_file(
                 name(),
                 "detail.sources does not match sources",
             ));
         }
-        let mut template = None;
+        let mut reads = Vec::new();
+        let mut evlrs = Vec::new();
         for (source_ranges, source_detail) in chunk.sources.iter().zip(&detail.sources) {
             let url = &source_ranges.url;
             let runs = &source_detail.runs;
@@ -80,7 +190,14 @@ pub fn group_points(chunks: &[&Chunk]) -> Result<Vec<TilePoints>> {
             let s = match sources.iter().position(|s| &s.url == url) {
                 Some(s) => s,
                 None => {
-                    sources.push(SourceReads::open(url, source_ranges.size, ranges[0])?);
+                    let source = Source::open(url)?;
+                    source.expect_size(source_ranges.size)?;
+                    let head = Head::parse(url, &source.read_range(ranges[0])?)?;
+                    sources.push(OpenSource {
+                        url: url.clone(),
+                        source,
+                        head,
+                    });
                     sources.len() - 1
                 }
             };
@@ -90,165 +207,36 @@ pub fn group_points(chunks: &[&Chunk]) -> Result<Vec<TilePoints>> {
                     "its point format differs from the other sources'",
                 ));
             }
-            let reads = &mut sources[s];
-            for block in run_blocks(&reads.head, runs, &ranges[1..=runs.len()], url)? {
-                reads
-                    .blocks
-                    .entry(block.range.start)
-                    .or_insert((block, Vec::new()))
-                    .1
-                    .push(t);
+            if reads.is_empty() && source_detail.evlrs {
+                let open = &sources[s];
+                let count = open.head.header.evlr.map_or(0, |e| e.number_of_evlrs);
+                let range = ranges[ranges.len() - 1];
+                evlrs = crate::layout::parse_evlrs(
+                    url,
+                    &open.source.read_range(range)?,
+                    range.start,
+                    count,
+                )?;
             }
-            if template.is_none() {
-                let evlrs = if source_detail.evlrs {
-                    reads.evlrs(ranges[ranges.len() - 1])?
-                } else {
-                    Vec::new()
-                };
-                template = Some((reads.head.clone(), evlrs));
-            }
+            let blocks = run_blocks(&sources[s].head, runs, &ranges[1..=runs.len()], url)?;
+            reads.push((s, blocks));
         }
-        let (head, evlrs) = template.ok_or_else(|| Error::bad_file(name(), "no sources"))?;
-        let tile = Tile {
-            core: detail.core,
-            buffered: detail.buffered,
-            core_points: detail.core_points,
-            buffer_points: detail.buffer_points,
-        };
-        tiles.push((tile, detail.buffer, detail.format, head, evlrs));
-    }
-
-    // Room for each tile's records up front: the core vector also takes the buffer records
-    // at the end, so no tile's records are ever copied to grow.
-    let record_len = sources[0].head.format.record_bytes() as u64;
-    let mut core = Vec::with_capacity(chunks.len());
-    let mut buffer = Vec::with_capacity(chunks.len());
-    for (chunk, (tile, ..)) in chunks.iter().zip(&tiles) {
-        let reserve = |points: u64| {
-            let mut records = Vec::new();
-            points
-                .checked_mul(record_len)
-                .and_then(|bytes| records.try_reserve_exact(bytes as usize).ok())
-                .ok_or_else(|| {
-                    Error::bad_file(
-                        format!("chunk {}", chunk.id),
-                        format!("{points} points do not fit in memory"),
-                    )
-                })?;
-            Ok::<_, Error>(records)
-        };
-        core.push(reserve(tile.core_points + tile.buffer_points)?);
-        buffer.push(reserve(tile.buffer_points)?);
-    }
-    for reads in &sources {
-        let blocks: Vec<Block> = reads.blocks.values().map(|(block, _)| *block).collect();
-        // Two batches per thread at a time, so that sorted records are appended to their
-        // tiles before more are decoded (memory stays the tiles' own records).
-        let window = rayon::current_num_threads() * 2;
-        for window in batches(&blocks, BATCH_BYTES).chunks(window) {
-            let sorted: Vec<Vec<Sorted>> = window
-                .par_iter()
-                .map(|batch| {
-                    let range =
-                        ByteRange::new(batch[0].range.start, batch[batch.len() - 1].range.end);
-                    let bytes = reads.source.read_range(range)?;
-                    let records =
-                        decode::records(&reads.url, &reads.head, batch, &bytes, Fields::All)?;
-                    let mut wanted: Vec<usize> = batch
-                        .iter()
-                        .flat_map(|block| &reads.blocks[&block.range.start].1)
-                        .copied()
-                        .collect();
-                    wanted.sort_unstable();
-                    wanted.dedup();
-                    Ok(wanted
-                        .into_iter()
-                        .map(|t| {
-                            let (c, b) = sort_points(&reads.head, &tiles[t].0, &records);
-                            (t, c, b)
-                        })
-                        .collect())
-                })
-                .collect::<Result<_>>()?;
-            for (t, c, b) in sorted.into_iter().flatten() {
-                core[t].extend_from_slice(&c);
-                buffer[t].extend_from_slice(&b);
-            }
-        }
-    }
-
-    let mut out = Vec::with_capacity(chunks.len());
-    for (t, ((tile, distance, format, head, evlrs), (mut records, buffer))) in tiles
-        .into_iter()
-        .zip(core.into_iter().zip(buffer))
-        .enumerate()
-    {
-        let record_len = head.format.record_bytes() as u64;
-        let (core_points, buffer_points) = (
-            records.len() as u64 / record_len,
-            buffer.len() as u64 / record_len,
-        );
-        if (core_points, buffer_points) != (tile.core_points, tile.buffer_points) {
-            return Err(Error::bad_file(
-                format!("chunk {}", chunks[t].id),
-                format!(
-                    "found {core_points} core and {buffer_points} buffer points where the plan \
-                     counted {} and {}; a source changed since planning",
-                    tile.core_points, tile.buffer_points
-                ),
-            ));
-        }
-        records.extend_from_slice(&buffer);
-        out.push(TilePoints {
-            head,
-            evlrs,
-            records,
-            record: TileRecord {
-                core_points,
-                buffer_points,
-                buffer: distance,
-                core: tile.core,
+        tiles.push(TileSpec {
+            id: chunk.id.clone(),
+            tile: Tile {
+                core: detail.core,
+                buffered: detail.buffered,
+                core_points: detail.core_points,
+                buffer_points: detail.buffer_points,
             },
-            format,
+            record_length: sources[reads[0].0].head.format.record_length,
+            buffer: detail.buffer,
+            format: detail.format,
+            reads,
+            evlrs,
         });
     }
-    Ok(out)
-}
-
-/// A tile's core and buffer records found in one batch of blocks.
-type Sorted = (usize, Vec<u8>, Vec<u8>);
-
-/// One source of a group of tiles: its head and the blocks the tiles read, with which
-/// tiles read each.
-struct SourceReads {
-    url: String,
-    source: Source,
-    head: Head,
-    blocks: BTreeMap<u64, (Block, Vec<usize>)>,
-}
-
-impl SourceReads {
-    fn open(url: &str, planned_size: Option<u64>, head_range: ByteRange) -> Result<SourceReads> {
-        let source = Source::open(url)?;
-        source.expect_size(planned_size)?;
-        let head = Head::parse(url, &source.read_range(head_range)?)?;
-        Ok(SourceReads {
-            url: url.to_string(),
-            source,
-            head,
-            blocks: BTreeMap::new(),
-        })
-    }
-
-    fn evlrs(&self, range: ByteRange) -> Result<Vec<Vlr>> {
-        let count = self.head.header.evlr.map_or(0, |e| e.number_of_evlrs);
-        crate::layout::parse_evlrs(
-            &self.url,
-            &self.source.read_range(range)?,
-            range.start,
-            count,
-        )
-    }
+    Ok((tiles, sources))
 }
 
 /// The blocks of each run: LAZ chunks as listed, LAS records in blocks as the plan made them.
@@ -297,104 +285,303 @@ fn run_blocks(
     Ok(blocks)
 }
 
-/// Core and buffer records of `tile` among `records`; buffer records get the withheld flag.
-/// Neighbouring records usually share a fate, so runs of them are copied at once.
-fn sort_points(head: &Head, tile: &Tile, records: &[u8]) -> (Vec<u8>, Vec<u8>) {
-    let size = head.format.record_bytes();
-    let mut core = Vec::new();
-    let mut buffer = Vec::new();
-    let mut run_start = 0;
-    let mut run_kind = Fate::Outside;
-    let n = records.len() / size;
-    for i in 0..=n {
-        let kind = if i == n {
-            Fate::Outside
+/// A tile being written: core records go to its writer as they come, buffer records wait.
+struct Sink<W: Write + Seek> {
+    writer: TileWriter<W>,
+    buffer: Vec<u8>,
+}
+
+/// Streams the blocks `tiles` read, source by source, into their writers; returns the
+/// finished outputs, in order.
+fn write_group<W: Write + Seek + Send>(
+    tiles: &[&TileSpec],
+    writers: Vec<TileWriter<W>>,
+    sources: &[OpenSource],
+) -> Result<Vec<W>> {
+    let router = Router::new(tiles);
+    let mut sinks = Vec::with_capacity(tiles.len());
+    for (spec, writer) in tiles.iter().zip(writers) {
+        let mut buffer = Vec::new();
+        spec.tile
+            .buffer_points
+            .checked_mul(u64::from(spec.record_length))
+            .and_then(|bytes| buffer.try_reserve_exact(bytes as usize).ok())
+            .ok_or_else(|| {
+                Error::bad_file(
+                    format!("chunk {}", spec.id),
+                    format!(
+                        "{} buffer points do not fit in memory",
+                        spec.tile.buffer_points
+                    ),
+                )
+            })?;
+        sinks.push(Sink { writer, buffer });
+    }
+
+    for (s, open) in sources.iter().enumerate() {
+        let mut blocks: Vec<Block> = tiles
+            .iter()
+            .flat_map(|tile| &tile.reads)
+            .filter(|(source, _)| *source == s)
+            .flat_map(|(_, blocks)| blocks.iter().copied())
+            .collect();
+        blocks.sort_unstable_by_key(|block| block.range.start);
+        blocks.dedup_by_key(|block| block.range.start);
+        let batches = batches(&blocks, BATCH_BYTES);
+        // Each batch is decoded while the one before it is routed and written.
+        let mut current = Batch::default();
+        let mut next = Batch::default();
+        if let Some(first) = batches.first() {
+            current.read(open, &blocks[first.clone()])?;
+        }
+        for b in 0..batches.len() {
+            let (routed, read) = rayon::join(
+                || router.route(&open.head, current.records(), &mut sinks),
+                || match batches.get(b + 1) {
+                    Some(following) => next.read(open, &blocks[following.clone()]),
+                    None => Ok(()),
+                },
+            );
+            routed?;
+            read?;
+            std::mem::swap(&mut current, &mut next);
+        }
+    }
+
+    tiles
+        .par_iter()
+        .zip(sinks)
+        .map(|(spec, mut sink)| {
+            let tile = &spec.tile;
+            let record = usize::from(spec.record_length);
+            let core_points = sink.writer.points();
+            let buffer_points = (sink.buffer.len() / record) as u64;
+            if (core_points, buffer_points) != (tile.core_points, tile.buffer_points) {
+                return Err(Error::bad_file(
+                    format!("chunk {}", spec.id),
+                    format!(
+                        "found {core_points} core and {buffer_points} buffer points where the plan \
+                         counted {} and {}; a source changed since planning",
+                        tile.core_points, tile.buffer_points
+                    ),
+                ));
+            }
+            sink.writer.write(&sink.buffer)?;
+            sink.writer.finish()
+        })
+        .collect()
+}
+
+/// One batch of blocks: stored bytes, and for LAZ the records decoded from them.
+#[derive(Default)]
+struct Batch {
+    stored: Vec<u8>,
+    decoded: Vec<u8>,
+    laz: bool,
+}
+
+impl Batch {
+    fn read(&mut self, open: &OpenSource, blocks: &[Block]) -> Result<()> {
+        let range = ByteRange::new(blocks[0].range.start, blocks[blocks.len() - 1].range.end);
+        open.source.read_range_into(range, &mut self.stored)?;
+        self.laz = open.head.laz.is_some();
+        decode::records(
+            &open.url,
+            &open.head,
+            blocks,
+            &self.stored,
+            Fields::All,
+            &mut self.decoded,
+        )?;
+        Ok(())
+    }
+
+    fn records(&self) -> &[u8] {
+        if self.laz {
+            &self.decoded
         } else {
-            let record = &records[i * size..(i + 1) * size];
-            let [x, y, _] = crate::record::PointFormat::xyz(record);
-            let p = head.scale_xy(x, y);
-            if tile.owns(p) {
-                Fate::Core
-            } else if tile.reaches(p) {
-                Fate::Buffer
+            &self.stored
+        }
+    }
+}
+
+/// Finds the tiles of a group a point falls in: a grid over the group's buffered boxes,
+/// each cell listing the tiles whose buffered box meets it.
+struct Router {
+    tiles: Vec<Tile>,
+    origin: [f64; 2],
+    /// Cells per unit of x and y.
+    density: [f64; 2],
+    columns: usize,
+    rows: usize,
+    /// `members[starts[c]..starts[c + 1]]` are cell c's tiles.
+    starts: Vec<u32>,
+    members: Vec<u32>,
+}
+
+/// Records in one routing task.
+const ROUTE_PART: usize = 1 << 15;
+
+/// Consecutive records of a batch bound for one tile, as core or as buffer.
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    tile: u32,
+    buffer: bool,
+    start: u32,
+    end: u32,
+}
+
+impl Router {
+    fn new(specs: &[&TileSpec]) -> Router {
+        let tiles: Vec<Tile> = specs.iter().map(|spec| spec.tile.clone()).collect();
+        let reach = tiles.iter().fold(
+            [
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            ],
+            |e, t| {
+                let b = t.buffered;
+                [
+                    e[0].min(b[0]),
+                    e[1].min(b[1]),
+                    e[2].max(b[2]),
+                    e[3].max(b[3]),
+                ]
+            },
+        );
+        // About 256 cells a tile, in cells as square as the extent allows.
+        let (w, h) = (
+            (reach[2] - reach[0]).max(0.0),
+            (reach[3] - reach[1]).max(0.0),
+        );
+        let cells = (tiles.len() * 256).min(1 << 20) as f64;
+        let side = (w * h / cells).sqrt();
+        let count = |length: f64| {
+            if side > 0.0 && length.is_finite() {
+                ((length / side).ceil() as usize).clamp(1, 4096)
             } else {
-                Fate::Outside
+                1
             }
         };
-        if kind != run_kind || i == n {
-            let run = &records[run_start * size..i * size];
-            match run_kind {
-                Fate::Core => core.extend_from_slice(run),
-                Fate::Buffer => {
-                    let at = buffer.len();
-                    buffer.extend_from_slice(run);
-                    for record in buffer[at..].chunks_exact_mut(size) {
-                        head.format.set_withheld(record);
+        let (columns, rows) = (count(w), count(h));
+        let density = [
+            columns as f64 / w.max(f64::MIN_POSITIVE),
+            rows as f64 / h.max(f64::MIN_POSITIVE),
+        ];
+        let mut router = Router {
+            tiles,
+            origin: [reach[0], reach[1]],
+            density,
+            columns,
+            rows,
+            starts: Vec::new(),
+            members: Vec::new(),
+        };
+        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); columns * rows];
+        for (t, tile) in router.tiles.iter().enumerate() {
+            let b = tile.buffered;
+            let [c0, r0] = router.cell([b[0], b[1]]);
+            let [c1, r1] = router.cell([b[2], b[3]]);
+            for r in r0..=r1 {
+                for c in c0..=c1 {
+                    lists[r * columns + c].push(t as u32);
+                }
+            }
+        }
+        router.starts.push(0);
+        for list in lists {
+            router.members.extend(list);
+            router.starts.push(router.members.len() as u32);
+        }
+        router
+    }
+
+    /// The cell of a point; the same rounding for points and box corners keeps every point
+    /// of a box within the box's cells.
+    fn cell(&self, p: [f64; 2]) -> [usize; 2] {
+        let column = ((p[0] - self.origin[0]) * self.density[0]).max(0.0) as usize;
+        let row = ((p[1] - self.origin[1]) * self.density[1]).max(0.0) as usize;
+        [column.min(self.columns - 1), row.min(self.rows - 1)]
+    }
+
+    /// Sends `records` to the sinks: core runs to the writers, buffer runs (withheld) to the
+    /// waiting buffers.
+    fn route<W: Write + Seek + Send>(
+        &self,
+        head: &Head,
+        records: &[u8],
+        sinks: &mut [Sink<W>],
+    ) -> Result<()> {
+        let size = head.format.record_bytes();
+        let parts: Vec<Vec<Piece>> = records
+            .par_chunks(size * ROUTE_PART)
+            .enumerate()
+            .map(|(p, part)| self.pieces(head, part, (p * ROUTE_PART) as u32))
+            .collect();
+        let mut by_tile: Vec<Vec<Piece>> = vec![Vec::new(); sinks.len()];
+        for piece in parts.into_iter().flatten() {
+            by_tile[piece.tile as usize].push(piece);
+        }
+        sinks
+            .par_iter_mut()
+            .zip(by_tile)
+            .try_for_each(|(sink, pieces)| {
+                for piece in pieces {
+                    let run = &records[piece.start as usize * size..piece.end as usize * size];
+                    if piece.buffer {
+                        let at = sink.buffer.len();
+                        sink.buffer.extend_from_slice(run);
+                        for record in sink.buffer[at..].chunks_exact_mut(size) {
+                            head.format.set_withheld(record);
+                        }
+                    } else {
+                        sink.writer.write(run)?;
                     }
                 }
-                Fate::Outside => {}
+                Ok(())
+            })
+    }
+
+    /// The pieces of `records`, numbered from `first`, in order for each tile.
+    fn pieces(&self, head: &Head, records: &[u8], first: u32) -> Vec<Piece> {
+        let size = head.format.record_bytes();
+        let mut pieces: Vec<Piece> = Vec::new();
+        // The last piece of each tile, core and buffer.
+        let mut last = vec![u32::MAX; self.tiles.len() * 2];
+        for (i, record) in records.chunks_exact(size).enumerate() {
+            let [x, y, _] = PointFormat::xyz(record);
+            let p = head.scale_xy(x, y);
+            let [column, row] = self.cell(p);
+            let cell = row * self.columns + column;
+            let i = first + i as u32;
+            for &t in &self.members[self.starts[cell] as usize..self.starts[cell + 1] as usize] {
+                let tile = &self.tiles[t as usize];
+                let buffer = if tile.owns(p) {
+                    false
+                } else if tile.reaches(p) {
+                    true
+                } else {
+                    continue;
+                };
+                let slot = &mut last[t as usize * 2 + usize::from(buffer)];
+                match pieces.get_mut(*slot as usize) {
+                    Some(piece) if piece.end == i => piece.end += 1,
+                    _ => {
+                        *slot = pieces.len() as u32;
+                        pieces.push(Piece {
+                            tile: t,
+                            buffer,
+                            start: i,
+                            end: i + 1,
+                        });
+                    }
+                }
             }
-            run_start = i;
-            run_kind = kind;
         }
+        pieces
     }
-    (core, buffer)
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Fate {
-    Core,
-    Buffer,
-    Outside,
-}
-
-/// A chunk as a tile file: LAZ or LAS as asked, else the format the plan chose.
-pub fn tile_bytes(chunk: &Chunk, format: Option<Format>) -> Result<Vec<u8>> {
-    Ok(tile_points(chunk)?.file(format)?.1)
-}
-
-/// Raw tile bytes held at once by [`write_tiles`]: tiles are read in groups of about this
-/// size, each group decoding the blocks its tiles share once.
-const GROUP_BYTES: u64 = 256 << 20;
-
-/// Writes every chunk's tile into `out_dir` (a path or `s3://` prefix) as `<id>.las|.laz`;
-/// `done` is called after each tile.
-pub fn write_tiles(
-    chunks: &[Chunk],
-    out_dir: &str,
-    format: Option<Format>,
-    done: impl Fn() + Sync,
-) -> Result<()> {
-    let mut start = 0;
-    while start < chunks.len() {
-        let mut end = start + 1;
-        let mut bytes = chunks[start].est_bytes;
-        while end < chunks.len() && bytes + chunks[end].est_bytes <= GROUP_BYTES {
-            bytes += chunks[end].est_bytes;
-            end += 1;
-        }
-        let group: Vec<&Chunk> = chunks[start..end].iter().collect();
-        let tiles = group_points(&group)?;
-        group.par_iter().zip(tiles).try_for_each(|(chunk, tile)| {
-            let (format, bytes) = tile.file(format)?;
-            let path = partition_core::output::join(
-                out_dir,
-                &format!("{}{}", chunk.id, format.extension()),
-            );
-            partition_core::output::write_file(&path, |out| out.write_all(&bytes))?;
-            done();
-            Ok(())
-        })?;
-        start = end;
-    }
-    Ok(())
-}
-
-/// Writes a chunk's tile file in the format the plan chose (what `fanout` gives a command).
-pub fn write_chunk(chunk: &Chunk, out: &mut dyn Write) -> Result<()> {
-    let bytes = tile_bytes(chunk, None)?;
-    out.write_all(&bytes)
-        .map_err(partition_core::cli::output_error)
 }
 
 /// What `unbuffer` found.
@@ -405,7 +592,7 @@ pub struct Unbuffered {
 }
 
 /// Takes a tile's buffer points off: its first `core_points` records, without the tile
-/// record, written in `format` (else the tile's own).
+/// record, written in `format` (else the output's extension's, else the tile's own).
 pub fn unbuffer(input: &str, output: &str, format: Option<Format>) -> Result<Unbuffered> {
     let source = Source::open(input)?;
     let layout = Layout::read(&source)?;
@@ -426,28 +613,28 @@ pub fn unbuffer(input: &str, output: &str, format: Option<Format>) -> Result<Unb
             ),
         ));
     }
-    let record_len = layout.head.format.record_bytes();
-    let mut records = Vec::with_capacity(record.core_points as usize * record_len);
-    for batch in batches(&layout.blocks, BATCH_BYTES) {
-        if records.len() as u64 >= record.core_points * record_len as u64 {
-            break;
-        }
-        let range = ByteRange::new(batch[0].range.start, batch[batch.len() - 1].range.end);
-        let bytes = source.read_range(range)?;
-        records.extend_from_slice(&decode::records(
-            input,
-            &layout.head,
-            batch,
-            &bytes,
-            Fields::All,
-        )?);
-    }
-    records.truncate(record.core_points as usize * record_len);
     let format = format
         .or_else(|| Format::of_path(output))
         .unwrap_or_else(|| Format::of_head(&layout.head));
-    let bytes = file_bytes(&layout.head, &layout.evlrs, &records, None, format)?;
-    partition_core::output::write_file(output, |out| out.write_all(&bytes))?;
+    let out = SeekableOutput::create(output)?;
+    let mut writer = TileWriter::new(out, output, &layout.head, &layout.evlrs, None, format)?;
+    let size = layout.head.format.record_bytes();
+    let open = OpenSource {
+        url: input.to_string(),
+        source,
+        head: layout.head.clone(),
+    };
+    let mut batch = Batch::default();
+    for blocks in batches(&layout.blocks, BATCH_BYTES) {
+        let left = (record.core_points - writer.points()) as usize;
+        if left == 0 {
+            break;
+        }
+        batch.read(&open, &layout.blocks[blocks])?;
+        let records = batch.records();
+        writer.write(&records[..records.len().min(left * size)])?;
+    }
+    writer.finish()?.finish()?;
     Ok(Unbuffered {
         core_points: record.core_points,
         removed: record.buffer_points,

@@ -1,6 +1,6 @@
 //! Tiles of equal point counts over one or many files, and the byte ranges each tile reads.
 //!
-//! Two passes over the points' x/y and numbers only (24 bytes a point):
+//! Two passes over the points' integer x/y and block numbers only (12 bytes a point):
 //!
 //! 1. **split**: the cloud is cut recursively on the wider of x/y at the point that leaves
 //!    each side its share of tiles, until every tile holds at most `--max-points` (PDAL
@@ -31,6 +31,8 @@ pub struct PlanOptions {
     pub max_points: u64,
     pub buffer: f64,
     pub quiet: bool,
+    /// Count points per cell for a picture ([`Plan::density`]).
+    pub density: bool,
 }
 
 /// A box as `[min x, min y, max x, max y]`.
@@ -104,7 +106,8 @@ pub struct Density {
 pub struct Plan {
     pub chunks: Vec<Chunk>,
     pub tiles: Vec<Tile>,
-    pub density: Density,
+    /// When asked for ([`PlanOptions::density`]).
+    pub density: Option<Density>,
     pub points: u64,
     /// Stored bytes every tile reads together, over the sources' point data.
     pub read_amplification: f64,
@@ -130,21 +133,37 @@ pub fn plan(inputs: &[String], options: &PlanOptions) -> Result<Plan> {
 
     let mut cloud = read_points(&sources, &layouts, options.quiet)?;
     let points = cloud.len() as u64;
+    let scaling = Scaling::of(&layouts[0].head);
     let extent = extent(&cloud);
-    let density = density(&cloud, extent);
-    let (tree, mut tiles, cores) = split(&mut cloud, extent, options);
+    scaling.check_order(&layouts[0].url, extent)?;
+    let density = options
+        .density
+        .then(|| density(&cloud, scaling.box2(extent), scaling));
+    let (tree, mut tiles, cores) = split(&mut cloud, extent, scaling, options);
     if points == 0 {
         tiles.clear();
     }
-    let blocks = BlockIndex::new(&layouts);
-    let assigned = assign(&cloud, &tree, &tiles, &cores, &blocks, options.buffer);
+    let blocks: Vec<(usize, usize)> = layouts
+        .iter()
+        .enumerate()
+        .flat_map(|(s, layout)| (0..layout.blocks.len()).map(move |b| (s, b)))
+        .collect();
+    let assigned = assign(
+        &cloud,
+        scaling,
+        &tree,
+        &tiles,
+        &cores,
+        blocks.len(),
+        options.buffer,
+    );
     drop(cloud);
     let mut reads: Vec<Vec<Vec<usize>>> = vec![vec![Vec::new(); layouts.len()]; tiles.len()];
     for (t, tile) in tiles.iter_mut().enumerate() {
         tile.core_points = cores[t].len() as u64;
         tile.buffer_points = assigned.buffer_points[t];
         for b in assigned.blocks_of(t) {
-            let (s, block) = blocks.at[b];
+            let (s, block) = blocks[b];
             reads[t][s].push(block);
         }
     }
@@ -225,6 +244,68 @@ fn scaling(head: &Head) -> [f64; 6] {
     ]
 }
 
+/// How the sources' integer x and y become coordinates (every source has the same).
+#[derive(Debug, Clone, Copy)]
+struct Scaling {
+    scale: [f64; 2],
+    offset: [f64; 2],
+}
+
+impl Scaling {
+    fn of(head: &Head) -> Scaling {
+        let h = &head.header;
+        Scaling {
+            scale: [h.x_scale_factor, h.y_scale_factor],
+            offset: [h.x_offset, h.y_offset],
+        }
+    }
+
+    /// The coordinate of integer `v` on `axis`, computed as [`Head::scale_xy`] does.
+    fn at(&self, axis: usize, v: i64) -> f64 {
+        v as f64 * self.scale[axis] + self.offset[axis]
+    }
+
+    fn xy(&self, p: &Point) -> [f64; 2] {
+        [
+            self.at(0, i64::from(p.xy[0])),
+            self.at(1, i64::from(p.xy[1])),
+        ]
+    }
+
+    fn box2(&self, b: IntBox) -> Box2 {
+        [
+            self.at(0, b[0]),
+            self.at(1, b[1]),
+            self.at(0, b[2]),
+            self.at(1, b[3]),
+        ]
+    }
+
+    /// Points are cut as integers and tested against boxes as coordinates: both orders must
+    /// agree, so each coordinate must be above the one before (a positive scale, and large
+    /// enough not to vanish in rounding next to the offset).
+    fn check_order(&self, url: &str, extent: IntBox) -> Result<()> {
+        for axis in 0..2 {
+            let (scale, offset) = (self.scale[axis], self.offset[axis]);
+            let largest = (extent[axis].abs().max(extent[axis + 2].abs()) as f64 * scale).abs();
+            // Each coordinate is rounded twice (product, sum), by at most 2^-53 of each.
+            let rounding = (2.0 * largest + offset.abs()) * 2f64.powi(-51);
+            let in_order = scale > rounding;
+            if !in_order {
+                return Err(Error::bad_file(
+                    url,
+                    format!(
+                        "its {} scale factor {scale} is not a positive step large enough \
+                         for offset {offset}: neighbouring coordinates would not stay in order",
+                        ["x", "y"][axis]
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Files tiled together must have records that can be copied into one file unchanged.
 fn check_compatible(layouts: &[Layout]) -> Result<()> {
     let first = &layouts[0];
@@ -254,49 +335,56 @@ fn check_compatible(layouts: &[Layout]) -> Result<()> {
     Ok(())
 }
 
-/// A point's x/y and its number in the cloud (the files' points one after the other).
-#[derive(Debug, Clone, Copy)]
+/// A point's integer x/y and the block holding it (numbered over every source's blocks).
+#[derive(Debug, Clone, Copy, Default)]
 struct Point {
-    xy: [f64; 2],
-    number: u64,
+    xy: [i32; 2],
+    block: u32,
 }
 
-/// The cloud's extent, half-open like every core: the top edges move up one representable
-/// step so that the highest points lie inside.
-fn extent(points: &[Point]) -> Box2 {
+/// A box of integer x/y as `[min x, min y, max x, max y]`; half-open like every core.
+type IntBox = [i64; 4];
+
+/// The cloud's extent: the top edges are one step above the highest points.
+fn extent(points: &[Point]) -> IntBox {
     if points.is_empty() {
-        return [0.0, 0.0, 0.0f64.next_up(), 0.0f64.next_up()];
+        return [0, 0, 1, 1];
     }
-    let e = bounds(points);
-    [e[0], e[1], e[2].next_up(), e[3].next_up()]
+    let b = bounds(points);
+    [
+        b[0].into(),
+        b[1].into(),
+        i64::from(b[2]) + 1,
+        i64::from(b[3]) + 1,
+    ]
 }
 
-/// The smallest closed box holding every point (infinite, inside out, when there is none).
-fn bounds(points: &[Point]) -> Box2 {
-    const EMPTY: Box2 = [
-        f64::INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::NEG_INFINITY,
-    ];
+/// The smallest closed box holding every point (inside out when there is none).
+fn bounds(points: &[Point]) -> [i32; 4] {
+    const EMPTY: [i32; 4] = [i32::MAX, i32::MAX, i32::MIN, i32::MIN];
+    let grow = |e: [i32; 4], p: &Point| {
+        [
+            e[0].min(p.xy[0]),
+            e[1].min(p.xy[1]),
+            e[2].max(p.xy[0]),
+            e[3].max(p.xy[1]),
+        ]
+    };
+    let merge = |a: [i32; 4], b: [i32; 4]| {
+        [
+            a[0].min(b[0]),
+            a[1].min(b[1]),
+            a[2].max(b[2]),
+            a[3].max(b[3]),
+        ]
+    };
+    if points.len() < 1 << 16 {
+        return points.iter().fold(EMPTY, grow);
+    }
     points
-        .par_iter()
-        .fold(|| EMPTY, |e, p| grow(e, p.xy))
-        .reduce(
-            || EMPTY,
-            |a, b| {
-                [
-                    a[0].min(b[0]),
-                    a[1].min(b[1]),
-                    a[2].max(b[2]),
-                    a[3].max(b[3]),
-                ]
-            },
-        )
-}
-
-fn grow(e: Box2, [x, y]: [f64; 2]) -> Box2 {
-    [e[0].min(x), e[1].min(y), e[2].max(x), e[3].max(y)]
+        .par_chunks(1 << 16)
+        .map(|part| part.iter().fold(EMPTY, grow))
+        .reduce(|| EMPTY, merge)
 }
 
 fn read_points(sources: &[Source], layouts: &[Layout], quiet: bool) -> Result<Vec<Point>> {
@@ -306,79 +394,47 @@ fn read_points(sources: &[Source], layouts: &[Layout], quiet: bool) -> Result<Ve
         .flat_map(|l| &l.blocks)
         .map(|b| b.range.len())
         .sum();
+    if u32::try_from(layouts.iter().map(|l| l.blocks.len()).sum::<usize>()).is_err() {
+        return Err(Error::Usage(
+            "more than 2^32 point blocks in one cloud".to_string(),
+        ));
+    }
     let bar = partition_core::progress::bytes(stored, quiet, "reading x/y");
     let mut points = Vec::with_capacity(total_points as usize);
-    let mut first_number = 0u64;
+    let (mut stored, mut decoded) = (Vec::new(), Vec::new());
+    let mut first_block = 0;
     for (source, layout) in sources.iter().zip(layouts) {
+        let head = &layout.head;
+        let size = head.format.record_bytes();
         for batch in batches(&layout.blocks, BATCH_BYTES) {
-            let range = ByteRange::new(batch[0].range.start, batch[batch.len() - 1].range.end);
-            let bytes = source.read_range(range)?;
-            let records = decode::records(&layout.url, &layout.head, batch, &bytes, Fields::Xy)?;
-            let head = &layout.head;
-            let first = first_number + batch[0].first_point;
+            let blocks = &layout.blocks[batch.clone()];
+            let range = ByteRange::new(blocks[0].range.start, blocks[blocks.len() - 1].range.end);
+            source.read_range_into(range, &mut stored)?;
+            let records =
+                decode::records(&layout.url, head, blocks, &stored, Fields::Xy, &mut decoded)?;
             let start = points.len();
-            let n = records.len() / head.format.record_bytes();
-            points.resize(
-                start + n,
-                Point {
-                    xy: [0.0; 2],
-                    number: 0,
-                },
-            );
-            points[start..]
-                .par_chunks_mut(1 << 14)
-                .zip(records.par_chunks(head.format.record_bytes() << 14))
-                .enumerate()
-                .for_each(|(c, (out, records))| {
-                    let number = first + (c << 14) as u64;
-                    for (i, (point, record)) in out
-                        .iter_mut()
-                        .zip(records.chunks_exact(head.format.record_bytes()))
-                        .enumerate()
-                    {
-                        let [x, y, _] = PointFormat::xyz(record);
-                        *point = Point {
-                            xy: head.scale_xy(x, y),
-                            number: number + i as u64,
-                        };
-                    }
-                });
+            points.resize(start + records.len() / size, Point::default());
+            // Each block's points, in parallel.
+            let mut jobs = Vec::with_capacity(blocks.len());
+            let (mut out, mut records) = (&mut points[start..], records);
+            for (b, block) in blocks.iter().enumerate() {
+                let (mine, rest) = out.split_at_mut(block.points as usize);
+                let (stored, more) = records.split_at(block.points as usize * size);
+                jobs.push(((first_block + batch.start + b) as u32, mine, stored));
+                (out, records) = (rest, more);
+            }
+            jobs.into_par_iter().for_each(|(block, out, records)| {
+                for (point, record) in out.iter_mut().zip(records.chunks_exact(size)) {
+                    let [x, y, _] = PointFormat::xyz(record);
+                    *point = Point { xy: [x, y], block };
+                }
+            });
             bar.inc(range.len());
         }
-        first_number += layout.points();
+        first_block += layout.blocks.len();
     }
     bar.finish_and_clear();
     Ok(points)
-}
-
-/// Every block of every source, in cloud order, found by point number.
-struct BlockIndex {
-    /// The cloud number of each block's first point.
-    first: Vec<u64>,
-    /// Source and block index of each.
-    at: Vec<(usize, usize)>,
-}
-
-impl BlockIndex {
-    fn new(layouts: &[Layout]) -> BlockIndex {
-        let mut first = Vec::new();
-        let mut at = Vec::new();
-        let mut base = 0;
-        for (s, layout) in layouts.iter().enumerate() {
-            for (b, block) in layout.blocks.iter().enumerate() {
-                if block.points > 0 {
-                    first.push(base + block.first_point);
-                    at.push((s, b));
-                }
-            }
-            base += layout.points();
-        }
-        BlockIndex { first, at }
-    }
-
-    fn of(&self, number: u64) -> usize {
-        self.first.partition_point(|&f| f <= number) - 1
-    }
 }
 
 /// Buffer counts per tile, and which blocks each tile reads (a bit set per tile).
@@ -426,10 +482,11 @@ impl Assigned {
 /// from every edge of their core cannot be in another tile's buffer and skip the search.
 fn assign(
     points: &[Point],
+    scaling: Scaling,
     tree: &Node,
     tiles: &[Tile],
     cores: &[Range<usize>],
-    blocks: &BlockIndex,
+    blocks: usize,
     buffer: f64,
 ) -> Assigned {
     let pieces: Vec<(usize, Range<usize>)> = cores
@@ -441,15 +498,18 @@ fn assign(
                 .map(move |start| (t, start..(start + (1 << 16)).min(core.end)))
         })
         .collect();
-    let new = || Assigned::new(tiles.len(), blocks.first.len());
+    let new = || Assigned::new(tiles.len(), blocks);
     pieces
         .par_iter()
         .fold(new, |mut acc, (t, piece)| {
             let core = &tiles[*t].core;
+            let mut marked = u32::MAX;
             for point in &points[piece.clone()] {
-                let block = blocks.of(point.number);
-                acc.mark(*t, block);
-                let [x, y] = point.xy;
+                if point.block != marked {
+                    acc.mark(*t, point.block as usize);
+                    marked = point.block;
+                }
+                let [x, y] = scaling.xy(point);
                 // Rounding of the buffered boxes' edges is far below this margin.
                 let margin = buffer + 1e-9 * (x.abs() + y.abs() + 1.0);
                 let deep = x - core[0] > margin
@@ -457,10 +517,10 @@ fn assign(
                     && y - core[1] > margin
                     && core[3] - y > margin;
                 if !deep {
-                    tree.visit(point.xy, buffer, &mut |u| {
-                        if u != *t && tiles[u].reaches(point.xy) {
+                    tree.visit([x, y], buffer, &mut |u| {
+                        if u != *t && tiles[u].reaches([x, y]) {
                             acc.buffer_points[u] += 1;
-                            acc.mark(u, block);
+                            acc.mark(u, point.block as usize);
                         }
                     });
                 }
@@ -470,26 +530,26 @@ fn assign(
         .reduce(new, Assigned::merge)
 }
 
-/// Blocks grouped into reads of about `bytes` each, each read one contiguous range.
-pub(crate) fn batches(blocks: &[Block], bytes: u64) -> Vec<&[Block]> {
+/// Blocks grouped into reads of about `bytes` each, each read one contiguous range: the
+/// ranges of `blocks` each read covers.
+pub(crate) fn batches(blocks: &[Block], bytes: u64) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut size = 0;
     for (i, block) in blocks.iter().enumerate() {
         let apart = i > start && blocks[i - 1].range.end != block.range.start;
         if i > start && (apart || size + block.range.len() > bytes) {
-            out.push(&blocks[start..i]);
+            out.push(start..i);
             start = i;
             size = 0;
         }
         size += block.range.len();
     }
     if start < blocks.len() {
-        out.push(&blocks[start..]);
+        out.push(start..blocks.len());
     }
     out
 }
-
 /// The cuts of a plan: a point's core tile is the leaf it descends to.
 enum Node {
     Leaf(usize),
@@ -538,10 +598,11 @@ impl Node {
 /// range of it the third result gives.
 fn split(
     points: &mut [Point],
-    extent: Box2,
+    extent: IntBox,
+    scaling: Scaling,
     options: &PlanOptions,
 ) -> (Node, Vec<Tile>, Vec<Range<usize>>) {
-    let (tree, leaves) = split_cell(points, 0, extent, options);
+    let (tree, leaves) = split_cell(points, 0, extent, scaling, options);
     let (tiles, cores) = leaves.into_iter().unzip();
     (tree, tiles, cores)
 }
@@ -550,25 +611,26 @@ fn split(
 fn split_cell(
     points: &mut [Point],
     offset: usize,
-    cell: Box2,
+    cell: IntBox,
+    scaling: Scaling,
     options: &PlanOptions,
 ) -> (Node, Vec<(Tile, Range<usize>)>) {
     if points.len() as u64 > options.max_points {
-        if let Some((axis, at, low_len)) = cut(points, options.max_points) {
+        if let Some((axis, at, low_len)) = cut(points, options.max_points, scaling) {
             let (low_points, high_points) = points.split_at_mut(low_len);
             let mut low_cell = cell;
             let mut high_cell = cell;
-            low_cell[axis + 2] = at;
-            high_cell[axis] = at;
+            low_cell[axis + 2] = at.into();
+            high_cell[axis] = at.into();
             let ((low, mut leaves), (mut high, high_leaves)) = rayon::join(
-                || split_cell(low_points, offset, low_cell, options),
-                || split_cell(high_points, offset + low_len, high_cell, options),
+                || split_cell(low_points, offset, low_cell, scaling, options),
+                || split_cell(high_points, offset + low_len, high_cell, scaling, options),
             );
             high.renumber(leaves.len());
             leaves.extend(high_leaves);
             let node = Node::Cut {
                 axis,
-                at,
+                at: scaling.at(axis, at.into()),
                 low: Box::new(low),
                 high: Box::new(high),
             };
@@ -576,9 +638,10 @@ fn split_cell(
         }
     }
     let b = options.buffer;
+    let core = scaling.box2(cell);
     let tile = Tile {
-        core: cell,
-        buffered: [cell[0] - b, cell[1] - b, cell[2] + b, cell[3] + b],
+        core,
+        buffered: [core[0] - b, core[1] - b, core[2] + b, core[3] + b],
         core_points: 0,
         buffer_points: 0,
     };
@@ -588,33 +651,35 @@ fn split_cell(
 /// Cuts `points` on the wider axis so that the low side gets its share of tiles; returns
 /// the axis, the cut and how many points lie below it (moved to the front). `None` when
 /// every point has the same x and y (no cut can separate them).
-fn cut(points: &mut [Point], max_points: u64) -> Option<(usize, f64, usize)> {
+fn cut(points: &mut [Point], max_points: u64, scaling: Scaling) -> Option<(usize, i32, usize)> {
     let n = points.len();
-    let bounds = bounds(points);
-    let wider = usize::from(bounds[3] - bounds[1] > bounds[2] - bounds[0]);
+    let b = bounds(points);
+    let width =
+        |axis: usize| (i64::from(b[axis + 2]) - i64::from(b[axis])) as f64 * scaling.scale[axis];
+    let wider = usize::from(width(1) > width(0));
     let tiles = (n as u64).div_ceil(max_points);
     let target = (n as u64 * (tiles / 2) / tiles) as usize;
     for axis in [wider, 1 - wider] {
-        if bounds[axis] == bounds[axis + 2] {
+        if b[axis] == b[axis + 2] {
             continue;
         }
-        let key = |p: &Point| p.xy[axis];
-        points.select_nth_unstable_by(target, |a, b| key(a).total_cmp(&key(b)));
-        let median = key(&points[target]);
+        points.select_nth_unstable_by_key(target, |p| p.xy[axis]);
+        let median = points[target].xy[axis];
         // Ties go up; if the median is the minimum, cut above its ties instead.
-        let (at, low_len) = if median > bounds[axis] {
+        let (at, low_len) = if median > b[axis] {
             // Below `target` every point is <= median: move the ties to the end of that part.
             (
                 median,
-                partition(&mut points[..target], |p| key(p) < median),
+                partition(&mut points[..target], |p| p.xy[axis] < median),
             )
         } else {
             let at = points[target..]
                 .iter()
-                .map(key)
+                .map(|p| p.xy[axis])
                 .filter(|&v| v > median)
-                .fold(f64::INFINITY, f64::min);
-            (at, partition(points, |p| key(p) < at))
+                .min()
+                .expect("the axis has a point above its minimum");
+            (at, partition(points, |p| p.xy[axis] < at))
         };
         return Some((axis, at, low_len));
     }
@@ -666,13 +731,14 @@ fn source_reads(layout: &Layout, blocks: &[usize]) -> (Vec<ByteRange>, SourceDet
 }
 
 /// Points per cell over a grid of at most 512 cells on the longer side.
-fn density(points: &[Point], extent: Box2) -> Density {
+fn density(points: &[Point], extent: Box2, scaling: Scaling) -> Density {
     let (w, h) = (extent[2] - extent[0], extent[3] - extent[1]);
     let cell = (w.max(h) / 512.0).max(f64::MIN_POSITIVE);
     let width = ((w / cell).ceil() as usize).clamp(1, 512);
     let height = ((h / cell).ceil() as usize).clamp(1, 512);
     let mut counts = vec![0u32; width * height];
-    for &Point { xy: [x, y], .. } in points {
+    for point in points {
+        let [x, y] = scaling.xy(point);
         let col = (((x - extent[0]) / cell) as usize).min(width - 1);
         let row = (((extent[3] - y) / cell) as usize).min(height - 1);
         counts[row * width + col] = counts[row * width + col].saturating_add(1);
@@ -694,8 +760,15 @@ mod tests {
             max_points,
             buffer,
             quiet: true,
+            density: false,
         }
     }
+
+    /// Hundredths, as most files store coordinates.
+    const SCALING: Scaling = Scaling {
+        scale: [0.01, 0.01],
+        offset: [500.0, 20.0],
+    };
 
     fn cloud(n: usize) -> Vec<Point> {
         let mut state = 12345u64;
@@ -708,37 +781,34 @@ mod tests {
         (0..n)
             .map(|i| {
                 let xy = if i % 3 == 0 {
-                    [next() * 100.0, next() * 40.0]
+                    [next() * 10000.0, next() * 4000.0]
                 } else {
                     // A dense cluster, on a coarse grid so that ties are common.
-                    [(20.0 + next() * 5.0).round(), (10.0 + next() * 5.0).round()]
+                    [
+                        (20.0 + next() * 5.0).round() * 100.0,
+                        (10.0 + next() * 5.0).round() * 100.0,
+                    ]
                 };
                 Point {
-                    xy,
-                    number: i as u64,
+                    xy: xy.map(|v| v as i32),
+                    block: (i / 100) as u32,
                 }
             })
             .collect()
     }
 
-    fn points(xy: impl IntoIterator<Item = [f64; 2]>) -> Vec<Point> {
-        xy.into_iter()
-            .enumerate()
-            .map(|(i, xy)| Point {
-                xy,
-                number: i as u64,
-            })
-            .collect()
+    fn points(xy: impl IntoIterator<Item = [i32; 2]>) -> Vec<Point> {
+        xy.into_iter().map(|xy| Point { xy, block: 0 }).collect()
     }
 
     #[test]
     fn every_point_has_exactly_one_core_tile_and_tiles_respect_the_limit() {
         let mut cloud = cloud(5000);
         let extent = extent(&cloud);
-        let (tree, tiles, cores) = split(&mut cloud, extent, &options(400, 1.5));
+        let (tree, tiles, cores) = split(&mut cloud, extent, SCALING, &options(400, 1.5));
         for (t, core) in cores.iter().enumerate() {
             let mine = &cloud[core.clone()];
-            assert!(mine.iter().all(|p| tiles[t].owns(p.xy)));
+            assert!(mine.iter().all(|p| tiles[t].owns(SCALING.xy(p))));
             // Ties can overfill a tile only where every point is identical.
             assert!(
                 mine.len() <= 400 || mine.iter().all(|p| p.xy == mine[0].xy),
@@ -746,12 +816,13 @@ mod tests {
             );
         }
         for p in &cloud {
-            let owners: Vec<usize> = (0..tiles.len()).filter(|&t| tiles[t].owns(p.xy)).collect();
+            let xy = SCALING.xy(p);
+            let owners: Vec<usize> = (0..tiles.len()).filter(|&t| tiles[t].owns(xy)).collect();
             assert_eq!(owners.len(), 1, "{p:?} owned by {owners:?}");
             let mut visited = Vec::new();
-            tree.visit(p.xy, 1.5, &mut |t| visited.push(t));
+            tree.visit(xy, 1.5, &mut |t| visited.push(t));
             for (t, tile) in tiles.iter().enumerate() {
-                if tile.reaches(p.xy) {
+                if tile.reaches(xy) {
                     assert!(visited.contains(&t), "the tree misses tile {t} for {p:?}");
                 }
             }
@@ -760,19 +831,39 @@ mod tests {
 
     #[test]
     fn equal_counts_without_ties() {
-        let mut cloud = points((0..1000).map(|i| [i as f64, (i * 7 % 13) as f64]));
+        let mut cloud = points((0..1000).map(|i| [i, i * 7 % 13]));
         let extent = extent(&cloud);
-        let (_, tiles, cores) = split(&mut cloud, extent, &options(300, 0.0));
+        let (_, tiles, cores) = split(&mut cloud, extent, SCALING, &options(300, 0.0));
         assert_eq!(tiles.len(), 4);
         assert!(cores.iter().all(|core| core.len() == 250));
     }
 
     #[test]
     fn identical_points_stay_in_one_tile() {
-        let mut cloud = points(vec![[1.0, 2.0]; 50]);
+        let mut cloud = points(vec![[100, 200]; 50]);
         let extent = extent(&cloud);
-        let (_, tiles, _) = split(&mut cloud, extent, &options(10, 0.0));
+        let (_, tiles, _) = split(&mut cloud, extent, SCALING, &options(10, 0.0));
         assert_eq!(tiles.len(), 1);
-        assert!(tiles[0].owns([1.0, 2.0]));
+        assert!(tiles[0].owns(SCALING.xy(&cloud[0])));
+    }
+
+    #[test]
+    fn coordinates_must_keep_the_order_of_their_integers() {
+        let extent = [-5, 0, 1 << 30, 10];
+        assert!(SCALING.check_order("a.las", extent).is_ok());
+        for (scale, offset) in [(0.0, 0.0), (-0.01, 0.0), (1e-12, 1e6)] {
+            let scaling = Scaling {
+                scale: [scale, 0.01],
+                offset: [offset, 0.0],
+            };
+            let error = scaling
+                .check_order("a.las", extent)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("a.las") && error.contains("x scale factor"),
+                "{error}"
+            );
+        }
     }
 }

@@ -6,7 +6,9 @@
 //! for the new compression), COPC's records (they describe the source's octree) and a
 //! previous tile record. Records are copied as they are.
 
-use std::io::{Cursor, Write};
+use std::io::{Seek, SeekFrom, Write};
+
+use las::raw::Header;
 
 use partition_core::{Error, Result};
 
@@ -131,161 +133,311 @@ impl TileRecord {
     }
 }
 
-/// Writes a whole file: `head`'s header and VLRs around `records` (raw, `head`'s point
-/// format), then `evlrs`. Returns the file's bytes.
-pub fn file_bytes(
-    head: &Head,
-    evlrs: &[Vlr],
-    records: &[u8],
-    tile: Option<&TileRecord>,
-    format: Format,
-) -> Result<Vec<u8>> {
-    let point_format = head.format;
-    let record_len = point_format.record_bytes();
-    debug_assert_eq!(records.len() % record_len, 0);
-    let n = (records.len() / record_len) as u64;
-    let mut header = head.header.clone();
-    let version = (header.version.major, header.version.minor);
-
-    let mut vlrs: Vec<Vlr> = head
-        .vlrs
-        .iter()
-        .filter(|vlr| {
-            !vlr.is_laszip()
-                && !vlr.is_copc()
-                && !vlr.is(TileRecord::USER_ID, TileRecord::RECORD_ID)
-        })
-        .cloned()
-        .collect();
-    let laz_vlr = match format {
-        Format::Las => None,
-        Format::Laz => {
-            let items = laz::LazItemRecordBuilder::default_for_point_format_id(
-                point_format.id,
-                point_format.extra_bytes(),
-            )
-            .map_err(|e| Error::Usage(format!("cannot write LAZ: {e}")))?;
-            let vlr = laz::LazVlr::from_laz_items(items);
-            let mut payload = Vec::new();
-            vlr.write_to(&mut payload)
-                .expect("writing to memory cannot fail");
-            vlrs.push(Vlr::new("laszip encoded", 22204, "by chunkwise", &payload));
-            Some(vlr)
-        }
-    };
-    if let Some(tile) = tile {
-        vlrs.push(tile.to_vlr());
-    }
-    let evlrs: Vec<&Vlr> = evlrs.iter().filter(|vlr| !vlr.is_copc()).collect();
-
-    // What describes the points.
-    let mut by_return = [0u64; 15];
-    let mut min = [i32::MAX; 3];
-    let mut max = [i32::MIN; 3];
-    for record in records.chunks_exact(record_len) {
-        let r = point_format.return_number(record);
-        if (1..=15).contains(&r) {
-            by_return[usize::from(r) - 1] += 1;
-        }
-        let xyz = PointFormat::xyz(record);
-        for axis in 0..3 {
-            min[axis] = min[axis].min(xyz[axis]);
-            max[axis] = max[axis].max(xyz[axis]);
-        }
-    }
-    let legacy_fits = n <= u64::from(u32::MAX);
-    if !legacy_fits && version < (1, 4) {
-        return Err(Error::Usage(format!(
-            "a LAS {}.{} file holds at most {} points; this tile has {n}",
-            version.0,
-            version.1,
-            u32::MAX
-        )));
-    }
-    if point_format.is_extended() || !legacy_fits {
-        header.number_of_point_records = 0;
-        header.number_of_points_by_return = [0; 5];
-    } else {
-        header.number_of_point_records = n as u32;
-        for (legacy, &count) in header.number_of_points_by_return.iter_mut().zip(&by_return) {
-            *legacy = count as u32;
-        }
-    }
-    if let Some(large) = header.large_file.as_mut() {
-        large.number_of_point_records = n;
-        large.number_of_points_by_return = by_return;
-    }
-    if n > 0 {
-        [header.min_x, header.min_y] = head.scale_xy(min[0], min[1]);
-        [header.max_x, header.max_y] = head.scale_xy(max[0], max[1]);
-        header.min_z = head.scale_z(min[2]);
-        header.max_z = head.scale_z(max[2]);
-    } else {
-        [header.min_x, header.max_x, header.min_y, header.max_y] = [0.0; 4];
-        [header.min_z, header.max_z] = [0.0; 2];
-    }
-    header.point_data_record_format = match format {
-        Format::Las => point_format.id,
-        Format::Laz => point_format.id | 0x80,
-    };
-    header.number_of_variable_length_records = vlrs.len() as u32;
-    let point_data = u64::from(header.header_size)
-        + vlrs.iter().map(|v| v.bytes.len() as u64).sum::<u64>()
-        + head.gap.len() as u64;
-    header.offset_to_point_data = u32::try_from(point_data)
-        .map_err(|_| Error::Usage("the VLRs do not fit below 4 GiB".to_string()))?;
-
-    let mut out = Cursor::new(Vec::with_capacity(point_data as usize + records.len() / 4));
-    write_header(&header, &mut out)?;
-    for vlr in &vlrs {
-        out.write_all(&vlr.bytes).expect("in memory");
-    }
-    out.write_all(&head.gap).expect("in memory");
-    match laz_vlr {
-        None => out.write_all(records).expect("in memory"),
-        Some(vlr) => {
-            let mut compressor = laz::ParLasZipCompressor::new(&mut out, vlr)
-                .map_err(|e| Error::Failed(format!("LAZ compression: {e}")))?;
-            compressor
-                .compress_many(records)
-                .map_err(|e| Error::Failed(format!("LAZ compression: {e}")))?;
-            compressor
-                .done()
-                .map_err(|e| Error::Failed(format!("LAZ compression: {e}")))?;
-        }
-    }
-
-    // EVLRs follow the points; a waveform record inside them moves with them.
-    let old_start = head.header.evlr.map(|e| e.start_of_first_evlr);
-    let new_start = out.get_ref().len() as u64;
-    if let Some(evlr) = header.evlr.as_mut() {
-        evlr.start_of_first_evlr = if evlrs.is_empty() { 0 } else { new_start };
-        evlr.number_of_evlrs = evlrs.len() as u32;
-    } else if !evlrs.is_empty() {
-        header.evlr = Some(las::raw::header::Evlr {
-            start_of_first_evlr: new_start,
-            number_of_evlrs: evlrs.len() as u32,
-        });
-    }
-    if let (Some(waveform), Some(old_start)) =
-        (header.start_of_waveform_data_packet_record, old_start)
-    {
-        if waveform >= old_start {
-            header.start_of_waveform_data_packet_record = Some(new_start + (waveform - old_start));
-        }
-    }
-    let mut bytes = out.into_inner();
-    for vlr in &evlrs {
-        bytes.extend_from_slice(&vlr.bytes);
-    }
-    let mut header_bytes = Cursor::new(Vec::new());
-    write_header(&header, &mut header_bytes)?;
-    let header_bytes = header_bytes.into_inner();
-    bytes[..header_bytes.len()].copy_from_slice(&header_bytes);
-    Ok(bytes)
+/// Writes a LAS or LAZ file as its records arrive: `head`'s header and VLRs first, the
+/// records (LAZ: compressed a chunk at a time), then the EVLRs, and last the header again,
+/// now with the counts and bounds of what was written.
+pub struct TileWriter<W: Write + Seek> {
+    out: W,
+    name: String,
+    header: Header,
+    /// Where the source's EVLRs started, to move a waveform record inside them.
+    source_evlrs_at: Option<u64>,
+    evlrs: Vec<Vlr>,
+    format: PointFormat,
+    laz: Option<Chunks>,
+    written: Written,
 }
 
-fn write_header(header: &las::raw::Header, out: &mut Cursor<Vec<u8>>) -> Result<()> {
+/// LAZ output: the chunks written so far, and the records waiting to fill the next one.
+struct Chunks {
+    vlr: laz::LazVlr,
+    table: laz::laszip::ChunkTable,
+    pending: Vec<u8>,
+    /// Where the chunk table's offset goes (the point data's first 8 bytes).
+    table_offset_at: u64,
+}
+
+/// What describes the records written: their count, counts by return and bounds.
+struct Written {
+    points: u64,
+    by_return: [u64; 15],
+    min: [i32; 3],
+    max: [i32; 3],
+}
+
+impl<W: Write + Seek> TileWriter<W> {
+    /// Starts a file named `name` (for errors) in `out` with `head`'s header and VLRs (and
+    /// `tile` as a tile record); `evlrs` follow the points.
+    pub fn new(
+        out: W,
+        name: &str,
+        head: &Head,
+        evlrs: &[Vlr],
+        tile: Option<&TileRecord>,
+        format: Format,
+    ) -> Result<TileWriter<W>> {
+        let point_format = head.format;
+        let mut header = head.header.clone();
+        let mut vlrs: Vec<Vlr> = head
+            .vlrs
+            .iter()
+            .filter(|vlr| {
+                !vlr.is_laszip()
+                    && !vlr.is_copc()
+                    && !vlr.is(TileRecord::USER_ID, TileRecord::RECORD_ID)
+            })
+            .cloned()
+            .collect();
+        let laz_vlr = match format {
+            Format::Las => None,
+            Format::Laz => {
+                let items = laz::LazItemRecordBuilder::default_for_point_format_id(
+                    point_format.id,
+                    point_format.extra_bytes(),
+                )
+                .map_err(|e| Error::Usage(format!("cannot write LAZ: {e}")))?;
+                let vlr = laz::LazVlr::from_laz_items(items);
+                let mut payload = Vec::new();
+                vlr.write_to(&mut payload)
+                    .expect("writing to memory cannot fail");
+                vlrs.push(Vlr::new("laszip encoded", 22204, "by chunkwise", &payload));
+                Some(vlr)
+            }
+        };
+        if let Some(tile) = tile {
+            vlrs.push(tile.to_vlr());
+        }
+        header.point_data_record_format = match format {
+            Format::Las => point_format.id,
+            Format::Laz => point_format.id | 0x80,
+        };
+        header.number_of_variable_length_records = vlrs.len() as u32;
+        let point_data = u64::from(header.header_size)
+            + vlrs.iter().map(|v| v.bytes.len() as u64).sum::<u64>()
+            + head.gap.len() as u64;
+        header.offset_to_point_data = u32::try_from(point_data)
+            .map_err(|_| Error::Usage("the VLRs do not fit below 4 GiB".to_string()))?;
+
+        let mut writer = TileWriter {
+            out,
+            name: name.to_string(),
+            header,
+            source_evlrs_at: head.header.evlr.map(|e| e.start_of_first_evlr),
+            evlrs: evlrs.iter().filter(|vlr| !vlr.is_copc()).cloned().collect(),
+            format: point_format,
+            laz: laz_vlr.map(|vlr| Chunks {
+                vlr,
+                table: laz::laszip::ChunkTable::default(),
+                pending: Vec::new(),
+                table_offset_at: point_data,
+            }),
+            written: Written {
+                points: 0,
+                by_return: [0; 15],
+                min: [i32::MAX; 3],
+                max: [i32::MIN; 3],
+            },
+        };
+        // The header is written again at the end; this one holds the place.
+        let mut start = Vec::with_capacity(point_data as usize + 8);
+        write_header(&writer.header, &mut start)?;
+        for vlr in &vlrs {
+            start.extend_from_slice(&vlr.bytes);
+        }
+        start.extend_from_slice(&head.gap);
+        if writer.laz.is_some() {
+            start.extend_from_slice(&[0; 8]);
+        }
+        writer.io(|out| out.write_all(&start))?;
+        Ok(writer)
+    }
+
+    /// Appends raw records (the head's point format).
+    pub fn write(&mut self, records: &[u8]) -> Result<()> {
+        let size = self.format.record_bytes();
+        debug_assert_eq!(records.len() % size, 0);
+        let w = &mut self.written;
+        for record in records.chunks_exact(size) {
+            let r = self.format.return_number(record);
+            if (1..=15).contains(&r) {
+                w.by_return[usize::from(r) - 1] += 1;
+            }
+            for ((min, max), v) in w
+                .min
+                .iter_mut()
+                .zip(&mut w.max)
+                .zip(PointFormat::xyz(record))
+            {
+                *min = (*min).min(v);
+                *max = (*max).max(v);
+            }
+        }
+        w.points += (records.len() / size) as u64;
+        let Some(laz) = &mut self.laz else {
+            return self.io(|out| out.write_all(records));
+        };
+        // Whole chunks straight from `records`; the rest waits for more.
+        let chunk = laz.vlr.chunk_size() as usize * size;
+        let mut records = records;
+        if !laz.pending.is_empty() {
+            let take = (chunk - laz.pending.len()).min(records.len());
+            laz.pending.extend_from_slice(&records[..take]);
+            records = &records[take..];
+            if laz.pending.len() == chunk {
+                compress(
+                    &mut self.out,
+                    &self.name,
+                    &laz.vlr,
+                    &mut laz.table,
+                    &laz.pending,
+                )?;
+                laz.pending.clear();
+            }
+        }
+        let whole = records.len() / chunk * chunk;
+        if whole > 0 {
+            compress(
+                &mut self.out,
+                &self.name,
+                &laz.vlr,
+                &mut laz.table,
+                &records[..whole],
+            )?;
+        }
+        laz.pending.extend_from_slice(&records[whole..]);
+        Ok(())
+    }
+
+    /// How many records were written.
+    pub fn points(&self) -> u64 {
+        self.written.points
+    }
+
+    /// Writes the last LAZ chunk and its table, the EVLRs and the final header.
+    pub fn finish(mut self) -> Result<W> {
+        if let Some(laz) = &mut self.laz {
+            if !laz.pending.is_empty() {
+                compress(
+                    &mut self.out,
+                    &self.name,
+                    &laz.vlr,
+                    &mut laz.table,
+                    &laz.pending,
+                )?;
+            }
+            let mut table = Vec::new();
+            laz.table
+                .write_to(&mut table, &laz.vlr)
+                .expect("writing to memory cannot fail");
+            let at = laz.table_offset_at;
+            self.io(|out| {
+                let table_at = out.stream_position()?;
+                out.write_all(&table)?;
+                out.seek(SeekFrom::Start(at))?;
+                out.write_all(&table_at.to_le_bytes())?;
+                out.seek(SeekFrom::End(0)).map(drop)
+            })?;
+        }
+
+        // EVLRs follow the points.
+        let evlrs_at = self.io(|out| out.stream_position())?;
+        let n = self.written.points;
+        let header = &mut self.header;
+        let version = (header.version.major, header.version.minor);
+        let legacy_fits = n <= u64::from(u32::MAX);
+        if !legacy_fits && version < (1, 4) {
+            return Err(Error::Usage(format!(
+                "a LAS {}.{} file holds at most {} points; this tile has {n}",
+                version.0,
+                version.1,
+                u32::MAX
+            )));
+        }
+        let by_return = self.written.by_return;
+        if self.format.is_extended() || !legacy_fits {
+            header.number_of_point_records = 0;
+            header.number_of_points_by_return = [0; 5];
+        } else {
+            header.number_of_point_records = n as u32;
+            for (legacy, &count) in header.number_of_points_by_return.iter_mut().zip(&by_return) {
+                *legacy = count as u32;
+            }
+        }
+        if let Some(large) = header.large_file.as_mut() {
+            large.number_of_point_records = n;
+            large.number_of_points_by_return = by_return;
+        }
+        let (min, max) = (self.written.min, self.written.max);
+        let scale = |axis: usize, v: i32| {
+            let (scale, offset) = match axis {
+                0 => (header.x_scale_factor, header.x_offset),
+                1 => (header.y_scale_factor, header.y_offset),
+                _ => (header.z_scale_factor, header.z_offset),
+            };
+            f64::from(v) * scale + offset
+        };
+        if n > 0 {
+            [header.min_x, header.min_y, header.min_z] = [0, 1, 2].map(|a| scale(a, min[a]));
+            [header.max_x, header.max_y, header.max_z] = [0, 1, 2].map(|a| scale(a, max[a]));
+        } else {
+            [header.min_x, header.max_x, header.min_y, header.max_y] = [0.0; 4];
+            [header.min_z, header.max_z] = [0.0; 2];
+        }
+
+        // A waveform record inside the EVLRs moves with them.
+        let count = self.evlrs.len() as u32;
+        if let Some(evlr) = header.evlr.as_mut() {
+            evlr.start_of_first_evlr = if count == 0 { 0 } else { evlrs_at };
+            evlr.number_of_evlrs = count;
+        } else if count > 0 {
+            header.evlr = Some(las::raw::header::Evlr {
+                start_of_first_evlr: evlrs_at,
+                number_of_evlrs: count,
+            });
+        }
+        if let (Some(waveform), Some(old)) = (
+            header.start_of_waveform_data_packet_record,
+            self.source_evlrs_at,
+        ) {
+            if waveform >= old {
+                header.start_of_waveform_data_packet_record = Some(evlrs_at + (waveform - old));
+            }
+        }
+        let mut end = Vec::new();
+        for vlr in &self.evlrs {
+            end.extend_from_slice(&vlr.bytes);
+        }
+        let mut header_bytes = Vec::new();
+        write_header(&self.header, &mut header_bytes)?;
+        self.io(|out| {
+            out.write_all(&end)?;
+            out.seek(SeekFrom::Start(0))?;
+            out.write_all(&header_bytes)?;
+            out.seek(SeekFrom::End(0)).map(drop)
+        })?;
+        Ok(self.out)
+    }
+
+    fn io<T>(&mut self, f: impl FnOnce(&mut W) -> std::io::Result<T>) -> Result<T> {
+        f(&mut self.out).map_err(|e| Error::io(&self.name, e))
+    }
+}
+
+/// Compresses whole chunks of records (a last one may be short) and writes them.
+fn compress(
+    out: &mut impl Write,
+    name: &str,
+    vlr: &laz::LazVlr,
+    table: &mut laz::laszip::ChunkTable,
+    records: &[u8],
+) -> Result<()> {
+    let chunks = laz::laszip::parallel::par_compress(out, records, vlr)
+        .map_err(|e| Error::Failed(format!("{name}: LAZ compression: {e}")))?;
+    table.extend(&chunks);
+    Ok(())
+}
+
+fn write_header(header: &Header, out: &mut Vec<u8>) -> Result<()> {
     header
         .write_to(out)
         .map_err(|e| Error::Failed(format!("writing a LAS header: {e}")))

@@ -141,6 +141,7 @@ fn check(format_id: u8, compressed: bool, output: Format) {
         max_points: 700,
         buffer: 2.5,
         quiet: true,
+        density: false,
     };
     let plan = lidar::plan(&[input.to_string_lossy().into_owned()], &options).unwrap();
     assert!(plan.chunks.len() >= 5, "{} tiles", plan.chunks.len());
@@ -252,6 +253,7 @@ fn several_files_as_one_cloud() {
         max_points: 500,
         buffer: 1.0,
         quiet: true,
+        density: false,
     };
     let plan = lidar::plan(&inputs, &options).unwrap();
     let mut all = read_points(&a).1;
@@ -260,11 +262,11 @@ fn several_files_as_one_cloud() {
     let mut from_both = false;
     for chunk in &plan.chunks {
         from_both |= chunk.sources.len() == 2;
-        let tile = lidar::tile_points(chunk).unwrap();
+        let detail: LasDetail = chunk.detail().unwrap();
         let path = dir.path().join(format!("{}.las", chunk.id));
         std::fs::write(&path, lidar::tile_bytes(chunk, Some(Format::Las)).unwrap()).unwrap();
         let (_, points) = read_points(&path);
-        cores.extend_from_slice(&points[..tile.record.core_points as usize]);
+        cores.extend_from_slice(&points[..detail.core_points as usize]);
     }
     assert!(from_both, "some tile draws from both files");
     assert_eq!(multiset(&cores), multiset(&all));
@@ -278,6 +280,7 @@ fn plan_error(bytes: &[u8], name: &str) -> String {
         max_points: 100,
         buffer: 0.0,
         quiet: true,
+        density: false,
     };
     match lidar::plan(&[path.to_string_lossy().into_owned()], &options) {
         Ok(plan) => panic!(
@@ -363,6 +366,7 @@ fn bad_inputs_are_named_errors() {
         max_points: 100,
         buffer: 0.0,
         quiet: true,
+        density: false,
     };
     // Either the planning pass (x/y) or the tile's full decode notices.
     let result = lidar::plan(&[path.to_string_lossy().into_owned()], &options).and_then(|plan| {
@@ -405,9 +409,11 @@ fn the_picture_draws_every_tile_over_a_png_density_map() {
         max_points: 300,
         buffer: 1.0,
         quiet: true,
+        density: true,
     };
     let plan = lidar::plan(&[input.to_string_lossy().into_owned()], &options).unwrap();
-    let svg = lidar::svg::picture(&plan.density, &plan.tiles);
+    let density = plan.density.as_ref().unwrap();
+    let svg = lidar::svg::picture(density, &plan.tiles);
     assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
     assert_eq!(svg.matches("<rect ").count(), 2 * plan.tiles.len());
     let data = svg
@@ -420,11 +426,7 @@ fn the_picture_draws_every_tile_over_a_png_density_map() {
         .unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     assert_eq!(
-        plan.density
-            .counts
-            .iter()
-            .map(|&c| u64::from(c))
-            .sum::<u64>(),
+        density.counts.iter().map(|&c| u64::from(c)).sum::<u64>(),
         2000
     );
 }
@@ -458,6 +460,7 @@ fn shared_samples_read_back_by_the_las_crate() {
             max_points: (source.len() as u64 / 5).max(1),
             buffer: 2.0,
             quiet: true,
+            density: false,
         };
         let plan = lidar::plan(&[file.to_string_lossy().into_owned()], &options).unwrap();
         let mut cores = Vec::new();

@@ -6,7 +6,7 @@
 //! untouched.
 
 use std::fs;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
@@ -69,6 +69,77 @@ impl Write for AtomicFile {
 
     fn flush(&mut self) -> io::Result<()> {
         self.writer.flush()
+    }
+}
+
+impl Seek for AtomicFile {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        self.writer.seek(to)
+    }
+}
+
+/// An output that is written with seeks (a header filled in at the end): a local
+/// [`AtomicFile`], or for stdout (`-`) and `s3://` objects a temporary file that is sent
+/// on when finished. Dropped unfinished, nothing is left behind.
+pub enum SeekableOutput {
+    File(AtomicFile),
+    Spooled {
+        file: BufWriter<fs::File>,
+        path: String,
+    },
+}
+
+impl SeekableOutput {
+    pub fn create(path: &str) -> Result<SeekableOutput> {
+        if path != "-" {
+            if let Location::Local(local) = Location::parse(path)? {
+                return Ok(SeekableOutput::File(AtomicFile::create(local)?));
+            }
+        }
+        let file =
+            tempfile::tempfile().map_err(|e| Error::io(std::env::temp_dir().display(), e))?;
+        Ok(SeekableOutput::Spooled {
+            file: BufWriter::with_capacity(1 << 20, file),
+            path: path.to_string(),
+        })
+    }
+
+    pub fn finish(self) -> Result<()> {
+        match self {
+            SeekableOutput::File(file) => file.commit(),
+            SeekableOutput::Spooled { file, path } => {
+                let mut file = file
+                    .into_inner()
+                    .map_err(|e| Error::io(&path, e.into_error()))?;
+                file.rewind().map_err(|e| Error::io(&path, e))?;
+                write_file(&path, |out| io::copy(&mut file, out).map(drop))
+            }
+        }
+    }
+}
+
+impl Write for SeekableOutput {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            SeekableOutput::File(file) => file.write(buf),
+            SeekableOutput::Spooled { file, .. } => file.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            SeekableOutput::File(file) => file.flush(),
+            SeekableOutput::Spooled { file, .. } => file.flush(),
+        }
+    }
+}
+
+impl Seek for SeekableOutput {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        match self {
+            SeekableOutput::File(file) => file.seek(to),
+            SeekableOutput::Spooled { file, .. } => file.seek(to),
+        }
     }
 }
 

@@ -138,13 +138,27 @@ impl Source {
 
     /// Reads a whole range into memory (large S3 ranges in parallel requests).
     pub fn read_range(&self, range: ByteRange) -> Result<Vec<u8>> {
+        let mut buffer = Vec::new();
+        self.read_range_into(range, &mut buffer)?;
+        Ok(buffer)
+    }
+
+    /// Reads a whole range into `buffer`, replacing what it held; a local file's range goes
+    /// straight into the buffer's memory, so that a reader of many ranges reuses one.
+    pub fn read_range_into(&self, range: ByteRange, buffer: &mut Vec<u8>) -> Result<()> {
         self.check_range(range)?;
         match &self.backend {
-            Backend::Local(file) => file.read_range(range),
+            Backend::Local(file) => file.read_range_into(range, buffer),
             #[cfg(feature = "http")]
-            Backend::Http(object) => object.read_range(range),
+            Backend::Http(object) => {
+                *buffer = object.read_range(range)?;
+                Ok(())
+            }
             #[cfg(feature = "s3")]
-            Backend::S3(object) => object.read_range(range),
+            Backend::S3(object) => {
+                *buffer = object.read_range(range)?;
+                Ok(())
+            }
         }
     }
 

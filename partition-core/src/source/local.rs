@@ -30,14 +30,14 @@ impl LocalFile {
         self.size
     }
 
-    pub(super) fn read_range(&self, range: ByteRange) -> Result<Vec<u8>> {
+    /// Reads a range into `buffer`, reusing its memory.
+    pub(super) fn read_range_into(&self, range: ByteRange, buffer: &mut Vec<u8>) -> Result<()> {
         let length = usize::try_from(range.len())
             .map_err(|_| Error::Usage(format!("{}: {range} does not fit in memory", self.url)))?;
-        let mut buffer = vec![0; length];
+        buffer.resize(length, 0);
         self.file
-            .read_exact_at(&mut buffer, range.start)
-            .map_err(|e| Error::io(&self.url, e))?;
-        Ok(buffer)
+            .read_exact_at(buffer, range.start)
+            .map_err(|e| Error::io(&self.url, e))
     }
 
     /// Positioned reads, so that several readers of one file never share a file offset.

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use crate::decode::{self, Fields};
 use crate::layout::{las_blocks, Block, Head, Layout, Vlr};
-use crate::plan::{batches, LasDetail, Tile};
+use crate::plan::{batches, Box2, LasDetail, Tile};
 use crate::record::PointFormat;
 use crate::write::{Format, TileRecord, TileWriter};
 
@@ -409,6 +409,9 @@ impl Batch {
 /// each cell listing the tiles whose buffered box meets it.
 struct Router {
     tiles: Vec<Tile>,
+    /// Per tile, an open box inside its core that no other tile's buffered box meets (its
+    /// core less the buffer distance all round, or nothing): points there need no search.
+    alone: Vec<Box2>,
     origin: [f64; 2],
     /// Cells per unit of x and y.
     density: [f64; 2],
@@ -470,8 +473,34 @@ impl Router {
             columns as f64 / w.max(f64::MIN_POSITIVE),
             rows as f64 / h.max(f64::MIN_POSITIVE),
         ];
+        const NOTHING: Box2 = [0.0, 0.0, 0.0, 0.0];
+        let alone = tiles
+            .iter()
+            .enumerate()
+            .map(|(t, tile)| {
+                let (c, b) = (tile.core, tile.buffered);
+                // The buffer distance on x and y, as the tile's boxes have it.
+                let d = [b[2] - c[2], b[3] - c[3]];
+                let inner = [c[0] + d[0], c[1] + d[1], c[2] - d[0], c[3] - d[1]];
+                let met = tiles.iter().enumerate().any(|(u, other)| {
+                    let o = other.buffered;
+                    u != t
+                        && o[0] < inner[2]
+                        && o[2] > inner[0]
+                        && o[1] < inner[3]
+                        && o[3] > inner[1]
+                });
+                // Inside the core only if the distances are not negative (nor NaN).
+                if met || !(d[0] >= 0.0 && d[1] >= 0.0) {
+                    NOTHING
+                } else {
+                    inner
+                }
+            })
+            .collect();
         let mut router = Router {
             tiles,
+            alone,
             origin: [reach[0], reach[1]],
             density,
             columns,
@@ -550,9 +579,19 @@ impl Router {
         let mut pieces: Vec<Piece> = Vec::new();
         // The last piece of each tile, core and buffer.
         let mut last = vec![u32::MAX; self.tiles.len() * 2];
+        // The tile whose `alone` box held the last point, and that point's piece.
+        let mut alone: Option<(usize, usize)> = None;
         for (i, record) in records.chunks_exact(size).enumerate() {
             let [x, y, _] = PointFormat::xyz(record);
             let p = head.scale_xy(x, y);
+            if let Some((t, piece)) = alone {
+                let a = &self.alone[t];
+                if a[0] < p[0] && p[0] < a[2] && a[1] < p[1] && p[1] < a[3] {
+                    pieces[piece].end += 1;
+                    continue;
+                }
+                alone = None;
+            }
             let [column, row] = self.cell(p);
             let cell = row * self.columns + column;
             let i = first + i as u32;
@@ -577,6 +616,10 @@ impl Router {
                             end: i + 1,
                         });
                     }
+                }
+                let a = &self.alone[t as usize];
+                if a[0] < p[0] && p[0] < a[2] && a[1] < p[1] && p[1] < a[3] {
+                    alone = Some((t as usize, *slot as usize));
                 }
             }
         }

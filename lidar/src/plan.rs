@@ -134,12 +134,13 @@ pub fn plan(inputs: &[String], options: &PlanOptions) -> Result<Plan> {
     let mut cloud = read_points(&sources, &layouts, options.quiet)?;
     let points = cloud.len() as u64;
     let scaling = Scaling::of(&layouts[0].head);
-    let extent = extent(&cloud);
+    let bounds = bounds(&cloud);
+    let extent = extent(bounds);
     scaling.check_order(&layouts[0].url, extent)?;
     let density = options
         .density
         .then(|| density(&cloud, scaling.box2(extent), scaling));
-    let (tree, mut tiles, cores) = split(&mut cloud, extent, scaling, options);
+    let (tree, mut tiles, cores) = split(&mut cloud, bounds, extent, scaling, options);
     if points == 0 {
         tiles.clear();
     }
@@ -345,12 +346,13 @@ struct Point {
 /// A box of integer x/y as `[min x, min y, max x, max y]`; half-open like every core.
 type IntBox = [i64; 4];
 
-/// The cloud's extent: the top edges are one step above the highest points.
-fn extent(points: &[Point]) -> IntBox {
-    if points.is_empty() {
+/// The cloud's extent, from its points' bounds: the top edges are one step above the
+/// highest points.
+fn extent(bounds: [i32; 4]) -> IntBox {
+    if bounds[0] > bounds[2] {
         return [0, 0, 1, 1];
     }
-    let b = bounds(points);
+    let b = bounds;
     [
         b[0].into(),
         b[1].into(),
@@ -594,37 +596,56 @@ impl Node {
     }
 }
 
-/// Cuts the cloud into tiles; reorders `points` so that each tile's core points are the
-/// range of it the third result gives.
+/// Cuts the cloud (within `bounds`) into tiles; reorders `points` so that each tile's core
+/// points are the range of it the third result gives.
 fn split(
     points: &mut [Point],
+    bounds: [i32; 4],
     extent: IntBox,
     scaling: Scaling,
     options: &PlanOptions,
 ) -> (Node, Vec<Tile>, Vec<Range<usize>>) {
-    let (tree, leaves) = split_cell(points, 0, extent, scaling, options);
+    let (tree, leaves) = split_cell(points, bounds, 0, extent, scaling, options);
     let (tiles, cores) = leaves.into_iter().unzip();
     (tree, tiles, cores)
 }
 
-/// The cell's subtree, with its leaves numbered from 0 in order.
+/// The cell's subtree, with its leaves numbered from 0 in order; `bounds` are the points'.
 fn split_cell(
     points: &mut [Point],
+    bounds: [i32; 4],
     offset: usize,
     cell: IntBox,
     scaling: Scaling,
     options: &PlanOptions,
 ) -> (Node, Vec<(Tile, Range<usize>)>) {
     if points.len() as u64 > options.max_points {
-        if let Some((axis, at, low_len)) = cut(points, options.max_points, scaling) {
+        if let Some(Cut {
+            axis,
+            at,
+            low_len,
+            low_bounds,
+            high_bounds,
+        }) = cut(points, bounds, options.max_points, scaling)
+        {
             let (low_points, high_points) = points.split_at_mut(low_len);
             let mut low_cell = cell;
             let mut high_cell = cell;
             low_cell[axis + 2] = at.into();
             high_cell[axis] = at.into();
             let ((low, mut leaves), (mut high, high_leaves)) = rayon::join(
-                || split_cell(low_points, offset, low_cell, scaling, options),
-                || split_cell(high_points, offset + low_len, high_cell, scaling, options),
+                || split_cell(low_points, low_bounds, offset, low_cell, scaling, options),
+                || {
+                    let offset = offset + low_len;
+                    split_cell(
+                        high_points,
+                        high_bounds,
+                        offset,
+                        high_cell,
+                        scaling,
+                        options,
+                    )
+                },
             );
             high.renumber(leaves.len());
             leaves.extend(high_leaves);
@@ -648,54 +669,133 @@ fn split_cell(
     (Node::Leaf(0), vec![(tile, offset..offset + points.len())])
 }
 
-/// Cuts `points` on the wider axis so that the low side gets its share of tiles; returns
-/// the axis, the cut and how many points lie below it (moved to the front). `None` when
-/// every point has the same x and y (no cut can separate them).
-fn cut(points: &mut [Point], max_points: u64, scaling: Scaling) -> Option<(usize, i32, usize)> {
+/// A cell cut in two: the points below `at` on `axis` come first.
+struct Cut {
+    axis: usize,
+    at: i32,
+    low_len: usize,
+    low_bounds: [i32; 4],
+    high_bounds: [i32; 4],
+}
+
+/// Cuts `points` (within `bounds`) on the wider axis so that the low side gets its share of
+/// tiles. `None` when every point has the same x and y (no cut can separate them).
+fn cut(points: &mut [Point], b: [i32; 4], max_points: u64, scaling: Scaling) -> Option<Cut> {
     let n = points.len();
-    let b = bounds(points);
     let width =
         |axis: usize| (i64::from(b[axis + 2]) - i64::from(b[axis])) as f64 * scaling.scale[axis];
     let wider = usize::from(width(1) > width(0));
     let tiles = (n as u64).div_ceil(max_points);
     let target = (n as u64 * (tiles / 2) / tiles) as usize;
-    for axis in [wider, 1 - wider] {
-        if b[axis] == b[axis + 2] {
-            continue;
-        }
-        points.select_nth_unstable_by_key(target, |p| p.xy[axis]);
-        let median = points[target].xy[axis];
-        // Ties go up; if the median is the minimum, cut above its ties instead.
-        let (at, low_len) = if median > b[axis] {
-            // Below `target` every point is <= median: move the ties to the end of that part.
-            (
-                median,
-                partition(&mut points[..target], |p| p.xy[axis] < median),
-            )
-        } else {
-            let at = points[target..]
-                .iter()
-                .map(|p| p.xy[axis])
-                .filter(|&v| v > median)
-                .min()
-                .expect("the axis has a point above its minimum");
-            (at, partition(points, |p| p.xy[axis] < at))
-        };
-        return Some((axis, at, low_len));
-    }
-    None
+    let axis = [wider, 1 - wider]
+        .into_iter()
+        .find(|&axis| b[axis] < b[axis + 2])?;
+    let median = select(points, axis, target);
+    // Ties go up; if the median is the minimum, cut above its ties instead.
+    let at = if median > b[axis] {
+        median
+    } else {
+        points
+            .par_iter()
+            .map(|p| p.xy[axis])
+            .filter(|&v| v > median)
+            .min()
+            .expect("the axis has a point above its minimum")
+    };
+    let (low_len, low_bounds, high_bounds) = partition(points, axis, at);
+    Some(Cut {
+        axis,
+        at,
+        low_len,
+        low_bounds,
+        high_bounds,
+    })
 }
 
-/// Moves the items for which `low` holds to the front; returns how many there are.
-fn partition(items: &mut [Point], low: impl Fn(&Point) -> bool) -> usize {
-    let mut front = 0;
-    for i in 0..items.len() {
-        if low(&items[i]) {
-            items.swap(front, i);
+/// The `k`-th smallest (from 0) of the points' values on `axis`. A sample brackets it, so
+/// that one pass finds the few values to choose among.
+fn select(points: &[Point], axis: usize, k: usize) -> i32 {
+    const SAMPLE: usize = 4096;
+    const MARGIN: usize = 128;
+    let n = points.len();
+    let pick = |mut values: Vec<i32>, k: usize| *values.select_nth_unstable(k).1;
+    if n < SAMPLE * 16 {
+        return pick(points.iter().map(|p| p.xy[axis]).collect(), k);
+    }
+    let step = n / SAMPLE;
+    let mut sample: Vec<i32> = (0..SAMPLE)
+        .map(|i| points[i * step + step / 2].xy[axis])
+        .collect();
+    sample.sort_unstable();
+    let at = k * SAMPLE / n;
+    let (lo, hi) = (
+        sample[at.saturating_sub(MARGIN)],
+        sample[(at + MARGIN).min(SAMPLE - 1)],
+    );
+    let (below, window) = points
+        .par_chunks(1 << 16)
+        .map(|part| {
+            let mut below = 0;
+            let mut window = Vec::new();
+            for p in part {
+                let v = p.xy[axis];
+                below += usize::from(v < lo);
+                if lo <= v && v <= hi {
+                    window.push(v);
+                }
+            }
+            (below, window)
+        })
+        .reduce(
+            || (0, Vec::new()),
+            |(a, mut x), (b, y)| {
+                x.extend(y);
+                (a + b, x)
+            },
+        );
+    if below <= k && k < below + window.len() {
+        pick(window, k - below)
+    } else {
+        // The sample missed (rare): choose among all values.
+        pick(points.iter().map(|p| p.xy[axis]).collect(), k)
+    }
+}
+
+/// Moves the points below `at` on `axis` to the front; returns how many there are and the
+/// bounds of both sides.
+fn partition(points: &mut [Point], axis: usize, at: i32) -> (usize, [i32; 4], [i32; 4]) {
+    let mut low = [i32::MAX, i32::MAX, i32::MIN, i32::MIN];
+    let mut high = low;
+    // From both ends, swapping the points on the wrong side: files keep neighbouring points
+    // together, so the branches are mostly foreseen. Each point is seen once, on its way
+    // to its side.
+    let (mut front, mut back) = (0, points.len());
+    loop {
+        while front < back && points[front].xy[axis] < at {
+            grow(&mut low, points[front].xy);
             front += 1;
         }
+        while front < back && points[back - 1].xy[axis] >= at {
+            grow(&mut high, points[back - 1].xy);
+            back -= 1;
+        }
+        if front == back {
+            return (front, low, high);
+        }
+        grow(&mut high, points[front].xy);
+        grow(&mut low, points[back - 1].xy);
+        points.swap(front, back - 1);
+        front += 1;
+        back -= 1;
     }
-    front
+}
+
+#[inline(always)]
+fn grow(bounds: &mut [i32; 4], [x, y]: [i32; 2]) {
+    bounds[0] = bounds[0].min(x);
+    bounds[1] = bounds[1].min(y);
+    bounds[2] = bounds[2].max(x);
+    bounds[3] = bounds[3].max(y);
 }
 
 /// A source's ranges for the given blocks (adjacent blocks merged) and how to read them.
@@ -804,8 +904,14 @@ mod tests {
     #[test]
     fn every_point_has_exactly_one_core_tile_and_tiles_respect_the_limit() {
         let mut cloud = cloud(5000);
-        let extent = extent(&cloud);
-        let (tree, tiles, cores) = split(&mut cloud, extent, SCALING, &options(400, 1.5));
+        let bounds = bounds(&cloud);
+        let (tree, tiles, cores) = split(
+            &mut cloud,
+            bounds,
+            extent(bounds),
+            SCALING,
+            &options(400, 1.5),
+        );
         for (t, core) in cores.iter().enumerate() {
             let mine = &cloud[core.clone()];
             assert!(mine.iter().all(|p| tiles[t].owns(SCALING.xy(p))));
@@ -832,8 +938,14 @@ mod tests {
     #[test]
     fn equal_counts_without_ties() {
         let mut cloud = points((0..1000).map(|i| [i, i * 7 % 13]));
-        let extent = extent(&cloud);
-        let (_, tiles, cores) = split(&mut cloud, extent, SCALING, &options(300, 0.0));
+        let bounds = bounds(&cloud);
+        let (_, tiles, cores) = split(
+            &mut cloud,
+            bounds,
+            extent(bounds),
+            SCALING,
+            &options(300, 0.0),
+        );
         assert_eq!(tiles.len(), 4);
         assert!(cores.iter().all(|core| core.len() == 250));
     }
@@ -841,8 +953,14 @@ mod tests {
     #[test]
     fn identical_points_stay_in_one_tile() {
         let mut cloud = points(vec![[100, 200]; 50]);
-        let extent = extent(&cloud);
-        let (_, tiles, _) = split(&mut cloud, extent, SCALING, &options(10, 0.0));
+        let bounds = bounds(&cloud);
+        let (_, tiles, _) = split(
+            &mut cloud,
+            bounds,
+            extent(bounds),
+            SCALING,
+            &options(10, 0.0),
+        );
         assert_eq!(tiles.len(), 1);
         assert!(tiles[0].owns(SCALING.xy(&cloud[0])));
     }

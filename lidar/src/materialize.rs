@@ -9,7 +9,7 @@
 
 use std::io::{Cursor, Seek, Write};
 
-use partition_core::output::SeekableOutput;
+use partition_core::output::{Allocate, SeekableOutput};
 use partition_core::{ByteRange, Chunk, Error, Kind, Result, Source};
 use rayon::prelude::*;
 
@@ -32,7 +32,7 @@ const GROUP_TILES: usize = 256;
 
 /// Writes a `las` chunk's tile into `out` (named `name` in errors), LAZ or LAS as asked,
 /// else as the plan chose.
-pub fn write_tile<W: Write + Seek + Send>(
+pub fn write_tile<W: Write + Seek + Allocate + Send>(
     chunk: &Chunk,
     out: W,
     name: &str,
@@ -123,7 +123,7 @@ impl TileSpec {
         &sources[self.reads[0].0].head
     }
 
-    fn writer<W: Write + Seek>(
+    fn writer<W: Write + Seek + Allocate>(
         &self,
         out: W,
         name: &str,
@@ -138,7 +138,8 @@ impl TileSpec {
         };
         let format = format.unwrap_or(self.format);
         let head = self.head(sources);
-        TileWriter::new(out, name, head, &self.evlrs, Some(&record), format)
+        let points = self.tile.core_points + self.tile.buffer_points;
+        TileWriter::new(out, name, head, &self.evlrs, Some(&record), format, points)
     }
 
     /// What the tile holds in memory while its group is written: buffer records, and for
@@ -286,14 +287,14 @@ fn run_blocks(
 }
 
 /// A tile being written: core records go to its writer as they come, buffer records wait.
-struct Sink<W: Write + Seek> {
+struct Sink<W: Write + Seek + Allocate> {
     writer: TileWriter<W>,
     buffer: Vec<u8>,
 }
 
 /// Streams the blocks `tiles` read, source by source, into their writers; returns the
 /// finished outputs, in order.
-fn write_group<W: Write + Seek + Send>(
+fn write_group<W: Write + Seek + Allocate + Send>(
     tiles: &[&TileSpec],
     writers: Vec<TileWriter<W>>,
     sources: &[OpenSource],
@@ -537,7 +538,7 @@ impl Router {
 
     /// Sends `records` to the sinks: core runs to the writers, buffer runs (withheld) to the
     /// waiting buffers.
-    fn route<W: Write + Seek + Send>(
+    fn route<W: Write + Seek + Allocate + Send>(
         &self,
         head: &Head,
         records: &[u8],
@@ -660,7 +661,8 @@ pub fn unbuffer(input: &str, output: &str, format: Option<Format>) -> Result<Unb
         .or_else(|| Format::of_path(output))
         .unwrap_or_else(|| Format::of_head(&layout.head));
     let out = SeekableOutput::create(output)?;
-    let mut writer = TileWriter::new(out, output, &layout.head, &layout.evlrs, None, format)?;
+    let (head, evlrs, points) = (&layout.head, &layout.evlrs, record.core_points);
+    let mut writer = TileWriter::new(out, output, head, evlrs, None, format, points)?;
     let size = layout.head.format.record_bytes();
     let open = OpenSource {
         url: input.to_string(),

@@ -10,6 +10,7 @@ use std::io::{Seek, SeekFrom, Write};
 
 use las::raw::Header;
 
+use partition_core::output::Allocate;
 use partition_core::{Error, Result};
 
 use crate::layout::{Head, Vlr};
@@ -165,9 +166,9 @@ struct Written {
     max: [i32; 3],
 }
 
-impl<W: Write + Seek> TileWriter<W> {
+impl<W: Write + Seek + Allocate> TileWriter<W> {
     /// Starts a file named `name` (for errors) in `out` with `head`'s header and VLRs (and
-    /// `tile` as a tile record); `evlrs` follow the points.
+    /// `tile` as a tile record) for about `points` records; `evlrs` follow the points.
     pub fn new(
         out: W,
         name: &str,
@@ -175,6 +176,7 @@ impl<W: Write + Seek> TileWriter<W> {
         evlrs: &[Vlr],
         tile: Option<&TileRecord>,
         format: Format,
+        points: u64,
     ) -> Result<TileWriter<W>> {
         let point_format = head.format;
         let mut header = head.header.clone();
@@ -238,6 +240,11 @@ impl<W: Write + Seek> TileWriter<W> {
                 max: [i32::MIN; 3],
             },
         };
+        if writer.laz.is_none() {
+            let records = points.saturating_mul(point_format.record_length.into());
+            let evlrs: u64 = writer.evlrs.iter().map(|v| v.bytes.len() as u64).sum();
+            writer.out.allocate(point_data + records + evlrs)?;
+        }
         // The header is written again at the end; this one holds the place.
         let mut start = Vec::with_capacity(point_data as usize + 8);
         write_header(&writer.header, &mut start)?;

@@ -62,6 +62,36 @@ impl AtomicFile {
     }
 }
 
+/// Outputs that can be told their final size before it is written.
+pub trait Allocate {
+    fn allocate(&mut self, len: u64) -> Result<()>;
+}
+
+impl Allocate for AtomicFile {
+    /// Tells the file system the file's final size, so that it allocates the space at once
+    /// (cheaper than block by block as writes arrive, and a full disk fails here). A hint:
+    /// file systems without the call are left to allocate as usual.
+    fn allocate(&mut self, len: u64) -> Result<()> {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            let fd = self.writer.get_ref().as_file().as_raw_fd();
+            let len = libc::off_t::try_from(len).unwrap_or(libc::off_t::MAX);
+            // The file keeps its size: allocated space past its end is no content.
+            // SAFETY: a plain system call on a file descriptor this file owns.
+            if unsafe { libc::fallocate(fd, libc::FALLOC_FL_KEEP_SIZE, 0, len) } != 0 {
+                let error = io::Error::last_os_error();
+                if error.raw_os_error() == Some(libc::ENOSPC) {
+                    return Err(Error::io(self.path.display(), error));
+                }
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = len;
+        Ok(())
+    }
+}
+
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.writer.write(buf)
@@ -115,6 +145,27 @@ impl SeekableOutput {
                 write_file(&path, |out| io::copy(&mut file, out).map(drop))
             }
         }
+    }
+}
+
+impl Allocate for SeekableOutput {
+    /// A local file's space is allocated; a spooled output's is not worth it.
+    fn allocate(&mut self, len: u64) -> Result<()> {
+        match self {
+            SeekableOutput::File(file) => file.allocate(len),
+            SeekableOutput::Spooled { .. } => Ok(()),
+        }
+    }
+}
+
+impl Allocate for io::Cursor<Vec<u8>> {
+    fn allocate(&mut self, len: u64) -> Result<()> {
+        let more = usize::try_from(len)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(self.get_ref().len());
+        self.get_mut()
+            .try_reserve_exact(more)
+            .map_err(|_| Error::Usage(format!("{len} bytes do not fit in memory")))
     }
 }
 

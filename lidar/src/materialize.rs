@@ -10,6 +10,7 @@
 use std::io::{Cursor, Seek, Write};
 
 use partition_core::output::{Allocate, SeekableOutput};
+use partition_core::source::Mapped;
 use partition_core::{ByteRange, Chunk, Error, Kind, Result, Source};
 use rayon::prelude::*;
 
@@ -373,10 +374,12 @@ fn write_group<W: Write + Seek + Allocate + Send>(
         .collect()
 }
 
-/// One batch of blocks: stored bytes, and for LAZ the records decoded from them.
+/// One batch of blocks: stored bytes (mapped, or read when they cannot be), and for LAZ the
+/// records decoded from them.
 #[derive(Default)]
 struct Batch {
-    stored: Vec<u8>,
+    mapped: Option<Mapped>,
+    read: Vec<u8>,
     decoded: Vec<u8>,
     laz: bool,
 }
@@ -384,13 +387,21 @@ struct Batch {
 impl Batch {
     fn read(&mut self, open: &OpenSource, blocks: &[Block]) -> Result<()> {
         let range = ByteRange::new(blocks[0].range.start, blocks[blocks.len() - 1].range.end);
-        open.source.read_range_into(range, &mut self.stored)?;
+        self.mapped = None;
+        self.mapped = open.source.map_range(range)?;
+        let stored = match &self.mapped {
+            Some(mapped) => mapped,
+            None => {
+                open.source.read_range_into(range, &mut self.read)?;
+                &self.read[..]
+            }
+        };
         self.laz = open.head.laz.is_some();
         decode::records(
             &open.url,
             &open.head,
             blocks,
-            &self.stored,
+            stored,
             Fields::All,
             &mut self.decoded,
         )?;
@@ -398,10 +409,10 @@ impl Batch {
     }
 
     fn records(&self) -> &[u8] {
-        if self.laz {
-            &self.decoded
-        } else {
-            &self.stored
+        match &self.mapped {
+            _ if self.laz => &self.decoded,
+            Some(mapped) => mapped,
+            None => &self.read,
         }
     }
 }

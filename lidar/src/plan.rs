@@ -403,7 +403,7 @@ fn read_points(sources: &[Source], layouts: &[Layout], quiet: bool) -> Result<Ve
     }
     let bar = partition_core::progress::bytes(stored, quiet, "reading x/y");
     let mut points = Vec::with_capacity(total_points as usize);
-    let (mut stored, mut decoded) = (Vec::new(), Vec::new());
+    let (mut read, mut decoded) = (Vec::new(), Vec::new());
     let mut first_block = 0;
     for (source, layout) in sources.iter().zip(layouts) {
         let head = &layout.head;
@@ -411,9 +411,16 @@ fn read_points(sources: &[Source], layouts: &[Layout], quiet: bool) -> Result<Ve
         for batch in batches(&layout.blocks, BATCH_BYTES) {
             let blocks = &layout.blocks[batch.clone()];
             let range = ByteRange::new(blocks[0].range.start, blocks[blocks.len() - 1].range.end);
-            source.read_range_into(range, &mut stored)?;
+            let mapped = source.map_range(range)?;
+            let stored = match &mapped {
+                Some(mapped) => mapped,
+                None => {
+                    source.read_range_into(range, &mut read)?;
+                    &read[..]
+                }
+            };
             let records =
-                decode::records(&layout.url, head, blocks, &stored, Fields::Xy, &mut decoded)?;
+                decode::records(&layout.url, head, blocks, stored, Fields::Xy, &mut decoded)?;
             let start = points.len();
             points.resize(start + records.len() / size, Point::default());
             // Each block's points, in parallel.

@@ -6,6 +6,9 @@
 #[cfg(feature = "http")]
 mod http;
 mod local;
+mod mapped;
+
+pub use mapped::Mapped;
 #[cfg(feature = "s3")]
 pub mod s3;
 
@@ -141,6 +144,17 @@ impl Source {
         let mut buffer = Vec::new();
         self.read_range_into(range, &mut buffer)?;
         Ok(buffer)
+    }
+
+    /// A local file's range mapped into memory, to be read without a copy; `None` for
+    /// other sources (and when too many ranges are mapped already): read those instead.
+    pub fn map_range(&self, range: ByteRange) -> Result<Option<Mapped>> {
+        self.check_range(range)?;
+        match &self.backend {
+            Backend::Local(file) => file.map_range(range),
+            #[allow(unreachable_patterns)]
+            _ => Ok(None),
+        }
     }
 
     /// Reads a whole range into `buffer`, replacing what it held; a local file's range goes

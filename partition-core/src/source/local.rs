@@ -4,11 +4,12 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::mapped::Mapped;
 use crate::{ByteRange, Error, Result};
 
 pub(super) struct LocalFile {
     file: Arc<File>,
-    url: String,
+    url: Arc<str>,
     size: u64,
 }
 
@@ -21,13 +22,17 @@ impl LocalFile {
         }
         Ok(LocalFile {
             file: Arc::new(file),
-            url: url.to_string(),
+            url: Arc::from(url),
             size: metadata.len(),
         })
     }
 
     pub(super) fn size(&self) -> u64 {
         self.size
+    }
+
+    pub(super) fn map_range(&self, range: ByteRange) -> Result<Option<Mapped>> {
+        Mapped::new(&self.file, &self.url, range).map_err(|e| Error::io(&self.url, e))
     }
 
     /// Reads a range into `buffer`, reusing its memory.

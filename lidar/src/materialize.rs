@@ -9,7 +9,7 @@
 
 use std::io::{Cursor, Seek, Write};
 
-use partition_core::output::{Allocate, SeekableOutput};
+use partition_core::output::{Allocate, AtomicFile, SeekableOutput};
 use partition_core::source::Mapped;
 use partition_core::{ByteRange, Chunk, Error, Kind, Result, Source};
 use rayon::prelude::*;
@@ -30,6 +30,9 @@ const GROUP_BYTES: u64 = 256 << 20;
 
 /// Tiles written together at most (each holds an open file).
 const GROUP_TILES: usize = 256;
+
+/// Points in a LAZ chunk of our tiles (LASzip's default).
+const LAZ_CHUNK_POINTS: u64 = 50_000;
 
 /// Writes a `las` chunk's tile into `out` (named `name` in errors), LAZ or LAS as asked,
 /// else as the plan chose.
@@ -143,15 +146,18 @@ impl TileSpec {
         TileWriter::new(out, name, head, &self.evlrs, Some(&record), format, points)
     }
 
-    /// What the tile holds in memory while its group is written: buffer records, and for
-    /// LAZ the records of a chunk being filled.
+    /// What the tile holds in memory while its group is written: its buffer records, the
+    /// records its file's write buffer holds, and for LAZ those of a chunk being filled.
     fn held_bytes(&self, format: Option<Format>) -> u64 {
         let record = u64::from(self.record_length);
+        let points = self.tile.core_points + self.tile.buffer_points;
         let filling = match format.unwrap_or(self.format) {
             Format::Las => 0,
-            Format::Laz => (self.tile.core_points + self.tile.buffer_points).min(50_000),
+            Format::Laz => points.min(LAZ_CHUNK_POINTS) * record,
         };
-        (self.tile.buffer_points + filling) * record + (1 << 20)
+        self.tile.buffer_points * record
+            + (points * record).min(AtomicFile::BUFFER as u64)
+            + filling
     }
 }
 

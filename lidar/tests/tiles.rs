@@ -496,3 +496,75 @@ fn shared_samples_read_back_by_the_las_crate() {
     }
     assert!(checked > 40, "only {checked} files read by las");
 }
+
+#[test]
+fn split_writes_many_tiles_in_groups_exactly_as_cat_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.laz");
+    write_input(&input, 3, true, 4000);
+    let options = PlanOptions {
+        max_points: 12,
+        buffer: 0.5,
+        quiet: true,
+        density: false,
+    };
+    let plan = lidar::plan(&[input.to_string_lossy().into_owned()], &options).unwrap();
+    // More tiles than are open at once: at least two groups.
+    assert!(plan.chunks.len() > 300, "{} tiles", plan.chunks.len());
+    let out = dir.path().join("tiles");
+    std::fs::create_dir(&out).unwrap();
+    let written = std::sync::atomic::AtomicUsize::new(0);
+    lidar::write_tiles(&plan.chunks, &out.to_string_lossy(), None, || {
+        written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    })
+    .unwrap();
+    assert_eq!(written.into_inner(), plan.chunks.len());
+    for chunk in &plan.chunks {
+        let path = out.join(format!("{}.laz", chunk.id));
+        let split = std::fs::read(&path).unwrap();
+        assert!(
+            split == lidar::tile_bytes(chunk, None).unwrap(),
+            "{}",
+            chunk.id
+        );
+        let detail: LasDetail = chunk.detail().unwrap();
+        let (header, _) = read_points(&path);
+        assert_eq!(
+            header.number_of_points(),
+            detail.core_points + detail.buffer_points
+        );
+    }
+}
+
+#[test]
+fn points_moved_since_planning_are_an_error_not_a_wrong_tile() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.las");
+    write_input(&input, 1, false, 2000);
+    let options = PlanOptions {
+        max_points: 500,
+        buffer: 1.0,
+        quiet: true,
+        density: false,
+    };
+    let plan = lidar::plan(&[input.to_string_lossy().into_owned()], &options).unwrap();
+    // The same size, but every point moves across the cloud: x mirrored.
+    let (header, points) = read_points(&input);
+    let (min, max) = (header.bounds().min.x, header.bounds().max.x);
+    let mut writer = Writer::from_path(&input, header).unwrap();
+    for mut point in points {
+        point.x = min + max - point.x;
+        writer.write_point(point).unwrap();
+    }
+    writer.close().unwrap();
+    let message = plan
+        .chunks
+        .iter()
+        .try_for_each(|chunk| lidar::tile_bytes(chunk, None).map(drop))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("a source changed since planning"),
+        "{message}"
+    );
+}

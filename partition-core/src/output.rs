@@ -20,6 +20,9 @@ pub struct AtomicFile {
 }
 
 impl AtomicFile {
+    /// Bytes buffered before they are written to the file.
+    pub const BUFFER: usize = 1 << 20;
+
     pub fn create(path: impl AsRef<Path>) -> Result<AtomicFile> {
         let path = path.as_ref().to_path_buf();
         let name = path
@@ -37,7 +40,7 @@ impl AtomicFile {
             .tempfile_in(dir)
             .map_err(|e| Error::io(dir.display(), e))?;
         Ok(AtomicFile {
-            writer: BufWriter::with_capacity(1 << 20, temp),
+            writer: BufWriter::with_capacity(Self::BUFFER, temp),
             path,
         })
     }

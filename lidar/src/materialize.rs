@@ -23,9 +23,8 @@ use crate::write::{Format, TileRecord, TileWriter};
 /// Stored bytes decoded at a time.
 const BATCH_BYTES: u64 = 8 << 20;
 
-/// Memory the tiles written together may hold (their buffer records and LAZ records waiting
-/// for a whole chunk): tiles are written in groups within it, each group reading the
-/// blocks its tiles share once.
+/// Memory the tiles written together may hold (see [`TileSpec::held_bytes`]): tiles are
+/// written in groups within it, each group reading the blocks its tiles share once.
 const GROUP_BYTES: u64 = 256 << 20;
 
 /// Tiles written together at most (each holds an open file).

@@ -363,30 +363,36 @@ fn extent(bounds: [i32; 4]) -> IntBox {
 
 /// The smallest closed box holding every point (inside out when there is none).
 fn bounds(points: &[Point]) -> [i32; 4] {
-    const EMPTY: [i32; 4] = [i32::MAX, i32::MAX, i32::MIN, i32::MIN];
-    let grow = |e: [i32; 4], p: &Point| {
-        [
-            e[0].min(p.xy[0]),
-            e[1].min(p.xy[1]),
-            e[2].max(p.xy[0]),
-            e[3].max(p.xy[1]),
-        ]
-    };
-    let merge = |a: [i32; 4], b: [i32; 4]| {
-        [
-            a[0].min(b[0]),
-            a[1].min(b[1]),
-            a[2].max(b[2]),
-            a[3].max(b[3]),
-        ]
+    let fold = |part: &[Point]| {
+        part.iter().fold(EMPTY, |mut b, p| {
+            grow(&mut b, p.xy);
+            b
+        })
     };
     if points.len() < 1 << 16 {
-        return points.iter().fold(EMPTY, grow);
+        return fold(points);
     }
-    points
-        .par_chunks(1 << 16)
-        .map(|part| part.iter().fold(EMPTY, grow))
-        .reduce(|| EMPTY, merge)
+    points.par_chunks(1 << 16).map(fold).reduce(|| EMPTY, merge)
+}
+
+/// Bounds of no point: every point grows them.
+const EMPTY: [i32; 4] = [i32::MAX, i32::MAX, i32::MIN, i32::MIN];
+
+#[inline(always)]
+fn grow(bounds: &mut [i32; 4], [x, y]: [i32; 2]) {
+    bounds[0] = bounds[0].min(x);
+    bounds[1] = bounds[1].min(y);
+    bounds[2] = bounds[2].max(x);
+    bounds[3] = bounds[3].max(y);
+}
+
+fn merge(a: [i32; 4], b: [i32; 4]) -> [i32; 4] {
+    [
+        a[0].min(b[0]),
+        a[1].min(b[1]),
+        a[2].max(b[2]),
+        a[3].max(b[3]),
+    ]
 }
 
 fn read_points(sources: &[Source], layouts: &[Layout], quiet: bool) -> Result<Vec<Point>> {
@@ -771,8 +777,8 @@ fn select(points: &[Point], axis: usize, k: usize) -> i32 {
 /// Moves the points below `at` on `axis` to the front; returns how many there are and the
 /// bounds of both sides.
 fn partition(points: &mut [Point], axis: usize, at: i32) -> (usize, [i32; 4], [i32; 4]) {
-    let mut low = [i32::MAX, i32::MAX, i32::MIN, i32::MIN];
-    let mut high = low;
+    let mut low = EMPTY;
+    let mut high = EMPTY;
     // From both ends, swapping the points on the wrong side: files keep neighbouring points
     // together, so the branches are mostly foreseen. Each point is seen once, on its way
     // to its side.
@@ -795,14 +801,6 @@ fn partition(points: &mut [Point], axis: usize, at: i32) -> (usize, [i32; 4], [i
         front += 1;
         back -= 1;
     }
-}
-
-#[inline(always)]
-fn grow(bounds: &mut [i32; 4], [x, y]: [i32; 2]) {
-    bounds[0] = bounds[0].min(x);
-    bounds[1] = bounds[1].min(y);
-    bounds[2] = bounds[2].max(x);
-    bounds[3] = bounds[3].max(y);
 }
 
 /// A source's ranges for the given blocks (adjacent blocks merged) and how to read them.

@@ -1,4 +1,5 @@
-//! A LAS or LAZ file from a source's head, raw records and EVLRs.
+//! A LAS or LAZ file from a source's head, raw records and EVLRs, written as the records
+//! arrive (a tile's are never all in memory).
 //!
 //! The header is the source's, with what describes the points recomputed: counts (legacy
 //! counts 0 for formats 6-10, as LAS 1.4 requires), counts by return, bounds, offsets.
@@ -141,8 +142,9 @@ pub struct TileWriter<W: Write + Seek> {
     out: W,
     name: String,
     header: Header,
-    /// Where the source's EVLRs started, to move a waveform record inside them.
-    source_evlrs_at: Option<u64>,
+    /// The head the file's is made from: its scaling, and where its EVLRs were (a waveform
+    /// record inside them moves with them).
+    source: Head,
     evlrs: Vec<Vlr>,
     format: PointFormat,
     laz: Option<Chunks>,
@@ -224,7 +226,7 @@ impl<W: Write + Seek + Allocate> TileWriter<W> {
             out,
             name: name.to_string(),
             header,
-            source_evlrs_at: head.header.evlr.map(|e| e.start_of_first_evlr),
+            source: head.clone(),
             evlrs: evlrs.iter().filter(|vlr| !vlr.is_copc()).cloned().collect(),
             format: point_format,
             laz: laz_vlr.map(|vlr| Chunks {
@@ -375,17 +377,12 @@ impl<W: Write + Seek + Allocate> TileWriter<W> {
             large.number_of_points_by_return = by_return;
         }
         let (min, max) = (self.written.min, self.written.max);
-        let scale = |axis: usize, v: i32| {
-            let (scale, offset) = match axis {
-                0 => (header.x_scale_factor, header.x_offset),
-                1 => (header.y_scale_factor, header.y_offset),
-                _ => (header.z_scale_factor, header.z_offset),
-            };
-            f64::from(v) * scale + offset
-        };
+        let source = &self.source;
         if n > 0 {
-            [header.min_x, header.min_y, header.min_z] = [0, 1, 2].map(|a| scale(a, min[a]));
-            [header.max_x, header.max_y, header.max_z] = [0, 1, 2].map(|a| scale(a, max[a]));
+            [header.min_x, header.min_y] = source.scale_xy(min[0], min[1]);
+            [header.max_x, header.max_y] = source.scale_xy(max[0], max[1]);
+            header.min_z = source.scale_z(min[2]);
+            header.max_z = source.scale_z(max[2]);
         } else {
             [header.min_x, header.max_x, header.min_y, header.max_y] = [0.0; 4];
             [header.min_z, header.max_z] = [0.0; 2];
@@ -402,10 +399,10 @@ impl<W: Write + Seek + Allocate> TileWriter<W> {
                 number_of_evlrs: count,
             });
         }
-        if let (Some(waveform), Some(old)) = (
-            header.start_of_waveform_data_packet_record,
-            self.source_evlrs_at,
-        ) {
+        let source_evlrs_at = source.header.evlr.map(|e| e.start_of_first_evlr);
+        if let (Some(waveform), Some(old)) =
+            (header.start_of_waveform_data_packet_record, source_evlrs_at)
+        {
             if waveform >= old {
                 header.start_of_waveform_data_packet_record = Some(evlrs_at + (waveform - old));
             }

@@ -293,25 +293,12 @@ impl<W: Write + Seek + Allocate> TileWriter<W> {
             laz.pending.extend_from_slice(&records[..take]);
             records = &records[take..];
             if laz.pending.len() == chunk {
-                compress(
-                    &mut self.out,
-                    &self.name,
-                    &laz.vlr,
-                    &mut laz.table,
-                    &laz.pending,
-                )?;
-                laz.pending.clear();
+                laz.compress_pending(&mut self.out, &self.name)?;
             }
         }
         let whole = records.len() / chunk * chunk;
         if whole > 0 {
-            compress(
-                &mut self.out,
-                &self.name,
-                &laz.vlr,
-                &mut laz.table,
-                &records[..whole],
-            )?;
+            laz.compress(&mut self.out, &self.name, &records[..whole])?;
         }
         laz.pending.extend_from_slice(&records[whole..]);
         Ok(())
@@ -325,15 +312,7 @@ impl<W: Write + Seek + Allocate> TileWriter<W> {
     /// Writes the last LAZ chunk and its table, the EVLRs and the final header.
     pub fn finish(mut self) -> Result<W> {
         if let Some(laz) = &mut self.laz {
-            if !laz.pending.is_empty() {
-                compress(
-                    &mut self.out,
-                    &self.name,
-                    &laz.vlr,
-                    &mut laz.table,
-                    &laz.pending,
-                )?;
-            }
+            laz.compress_pending(&mut self.out, &self.name)?;
             let mut table = Vec::new();
             laz.table
                 .write_to(&mut table, &laz.vlr)
@@ -427,18 +406,25 @@ impl<W: Write + Seek + Allocate> TileWriter<W> {
     }
 }
 
-/// Compresses whole chunks of records (a last one may be short) and writes them.
-fn compress(
-    out: &mut impl Write,
-    name: &str,
-    vlr: &laz::LazVlr,
-    table: &mut laz::laszip::ChunkTable,
-    records: &[u8],
-) -> Result<()> {
-    let chunks = laz::laszip::parallel::par_compress(out, records, vlr)
-        .map_err(|e| Error::Failed(format!("{name}: LAZ compression: {e}")))?;
-    table.extend(&chunks);
-    Ok(())
+impl Chunks {
+    /// Compresses whole chunks of `records` (a last one may be short) into `out`.
+    fn compress(&mut self, out: &mut impl Write, name: &str, records: &[u8]) -> Result<()> {
+        let chunks = laz::laszip::parallel::par_compress(out, records, &self.vlr)
+            .map_err(|e| Error::Failed(format!("{name}: LAZ compression: {e}")))?;
+        self.table.extend(&chunks);
+        Ok(())
+    }
+
+    /// Compresses the records waiting, if any, as one chunk.
+    fn compress_pending(&mut self, out: &mut impl Write, name: &str) -> Result<()> {
+        if !self.pending.is_empty() {
+            let pending = std::mem::take(&mut self.pending);
+            self.compress(out, name, &pending)?;
+            self.pending = pending;
+            self.pending.clear();
+        }
+        Ok(())
+    }
 }
 
 fn write_header(header: &Header, out: &mut Vec<u8>) -> Result<()> {

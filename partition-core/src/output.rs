@@ -21,7 +21,7 @@ pub struct AtomicFile {
 
 impl AtomicFile {
     /// Bytes buffered before they are written to the file.
-    pub const BUFFER: usize = 1 << 20;
+    pub const BUFFER: usize = 64 << 10;
 
     pub fn create(path: impl AsRef<Path>) -> Result<AtomicFile> {
         let path = path.as_ref().to_path_buf();

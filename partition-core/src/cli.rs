@@ -102,20 +102,10 @@ pub fn cat(
     suffix: &str,
     write_chunk: impl Fn(&Chunk, &mut dyn Write) -> Result<()>,
 ) -> Result<()> {
-    cat_with_suffix(args, kinds, |_| Ok(suffix.to_string()), write_chunk)
-}
-
-/// [`cat`] for tools whose file suffix depends on the chunk (a tile's LAS or LAZ format).
-pub fn cat_with_suffix(
-    args: &CatArgs,
-    kinds: &[Kind],
-    suffix: impl Fn(&Chunk) -> Result<String>,
-    write_chunk: impl Fn(&Chunk, &mut dyn Write) -> Result<()>,
-) -> Result<()> {
     cat_each(args, kinds, |chunk, destination| match destination {
         Destination::Stdout(stdout) => write_chunk(chunk, stdout),
         Destination::Dir(dir) => {
-            let mut file = AtomicFile::create(dir.join(format!("{}{}", chunk.id, suffix(chunk)?)))?;
+            let mut file = AtomicFile::create(dir.join(format!("{}{suffix}", chunk.id)))?;
             write_chunk(chunk, &mut file)?;
             file.commit()
         }

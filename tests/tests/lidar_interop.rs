@@ -49,7 +49,7 @@ fn check(inputs: &[PathBuf], max_points: u64, buffer: &str, format: &str) -> Str
             .arg(&tiles)
             .args(["--format", format]),
     );
-    for chunk in manifest(&plan) {
+    for (i, chunk) in manifest(&plan).into_iter().enumerate() {
         let name = format!("{}.{format}", chunk.id);
         run_ok(
             Command::new(bin("lidar-tile"))
@@ -58,6 +58,18 @@ fn check(inputs: &[PathBuf], max_points: u64, buffer: &str, format: &str) -> Str
                 .arg("-o")
                 .arg(unbuffered.join(&name)),
         );
+        if i == 0 {
+            // On stdout (written aside, then sent): the same file.
+            let stdout = run_ok(
+                Command::new(bin("lidar-tile"))
+                    .args(["-q", "unbuffer"])
+                    .arg(tiles.join(&name)),
+            );
+            assert!(
+                stdout == fs::read(unbuffered.join(&name)).unwrap(),
+                "{name}"
+            );
+        }
     }
     let report = run_ok(
         Command::new(python())

@@ -162,13 +162,14 @@ impl Allocate for SeekableOutput {
 }
 
 impl Allocate for io::Cursor<Vec<u8>> {
+    /// Reserves the memory when it can: a size that does not fit (from a damaged count) is
+    /// left to the writes, which stop at the data there really is.
     fn allocate(&mut self, len: u64) -> Result<()> {
         let more = usize::try_from(len)
             .unwrap_or(usize::MAX)
             .saturating_sub(self.get_ref().len());
-        self.get_mut()
-            .try_reserve_exact(more)
-            .map_err(|_| Error::Usage(format!("{len} bytes do not fit in memory")))
+        let _ = self.get_mut().try_reserve_exact(more);
+        Ok(())
     }
 }
 

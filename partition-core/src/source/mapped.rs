@@ -31,8 +31,8 @@ unsafe impl Send for Mapped {}
 unsafe impl Sync for Mapped {}
 
 impl Mapped {
-    /// Maps `range` of `file` (named `name`); `None` when no guard slot is free (the caller
-    /// reads the range instead).
+    /// Maps `range` of `file` (named `name`); `None` when the file cannot be mapped or no
+    /// guard slot is free (the caller reads the range instead).
     pub(super) fn new(
         file: &File,
         name: &Arc<str>,
@@ -67,8 +67,9 @@ impl Mapped {
                 offset,
             )
         };
+        // Files that cannot be mapped (pipes, some network file systems) are read instead.
         if map == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
+            return Ok(None);
         }
         let mut mapped = Mapped {
             // SAFETY: `range.start - start` is less than `map_len`.

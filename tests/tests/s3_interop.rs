@@ -4,7 +4,7 @@
 use std::fs;
 use std::process::Command;
 
-use chunkwise_tests::s3::{run_prefix, upload};
+use chunkwise_tests::s3::{get, run_prefix, upload};
 use chunkwise_tests::{bin, run_ok, shared_data};
 
 /// Runs `tool plan ARGS` on a URL, then `tool cat` on the manifest; returns both outputs.
@@ -206,14 +206,17 @@ fn cog_windows_from_s3_equal_local_ones() {
 #[ignore = "needs a local S3 server and ../shared/data; .ci/run provides both"]
 fn lidar_tiles_from_s3_equal_local_ones() {
     let prefix = run_prefix();
-    for inputs in [
+    for (n, inputs) in [
         &["lidar/laspy__simple_with_page.copc.laz"][..],
         &["lidar/laspy__1_4_w_evlr.laz"][..],
         &[
             "lidar/cloudbutton-buffered-tile__lasfile-0000.las",
             "lidar/cloudbutton-buffered-tile__lasfile-0001.las",
         ][..],
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let mut urls = Vec::new();
         let mut paths = Vec::new();
         for input in inputs {
@@ -275,11 +278,30 @@ fn lidar_tiles_from_s3_equal_local_ones() {
             .collect();
         names.sort();
         assert!(!names.is_empty());
-        for name in names {
+        for name in &names {
             assert!(
-                fs::read(dir.path().join("remote").join(&name)).unwrap()
-                    == fs::read(dir.path().join("local").join(&name)).unwrap(),
+                fs::read(dir.path().join("remote").join(name)).unwrap()
+                    == fs::read(dir.path().join("local").join(name)).unwrap(),
                 "{inputs:?} {name:?}"
+            );
+        }
+
+        // `split` into an S3 prefix (each tile written aside, then uploaded) gives the same
+        // objects.
+        let out = format!("{prefix}/split-{n}");
+        run_ok(
+            Command::new(bin("lidar-tile"))
+                .args(["-q", "split"])
+                .args(&local_args)
+                .arg("--out-dir")
+                .arg(format!("s3://chunkwise-interop/{out}/")),
+        );
+        for name in &names {
+            let key = format!("{out}/{}", name.to_string_lossy());
+            assert!(
+                get("chunkwise-interop", &key)
+                    == Some(fs::read(dir.path().join("local").join(name)).unwrap()),
+                "{inputs:?} {key}"
             );
         }
     }

@@ -25,6 +25,6 @@ pub mod record;
 pub mod svg;
 pub mod write;
 
-pub use materialize::{tile_bytes, unbuffer, write_chunk, write_tile, write_tiles, Unbuffered};
+pub use materialize::{tile_bytes, unbuffer, write_chunk, write_tiles, Unbuffered};
 pub use plan::{plan, LasDetail, Plan, PlanOptions, Tile};
 pub use write::{Format, TileRecord, TileWriter};

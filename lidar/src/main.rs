@@ -3,10 +3,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use partition_core::cli::{self, CatArgs, Destination, Quiet};
-use partition_core::output::{create_output_dir, write_file, AtomicFile};
+use partition_core::output::{create_output_dir, write_file};
 use partition_core::{Kind, Result};
 
-use lidar::{Format, LasDetail, Plan, PlanOptions};
+use lidar::{Format, Plan, PlanOptions};
 
 /// Tile LAS/LAZ point clouds into tiles of equal point counts with buffers (buffer points
 /// flagged withheld), headers, VLRs and CRS kept exact.
@@ -102,15 +102,8 @@ fn run(args: Args) -> Result<()> {
                     out.write_all(&bytes).map_err(cli::output_error)
                 }
                 Destination::Dir(dir) => {
-                    let detail: LasDetail = chunk.detail()?;
-                    let name = format!(
-                        "{}{}",
-                        chunk.id,
-                        format.unwrap_or(detail.format).extension()
-                    );
-                    let path = dir.join(name);
-                    let file = AtomicFile::create(&path)?;
-                    lidar::write_tile(chunk, file, &path.display().to_string(), format)?.commit()
+                    let dir = dir.to_string_lossy();
+                    lidar::write_tiles(std::slice::from_ref(chunk), &dir, format, || {})
                 }
             })
         }

@@ -10,8 +10,7 @@
 use std::io::{Cursor, Seek, Write};
 
 use partition_core::output::{Allocate, AtomicFile, SeekableOutput};
-use partition_core::source::Mapped;
-use partition_core::{ByteRange, Chunk, Error, Kind, Result, Source};
+use partition_core::{ByteRange, Chunk, Error, Kind, RangeBytes, Result, Source};
 use rayon::prelude::*;
 
 use crate::decode::{self, Fields};
@@ -35,7 +34,7 @@ const LAZ_CHUNK_POINTS: u64 = 50_000;
 
 /// Writes a `las` chunk's tile into `out` (named `name` in errors), LAZ or LAS as asked,
 /// else as the plan chose.
-pub fn write_tile<W: Write + Seek + Allocate + Send>(
+fn write_tile<W: Write + Seek + Allocate + Send>(
     chunk: &Chunk,
     out: W,
     name: &str,
@@ -117,15 +116,12 @@ struct TileSpec {
     record_length: u16,
     /// The blocks to read from each of its sources (indexes into the open sources).
     reads: Vec<(usize, Vec<Block>)>,
-    /// The EVLRs of its first source, which gives the tile its header and VLRs.
-    evlrs: Vec<Vlr>,
+    /// Whether it copies the EVLRs of its first source, which gives the tile its header
+    /// and VLRs.
+    evlrs: bool,
 }
 
 impl TileSpec {
-    fn head<'a>(&self, sources: &'a [OpenSource]) -> &'a Head {
-        &sources[self.reads[0].0].head
-    }
-
     fn writer<W: Write + Seek + Allocate>(
         &self,
         out: W,
@@ -140,9 +136,13 @@ impl TileSpec {
             core: self.tile.core,
         };
         let format = format.unwrap_or(self.format);
-        let head = self.head(sources);
+        let first = &sources[self.reads[0].0];
+        let evlrs = match (&first.evlrs, self.evlrs) {
+            (Some(evlrs), true) => &evlrs[..],
+            _ => &[],
+        };
         let points = self.tile.core_points + self.tile.buffer_points;
-        TileWriter::new(out, name, head, &self.evlrs, Some(&record), format, points)
+        TileWriter::new(out, name, &first.head, evlrs, Some(&record), format, points)
     }
 
     /// What the tile holds in memory while its group is written: its buffer records, the
@@ -160,11 +160,13 @@ impl TileSpec {
     }
 }
 
-/// A source with its head, shared by the tiles that read it.
+/// A source with its head (and EVLRs, once a tile copies them), shared by the tiles that
+/// read it.
 struct OpenSource {
     url: String,
     source: Source,
     head: Head,
+    evlrs: Option<Vec<Vlr>>,
 }
 
 /// Reads the chunks' details and opens their sources (each once).
@@ -182,7 +184,7 @@ fn read_specs(chunks: &[&Chunk]) -> Result<(Vec<TileSpec>, Vec<OpenSource>)> {
             ));
         }
         let mut reads = Vec::new();
-        let mut evlrs = Vec::new();
+        let mut evlrs = false;
         for (source_ranges, source_detail) in chunk.sources.iter().zip(&detail.sources) {
             let url = &source_ranges.url;
             let runs = &source_detail.runs;
@@ -204,6 +206,7 @@ fn read_specs(chunks: &[&Chunk]) -> Result<(Vec<TileSpec>, Vec<OpenSource>)> {
                         url: url.clone(),
                         source,
                         head,
+                        evlrs: None,
                     });
                     sources.len() - 1
                 }
@@ -215,15 +218,15 @@ fn read_specs(chunks: &[&Chunk]) -> Result<(Vec<TileSpec>, Vec<OpenSource>)> {
                 ));
             }
             if reads.is_empty() && source_detail.evlrs {
-                let open = &sources[s];
-                let count = open.head.header.evlr.map_or(0, |e| e.number_of_evlrs);
-                let range = ranges[ranges.len() - 1];
-                evlrs = crate::layout::parse_evlrs(
-                    url,
-                    &open.source.read_range(range)?,
-                    range.start,
-                    count,
-                )?;
+                evlrs = true;
+                // Read once for all the tiles that copy them.
+                let open = &mut sources[s];
+                if open.evlrs.is_none() {
+                    let count = open.head.header.evlr.map_or(0, |e| e.number_of_evlrs);
+                    let range = ranges[ranges.len() - 1];
+                    let bytes = open.source.read_range(range)?;
+                    open.evlrs = Some(crate::layout::parse_evlrs(url, &bytes, range.start, count)?);
+                }
             }
             let blocks = run_blocks(&sources[s].head, runs, &ranges[1..=runs.len()], url)?;
             reads.push((s, blocks));
@@ -379,12 +382,10 @@ fn write_group<W: Write + Seek + Allocate + Send>(
         .collect()
 }
 
-/// One batch of blocks: stored bytes (mapped, or read when they cannot be), and for LAZ the
-/// records decoded from them.
+/// One batch of blocks: its stored bytes, and for LAZ the records decoded from them.
 #[derive(Default)]
 struct Batch {
-    mapped: Option<Mapped>,
-    read: Vec<u8>,
+    stored: RangeBytes,
     decoded: Vec<u8>,
     laz: bool,
 }
@@ -392,21 +393,13 @@ struct Batch {
 impl Batch {
     fn read(&mut self, open: &OpenSource, blocks: &[Block]) -> Result<()> {
         let range = ByteRange::new(blocks[0].range.start, blocks[blocks.len() - 1].range.end);
-        self.mapped = None;
-        self.mapped = open.source.map_range(range)?;
-        let stored = match &self.mapped {
-            Some(mapped) => mapped,
-            None => {
-                open.source.read_range_into(range, &mut self.read)?;
-                &self.read[..]
-            }
-        };
+        open.source.load_range(range, &mut self.stored)?;
         self.laz = open.head.laz.is_some();
         decode::records(
             &open.url,
             &open.head,
             blocks,
-            stored,
+            self.stored.bytes(),
             Fields::All,
             &mut self.decoded,
         )?;
@@ -414,10 +407,10 @@ impl Batch {
     }
 
     fn records(&self) -> &[u8] {
-        match &self.mapped {
-            _ if self.laz => &self.decoded,
-            Some(mapped) => mapped,
-            None => &self.read,
+        if self.laz {
+            &self.decoded
+        } else {
+            self.stored.bytes()
         }
     }
 }
@@ -552,6 +545,12 @@ impl Router {
         [column.min(self.columns - 1), row.min(self.rows - 1)]
     }
 
+    /// Whether `p` lies in tile `t`'s `alone` box (open).
+    fn alone(&self, t: usize, p: [f64; 2]) -> bool {
+        let a = &self.alone[t];
+        a[0] < p[0] && p[0] < a[2] && a[1] < p[1] && p[1] < a[3]
+    }
+
     /// Sends `records` to the sinks: core runs to the writers, buffer runs (withheld) to the
     /// waiting buffers.
     fn route<W: Write + Seek + Allocate + Send>(
@@ -602,8 +601,7 @@ impl Router {
             let [x, y, _] = PointFormat::xyz(record);
             let p = head.scale_xy(x, y);
             if let Some((t, piece)) = alone {
-                let a = &self.alone[t];
-                if a[0] < p[0] && p[0] < a[2] && a[1] < p[1] && p[1] < a[3] {
+                if self.alone(t, p) {
                     pieces[piece].end += 1;
                     continue;
                 }
@@ -634,8 +632,7 @@ impl Router {
                         });
                     }
                 }
-                let a = &self.alone[t as usize];
-                if a[0] < p[0] && p[0] < a[2] && a[1] < p[1] && p[1] < a[3] {
+                if self.alone(t as usize, p) {
                     alone = Some((t as usize, *slot as usize));
                 }
             }
@@ -684,6 +681,7 @@ pub fn unbuffer(input: &str, output: &str, format: Option<Format>) -> Result<Unb
         url: input.to_string(),
         source,
         head: layout.head.clone(),
+        evlrs: None,
     };
     let mut batch = Batch::default();
     for blocks in batches(&layout.blocks, BATCH_BYTES) {

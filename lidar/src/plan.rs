@@ -14,7 +14,7 @@
 use std::ops::Range;
 
 use partition_core::manifest::{chunk_id, url_stem};
-use partition_core::{ByteRange, Chunk, Error, Kind, Result, Source, SourceRanges};
+use partition_core::{ByteRange, Chunk, Error, Kind, RangeBytes, Result, Source, SourceRanges};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -409,7 +409,7 @@ fn read_points(sources: &[Source], layouts: &[Layout], quiet: bool) -> Result<Ve
     }
     let bar = partition_core::progress::bytes(stored, quiet, "reading x/y");
     let mut points = Vec::with_capacity(total_points as usize);
-    let (mut read, mut decoded) = (Vec::new(), Vec::new());
+    let (mut stored, mut decoded) = (RangeBytes::default(), Vec::new());
     let mut first_block = 0;
     for (source, layout) in sources.iter().zip(layouts) {
         let head = &layout.head;
@@ -417,16 +417,15 @@ fn read_points(sources: &[Source], layouts: &[Layout], quiet: bool) -> Result<Ve
         for batch in batches(&layout.blocks, BATCH_BYTES) {
             let blocks = &layout.blocks[batch.clone()];
             let range = ByteRange::new(blocks[0].range.start, blocks[blocks.len() - 1].range.end);
-            let mapped = source.map_range(range)?;
-            let stored = match &mapped {
-                Some(mapped) => mapped,
-                None => {
-                    source.read_range_into(range, &mut read)?;
-                    &read[..]
-                }
-            };
-            let records =
-                decode::records(&layout.url, head, blocks, stored, Fields::Xy, &mut decoded)?;
+            source.load_range(range, &mut stored)?;
+            let records = decode::records(
+                &layout.url,
+                head,
+                blocks,
+                stored.bytes(),
+                Fields::Xy,
+                &mut decoded,
+            )?;
             let start = points.len();
             points.resize(start + records.len() / size, Point::default());
             // Each block's points, in parallel.

@@ -37,4 +37,4 @@ pub use error::{Error, Position, Result};
 pub use manifest::{ByteRange, Chunk, Kind, ManifestReader, ManifestWriter, SourceRanges};
 pub use output::AtomicFile;
 pub use size::ByteSize;
-pub use source::Source;
+pub use source::{RangeBytes, Source};

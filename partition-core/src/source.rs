@@ -8,7 +8,7 @@ mod http;
 mod local;
 mod mapped;
 
-pub use mapped::Mapped;
+use mapped::Mapped;
 #[cfg(feature = "s3")]
 pub mod s3;
 
@@ -146,9 +146,20 @@ impl Source {
         Ok(buffer)
     }
 
+    /// Loads a whole range into `bytes`: a local file's range is mapped, read in place;
+    /// other ranges are read into memory that `bytes` keeps for the next one.
+    pub fn load_range(&self, range: ByteRange, bytes: &mut RangeBytes) -> Result<()> {
+        bytes.mapped = None;
+        bytes.mapped = self.map_range(range)?;
+        if bytes.mapped.is_none() {
+            self.read_range_into(range, &mut bytes.read)?;
+        }
+        Ok(())
+    }
+
     /// A local file's range mapped into memory, to be read without a copy; `None` for
-    /// other sources (and when too many ranges are mapped already): read those instead.
-    pub fn map_range(&self, range: ByteRange) -> Result<Option<Mapped>> {
+    /// other sources (and when the file cannot be mapped): read those instead.
+    fn map_range(&self, range: ByteRange) -> Result<Option<Mapped>> {
         self.check_range(range)?;
         match &self.backend {
             Backend::Local(file) => file.map_range(range),
@@ -159,7 +170,7 @@ impl Source {
 
     /// Reads a whole range into `buffer`, replacing what it held; a local file's range goes
     /// straight into the buffer's memory, so that a reader of many ranges reuses one.
-    pub fn read_range_into(&self, range: ByteRange, buffer: &mut Vec<u8>) -> Result<()> {
+    fn read_range_into(&self, range: ByteRange, buffer: &mut Vec<u8>) -> Result<()> {
         self.check_range(range)?;
         match &self.backend {
             Backend::Local(file) => file.read_range_into(range, buffer),
@@ -208,6 +219,22 @@ impl Source {
             ));
         }
         Ok(())
+    }
+}
+
+/// A range's bytes as [`Source::load_range`] left them: mapped, or read into memory it keeps.
+#[derive(Default)]
+pub struct RangeBytes {
+    mapped: Option<Mapped>,
+    read: Vec<u8>,
+}
+
+impl RangeBytes {
+    pub fn bytes(&self) -> &[u8] {
+        match &self.mapped {
+            Some(mapped) => mapped,
+            None => &self.read,
+        }
     }
 }
 

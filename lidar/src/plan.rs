@@ -131,10 +131,9 @@ pub fn plan(inputs: &[String], options: &PlanOptions) -> Result<Plan> {
     let layouts: Vec<Layout> = sources.iter().map(Layout::read).collect::<Result<_>>()?;
     check_compatible(&layouts)?;
 
-    let mut cloud = read_points(&sources, &layouts, options.quiet)?;
+    let (mut cloud, bounds) = read_points(&sources, &layouts, options.quiet)?;
     let points = cloud.len() as u64;
     let scaling = Scaling::of(&layouts[0].head);
-    let bounds = bounds(&cloud);
     let extent = extent(bounds);
     scaling.check_order(&layouts[0].url, extent)?;
     let density = options
@@ -361,20 +360,6 @@ fn extent(bounds: [i32; 4]) -> IntBox {
     ]
 }
 
-/// The smallest closed box holding every point (inside out when there is none).
-fn bounds(points: &[Point]) -> [i32; 4] {
-    let fold = |part: &[Point]| {
-        part.iter().fold(EMPTY, |mut b, p| {
-            grow(&mut b, p.xy);
-            b
-        })
-    };
-    if points.len() < 1 << 16 {
-        return fold(points);
-    }
-    points.par_chunks(1 << 16).map(fold).reduce(|| EMPTY, merge)
-}
-
 /// Bounds of no point: every point grows them.
 const EMPTY: [i32; 4] = [i32::MAX, i32::MAX, i32::MIN, i32::MIN];
 
@@ -395,7 +380,12 @@ fn merge(a: [i32; 4], b: [i32; 4]) -> [i32; 4] {
     ]
 }
 
-fn read_points(sources: &[Source], layouts: &[Layout], quiet: bool) -> Result<Vec<Point>> {
+/// The points in file order, and their bounds.
+fn read_points(
+    sources: &[Source],
+    layouts: &[Layout],
+    quiet: bool,
+) -> Result<(Vec<Point>, [i32; 4])> {
     let total_points: u64 = layouts.iter().map(Layout::points).sum();
     let stored: u64 = layouts
         .iter()
@@ -409,6 +399,7 @@ fn read_points(sources: &[Source], layouts: &[Layout], quiet: bool) -> Result<Ve
     }
     let bar = partition_core::progress::bytes(stored, quiet, "reading x/y");
     let mut points = Vec::with_capacity(total_points as usize);
+    let mut bounds = EMPTY;
     let (mut stored, mut decoded) = (RangeBytes::default(), Vec::new());
     let mut first_block = 0;
     for (source, layout) in sources.iter().zip(layouts) {
@@ -426,29 +417,40 @@ fn read_points(sources: &[Source], layouts: &[Layout], quiet: bool) -> Result<Ve
                 Fields::Xy,
                 &mut decoded,
             )?;
-            let start = points.len();
-            points.resize(start + records.len() / size, Point::default());
-            // Each block's points, in parallel.
+            // Each block's points, in parallel, written straight into the spare capacity:
+            // filling it first would cost a pass over the whole cloud.
+            let count: usize = blocks.iter().map(|block| block.points as usize).sum();
+            points.reserve(count);
             let mut jobs = Vec::with_capacity(blocks.len());
-            let (mut out, mut records) = (&mut points[start..], records);
+            let (mut out, mut records) = (&mut points.spare_capacity_mut()[..count], records);
             for (b, block) in blocks.iter().enumerate() {
                 let (mine, rest) = out.split_at_mut(block.points as usize);
                 let (stored, more) = records.split_at(block.points as usize * size);
                 jobs.push(((first_block + batch.start + b) as u32, mine, stored));
                 (out, records) = (rest, more);
             }
-            jobs.into_par_iter().for_each(|(block, out, records)| {
-                for (point, record) in out.iter_mut().zip(records.chunks_exact(size)) {
-                    let [x, y, _] = PointFormat::xyz(record);
-                    *point = Point { xy: [x, y], block };
-                }
-            });
+            let batch_bounds = jobs
+                .into_par_iter()
+                .map(|(block, out, records)| {
+                    let mut bounds = EMPTY;
+                    for (point, record) in out.iter_mut().zip(records.chunks_exact(size)) {
+                        let [x, y, _] = PointFormat::xyz(record);
+                        point.write(Point { xy: [x, y], block });
+                        grow(&mut bounds, [x, y]);
+                    }
+                    bounds
+                })
+                .reduce(|| EMPTY, merge);
+            // SAFETY: every job wrote all of its slice (as many points as its block has
+            // records, `split_at` made sure), and the slices cover the `count` points.
+            unsafe { points.set_len(points.len() + count) };
+            bounds = merge(bounds, batch_bounds);
             bar.inc(range.len());
         }
         first_block += layout.blocks.len();
     }
     bar.finish_and_clear();
-    Ok(points)
+    Ok((points, bounds))
 }
 
 /// Buffer counts per tile, and which blocks each tile reads (a bit set per tile).
@@ -899,6 +901,13 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    fn bounds(points: &[Point]) -> [i32; 4] {
+        points.iter().fold(EMPTY, |mut b, p| {
+            grow(&mut b, p.xy);
+            b
+        })
     }
 
     fn points(xy: impl IntoIterator<Item = [i32; 2]>) -> Vec<Point> {

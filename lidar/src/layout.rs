@@ -280,6 +280,7 @@ impl Head {
     }
 
     /// Coordinates of integer X, Y as the header's scale and offset make them.
+    #[inline]
     pub fn scale_xy(&self, x: i32, y: i32) -> [f64; 2] {
         let h = &self.header;
         [
@@ -288,6 +289,7 @@ impl Head {
         ]
     }
 
+    #[inline]
     pub fn scale_z(&self, z: i32) -> f64 {
         f64::from(z) * self.header.z_scale_factor + self.header.z_offset
     }

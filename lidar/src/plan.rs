@@ -50,11 +50,13 @@ pub struct Tile {
 }
 
 impl Tile {
+    #[inline]
     pub fn owns(&self, [x, y]: [f64; 2]) -> bool {
         let c = &self.core;
         c[0] <= x && x < c[2] && c[1] <= y && y < c[3]
     }
 
+    #[inline]
     pub fn reaches(&self, [x, y]: [f64; 2]) -> bool {
         let b = &self.buffered;
         b[0] <= x && x <= b[2] && b[1] <= y && y <= b[3]

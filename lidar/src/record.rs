@@ -35,15 +35,21 @@ impl PointFormat {
         self.record_length - BASE_LENGTH[usize::from(self.id)]
     }
 
+    // The accessors below are `#[inline]`: they run once per record in other modules'
+    // loops, which a release build (several codegen units) would otherwise call.
+
     /// Formats 6 to 10: 4-bit return numbers, flags in their own byte, 64-bit counts only.
+    #[inline]
     pub fn is_extended(&self) -> bool {
         self.id >= 6
     }
 
+    #[inline]
     pub fn record_bytes(&self) -> usize {
         usize::from(self.record_length)
     }
 
+    #[inline]
     pub fn xyz(record: &[u8]) -> [i32; 3] {
         [
             i32::from_le_bytes(record[0..4].try_into().unwrap()),
@@ -52,6 +58,7 @@ impl PointFormat {
         ]
     }
 
+    #[inline]
     pub fn return_number(&self, record: &[u8]) -> u8 {
         if self.is_extended() {
             record[14] & 0x0F
@@ -62,6 +69,7 @@ impl PointFormat {
 
     /// The withheld bit: bit 7 of the classification byte in formats 0-5, bit 2 of the
     /// classification-flags byte in 6-10 (both at offset 15).
+    #[inline]
     fn withheld_mask(&self) -> u8 {
         if self.is_extended() {
             0x04
@@ -70,10 +78,12 @@ impl PointFormat {
         }
     }
 
+    #[inline]
     pub fn is_withheld(&self, record: &[u8]) -> bool {
         record[15] & self.withheld_mask() != 0
     }
 
+    #[inline]
     pub fn set_withheld(&self, record: &mut [u8]) {
         record[15] |= self.withheld_mask();
     }

@@ -265,21 +265,22 @@ impl<W: Write + Seek + Allocate> TileWriter<W> {
     pub fn write(&mut self, records: &[u8]) -> Result<()> {
         let size = self.format.record_bytes();
         debug_assert_eq!(records.len() % size, 0);
+        // Counted in locals, which stay in registers (the fields would be stored every record).
         let w = &mut self.written;
+        let (mut min, mut max) = (w.min, w.max);
+        let mut by_return = [0u64; 16];
         for record in records.chunks_exact(size) {
-            let r = self.format.return_number(record);
-            if (1..=15).contains(&r) {
-                w.by_return[usize::from(r) - 1] += 1;
+            by_return[usize::from(self.format.return_number(record))] += 1;
+            let xyz = PointFormat::xyz(record);
+            for axis in 0..3 {
+                min[axis] = min[axis].min(xyz[axis]);
+                max[axis] = max[axis].max(xyz[axis]);
             }
-            for ((min, max), v) in w
-                .min
-                .iter_mut()
-                .zip(&mut w.max)
-                .zip(PointFormat::xyz(record))
-            {
-                *min = (*min).min(v);
-                *max = (*max).max(v);
-            }
+        }
+        (w.min, w.max) = (min, max);
+        // Return number 0 is no return: not counted.
+        for (count, more) in w.by_return.iter_mut().zip(&by_return[1..]) {
+            *count += more;
         }
         w.points += (records.len() / size) as u64;
         let Some(laz) = &mut self.laz else {

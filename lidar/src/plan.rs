@@ -706,7 +706,10 @@ fn cut(points: &mut [Point], b: [i32; 4], max_points: u64, scaling: Scaling) -> 
     let axis = [wider, 1 - wider]
         .into_iter()
         .find(|&axis| b[axis] < b[axis + 2])?;
-    let median = select(points, axis, target);
+    let median = match axis {
+        0 => select::<0>(points, target),
+        _ => select::<1>(points, target),
+    };
     // Ties go up; if the median is the minimum, cut above its ties instead.
     let at = if median > b[axis] {
         median
@@ -718,7 +721,10 @@ fn cut(points: &mut [Point], b: [i32; 4], max_points: u64, scaling: Scaling) -> 
             .min()
             .expect("the axis has a point above its minimum")
     };
-    let (low_len, low_bounds, high_bounds) = partition(points, axis, at);
+    let (low_len, low_bounds, high_bounds) = match axis {
+        0 => partition::<0>(points, at, b),
+        _ => partition::<1>(points, at, b),
+    };
     Some(Cut {
         axis,
         at,
@@ -728,19 +734,19 @@ fn cut(points: &mut [Point], b: [i32; 4], max_points: u64, scaling: Scaling) -> 
     })
 }
 
-/// The `k`-th smallest (from 0) of the points' values on `axis`. A sample brackets it, so
+/// The `k`-th smallest (from 0) of the points' values on `AXIS`. A sample brackets it, so
 /// that one pass finds the few values to choose among.
-fn select(points: &[Point], axis: usize, k: usize) -> i32 {
+fn select<const AXIS: usize>(points: &[Point], k: usize) -> i32 {
     const SAMPLE: usize = 4096;
     const MARGIN: usize = 128;
     let n = points.len();
     let pick = |mut values: Vec<i32>, k: usize| *values.select_nth_unstable(k).1;
     if n < SAMPLE * 16 {
-        return pick(points.iter().map(|p| p.xy[axis]).collect(), k);
+        return pick(points.iter().map(|p| p.xy[AXIS]).collect(), k);
     }
     let step = n / SAMPLE;
     let mut sample: Vec<i32> = (0..SAMPLE)
-        .map(|i| points[i * step + step / 2].xy[axis])
+        .map(|i| points[i * step + step / 2].xy[AXIS])
         .collect();
     sample.sort_unstable();
     let at = k * SAMPLE / n;
@@ -748,15 +754,17 @@ fn select(points: &[Point], axis: usize, k: usize) -> i32 {
         sample[at.saturating_sub(MARGIN)],
         sample[(at + MARGIN).min(SAMPLE - 1)],
     );
+    // `lo <= v <= hi` in one comparison.
+    let span = hi.abs_diff(lo);
     let (below, window) = points
         .par_chunks(1 << 16)
         .map(|part| {
             let mut below = 0;
             let mut window = Vec::new();
             for p in part {
-                let v = p.xy[axis];
+                let v = p.xy[AXIS];
                 below += usize::from(v < lo);
-                if lo <= v && v <= hi {
+                if v.wrapping_sub(lo) as u32 <= span {
                     window.push(v);
                 }
             }
@@ -773,37 +781,61 @@ fn select(points: &[Point], axis: usize, k: usize) -> i32 {
         pick(window, k - below)
     } else {
         // The sample missed (rare): choose among all values.
-        pick(points.iter().map(|p| p.xy[axis]).collect(), k)
+        pick(points.iter().map(|p| p.xy[AXIS]).collect(), k)
     }
 }
 
-/// Moves the points below `at` on `axis` to the front; returns how many there are and the
-/// bounds of both sides.
-fn partition(points: &mut [Point], axis: usize, at: i32) -> (usize, [i32; 4], [i32; 4]) {
-    let mut low = EMPTY;
-    let mut high = EMPTY;
+/// Moves the points below `at` on `AXIS` to the front; returns how many there are and the
+/// bounds of both sides, given the bounds `b` of all and `at` a point's value above the
+/// lowest.
+fn partition<const AXIS: usize>(
+    points: &mut [Point],
+    at: i32,
+    b: [i32; 4],
+) -> (usize, [i32; 4], [i32; 4]) {
+    // On `AXIS` the sides' bounds are known but for the low side's top: only the other axis
+    // and that top are tracked.
+    let other = 1 - AXIS;
+    let (mut low, mut high) = ([i32::MAX, i32::MIN, i32::MIN], [i32::MAX, i32::MIN]);
+    let grow_low = |low: &mut [i32; 3], xy: [i32; 2]| {
+        low[0] = low[0].min(xy[other]);
+        low[1] = low[1].max(xy[other]);
+        low[2] = low[2].max(xy[AXIS]);
+    };
+    let grow_high = |high: &mut [i32; 2], xy: [i32; 2]| {
+        high[0] = high[0].min(xy[other]);
+        high[1] = high[1].max(xy[other]);
+    };
     // From both ends, swapping the points on the wrong side: files keep neighbouring points
     // together, so the branches are mostly foreseen. Each point is seen once, on its way
     // to its side.
     let (mut front, mut back) = (0, points.len());
     loop {
-        while front < back && points[front].xy[axis] < at {
-            grow(&mut low, points[front].xy);
+        while front < back && points[front].xy[AXIS] < at {
+            grow_low(&mut low, points[front].xy);
             front += 1;
         }
-        while front < back && points[back - 1].xy[axis] >= at {
-            grow(&mut high, points[back - 1].xy);
+        while front < back && points[back - 1].xy[AXIS] >= at {
+            grow_high(&mut high, points[back - 1].xy);
             back -= 1;
         }
         if front == back {
-            return (front, low, high);
+            break;
         }
-        grow(&mut high, points[front].xy);
-        grow(&mut low, points[back - 1].xy);
+        grow_high(&mut high, points[front].xy);
+        grow_low(&mut low, points[back - 1].xy);
         points.swap(front, back - 1);
         front += 1;
         back -= 1;
     }
+    // The lowest point is low and the highest high; `at` is the high side's lowest.
+    let mut low_bounds = [0; 4];
+    let mut high_bounds = [0; 4];
+    (low_bounds[other], low_bounds[other + 2]) = (low[0], low[1]);
+    (low_bounds[AXIS], low_bounds[AXIS + 2]) = (b[AXIS], low[2]);
+    (high_bounds[other], high_bounds[other + 2]) = (high[0], high[1]);
+    (high_bounds[AXIS], high_bounds[AXIS + 2]) = (at, b[AXIS + 2]);
+    (front, low_bounds, high_bounds)
 }
 
 /// A source's ranges for the given blocks (adjacent blocks merged) and how to read them.
@@ -946,6 +978,30 @@ mod tests {
                 if tile.reaches(xy) {
                     assert!(visited.contains(&t), "the tree misses tile {t} for {p:?}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn partition_bounds_each_side() {
+        let cloud = cloud(3000);
+        for axis in 0..2 {
+            let b = bounds(&cloud);
+            let mut values: Vec<i32> = cloud.iter().map(|p| p.xy[axis]).collect();
+            values.sort_unstable();
+            for at in [
+                values[1500],
+                values[values.partition_point(|&v| v == values[0])],
+            ] {
+                let mut points = cloud.clone();
+                let (low, low_bounds, high_bounds) = match axis {
+                    0 => partition::<0>(&mut points, at, b),
+                    _ => partition::<1>(&mut points, at, b),
+                };
+                assert!(points[..low].iter().all(|p| p.xy[axis] < at));
+                assert!(points[low..].iter().all(|p| p.xy[axis] >= at));
+                assert_eq!(low_bounds, bounds(&points[..low]));
+                assert_eq!(high_bounds, bounds(&points[low..]));
             }
         }
     }

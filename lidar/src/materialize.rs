@@ -14,7 +14,7 @@ use partition_core::{ByteRange, Chunk, Error, Kind, RangeBytes, Result, Source};
 use rayon::prelude::*;
 
 use crate::decode::{self, Fields};
-use crate::layout::{las_blocks, Block, Head, Layout, Vlr};
+use crate::layout::{integer_run, las_blocks, Block, Head, Layout, Vlr};
 use crate::plan::{batches, Box2, LasDetail, Tile};
 use crate::record::PointFormat;
 use crate::write::{Format, TileRecord, TileWriter};
@@ -545,10 +545,25 @@ impl Router {
         [column.min(self.columns - 1), row.min(self.rows - 1)]
     }
 
-    /// Whether `p` lies in tile `t`'s `alone` box (open).
-    fn alone(&self, t: usize, p: [f64; 2]) -> bool {
-        let a = &self.alone[t];
-        a[0] < p[0] && p[0] < a[2] && a[1] < p[1] && p[1] < a[3]
+    /// Each tile's `alone` box as the integer X, Y of `head` it holds (closed; a box that
+    /// holds none where the integers are not found): tested without scaling.
+    fn alone_integers(&self, head: &Head) -> Vec<[i32; 4]> {
+        let h = &head.header;
+        self.alone
+            .iter()
+            .map(|a| {
+                let x = integer_run(h.x_scale_factor, h.x_offset, [a[0], a[2]], |x| {
+                    a[0] < x && x < a[2]
+                });
+                let y = integer_run(h.y_scale_factor, h.y_offset, [a[1], a[3]], |y| {
+                    a[1] < y && y < a[3]
+                });
+                match (x, y) {
+                    (Some(x), Some(y)) => [x[0], y[0], x[1], y[1]],
+                    _ => [0, 0, -1, -1],
+                }
+            })
+            .collect()
     }
 
     /// Sends `records` to the sinks: core runs to the writers, buffer runs (withheld) to the
@@ -560,10 +575,11 @@ impl Router {
         sinks: &mut [Sink<W>],
     ) -> Result<()> {
         let size = head.format.record_bytes();
+        let alone = self.alone_integers(head);
         let parts: Vec<Vec<Piece>> = records
             .par_chunks(size * ROUTE_PART)
             .enumerate()
-            .map(|(p, part)| self.pieces(head, part, (p * ROUTE_PART) as u32))
+            .map(|(p, part)| self.pieces(head, &alone, part, (p * ROUTE_PART) as u32))
             .collect();
         let mut by_tile: Vec<Vec<Piece>> = vec![Vec::new(); sinks.len()];
         for piece in parts.into_iter().flatten() {
@@ -589,24 +605,26 @@ impl Router {
             })
     }
 
-    /// The pieces of `records`, numbered from `first`, in order for each tile.
-    fn pieces(&self, head: &Head, records: &[u8], first: u32) -> Vec<Piece> {
+    /// The pieces of `records`, numbered from `first`, in order for each tile; `alone` are
+    /// the tiles' [`Router::alone_integers`].
+    fn pieces(&self, head: &Head, alone: &[[i32; 4]], records: &[u8], first: u32) -> Vec<Piece> {
         let size = head.format.record_bytes();
         let mut pieces: Vec<Piece> = Vec::new();
         // The last piece of each tile, core and buffer.
         let mut last = vec![u32::MAX; self.tiles.len() * 2];
+        let holds = |a: &[i32; 4], x: i32, y: i32| a[0] <= x && x <= a[2] && a[1] <= y && y <= a[3];
         // The tile whose `alone` box held the last point, and that point's piece.
-        let mut alone: Option<(usize, usize)> = None;
+        let mut alone_run: Option<(usize, usize)> = None;
         for (i, record) in records.chunks_exact(size).enumerate() {
             let [x, y, _] = PointFormat::xyz(record);
-            let p = head.scale_xy(x, y);
-            if let Some((t, piece)) = alone {
-                if self.alone(t, p) {
+            if let Some((t, piece)) = alone_run {
+                if holds(&alone[t], x, y) {
                     pieces[piece].end += 1;
                     continue;
                 }
-                alone = None;
+                alone_run = None;
             }
+            let p = head.scale_xy(x, y);
             let [column, row] = self.cell(p);
             let cell = row * self.columns + column;
             let i = first + i as u32;
@@ -632,8 +650,8 @@ impl Router {
                         });
                     }
                 }
-                if self.alone(t as usize, p) {
-                    alone = Some((t as usize, *slot as usize));
+                if holds(&alone[t as usize], x, y) {
+                    alone_run = Some((t as usize, *slot as usize));
                 }
             }
         }

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::decode::{self, Fields};
-use crate::layout::{Block, Head, Layout};
+use crate::layout::{integer_run, Block, Head, Layout};
 use crate::record::PointFormat;
 use crate::write::Format;
 
@@ -516,36 +516,58 @@ fn assign(
                 .map(move |start| (t, start..(start + (1 << 16)).min(core.end)))
         })
         .collect();
+    let deep: Vec<[i32; 4]> = tiles
+        .iter()
+        .map(|tile| deep_integers(&tile.core, scaling, buffer))
+        .collect();
     let new = || Assigned::new(tiles.len(), blocks);
     pieces
         .par_iter()
         .fold(new, |mut acc, (t, piece)| {
-            let core = &tiles[*t].core;
+            let d = deep[*t];
             let mut marked = u32::MAX;
             for point in &points[piece.clone()] {
                 if point.block != marked {
                     acc.mark(*t, point.block as usize);
                     marked = point.block;
                 }
-                let [x, y] = scaling.xy(point);
-                // Rounding of the buffered boxes' edges is far below this margin.
-                let margin = buffer + 1e-9 * (x.abs() + y.abs() + 1.0);
-                let deep = x - core[0] > margin
-                    && core[2] - x > margin
-                    && y - core[1] > margin
-                    && core[3] - y > margin;
-                if !deep {
-                    tree.visit([x, y], buffer, &mut |u| {
-                        if u != *t && tiles[u].reaches([x, y]) {
-                            acc.buffer_points[u] += 1;
-                            acc.mark(u, point.block as usize);
-                        }
-                    });
+                let [ix, iy] = point.xy;
+                if d[0] <= ix && ix <= d[2] && d[1] <= iy && iy <= d[3] {
+                    continue;
                 }
+                let [x, y] = scaling.xy(point);
+                tree.visit([x, y], buffer, &mut |u| {
+                    if u != *t && tiles[u].reaches([x, y]) {
+                        acc.buffer_points[u] += 1;
+                        acc.mark(u, point.block as usize);
+                    }
+                });
             }
             acc
         })
         .reduce(new, Assigned::merge)
+}
+
+/// The integer X, Y inside `core` farther than the buffer from each of its edges, as
+/// `[min x, min y, max x, max y]` (a box that holds none where they are not found): their
+/// points cannot be in another tile's buffer.
+fn deep_integers(core: &Box2, scaling: Scaling, buffer: f64) -> [i32; 4] {
+    // Rounding of the buffered boxes' edges is far below this margin.
+    let largest = core.iter().fold(0f64, |m, v| m.max(v.abs()));
+    let margin = buffer + 1e-9 * (2.0 * largest + 1.0);
+    let run = |axis: usize| {
+        let (low, high) = (core[axis], core[axis + 2]);
+        integer_run(
+            scaling.scale[axis],
+            scaling.offset[axis],
+            [low + margin, high - margin],
+            |v| v - low > margin && high - v > margin,
+        )
+    };
+    match (run(0), run(1)) {
+        (Some(x), Some(y)) => [x[0], y[0], x[1], y[1]],
+        _ => [0, 0, -1, -1],
+    }
 }
 
 /// Blocks grouped into reads of about `bytes` each, each read one contiguous range: the

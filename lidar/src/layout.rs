@@ -307,7 +307,7 @@ pub fn integer_run(
     inside: impl Fn(f64) -> bool,
 ) -> Option<[i32; 2]> {
     const STEPS: usize = 8;
-    if !(scale > 0.0) {
+    if scale.is_nan() || scale <= 0.0 {
         return None;
     }
     let holds = |i: i64| i32::try_from(i).is_ok_and(|i| inside(f64::from(i) * scale + offset));

@@ -780,7 +780,9 @@ fn select<const AXIS: usize>(points: &[Point], k: usize) -> i32 {
     let span = hi.abs_diff(lo);
     let (below, window) = points
         .par_chunks(1 << 16)
-        .map(|part| {
+        // `move`: the bounds copied into the closure stay in registers (by reference, they
+        // were loaded again for every point).
+        .map(move |part| {
             let mut below = 0;
             let mut window = Vec::new();
             for p in part {

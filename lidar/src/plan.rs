@@ -516,6 +516,7 @@ fn assign(
                 .map(move |start| (t, start..(start + (1 << 16)).min(core.end)))
         })
         .collect();
+    let neighbours = neighbours(tree, tiles, buffer);
     let deep: Vec<[i32; 4]> = tiles
         .iter()
         .map(|tile| deep_integers(&tile.core, scaling, buffer))
@@ -535,13 +536,13 @@ fn assign(
                 if d[0] <= ix && ix <= d[2] && d[1] <= iy && iy <= d[3] {
                     continue;
                 }
-                let [x, y] = scaling.xy(point);
-                tree.visit([x, y], buffer, &mut |u| {
-                    if u != *t && tiles[u].reaches([x, y]) {
+                let xy = scaling.xy(point);
+                for &u in &neighbours[*t] {
+                    if tiles[u].reaches(xy) {
                         acc.buffer_points[u] += 1;
                         acc.mark(u, point.block as usize);
                     }
-                });
+                }
             }
             acc
         })
@@ -612,9 +613,8 @@ impl Node {
         }
     }
 
-    /// Calls `f` with every tile whose core lies within `reach` of `p` (a superset of the
-    /// tiles whose buffered box holds `p`; the callers test the boxes).
-    fn visit(&self, p: [f64; 2], reach: f64, f: &mut impl FnMut(usize)) {
+    /// Calls `f` with every tile whose core may meet `area` (closed): a superset.
+    fn visit(&self, area: Box2, f: &mut impl FnMut(usize)) {
         match self {
             Node::Leaf(tile) => f(*tile),
             Node::Cut {
@@ -623,15 +623,39 @@ impl Node {
                 low,
                 high,
             } => {
-                if p[*axis] - reach <= *at {
-                    low.visit(p, reach, f);
+                if area[*axis] <= *at {
+                    low.visit(area, f);
                 }
-                if p[*axis] + reach >= *at {
-                    high.visit(p, reach, f);
+                if area[*axis + 2] >= *at {
+                    high.visit(area, f);
                 }
             }
         }
     }
+}
+
+/// For each tile, the other tiles whose buffered box meets its core: those whose buffer
+/// its core points may be in.
+fn neighbours(tree: &Node, tiles: &[Tile], buffer: f64) -> Vec<Vec<usize>> {
+    tiles
+        .iter()
+        .enumerate()
+        .map(|(t, tile)| {
+            let c = tile.core;
+            // Grown by the buffer and a margin far above the rounding of the boxes' edges.
+            let largest = c.iter().fold(0f64, |m, v| m.max(v.abs()));
+            let reach = buffer + 1e-9 * (largest + 1.0);
+            let area = [c[0] - reach, c[1] - reach, c[2] + reach, c[3] + reach];
+            let mut near = Vec::new();
+            tree.visit(area, &mut |u| {
+                let b = tiles[u].buffered;
+                if u != t && b[0] <= c[2] && c[0] <= b[2] && b[1] <= c[3] && c[1] <= b[3] {
+                    near.push(u);
+                }
+            });
+            near
+        })
+        .collect()
 }
 
 /// Cuts the cloud (within `bounds`) into tiles; reorders `points` so that each tile's core
@@ -983,6 +1007,7 @@ mod tests {
             SCALING,
             &options(400, 1.5),
         );
+        let neighbours = neighbours(&tree, &tiles, 1.5);
         for (t, core) in cores.iter().enumerate() {
             let mine = &cloud[core.clone()];
             assert!(mine.iter().all(|p| tiles[t].owns(SCALING.xy(p))));
@@ -996,11 +1021,13 @@ mod tests {
             let xy = SCALING.xy(p);
             let owners: Vec<usize> = (0..tiles.len()).filter(|&t| tiles[t].owns(xy)).collect();
             assert_eq!(owners.len(), 1, "{p:?} owned by {owners:?}");
-            let mut visited = Vec::new();
-            tree.visit(xy, 1.5, &mut |t| visited.push(t));
             for (t, tile) in tiles.iter().enumerate() {
-                if tile.reaches(xy) {
-                    assert!(visited.contains(&t), "the tree misses tile {t} for {p:?}");
+                if tile.reaches(xy) && t != owners[0] {
+                    assert!(
+                        neighbours[owners[0]].contains(&t),
+                        "tile {t} is missing from tile {}'s neighbours for {p:?}",
+                        owners[0]
+                    );
                 }
             }
         }

@@ -295,12 +295,36 @@ impl Head {
     }
 }
 
+/// The integer X, Y whose coordinates pass `inside(axis, coordinate)` on both axes, a test
+/// that holds on one interval of each axis with ends near `edges` (`[min x, min y, max x,
+/// max y]`): a closed box of integers, `[min x, min y, max x, max y]`, that holds none where
+/// [`integer_run`] finds no run. Tested on integers, points need no scaling.
+pub fn integer_box(
+    scale: [f64; 2],
+    offset: [f64; 2],
+    edges: [f64; 4],
+    inside: impl Fn(usize, f64) -> bool,
+) -> [i32; 4] {
+    let run = |axis: usize| {
+        integer_run(
+            scale[axis],
+            offset[axis],
+            [edges[axis], edges[axis + 2]],
+            |v| inside(axis, v),
+        )
+    };
+    match (run(0), run(1)) {
+        (Some(x), Some(y)) => [x[0], y[0], x[1], y[1]],
+        _ => [0, 0, -1, -1],
+    }
+}
+
 /// The integers whose coordinate (`i * scale + offset`, as [`Head::scale_xy`] computes it)
 /// passes `inside`, a test that holds on one interval of coordinates with ends near
 /// `edges`: `[first, last]`. `None` when there are none, or when they are not found within a
 /// few steps of the edges (a scale that is not positive, say), so that callers fall back to
 /// testing coordinates. Exact, so a test of integers against the run is the test itself.
-pub fn integer_run(
+fn integer_run(
     scale: f64,
     offset: f64,
     edges: [f64; 2],

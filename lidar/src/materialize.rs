@@ -14,7 +14,7 @@ use partition_core::{ByteRange, Chunk, Error, Kind, RangeBytes, Result, Source};
 use rayon::prelude::*;
 
 use crate::decode::{self, Fields};
-use crate::layout::{integer_run, las_blocks, Block, Head, Layout, Vlr};
+use crate::layout::{integer_box, las_blocks, Block, Head, Layout, Vlr};
 use crate::plan::{batches, Box2, LasDetail, Tile};
 use crate::record::PointFormat;
 use crate::write::{Format, TileRecord, TileWriter};
@@ -549,20 +549,13 @@ impl Router {
     /// holds none where the integers are not found): tested without scaling.
     fn alone_integers(&self, head: &Head) -> Vec<[i32; 4]> {
         let h = &head.header;
+        let (scale, offset) = (
+            [h.x_scale_factor, h.y_scale_factor],
+            [h.x_offset, h.y_offset],
+        );
         self.alone
             .iter()
-            .map(|a| {
-                let x = integer_run(h.x_scale_factor, h.x_offset, [a[0], a[2]], |x| {
-                    a[0] < x && x < a[2]
-                });
-                let y = integer_run(h.y_scale_factor, h.y_offset, [a[1], a[3]], |y| {
-                    a[1] < y && y < a[3]
-                });
-                match (x, y) {
-                    (Some(x), Some(y)) => [x[0], y[0], x[1], y[1]],
-                    _ => [0, 0, -1, -1],
-                }
-            })
+            .map(|a| integer_box(scale, offset, *a, |axis, v| a[axis] < v && v < a[axis + 2]))
             .collect()
     }
 

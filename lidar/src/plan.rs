@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::decode::{self, Fields};
-use crate::layout::{integer_run, Block, Head, Layout};
+use crate::layout::{integer_box, Block, Head, Layout};
 use crate::record::PointFormat;
 use crate::write::Format;
 
@@ -556,19 +556,11 @@ fn deep_integers(core: &Box2, scaling: Scaling, buffer: f64) -> [i32; 4] {
     // Rounding of the buffered boxes' edges is far below this margin.
     let largest = core.iter().fold(0f64, |m, v| m.max(v.abs()));
     let margin = buffer + 1e-9 * (2.0 * largest + 1.0);
-    let run = |axis: usize| {
-        let (low, high) = (core[axis], core[axis + 2]);
-        integer_run(
-            scaling.scale[axis],
-            scaling.offset[axis],
-            [low + margin, high - margin],
-            |v| v - low > margin && high - v > margin,
-        )
-    };
-    match (run(0), run(1)) {
-        (Some(x), Some(y)) => [x[0], y[0], x[1], y[1]],
-        _ => [0, 0, -1, -1],
-    }
+    let [x0, y0, x1, y1] = *core;
+    let edges = [x0 + margin, y0 + margin, x1 - margin, y1 - margin];
+    integer_box(scaling.scale, scaling.offset, edges, |axis, v| {
+        v - core[axis] > margin && core[axis + 2] - v > margin
+    })
 }
 
 /// Blocks grouped into reads of about `bytes` each, each read one contiguous range: the

@@ -984,6 +984,15 @@ mod tests {
         })
     }
 
+    /// The whole cloud split, as `plan` splits it.
+    fn split_cloud(
+        cloud: &mut [Point],
+        options: &PlanOptions,
+    ) -> (Node, Vec<Tile>, Vec<Range<usize>>) {
+        let bounds = bounds(cloud);
+        split(cloud, bounds, extent(bounds), SCALING, options)
+    }
+
     fn points(xy: impl IntoIterator<Item = [i32; 2]>) -> Vec<Point> {
         xy.into_iter().map(|xy| Point { xy, block: 0 }).collect()
     }
@@ -991,14 +1000,7 @@ mod tests {
     #[test]
     fn every_point_has_exactly_one_core_tile_and_tiles_respect_the_limit() {
         let mut cloud = cloud(5000);
-        let bounds = bounds(&cloud);
-        let (tree, tiles, cores) = split(
-            &mut cloud,
-            bounds,
-            extent(bounds),
-            SCALING,
-            &options(400, 1.5),
-        );
+        let (tree, tiles, cores) = split_cloud(&mut cloud, &options(400, 1.5));
         let neighbours = neighbours(&tree, &tiles, 1.5);
         for (t, core) in cores.iter().enumerate() {
             let mine = &cloud[core.clone()];
@@ -1052,14 +1054,7 @@ mod tests {
     #[test]
     fn equal_counts_without_ties() {
         let mut cloud = points((0..1000).map(|i| [i, i * 7 % 13]));
-        let bounds = bounds(&cloud);
-        let (_, tiles, cores) = split(
-            &mut cloud,
-            bounds,
-            extent(bounds),
-            SCALING,
-            &options(300, 0.0),
-        );
+        let (_, tiles, cores) = split_cloud(&mut cloud, &options(300, 0.0));
         assert_eq!(tiles.len(), 4);
         assert!(cores.iter().all(|core| core.len() == 250));
     }
@@ -1067,14 +1062,7 @@ mod tests {
     #[test]
     fn identical_points_stay_in_one_tile() {
         let mut cloud = points(vec![[100, 200]; 50]);
-        let bounds = bounds(&cloud);
-        let (_, tiles, _) = split(
-            &mut cloud,
-            bounds,
-            extent(bounds),
-            SCALING,
-            &options(10, 0.0),
-        );
+        let (_, tiles, _) = split_cloud(&mut cloud, &options(10, 0.0));
         assert_eq!(tiles.len(), 1);
         assert!(tiles[0].owns(SCALING.xy(&cloud[0])));
     }

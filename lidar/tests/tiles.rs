@@ -107,6 +107,16 @@ fn write_input(path: &Path, format_id: u8, compressed: bool, points: usize) {
     writer.close().unwrap();
 }
 
+/// Plan options as most tests want them: quiet, no density map.
+fn options(max_points: u64, buffer: f64) -> PlanOptions {
+    PlanOptions {
+        max_points,
+        buffer,
+        quiet: true,
+        density: false,
+    }
+}
+
 fn key(point: &Point) -> String {
     format!("{point:?}")
 }
@@ -137,12 +147,7 @@ fn check(format_id: u8, compressed: bool, output: Format) {
         .join(if compressed { "in.laz" } else { "in.las" });
     write_input(&input, format_id, compressed, 3000);
     let (_, source) = read_points(&input);
-    let options = PlanOptions {
-        max_points: 700,
-        buffer: 2.5,
-        quiet: true,
-        density: false,
-    };
+    let options = options(700, 2.5);
     let plan = lidar::plan(&[input.to_string_lossy().into_owned()], &options).unwrap();
     assert!(plan.chunks.len() >= 5, "{} tiles", plan.chunks.len());
     let mut cores = Vec::new();
@@ -249,12 +254,7 @@ fn several_files_as_one_cloud() {
         a.to_string_lossy().into_owned(),
         b.to_string_lossy().into_owned(),
     ];
-    let options = PlanOptions {
-        max_points: 500,
-        buffer: 1.0,
-        quiet: true,
-        density: false,
-    };
+    let options = options(500, 1.0);
     let plan = lidar::plan(&inputs, &options).unwrap();
     let mut all = read_points(&a).1;
     all.extend(read_points(&b).1);
@@ -276,12 +276,7 @@ fn plan_error(bytes: &[u8], name: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
     std::fs::write(&path, bytes).unwrap();
-    let options = PlanOptions {
-        max_points: 100,
-        buffer: 0.0,
-        quiet: true,
-        density: false,
-    };
+    let options = options(100, 0.0);
     match lidar::plan(&[path.to_string_lossy().into_owned()], &options) {
         Ok(plan) => panic!(
             "{name}: planned {} tiles from a bad file",
@@ -362,12 +357,7 @@ fn bad_inputs_are_named_errors() {
     let dir2 = tempfile::tempdir().unwrap();
     let path = dir2.path().join("corrupt.laz");
     std::fs::write(&path, &corrupt).unwrap();
-    let options = PlanOptions {
-        max_points: 100,
-        buffer: 0.0,
-        quiet: true,
-        density: false,
-    };
+    let options = options(100, 0.0);
     // Either the planning pass (x/y) or the tile's full decode notices.
     let result = lidar::plan(&[path.to_string_lossy().into_owned()], &options).and_then(|plan| {
         plan.chunks
@@ -406,10 +396,8 @@ fn the_picture_draws_every_tile_over_a_png_density_map() {
     let input = dir.path().join("in.las");
     write_input(&input, 1, false, 2000);
     let options = PlanOptions {
-        max_points: 300,
-        buffer: 1.0,
-        quiet: true,
         density: true,
+        ..options(300, 1.0)
     };
     let plan = lidar::plan(&[input.to_string_lossy().into_owned()], &options).unwrap();
     let density = plan.density.as_ref().unwrap();
@@ -456,12 +444,7 @@ fn shared_samples_read_back_by_the_las_crate() {
         else {
             continue;
         };
-        let options = PlanOptions {
-            max_points: (source.len() as u64 / 5).max(1),
-            buffer: 2.0,
-            quiet: true,
-            density: false,
-        };
+        let options = options((source.len() as u64 / 5).max(1), 2.0);
         let plan = lidar::plan(&[file.to_string_lossy().into_owned()], &options).unwrap();
         let mut cores = Vec::new();
         for chunk in &plan.chunks {
@@ -502,12 +485,7 @@ fn split_writes_many_tiles_in_groups_exactly_as_cat_does() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.laz");
     write_input(&input, 3, true, 4000);
-    let options = PlanOptions {
-        max_points: 12,
-        buffer: 0.5,
-        quiet: true,
-        density: false,
-    };
+    let options = options(12, 0.5);
     let plan = lidar::plan(&[input.to_string_lossy().into_owned()], &options).unwrap();
     // More tiles than are open at once: at least two groups.
     assert!(plan.chunks.len() > 300, "{} tiles", plan.chunks.len());
@@ -541,12 +519,7 @@ fn points_moved_since_planning_are_an_error_not_a_wrong_tile() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.las");
     write_input(&input, 1, false, 2000);
-    let options = PlanOptions {
-        max_points: 500,
-        buffer: 1.0,
-        quiet: true,
-        density: false,
-    };
+    let options = options(500, 1.0);
     let plan = lidar::plan(&[input.to_string_lossy().into_owned()], &options).unwrap();
     // The same size, but every point moves across the cloud: x mirrored.
     let (header, points) = read_points(&input);

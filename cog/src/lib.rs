@@ -10,6 +10,7 @@
 //!   georeferencing (geotransform, GeoKeys).
 //! - [`crs`]: the CRS the GeoKeys describe, as an EPSG code or WKT.
 //! - [`plan`](mod@plan): windows in tiles or pixels, halos, overviews; manifest chunks of kind `cog`.
+//! - [`detail`]: what a `cog` chunk carries: the window, its georeferencing, each input's tiles.
 //! - [`decode`]: one tile to little-endian samples: Deflate, LZW, ZSTD, JPEG, predictors 2
 //!   and 3, 1-bit masks.
 //! - [`materialize`]: a window's samples from its tile ranges, sparse tiles as nodata.
@@ -17,11 +18,24 @@
 
 pub mod crs;
 pub mod decode;
+pub mod detail;
 pub mod geotiff;
 pub mod image;
 pub mod materialize;
 pub mod plan;
 pub mod tiff;
 
-pub use materialize::{read_window, write_chunk, write_chunk_raw, write_mask_raw};
-pub use plan::{plan, CogDetail, Plan, PlanOptions, WindowSize};
+pub use detail::{CogDetail, Layer, TileRef};
+pub use materialize::{raw_sidecar, read_window, write_chunk, write_chunk_raw, write_mask_raw};
+pub use plan::{plan, CogStats, Plan, PlanOptions, WindowSize};
+
+use partition_core::{Format, Kind};
+
+/// COG windows in the registry, rebuilt as small GeoTIFFs.
+pub const FORMAT: Format = Format {
+    name: "cog",
+    kinds: &[Kind::Cog],
+    binary: "cog-windows",
+    suffix: ".tif",
+    write_chunk,
+};

@@ -1,9 +1,9 @@
-use std::io::{self, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use partition_core::cli::{self, CatArgs, Quiet};
-use partition_core::{ByteSize, Error, Kind, Result};
+use partition_core::{AtomicFile, ByteSize, Error, Result};
 
 use cog::{PlanOptions, WindowSize};
 
@@ -73,31 +73,6 @@ fn main() -> ExitCode {
     cli::main("cog-windows", || run(args))
 }
 
-/// The shape and types of a raw window, for readers such as `numpy.fromfile`.
-fn write_sidecar(chunk: &partition_core::Chunk, path: &std::path::Path) -> Result<()> {
-    let detail: cog::CogDetail = chunk.detail()?;
-    let [_, _, width, height] = detail.read_window;
-    let bands: u64 = detail.layers.iter().map(|layer| layer.bands).sum();
-    let layers: Vec<serde_json::Value> = chunk
-        .sources
-        .iter()
-        .zip(&detail.layers)
-        .map(|(source, layer)| serde_json::json!({"url": source.url, "dtype": layer.dtype, "bands": layer.bands, "nodata": layer.nodata}))
-        .collect();
-    let sidecar = serde_json::json!({
-        "shape": [bands, height, width],
-        "order": "bands, rows, cols; little-endian",
-        "dtype": if detail.layers.iter().all(|l| l.dtype == detail.layers[0].dtype) { serde_json::json!(detail.layers[0].dtype) } else { serde_json::Value::Null },
-        "layers": layers,
-        "geotransform": detail.geotransform,
-        "crs": detail.crs,
-    });
-    let mut file = partition_core::AtomicFile::create(path)?;
-    file.write_all(format!("{sidecar:#}\n").as_bytes())
-        .map_err(|e| Error::io(path.display(), e))?;
-    file.commit()
-}
-
 fn size_pair(text: &str, what: &str) -> Result<(u64, u64)> {
     let parsed = text
         .split_once(['x', 'X'])
@@ -133,33 +108,30 @@ fn run(args: Args) -> Result<()> {
                 overview,
                 merge_gap: merge_gap.bytes(),
             };
-            let plan = cog::plan(&inputs, &options)?;
-            cli::print_manifest(&plan.chunks)?;
-            if !args.quiet.quiet {
-                let mut stderr = io::stderr().lock();
-                for warning in &plan.warnings {
-                    let _ = writeln!(stderr, "cog-windows: warning: {warning}");
-                }
-                let _ = writeln!(
-                    stderr,
-                    "cog-windows: {} windows planned from {} bytes of header",
-                    plan.chunks.len(),
-                    plan.bytes_read
-                );
-            }
-            Ok(())
+            cli::print_plan(
+                "cog-windows",
+                &cog::plan(&inputs, &options)?,
+                args.quiet.quiet,
+            )
         }
         Command::Cat {
             cat, mask: true, ..
-        } => cli::cat(&cat, &[Kind::Cog], ".mask", cog::write_mask_raw),
+        } => cli::cat(&cat, cog::FORMAT.kinds, ".mask", cog::write_mask_raw),
         Command::Cat {
             cat, raw: false, ..
-        } => cli::cat(&cat, &[Kind::Cog], ".tif", cog::write_chunk),
+        } => cli::cat(&cat, cog::FORMAT.kinds, ".tif", cog::write_chunk),
         Command::Cat { cat, raw: true, .. } => {
-            cli::cat(&cat, &[Kind::Cog], ".raw", |chunk, out| {
+            cli::cat(&cat, cog::FORMAT.kinds, ".raw", |chunk, out| {
                 cog::write_chunk_raw(chunk, out)?;
                 match &cat.out_dir {
-                    Some(dir) => write_sidecar(chunk, &dir.join(format!("{}.json", chunk.id))),
+                    Some(dir) => {
+                        let sidecar = cog::raw_sidecar(chunk)?;
+                        let path = dir.join(format!("{}.json", chunk.id));
+                        let mut file = AtomicFile::create(&path)?;
+                        file.write_all(sidecar.as_bytes())
+                            .map_err(|e| Error::io(path.display(), e))?;
+                        file.commit()
+                    }
                     None => Ok(()),
                 }
             })

@@ -6,7 +6,7 @@ use std::io::Write;
 use partition_core::{Chunk, Error, Kind, Position, Result, Source};
 
 use crate::decode::{decode_tile_with_tables, TileLayout};
-use crate::plan::{CogDetail, Layer};
+use crate::detail::{CogDetail, Layer, MAX_WINDOW_BYTES};
 
 /// The window's samples, band by band, row by row, little-endian (numpy's `(bands, rows,
 /// cols)` layout, as rasterio reads it), the bands of each input after those of the one
@@ -64,6 +64,38 @@ pub fn write_chunk_raw(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
             .write_all(window)
             .map_err(partition_core::cli::output_error)
     })
+}
+
+/// The JSON sidecar of a raw window (`cat --raw --out-dir` writes it as `ID.json`): its
+/// shape, sample types and georeferencing, for readers such as `numpy.fromfile`.
+pub fn raw_sidecar(chunk: &Chunk) -> Result<String> {
+    let detail: CogDetail = chunk.detail()?;
+    let [_, _, width, height] = detail.read_window;
+    let bands: u64 = detail.layers.iter().map(|layer| layer.bands).sum();
+    let layers: Vec<serde_json::Value> = chunk
+        .sources
+        .iter()
+        .zip(&detail.layers)
+        .map(|(source, layer)| {
+            serde_json::json!({
+                "url": source.url,
+                "dtype": layer.dtype,
+                "bands": layer.bands,
+                "nodata": layer.nodata,
+            })
+        })
+        .collect();
+    let first = detail.layers.first().map(|layer| layer.dtype);
+    let one_dtype = detail.layers.iter().all(|layer| Some(layer.dtype) == first);
+    let sidecar = serde_json::json!({
+        "shape": [bands, height, width],
+        "order": "bands, rows, cols; little-endian",
+        "dtype": if one_dtype { serde_json::json!(first) } else { serde_json::Value::Null },
+        "layers": layers,
+        "geotransform": detail.geotransform,
+        "crs": detail.crs,
+    });
+    Ok(format!("{sidecar:#}\n"))
 }
 
 /// Writes the window's masks (one uint8 band per input: 0 nodata, 255 valid).
@@ -132,8 +164,6 @@ fn read_window_into(
     Ok(())
 }
 
-/// The most bytes one input's part of a window may take: a worker holds a window whole.
-pub const MAX_WINDOW_BYTES: u64 = 4 << 30;
 /// The most bytes one decoded tile may take (GDAL writes tiles of at most 4096 x 4096).
 const MAX_TILE_BYTES: u64 = 1 << 30;
 

@@ -1,10 +1,12 @@
 //! Windows over a COG's tile grid, each with the exact byte ranges of the tiles it covers.
 
-use partition_core::manifest::{chunk_id, url_stem};
-use partition_core::{ByteRange, Chunk, Error, Kind, Result, Source, SourceRanges};
-use serde::{Deserialize, Serialize};
+use std::fmt;
 
-use crate::image::{images, Compression, DataType, GeoKeys, Georeference, Image, Role};
+use partition_core::manifest::url_stem;
+use partition_core::{ByteRange, Error, Kind, ManifestBuilder, Result, Source, SourceRanges};
+
+use crate::detail::{CogDetail, Layer, TileRef, MAX_WINDOW_BYTES};
+use crate::image::{images, Georeference, Image, Role};
 use crate::tiff::Tiff;
 
 /// How to cut the image.
@@ -27,104 +29,25 @@ pub struct PlanOptions {
     pub merge_gap: u64,
 }
 
-/// One tile a window reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TileRef {
-    pub col: u64,
-    pub row: u64,
-    /// The band, for images storing bands apart; 0 otherwise.
-    #[serde(default)]
-    pub band: u64,
-    /// 0 with `bytes` 0: a sparse tile, filled with nodata (or 0).
-    pub offset: u64,
-    pub bytes: u64,
-}
+/// A COG plan: the windows, and what reading the headers cost.
+pub type Plan = partition_core::Plan<CogStats>;
 
-/// The `detail` of a `cog` chunk: enough to decode the window from its tile ranges alone.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CogDetail {
-    /// Column, row, width, height in pixels of the image (cropped at its edges).
-    pub window: [u64; 4],
-    /// The window with its halo: what the worker reads and writes.
-    pub read_window: [u64; 4],
-    /// The read window's own geotransform (GDAL order).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub geotransform: Option<[f64; 6]>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub crs: Option<String>,
-    /// The source's GeoKeys, for outputs whose CRS has no EPSG code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub geokeys: Option<GeoKeys>,
-    pub overview: usize,
-    /// One per input (per entry of `sources`), in order.
-    pub layers: Vec<Layer>,
-}
-
-/// One input's part of a window: how its tiles decode, and which tiles.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Layer {
-    pub dtype: DataType,
-    pub bands: u64,
-    pub compression: Compression,
-    pub predictor: u16,
-    pub little_endian: bool,
-    pub separate_planes: bool,
-    pub tile_size: [u64; 2],
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nodata: Option<f64>,
-    pub tiles: Vec<TileRef>,
-    /// JPEG tables shared by the tiles, base64 (JPEG compression only).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub jpeg_tables: String,
-    /// One bit per pixel (masks), read as 0 or 255.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub bilevel: bool,
-    /// The input's mask over the same window (0 nodata, 255 valid), when it has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask: Option<Box<Layer>>,
-}
-
-impl Layer {
-    /// Samples of each pixel that one tile holds.
-    pub fn samples_per_tile(&self) -> u64 {
-        if self.separate_planes {
-            1
-        } else {
-            self.bands
-        }
-    }
-
-    fn new(image: &Image, little_endian: bool, read_window: [u64; 4]) -> Layer {
-        Layer {
-            dtype: image.dtype,
-            bands: image.bands,
-            compression: image.compression,
-            predictor: image.predictor,
-            little_endian,
-            separate_planes: image.separate_planes,
-            tile_size: [image.tile_width, image.tile_height],
-            nodata: image.nodata,
-            tiles: tiles_of(image, read_window),
-            bilevel: image.bilevel,
-            jpeg_tables: if image.jpeg_tables.is_empty() {
-                String::new()
-            } else {
-                base64::Engine::encode(
-                    &base64::engine::general_purpose::STANDARD,
-                    &image.jpeg_tables,
-                )
-            },
-            mask: None,
-        }
-    }
-}
-
-/// A plan: the windows, what reading the headers cost, and what looked wrong.
-#[derive(Debug)]
-pub struct Plan {
-    pub chunks: Vec<Chunk>,
+/// What a COG plan knows beyond its windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CogStats {
+    pub windows: u64,
+    /// Bytes of header and directories read to plan.
     pub bytes_read: u64,
-    pub warnings: Vec<String>,
+}
+
+impl fmt::Display for CogStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} windows planned from {} bytes of header",
+            self.windows, self.bytes_read
+        )
+    }
 }
 
 /// One input, opened and read to the chosen image.
@@ -295,14 +218,14 @@ pub fn plan(urls: &[String], options: &PlanOptions) -> Result<Plan> {
             .saturating_mul(read_pixels[1])
             .saturating_mul(input.image.bands)
             .saturating_mul(input.image.dtype.bytes() as u64);
-        if bytes > crate::materialize::MAX_WINDOW_BYTES {
+        if bytes > MAX_WINDOW_BYTES {
             return Err(Error::Usage(format!(
                 "windows of {} x {} pixels (halo included) of {} take {bytes} bytes, more than \
                  a worker holds ({} GiB); choose smaller windows",
                 read_pixels[0],
                 read_pixels[1],
                 input.url,
-                crate::materialize::MAX_WINDOW_BYTES >> 30
+                MAX_WINDOW_BYTES >> 30
             )));
         }
     }
@@ -317,12 +240,10 @@ pub fn plan(urls: &[String], options: &PlanOptions) -> Result<Plan> {
             ]);
         }
     }
-    let total = windows.len() as u64;
     let stem = url_stem(&first.url, &[".tif", ".tiff"]);
-    let chunks = windows
-        .into_iter()
-        .enumerate()
-        .map(|(seq, window)| {
+    let mut manifest = ManifestBuilder::new(Kind::Cog);
+    for window in windows {
+        {
             let [col, row, width, height] = window;
             let read_col = col.saturating_sub(options.halo);
             let read_row = row.saturating_sub(options.halo);
@@ -335,11 +256,11 @@ pub fn plan(urls: &[String], options: &PlanOptions) -> Result<Plan> {
             let mut sources = Vec::with_capacity(inputs.len());
             let mut layers = Vec::with_capacity(inputs.len());
             for input in &inputs {
-                let mut layer = Layer::new(&input.image, input.little_endian, read_window);
+                let mut layer = layer_of(&input.image, input.little_endian, read_window);
                 layer.mask = input
                     .mask
                     .as_ref()
-                    .map(|mask| Box::new(Layer::new(mask, input.little_endian, read_window)));
+                    .map(|mask| Box::new(layer_of(mask, input.little_endian, read_window)));
                 let all_tiles: Vec<TileRef> = layer
                     .tiles
                     .iter()
@@ -369,22 +290,44 @@ pub fn plan(urls: &[String], options: &PlanOptions) -> Result<Plan> {
                 overview: options.overview,
                 layers,
             };
-            Chunk::new(
-                Kind::Cog,
-                chunk_id(&stem, seq as u64, total),
-                seq as u64,
-                total,
-                sources,
-                est_bytes,
-                detail,
-            )
-        })
-        .collect();
+            manifest.push(&stem, sources, est_bytes, detail);
+        }
+    }
+    let chunks = manifest.finish();
+    let stats = CogStats {
+        windows: chunks.len() as u64,
+        bytes_read,
+    };
     Ok(Plan {
         chunks,
-        bytes_read,
         warnings,
+        stats,
     })
+}
+
+/// An input's layer of the window `read_window`: how its tiles decode, and which.
+fn layer_of(image: &Image, little_endian: bool, read_window: [u64; 4]) -> Layer {
+    Layer {
+        dtype: image.dtype,
+        bands: image.bands,
+        compression: image.compression,
+        predictor: image.predictor,
+        little_endian,
+        separate_planes: image.separate_planes,
+        tile_size: [image.tile_width, image.tile_height],
+        nodata: image.nodata,
+        tiles: tiles_of(image, read_window),
+        bilevel: image.bilevel,
+        jpeg_tables: if image.jpeg_tables.is_empty() {
+            String::new()
+        } else {
+            base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                &image.jpeg_tables,
+            )
+        },
+        mask: None,
+    }
 }
 
 /// The tiles a pixel window touches, every band plane included.

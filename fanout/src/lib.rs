@@ -1,7 +1,7 @@
 //! Runs a command once per chunk of a manifest.
 //!
 //! For each [`partition_core::Chunk`], `fanout` rebuilds the chunk's bytes with the format
-//! crate that owns its kind ([`materialize`]) and streams them into the command's stdin, with
+//! its kind names in the registry ([`formats::write_chunk`]) and streams them into the command's stdin, with
 //! no temporary file; the command's stdout is kept whole per chunk, so outputs of parallel
 //! tasks never interleave. The pieces:
 //!
@@ -17,13 +17,11 @@
 //! - [`processes`]: the running process groups, killed on timeout, halt or interrupt.
 //! - [`joblog`]: one TSV row per attempt, and reading it back to resume.
 //! - [`spool`]: captured stdout, spilled to a temporary file beyond 8 MiB.
-//! - [`materialize`]: chunk kind -> the format crate's `write_chunk`.
 
 pub mod backend;
 pub mod joblog;
 pub mod lambda;
 pub mod local;
-pub mod materialize;
 pub mod processes;
 pub mod run;
 pub mod slurm;

@@ -12,7 +12,6 @@ use partition_core::output::{join, Output};
 use partition_core::{Chunk, Error, Result};
 
 use crate::backend::{Backend, Outcome, STDERR_TAIL};
-use crate::materialize;
 use crate::processes::Processes;
 
 pub struct Local<'a> {
@@ -272,7 +271,7 @@ fn feed(chunk: &Chunk, stdin: impl Write) -> Result<u64> {
         inner: stdin,
         count: 0,
     };
-    match materialize::write_chunk(chunk, &mut counted) {
+    match formats::write_chunk(chunk, &mut counted) {
         Err(error) if error.is_broken_pipe() => Ok(counted.count),
         Err(error) => Err(error),
         Ok(()) => match counted.flush() {

@@ -4,11 +4,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use partition_core::cli::{self, CatArgs, Quiet};
 use partition_core::output::write_file;
-use partition_core::{Kind, Result};
+use partition_core::Result;
 
-use fasta::plan::{self as reference_plan, DEFAULT_OVERLAP};
-use fasta::reference::Reference;
-use fasta::NameMap;
+use fasta::{CatOptions, PlanOptions, DEFAULT_OVERLAP};
 
 /// FASTA references: samtools-exact .fai indexes, balanced chunks with overlap, short
 /// names and a name map back to the original coordinates.
@@ -93,40 +91,22 @@ fn run(args: Args) -> Result<()> {
             map,
             fai,
         } => {
-            let reference = Reference::open(&input, fai.as_deref(), quiet)?;
-            warn(quiet, &input, &reference.warnings);
-            // Keep what the scan found beside a local input, as samtools does; an unwritable
-            // folder only costs the next run a scan.
-            if reference.built && fai.is_none() && !input.starts_with("s3://") {
-                let fai_path = format!("{input}.fai");
-                if let Err(error) =
-                    write_file(&fai_path, |out| fasta::fai::write(&reference.index, out))
-                {
-                    warn(
-                        quiet,
-                        &input,
-                        &[format!("could not keep the index: {error}")],
-                    );
-                }
-            }
-            let planned = reference_plan::cut(&reference.index, chunks, overlap)?;
-            if let Some(map) = &map {
-                let parts = planned
-                    .iter()
-                    .flatten()
-                    .map(|(part, _)| part.clone())
-                    .collect();
-                write_file(map, |out| NameMap::new(parts).write(out))?;
-            }
-            cli::print_manifest(&reference_plan::chunks(
-                &input,
-                reference.source.size(),
-                &planned,
-            ))
+            let options = PlanOptions {
+                chunks,
+                overlap,
+                fai,
+                map,
+                quiet,
+            };
+            cli::print_plan("fasta-split", &fasta::plan(&[input], &options)?, quiet)
         }
-        Command::Cat { cat, line_width } => cli::cat(&cat, &[Kind::Fasta], ".fa", |chunk, out| {
-            fasta::write_chunk(chunk, out, line_width)
-        }),
+        Command::Cat { cat, line_width } => {
+            let options = CatOptions { line_width };
+            let format = &fasta::FORMAT;
+            cli::cat(&cat, format.kinds, format.suffix, |chunk, out| {
+                fasta::write_chunk_with(chunk, &options, out)
+            })
+        }
     }
 }
 

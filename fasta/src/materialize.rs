@@ -5,11 +5,24 @@ use std::io::{Read, Write};
 
 use partition_core::{Chunk, Error, Kind, Result, Source};
 
-use crate::plan::FastaDetail;
+use crate::detail::FastaDetail;
 
-/// Writes the chunk as FASTA; `line_width` overrides each part's source line width.
+/// What `cat` may change in how a chunk is written.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CatOptions {
+    /// Bases per output line (default: each part's source line width).
+    pub line_width: Option<u64>,
+}
+
+/// Writes the chunk as FASTA, lines as wide as the source's.
 /// Fails, naming the part, unless its range holds exactly the bases the plan promised.
-pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write, line_width: Option<u64>) -> Result<()> {
+pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
+    write_chunk_with(chunk, &CatOptions::default(), output)
+}
+
+/// [`write_chunk`] with `cat`'s options.
+pub fn write_chunk_with(chunk: &Chunk, options: &CatOptions, output: &mut dyn Write) -> Result<()> {
+    let line_width = options.line_width;
     chunk.expect_kind(&[Kind::Fasta])?;
     let detail: FastaDetail = chunk.detail()?;
     let [planned] = &chunk.sources[..] else {

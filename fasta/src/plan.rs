@@ -1,38 +1,111 @@
 //! Balanced reference chunks: N chunks of about equal bases over the whole genome,
 //! sequences that cross a chunk edge split into overlapping parts.
 
-use partition_core::manifest::{chunk_id, url_stem};
-use partition_core::{ByteRange, Chunk, Error, Kind, Result, SourceRanges};
-use serde::{Deserialize, Serialize};
+use std::fmt;
 
-use crate::fai::Record;
-use crate::name_map::Part;
+use partition_core::manifest::url_stem;
+use partition_core::output::write_file;
+use partition_core::{ByteRange, Chunk, Error, Kind, ManifestBuilder, Result, SourceRanges};
+
+use crate::detail::{FastaDetail, PartLayout};
+use crate::fai::{self, Record};
+use crate::name_map::{NameMap, Part};
+use crate::reference::Reference;
 
 /// Default overlap between consecutive parts: 2 x (150 bp reads + 50). The midpoint rule is
 /// exact for reads spanning at most half the overlap.
 pub const DEFAULT_OVERLAP: u64 = 400;
 
-/// A part as a chunk carries it: the name-map row plus the layout of its source sequence,
-/// so a worker needs no `.fai`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PartLayout {
-    #[serde(flatten)]
-    pub part: Part,
-    /// Bases per line of the source sequence (the default output width).
-    pub line_bases: u64,
+/// How to plan.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// How many chunks of about equal bases.
+    pub chunks: u64,
+    /// Bases shared by consecutive parts of a split sequence.
+    pub overlap: u64,
+    /// The index to use (default `<input>.fai` when present and consistent, else built and,
+    /// for a local input, kept there as samtools does).
+    pub fai: Option<String>,
+    /// Where to write the name map, if anywhere.
+    pub map: Option<String>,
+    /// Progress bars on stderr off.
+    pub quiet: bool,
 }
 
-/// The `detail` of a `fasta` chunk: its parts, in order, one byte range each in `sources[0]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FastaDetail {
-    pub parts: Vec<PartLayout>,
+impl PlanOptions {
+    /// `chunks` chunks with the default overlap, quietly, no name map written.
+    pub fn new(chunks: u64) -> PlanOptions {
+        PlanOptions {
+            chunks,
+            overlap: DEFAULT_OVERLAP,
+            fai: None,
+            map: None,
+            quiet: true,
+        }
+    }
+}
+
+/// A FASTA plan: the chunks and the name map of their parts.
+pub type Plan = partition_core::Plan<FastaStats>;
+
+/// What a FASTA plan knows beyond its chunks.
+#[derive(Debug, Clone)]
+pub struct FastaStats {
+    /// Every part of every chunk, in reference order (what `--map` writes).
+    pub map: NameMap,
+}
+
+impl fmt::Display for FastaStats {
+    /// Nothing: the name map is written to a file of its own when asked for.
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Ok(())
+    }
+}
+
+/// Plans chunks over one FASTA file (`inputs` holds exactly one): its index loaded or built,
+/// the sequences cut, and the name map written where `options.map` says.
+pub fn plan(inputs: &[String], options: &PlanOptions) -> Result<Plan> {
+    let [input] = inputs else {
+        return Err(Error::Usage("give one FASTA file to plan".to_string()));
+    };
+    let reference = Reference::open(input, options.fai.as_deref(), options.quiet)?;
+    let mut warnings: Vec<String> = reference
+        .warnings
+        .iter()
+        .map(|warning| format!("{input}: {warning}"))
+        .collect();
+    // Keep what the scan found beside a local input, as samtools does; an unwritable folder
+    // only costs the next run a scan.
+    if reference.built && options.fai.is_none() && !input.contains("://") {
+        if let Err(error) = write_file(&format!("{input}.fai"), |out| {
+            fai::write(&reference.index, out)
+        }) {
+            warnings.push(format!("{input}: could not keep the index: {error}"));
+        }
+    }
+    let planned = cut(&reference.index, options.chunks, options.overlap)?;
+    let map = NameMap::new(
+        planned
+            .iter()
+            .flatten()
+            .map(|(part, _)| part.clone())
+            .collect(),
+    );
+    if let Some(path) = &options.map {
+        write_file(path, |out| map.write(out))?;
+    }
+    Ok(Plan {
+        chunks: chunks(input, reference.source.size(), &planned),
+        warnings,
+        stats: FastaStats { map },
+    })
 }
 
 /// Cuts the sequences of `index` into at most `chunks` chunks of about equal bases.
 /// Returns the parts of each chunk, in reference order.
-pub fn cut(index: &[Record], chunks: u64, overlap: u64) -> Result<Vec<Vec<(Part, &Record)>>> {
+fn cut(index: &[Record], chunks: u64, overlap: u64) -> Result<Vec<Vec<(Part, &Record)>>> {
     if chunks == 0 {
-        return Err(Error::Usage("--chunks must be above 0".to_string()));
+        return Err(Error::Usage("the chunk count must be above 0".to_string()));
     }
     let genome: u64 = index.iter().map(|record| record.length).sum();
     if genome == 0 {
@@ -91,55 +164,45 @@ pub fn cut(index: &[Record], chunks: u64, overlap: u64) -> Result<Vec<Vec<(Part,
 }
 
 /// The manifest chunks for `cut`'s parts of the FASTA at `url` (of `size` bytes).
-pub fn chunks(url: &str, size: u64, planned: &[Vec<(Part, &Record)>]) -> Vec<Chunk> {
+fn chunks(url: &str, size: u64, planned: &[Vec<(Part, &Record)>]) -> Vec<Chunk> {
     let stem = url_stem(url, &[".fa", ".fasta", ".fna", ".fas"]);
-    let total = planned.len() as u64;
-    planned
-        .iter()
-        .enumerate()
-        .map(|(seq, parts)| {
-            let ranges: Vec<ByteRange> = parts
+    let mut manifest = ManifestBuilder::new(Kind::Fasta);
+    for parts in planned {
+        let ranges: Vec<ByteRange> = parts
+            .iter()
+            .map(|(part, record)| byte_range(record, part))
+            .collect();
+        // FASTA out: a header and the bases with a newline per line.
+        let est_bytes = parts
+            .iter()
+            .map(|(part, record)| {
+                part.id.len() as u64
+                    + 2
+                    + part.len()
+                    + part.len().div_ceil(record.line_bases.max(1))
+            })
+            .sum();
+        let detail = FastaDetail {
+            parts: parts
                 .iter()
-                .map(|(part, record)| byte_range(record, part))
-                .collect();
-            // FASTA out: a header and the bases with a newline per line.
-            let est_bytes = parts
-                .iter()
-                .map(|(part, record)| {
-                    part.id.len() as u64
-                        + 2
-                        + part.len()
-                        + part.len().div_ceil(record.line_bases.max(1))
+                .map(|(part, record)| PartLayout {
+                    part: part.clone(),
+                    line_bases: record.line_bases,
                 })
-                .sum();
-            let detail = FastaDetail {
-                parts: parts
-                    .iter()
-                    .map(|(part, record)| PartLayout {
-                        part: part.clone(),
-                        line_bases: record.line_bases,
-                    })
-                    .collect(),
-            };
-            Chunk::new(
-                Kind::Fasta,
-                chunk_id(&stem, seq as u64, total),
-                seq as u64,
-                total,
-                vec![SourceRanges {
-                    url: url.to_string(),
-                    size: Some(size),
-                    ranges,
-                }],
-                est_bytes,
-                detail,
-            )
-        })
-        .collect()
+                .collect(),
+        };
+        let sources = vec![SourceRanges {
+            url: url.to_string(),
+            size: Some(size),
+            ranges,
+        }];
+        manifest.push(&stem, sources, est_bytes, detail);
+    }
+    manifest.finish()
 }
 
 /// The bytes holding bases `part.start..=part.end` of `record`.
-pub fn byte_range(record: &Record, part: &Part) -> ByteRange {
+fn byte_range(record: &Record, part: &Part) -> ByteRange {
     ByteRange::new(
         record.byte_of(part.start - 1),
         record.byte_of(part.end - 1) + 1,

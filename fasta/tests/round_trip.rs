@@ -4,9 +4,7 @@
 use std::collections::HashMap;
 use std::fs;
 
-use fasta::plan::{chunks, cut};
-use fasta::reference::Reference;
-use fasta::{write_chunk, NameMap};
+use fasta::{plan, write_chunk, FastaDetail, PlanOptions};
 
 /// A small deterministic generator (xorshift64*), so failures replay from the seed.
 struct Random(u64);
@@ -78,21 +76,17 @@ fn owned_ranges_rebuild_every_sequence() {
         let path = dir.path().join(format!("ref{seed}.fa"));
         fs::write(&path, &text).unwrap();
         let url = path.to_str().unwrap();
-        let reference = Reference::open(url, None, true).unwrap();
         let chunk_count = 1 + random.below(12);
-        let overlap = random.below(600);
-        let planned = cut(&reference.index, chunk_count, overlap).unwrap();
-        let map = NameMap::new(
-            planned
-                .iter()
-                .flatten()
-                .map(|(part, _)| part.clone())
-                .collect(),
-        );
+        let options = PlanOptions {
+            overlap: random.below(600),
+            ..PlanOptions::new(chunk_count)
+        };
+        let plan = plan(&[url.to_string()], &options).unwrap();
+        let map = &plan.stats.map;
 
         let mut output = Vec::new();
-        for chunk in chunks(url, reference.source.size(), &planned) {
-            write_chunk(&chunk, &mut output, None).unwrap();
+        for chunk in &plan.chunks {
+            write_chunk(chunk, &mut output).unwrap();
         }
         let mut rebuilt: HashMap<String, Vec<u8>> = HashMap::new();
         for (id, bases) in parse_fasta(std::str::from_utf8(&output).unwrap()) {
@@ -119,9 +113,17 @@ fn owned_ranges_rebuild_every_sequence() {
                 "seed {seed}: {name} not rebuilt exactly"
             );
         }
-        let chunk_bases: Vec<u64> = planned
+        let chunk_bases: Vec<u64> = plan
+            .chunks
             .iter()
-            .map(|parts| parts.iter().map(|(p, _)| p.own_end + 1 - p.own_start).sum())
+            .map(|chunk| {
+                let detail: FastaDetail = chunk.detail().unwrap();
+                detail
+                    .parts
+                    .iter()
+                    .map(|layout| layout.part.own_end + 1 - layout.part.own_start)
+                    .sum()
+            })
             .collect();
         let genome: u64 = sequences.iter().map(|(_, s)| s.len() as u64).sum();
         let per_chunk = genome.div_ceil(chunk_count);
@@ -145,9 +147,8 @@ fn one_chromosome_larger_than_a_chunk_is_split_with_overlap() {
     }
     let path = dir.path().join("one.fa");
     fs::write(&path, text).unwrap();
-    let reference = Reference::open(path.to_str().unwrap(), None, true).unwrap();
-    let planned = cut(&reference.index, 4, 400).unwrap();
-    let parts: Vec<_> = planned.iter().flatten().map(|(part, _)| part).collect();
+    let plan = plan(&[path.to_str().unwrap().to_string()], &PlanOptions::new(4)).unwrap();
+    let parts = plan.stats.map.parts();
     assert_eq!(
         parts.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
         ["1_1", "1_2", "1_3", "1_4"]

@@ -389,12 +389,10 @@ mod tests {
         let index_path = dir.path().join("r.gzi");
         std::fs::write(&index_path, &gzi).unwrap();
         let options = crate::PlanOptions {
-            quiet: true,
-            span: None,
             index: Some(index_path.to_str().unwrap().to_string()),
+            ..crate::PlanOptions::new(crate::Chunking::Count(5))
         };
-        let chunks =
-            crate::plan(&[url], partition_core::cli::Chunking::Count(5), &options).unwrap();
+        let chunks = crate::plan(&[url], &options).unwrap().chunks;
         assert_eq!(chunks.len(), 5);
         let mut rebuilt = Vec::new();
         for chunk in &chunks {

@@ -16,8 +16,9 @@
 //!
 //! - [`record`]: reading records with their byte positions, validating as it goes.
 //! - [`plan`](mod@plan): one pass over the input(s) cuts them into chunks at record starts and
-//!   writes [`partition_core::Chunk`]s of kind `fastq`; paired files are cut in step, so
-//!   chunk *i* of R1 and chunk *i* of R2 hold the same reads.
+//!   writes [`partition_core::Chunk`]s of kind `fastq` (`fastq-gz` for gzip); paired files are
+//!   cut in step, so chunk *i* of R1 and chunk *i* of R2 hold the same reads.
+//! - [`detail`]: what those chunks carry beyond byte ranges ([`FastqDetail`], [`GzDetail`]).
 //! - [`materialize`]: rebuilds a chunk's bytes from its manifest line alone, checking the
 //!   record count and the CRC32s it promised (paired chunks interleaved, or each mate apart).
 //! - [`gzip`]: gzip decoding that stops at deflate block boundaries and resumes from them.
@@ -26,6 +27,7 @@
 //! - [`checksum`]: chunk CRC32s from the CRC32s of the stream before each of their ends.
 
 pub mod checksum;
+pub mod detail;
 pub mod gzip;
 pub mod gztool;
 pub mod index;
@@ -33,5 +35,18 @@ pub mod materialize;
 pub mod plan;
 pub mod record;
 
+pub use detail::{FastqDetail, GzDetail, GzResume};
 pub use materialize::{write_chunk, write_mates};
-pub use plan::{plan, FastqDetail, GzDetail, PlanOptions};
+pub use plan::{plan, Chunking, Plan, PlanOptions};
+
+use partition_core::{Format, Kind};
+
+/// The FASTQ format in the registry: plain and gzip chunks, rebuilt as FASTQ (paired chunks
+/// interleaved).
+pub const FORMAT: Format = Format {
+    name: "fastq",
+    kinds: &[Kind::Fastq, Kind::FastqGz],
+    binary: "fastq-split",
+    suffix: ".fq",
+    write_chunk,
+};

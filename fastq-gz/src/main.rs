@@ -2,12 +2,12 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use partition_core::cli::{self, CatArgs, ChunkingArgs, Destination, Quiet};
+use partition_core::cli::{self, CatArgs, Destination, Quiet};
 use partition_core::output::{write_file, AtomicFile};
-use partition_core::{ByteSize, Error, Kind, Result, Source};
+use partition_core::{ByteSize, Error, Result, Source};
 
 use fastq_gz::index::{self, DEFAULT_SPAN};
-use fastq_gz::PlanOptions;
+use fastq_gz::{Chunking, PlanOptions};
 
 /// Cut FASTQ files (plain, gzip, BGZF) into record-aligned chunks and rebuild them.
 #[derive(Parser)]
@@ -62,6 +62,39 @@ enum Command {
     },
 }
 
+/// How to cut; exactly one is given.
+#[derive(clap::Args)]
+#[group(required = true, multiple = false)]
+struct ChunkingArgs {
+    /// Cut into about N chunks of equal size
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    chunks: Option<u64>,
+    /// Cut into chunks of about SIZE bytes of FASTQ (64MiB, 1.5G)
+    #[arg(long, value_name = "SIZE", value_parser = positive_size)]
+    chunk_size: Option<ByteSize>,
+    /// Cut every N records
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    records: Option<u64>,
+}
+
+impl ChunkingArgs {
+    fn chunking(&self) -> Chunking {
+        match (self.chunks, self.chunk_size, self.records) {
+            (Some(count), _, _) => Chunking::Count(count),
+            (_, Some(size), _) => Chunking::Size(size.bytes()),
+            (_, _, Some(records)) => Chunking::Records(records),
+            (None, None, None) => unreachable!("clap requires one"),
+        }
+    }
+}
+
+fn positive_size(text: &str) -> std::result::Result<ByteSize, String> {
+    match text.parse::<ByteSize>()? {
+        ByteSize(0) => Err("must be above 0".to_string()),
+        size => Ok(size),
+    }
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum IndexFormat {
     Cwi,
@@ -93,12 +126,12 @@ fn run(args: Args) -> Result<()> {
             span,
         } => {
             let options = PlanOptions {
+                chunking: chunking.chunking(),
                 quiet,
                 span: span.map(ByteSize::bytes),
                 index,
             };
-            let chunks = fastq_gz::plan(&inputs, chunking.chunking()?, &options)?;
-            cli::print_manifest(&chunks)
+            cli::print_plan("fastq-split", &fastq_gz::plan(&inputs, &options)?, quiet)
         }
         Command::Index {
             input,
@@ -123,7 +156,7 @@ fn run(args: Args) -> Result<()> {
             }
         }
         Command::Cat { cat, interleave } => {
-            cli::cat_each(&cat, &[Kind::Fastq, Kind::FastqGz], |chunk, destination| {
+            cli::cat_each(&cat, fastq_gz::FORMAT.kinds, |chunk, destination| {
                 let paired = chunk.sources.len() > 1;
                 match destination {
                     Destination::Stdout(_) if paired && !interleave => {

@@ -4,8 +4,8 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 
 use partition_core::{ByteRange, Chunk, Error, Kind, Result, Source, SourceRanges};
 
+use crate::detail::{FastqDetail, GzDetail, GzResume};
 use crate::gzip::{Decoder, NoObserver, Resume};
-use crate::plan::{FastqDetail, GzDetail, GzResume};
 use crate::record::RecordReader;
 
 /// Bytes gathered before each write to the output.
@@ -362,7 +362,7 @@ fn read_name(record: &[u8]) -> &[u8] {
 mod tests {
     use super::*;
     use crate::plan::{plan, PlanOptions};
-    use partition_core::cli::Chunking;
+    use crate::Chunking;
 
     fn write(text: &str) -> (tempfile::NamedTempFile, String) {
         let mut file = tempfile::Builder::new().suffix(".fq").tempfile().unwrap();
@@ -382,7 +382,10 @@ mod tests {
         let text = records("r", "", 40);
         let (_file, url) = write(&text);
         let mut rebuilt = Vec::new();
-        for chunk in plan(&[url], Chunking::Count(6), &PlanOptions::quiet()).unwrap() {
+        for chunk in plan(&[url], &PlanOptions::new(Chunking::Count(6)))
+            .unwrap()
+            .chunks
+        {
             write_chunk(&chunk, &mut rebuilt).unwrap();
         }
         assert_eq!(String::from_utf8(rebuilt).unwrap(), text);
@@ -392,7 +395,9 @@ mod tests {
     fn paired_chunks_come_out_interleaved() {
         let (_f1, u1) = write(&records("a", "/1", 3));
         let (_f2, u2) = write(&records("a", "/2", 3));
-        let chunks = plan(&[u1, u2], Chunking::Records(2), &PlanOptions::quiet()).unwrap();
+        let chunks = plan(&[u1, u2], &PlanOptions::new(Chunking::Records(2)))
+            .unwrap()
+            .chunks;
         let mut out = Vec::new();
         write_chunk(&chunks[1], &mut out).unwrap();
         assert_eq!(
@@ -408,7 +413,10 @@ mod tests {
         let (_f2, u2) = write(&r2);
         let mut ones = Vec::new();
         let mut twos = Vec::new();
-        for chunk in plan(&[u1, u2], Chunking::Records(2), &PlanOptions::quiet()).unwrap() {
+        for chunk in plan(&[u1, u2], &PlanOptions::new(Chunking::Records(2)))
+            .unwrap()
+            .chunks
+        {
             let (mut a, mut b) = (Vec::new(), Vec::new());
             write_mates(&chunk, &mut [&mut a, &mut b]).unwrap();
             ones.extend(a);
@@ -426,7 +434,9 @@ mod tests {
     fn mates_out_of_step_are_refused() {
         let (_f1, u1) = write(&records("a", "", 3));
         let (_f2, u2) = write(&records("b", "", 3));
-        let chunks = plan(&[u1, u2], Chunking::Records(2), &PlanOptions::quiet()).unwrap();
+        let chunks = plan(&[u1, u2], &PlanOptions::new(Chunking::Records(2)))
+            .unwrap()
+            .chunks;
         let error = write_chunk(&chunks[0], &mut Vec::new())
             .unwrap_err()
             .to_string();
@@ -441,10 +451,10 @@ mod tests {
         let (file, url) = write(&records("r", "", 10));
         let chunks = plan(
             std::slice::from_ref(&url),
-            Chunking::Count(2),
-            &PlanOptions::quiet(),
+            &PlanOptions::new(Chunking::Count(2)),
         )
-        .unwrap();
+        .unwrap()
+        .chunks;
         std::fs::write(file.path(), records("r", "", 11)).unwrap();
         let error = write_chunk(&chunks[0], &mut Vec::new())
             .unwrap_err()
@@ -456,8 +466,9 @@ mod tests {
     /// `promised`: the error.
     fn refused_count(text: &str, count: u64, promised: u64) -> String {
         let (_file, url) = write(text);
-        let mut chunk = plan(&[url], Chunking::Count(count), &PlanOptions::quiet())
+        let mut chunk = plan(&[url], &PlanOptions::new(Chunking::Count(count)))
             .unwrap()
+            .chunks
             .remove(0);
         chunk.detail["records"] = promised.into();
         write_chunk(&chunk, &mut Vec::new())
@@ -469,8 +480,9 @@ mod tests {
     fn records_of_more_than_four_lines_are_counted_by_parsing() {
         let text = "@r1\nACGT\nAC\n+\nIIII\nII\n\n@r2\nA\n+\nI\n";
         let (_file, url) = write(text);
-        let chunk = plan(&[url], Chunking::Count(1), &PlanOptions::quiet())
+        let chunk = plan(&[url], &PlanOptions::new(Chunking::Count(1)))
             .unwrap()
+            .chunks
             .remove(0);
         let mut out = Vec::new();
         write_chunk(&chunk, &mut out).unwrap();

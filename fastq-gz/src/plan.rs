@@ -4,16 +4,25 @@
 mod compressed;
 mod plain;
 
-pub use compressed::{GzDetail, GzResume};
-pub use plain::FastqDetail;
-
-use partition_core::cli::Chunking;
 use partition_core::manifest::url_stem;
-use partition_core::{ByteRange, Chunk, Error, Result, Source};
+use partition_core::{ByteRange, Error, NoStats, Result, Source};
 
-/// How to plan, beyond the chunking.
+/// A FASTQ plan: chunks of kind `fastq` or `fastq-gz`; no figures beyond them.
+pub type Plan = partition_core::Plan<NoStats>;
+
+/// How to cut: into about N chunks, chunks of about N bytes of FASTQ, or every N records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chunking {
+    Count(u64),
+    Size(u64),
+    Records(u64),
+}
+
+/// How to plan.
 #[derive(Debug, Clone)]
 pub struct PlanOptions {
+    pub chunking: Chunking,
+    /// Progress bars and log lines on stderr off.
     pub quiet: bool,
     /// Output between checkpoints: an existing index with another span is rebuilt.
     /// None: any existing index will do, and a new one uses the default span.
@@ -24,8 +33,10 @@ pub struct PlanOptions {
 }
 
 impl PlanOptions {
-    pub fn quiet() -> PlanOptions {
+    /// `chunking`, quietly, with the index beside the input at whatever span it has.
+    pub fn new(chunking: Chunking) -> PlanOptions {
         PlanOptions {
+            chunking,
             quiet: true,
             span: None,
             index: None,
@@ -35,7 +46,7 @@ impl PlanOptions {
 
 /// Plans chunks over one FASTQ file, or over paired files cut in step (the same reads in
 /// chunk *i* of each). gzip inputs use their checkpoint index, built when missing.
-pub fn plan(inputs: &[String], chunking: Chunking, options: &PlanOptions) -> Result<Vec<Chunk>> {
+pub fn plan(inputs: &[String], options: &PlanOptions) -> Result<Plan> {
     if inputs.is_empty() || inputs.len() > 2 {
         return Err(Error::Usage(
             "give one FASTQ file, or two for paired reads".to_string(),
@@ -43,7 +54,15 @@ pub fn plan(inputs: &[String], chunking: Chunking, options: &PlanOptions) -> Res
     }
     if inputs.len() > 1 && options.index.is_some() {
         return Err(Error::Usage(
-            "--index names the index of a single input".to_string(),
+            "an index given by name belongs to a single input, not to a pair".to_string(),
+        ));
+    }
+    let zero = match options.chunking {
+        Chunking::Count(n) | Chunking::Size(n) | Chunking::Records(n) => n == 0,
+    };
+    if zero {
+        return Err(Error::Usage(
+            "the chunk count, size or records per chunk must be above 0".to_string(),
         ));
     }
     let sources: Vec<Source> = inputs
@@ -51,13 +70,20 @@ pub fn plan(inputs: &[String], chunking: Chunking, options: &PlanOptions) -> Res
         .map(|url| Source::open(url))
         .collect::<Result<_>>()?;
     let compressed: Vec<bool> = sources.iter().map(is_gzip).collect::<Result<_>>()?;
-    match (compressed.iter().all(|&c| c), compressed.iter().any(|&c| c)) {
-        (true, _) => compressed::plan(&sources, chunking, options),
-        (false, false) => plain::plan(&sources, chunking, options.quiet),
-        (false, true) => Err(Error::Usage(
-            "paired inputs must both be gzip or both plain".to_string(),
-        )),
-    }
+    let chunks = match (compressed.iter().all(|&c| c), compressed.iter().any(|&c| c)) {
+        (true, _) => compressed::plan(&sources, options.chunking, options)?,
+        (false, false) => plain::plan(&sources, options.chunking, options.quiet)?,
+        (false, true) => {
+            return Err(Error::Usage(
+                "paired inputs must both be gzip or both plain".to_string(),
+            ))
+        }
+    };
+    Ok(Plan {
+        chunks,
+        warnings: Vec::new(),
+        stats: NoStats,
+    })
 }
 
 fn is_gzip(source: &Source) -> Result<bool> {

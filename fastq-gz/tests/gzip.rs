@@ -4,10 +4,9 @@ use std::fs;
 use std::io::Write;
 
 use fastq_gz::index::{self, GzIndex};
-use fastq_gz::{plan, write_chunk, GzDetail, PlanOptions};
+use fastq_gz::{plan, write_chunk, Chunking, GzDetail, PlanOptions};
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use partition_core::cli::Chunking;
 use partition_core::Source;
 
 /// Illumina-like reads; every third quality line starts with '@', the trap for chunkers that
@@ -43,11 +42,10 @@ fn gzip(data: &[u8], level: u32) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
-fn options(span: u64) -> PlanOptions {
+fn options(span: u64, chunking: Chunking) -> PlanOptions {
     PlanOptions {
-        quiet: true,
         span: Some(span),
-        index: None,
+        ..PlanOptions::new(chunking)
     }
 }
 
@@ -74,7 +72,9 @@ fn chunks_rebuild_the_input_for_every_span_and_count() {
             Chunking::Records(500),
             Chunking::Size(100_000),
         ] {
-            let chunks = plan(std::slice::from_ref(&url), chunking, &options(span)).unwrap();
+            let chunks = plan(std::slice::from_ref(&url), &options(span, chunking))
+                .unwrap()
+                .chunks;
             assert!(rebuild(&chunks) == text, "span {span} {chunking:?}");
             let records: u64 = chunks
                 .iter()
@@ -85,10 +85,10 @@ fn chunks_rebuild_the_input_for_every_span_and_count() {
     }
     let chunks = plan(
         std::slice::from_ref(&url),
-        Chunking::Count(8),
-        &options(1 << 14),
+        &options(1 << 14, Chunking::Count(8)),
     )
-    .unwrap();
+    .unwrap()
+    .chunks;
     assert_eq!(chunks.len(), 8);
     // Each chunk reads little more than its share: ranges overlap only by a tail.
     let read: u64 = chunks.iter().map(|c| c.sources[0].ranges[0].len()).sum();
@@ -111,10 +111,10 @@ fn concatenated_members_and_stored_blocks_work() {
     fs::write(&path, members).unwrap();
     let chunks = plan(
         &[path.to_str().unwrap().to_string()],
-        Chunking::Count(6),
-        &options(1 << 13),
+        &options(1 << 13, Chunking::Count(6)),
     )
-    .unwrap();
+    .unwrap()
+    .chunks;
     assert!(chunks.len() > 3);
     assert!(rebuild(&chunks) == [a, b, c].concat());
 }
@@ -126,7 +126,9 @@ fn chunk_crcs_are_the_crcs_of_the_chunks_bytes() {
     let path = dir.path().join("reads.fq.gz");
     fs::write(&path, gzip(&text, 6)).unwrap();
     let url = path.to_str().unwrap().to_string();
-    let chunks = plan(&[url], Chunking::Count(6), &options(1 << 13)).unwrap();
+    let chunks = plan(&[url], &options(1 << 13, Chunking::Count(6)))
+        .unwrap()
+        .chunks;
     assert!(chunks.len() >= 5);
     for chunk in &chunks {
         let detail: GzDetail = chunk.detail().unwrap();
@@ -166,7 +168,9 @@ fn paired_gzip_files_are_cut_in_step() {
         p1.to_str().unwrap().to_string(),
         p2.to_str().unwrap().to_string(),
     ];
-    let chunks = plan(&inputs, Chunking::Count(5), &options(1 << 13)).unwrap();
+    let chunks = plan(&inputs, &options(1 << 13, Chunking::Count(5)))
+        .unwrap()
+        .chunks;
     assert!(chunks.len() >= 4);
     // R1's chunks start and end at its checkpoints: their CRC32s are known; R2's only where
     // its checkpoints fall at the same records. Rebuilding checks the known ones.
@@ -222,7 +226,9 @@ fn the_index_round_trips_and_damage_is_detected() {
     old[8..12].copy_from_slice(&1u32.to_le_bytes());
     fs::write(&sidecar, &old).unwrap();
     let url = path.to_str().unwrap().to_string();
-    let chunks = plan(&[url], Chunking::Count(3), &options(1 << 14)).unwrap();
+    let chunks = plan(&[url], &options(1 << 14, Chunking::Count(3)))
+        .unwrap()
+        .chunks;
     assert_eq!(chunks.len(), 3);
     assert_eq!(
         GzIndex::version(&fs::read(&sidecar).unwrap()),
@@ -272,8 +278,7 @@ fn bad_gzip_input_is_a_clear_error() {
         fs::write(&path, bytes).unwrap();
         let error = plan(
             &[path.to_str().unwrap().to_string()],
-            Chunking::Count(3),
-            &options(1 << 14),
+            &options(1 << 14, Chunking::Count(3)),
         )
         .unwrap_err();
         let message = error.to_string();

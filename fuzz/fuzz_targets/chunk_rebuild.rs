@@ -1,5 +1,5 @@
 //! A manifest line of any kind (sra aside: it runs sra-tools), its sources pointed at a
-//! small valid file of that kind, rebuilt as `fanout` and `cat` would: damaged details,
+//! small valid file of that kind, rebuilt through the format registry, as `fanout` and `cat` do: damaged details,
 //! ranges and checkpoints must give errors, never a panic, a hang or a huge allocation.
 #![no_main]
 
@@ -27,5 +27,5 @@ fuzz_target!(|data: &[u8]| {
     for source in &mut chunk.sources {
         source.url = file.clone();
     }
-    let _ = fanout::materialize::write_chunk(&chunk, &mut std::io::sink());
+    let _ = formats::write_chunk(&chunk, &mut std::io::sink());
 });

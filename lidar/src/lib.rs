@@ -13,11 +13,13 @@
 //! - [`record`]: point formats 0-10 and the raw record fields tiling touches.
 //! - [`decode`]: point blocks to raw records (LAZ chunks in parallel, x/y only when enough).
 //! - [`plan`](mod@plan): the cuts, each tile's core and buffered box, counts and reads.
+//! - [`detail`]: what a `las` chunk carries: its boxes, counts, and runs of blocks per source.
 //! - [`materialize`]: a tile's points from its manifest line; `unbuffer`.
 //! - [`write`](mod@write): a LAS or LAZ file written as raw records arrive; the tile record.
 //! - [`svg`]: a picture of the tiles over a density map.
 
 pub mod decode;
+pub mod detail;
 pub mod layout;
 pub mod materialize;
 pub mod plan;
@@ -25,6 +27,18 @@ pub mod record;
 pub mod svg;
 pub mod write;
 
+pub use detail::LasDetail;
 pub use materialize::{tile_bytes, unbuffer, write_chunk, write_tiles, Unbuffered};
-pub use plan::{plan, LasDetail, Plan, PlanOptions, Tile};
+pub use plan::{plan, LidarStats, Plan, PlanOptions, Tile};
 pub use write::{Format, TileRecord, TileWriter};
+
+use partition_core::Kind;
+
+/// LAS/LAZ in the registry: tiles, rebuilt as files in their sources' format.
+pub const FORMAT: partition_core::Format = partition_core::Format {
+    name: "las",
+    kinds: &[Kind::Las],
+    binary: "lidar-tile",
+    suffix: ".las",
+    write_chunk,
+};

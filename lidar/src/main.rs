@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use partition_core::cli::{self, CatArgs, Destination, Quiet};
 use partition_core::output::{create_output_dir, write_file};
-use partition_core::{Kind, Result};
+use partition_core::Result;
 
 use lidar::{Format, Plan, PlanOptions};
 
@@ -91,12 +91,11 @@ fn main() -> ExitCode {
 fn run(args: Args) -> Result<()> {
     let quiet = args.quiet.quiet;
     match args.command {
-        Command::Plan { tiling } => {
-            let plan = plan(&tiling, quiet)?;
-            cli::print_manifest(&plan.chunks)
-        }
-        Command::Cat { cat, format } => {
-            cli::cat_each(&cat, &[Kind::Las], |chunk, destination| match destination {
+        Command::Plan { tiling } => cli::print_plan("lidar-tile", &plan(&tiling, quiet)?, quiet),
+        Command::Cat { cat, format } => cli::cat_each(
+            &cat,
+            lidar::FORMAT.kinds,
+            |chunk, destination| match destination {
                 Destination::Stdout(out) => {
                     let bytes = lidar::tile_bytes(chunk, format)?;
                     out.write_all(&bytes).map_err(cli::output_error)
@@ -105,14 +104,17 @@ fn run(args: Args) -> Result<()> {
                     let dir = dir.to_string_lossy();
                     lidar::write_tiles(std::slice::from_ref(chunk), &dir, format, || {})
                 }
-            })
-        }
+            },
+        ),
         Command::Split {
             tiling,
             out_dir,
             format,
         } => {
             let plan = plan(&tiling, quiet)?;
+            if !quiet {
+                eprintln!("lidar-tile: {}", plan.stats);
+            }
             create_output_dir(&out_dir)?;
             let bar =
                 partition_core::progress::items(plan.chunks.len() as u64, quiet, "writing tiles");
@@ -143,7 +145,7 @@ fn run(args: Args) -> Result<()> {
     }
 }
 
-/// Plans, draws the picture when asked, and reports on stderr.
+/// Plans and draws the picture when asked.
 fn plan(tiling: &TilingArgs, quiet: bool) -> Result<Plan> {
     let options = PlanOptions {
         max_points: tiling.max_points,
@@ -153,20 +155,9 @@ fn plan(tiling: &TilingArgs, quiet: bool) -> Result<Plan> {
     };
     let plan = lidar::plan(&tiling.inputs, &options)?;
     if let Some(svg) = &tiling.svg {
-        let density = plan.density.as_ref().expect("asked for");
-        let picture = lidar::svg::picture(density, &plan.tiles);
+        let density = plan.stats.density.as_ref().expect("asked for");
+        let picture = lidar::svg::picture(density, &plan.stats.tiles);
         write_file(svg, |out| out.write_all(picture.as_bytes()))?;
-    }
-    if !quiet {
-        let buffer: u64 = plan.tiles.iter().map(|t| t.buffer_points).sum();
-        eprintln!(
-            "lidar-tile: {} tiles over {} points (+{} buffer copies, {:.1} %); tiles read {:.2}x the point data",
-            plan.tiles.len(),
-            plan.points,
-            buffer,
-            100.0 * buffer as f64 / plan.points.max(1) as f64,
-            plan.read_amplification
-        );
     }
     Ok(plan)
 }

@@ -14,8 +14,9 @@ use partition_core::{ByteRange, Chunk, Error, Kind, RangeBytes, Result, Source};
 use rayon::prelude::*;
 
 use crate::decode::{self, Fields};
+use crate::detail::{LasDetail, Run};
 use crate::layout::{integer_box, las_blocks, Block, Head, Layout, Vlr};
-use crate::plan::{batches, Box2, LasDetail, Tile};
+use crate::plan::{batches, Box2, Tile};
 use crate::record::PointFormat;
 use crate::write::{Format, TileRecord, TileWriter};
 
@@ -250,12 +251,7 @@ fn read_specs(chunks: &[&Chunk]) -> Result<(Vec<TileSpec>, Vec<OpenSource>)> {
 }
 
 /// The blocks of each run: LAZ chunks as listed, LAS records in blocks as the plan made them.
-fn run_blocks(
-    head: &Head,
-    runs: &[crate::plan::Run],
-    ranges: &[ByteRange],
-    url: &str,
-) -> Result<Vec<Block>> {
+fn run_blocks(head: &Head, runs: &[Run], ranges: &[ByteRange], url: &str) -> Result<Vec<Block>> {
     let record = u64::from(head.format.record_length);
     let mut blocks = Vec::new();
     for (run, range) in runs.iter().zip(ranges) {

@@ -400,10 +400,10 @@ fn the_picture_draws_every_tile_over_a_png_density_map() {
         ..options(300, 1.0)
     };
     let plan = lidar::plan(&[input.to_string_lossy().into_owned()], &options).unwrap();
-    let density = plan.density.as_ref().unwrap();
-    let svg = lidar::svg::picture(density, &plan.tiles);
+    let density = plan.stats.density.as_ref().unwrap();
+    let svg = lidar::svg::picture(density, &plan.stats.tiles);
     assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
-    assert_eq!(svg.matches("<rect ").count(), 2 * plan.tiles.len());
+    assert_eq!(svg.matches("<rect ").count(), 2 * plan.stats.tiles.len());
     let data = svg
         .split("base64,")
         .nth(1)

@@ -16,14 +16,30 @@
 //!   with a [`fasta::NameMap`], part coordinates rewritten to the original ones, positions a
 //!   part does not own dropped.
 //! - [`merge`](mod@merge): the streaming k-way merge; memory bounded by the number of inputs.
-//! - [`plan`]: position ranges of about equal work for N reducers, from sampled line offsets.
+//! - [`plan`](mod@plan): position ranges of about equal work for N reducers, from sampled
+//!   line offsets.
+//! - [`detail`]: what an `mpileup` chunk carries: its range and how its inputs are read.
 //! - [`materialize`]: a reducer's chunk (its byte ranges of every input) merged.
 
+pub mod detail;
 pub mod line;
 pub mod materialize;
 pub mod merge;
 pub mod order;
 pub mod plan;
 
+pub use detail::MpileupDetail;
 pub use materialize::write_chunk;
 pub use merge::{merge, Columns, MergeOptions};
+pub use plan::{plan, MpileupStats, Plan, PlanOptions, Setup};
+
+use partition_core::{Format, Kind};
+
+/// Partial pileups in the registry: a reducer's position range, rebuilt merged.
+pub const FORMAT: Format = Format {
+    name: "mpileup",
+    kinds: &[Kind::Mpileup],
+    binary: "mpileup-reduce",
+    suffix: ".pileup",
+    write_chunk,
+};

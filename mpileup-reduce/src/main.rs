@@ -1,13 +1,12 @@
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader};
 use std::process::ExitCode;
 
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use partition_core::cli::{self, CatArgs, Quiet};
 use partition_core::output::Output;
-use partition_core::{Kind, ManifestReader, Result, Source};
+use partition_core::{Error, ManifestReader, Result, Source};
 
-use mpileup_reduce::plan::Setup;
-use mpileup_reduce::{Columns, MergeOptions};
+use mpileup_reduce::{Columns, MergeOptions, PlanOptions, Setup};
 
 /// Merge partial samtools mpileups exactly, back in original reference coordinates.
 #[derive(Parser)]
@@ -148,23 +147,26 @@ fn run(args: Args) -> Result<()> {
             reducers,
             setup,
         } => {
-            let (chunks, bytes_read) =
-                mpileup_reduce::plan::plan(&partials, reducers, &setup.setup())?;
-            cli::print_manifest(&chunks)?;
-            if !args.quiet.quiet {
-                let _ = writeln!(
-                    io::stderr(),
-                    "mpileup-reduce: {} reducers planned from {bytes_read} bytes of sampled reads",
-                    chunks.len()
-                );
+            if setup.map.is_none() && setup.fai.is_none() {
+                return Err(Error::Usage(
+                    "plan needs the reference order: give --fai FAI or --map NAMEMAP".to_string(),
+                ));
             }
-            Ok(())
+            let options = PlanOptions {
+                reducers,
+                setup: setup.setup(),
+            };
+            let plan = mpileup_reduce::plan(&partials, &options)?;
+            cli::print_plan("mpileup-reduce", &plan, args.quiet.quiet)
         }
-        Command::Cat(cat) => cli::cat(
-            &cat,
-            &[Kind::Mpileup],
-            ".pileup",
-            mpileup_reduce::write_chunk,
-        ),
+        Command::Cat(cat) => {
+            let format = &mpileup_reduce::FORMAT;
+            cli::cat(
+                &cat,
+                format.kinds,
+                format.suffix,
+                mpileup_reduce::write_chunk,
+            )
+        }
     }
 }

@@ -4,8 +4,9 @@ use std::io::{BufRead, BufReader, Write};
 
 use partition_core::{Chunk, Error, Kind, Result, Source};
 
+use crate::detail::MpileupDetail;
 use crate::merge::{merge, MergeOptions};
-use crate::plan::{MpileupDetail, Setup};
+use crate::plan::Setup;
 
 /// Merges the chunk's ranges of its partials (rewritten through its name map, if any).
 pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {

@@ -7,33 +7,19 @@
 //! reducer reads exactly the lines of its range from every input, and every position belongs
 //! to one range.
 
-use partition_core::manifest::chunk_id;
-use partition_core::{ByteRange, Chunk, Error, Kind, Position, Result, Source, SourceRanges};
-use serde::{Deserialize, Serialize};
+use std::fmt;
 
+use partition_core::{
+    ByteRange, Error, Kind, ManifestBuilder, Position, Result, Source, SourceRanges,
+};
+
+use crate::detail::MpileupDetail;
 use crate::line::{field, parse_position, split_fields};
 use crate::merge::Columns;
 use crate::order::{Key, Order};
 
 /// Bytes read to find one line (doubled until a whole line fits).
 const WINDOW: u64 = 256;
-
-/// The `detail` of an `mpileup` chunk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MpileupDetail {
-    /// First position of the range (chromosome, 1-based position), inclusive; None from the start.
-    pub from: Option<(String, u64)>,
-    /// First position after the range; None to the end.
-    pub to: Option<(String, u64)>,
-    /// Name map rewriting part ids to original coordinates.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub map: Option<String>,
-    /// `.fai` giving the output order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fai: Option<String>,
-    #[serde(default)]
-    pub columns: Columns,
-}
 
 /// How the inputs are read (shared with the reducers through the manifest).
 #[derive(Debug, Clone, Default)]
@@ -195,15 +181,47 @@ impl Sampled {
     }
 }
 
-/// Plans `reducers` position ranges over the inputs; also returns the bytes read to plan.
-pub fn plan(inputs: &[String], reducers: u64, setup: &Setup) -> Result<(Vec<Chunk>, u64)> {
+/// How to plan.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// How many reducers (position ranges of about equal work).
+    pub reducers: u64,
+    /// How the partials are read; planning needs the reference order (a name map or a `.fai`).
+    pub setup: Setup,
+}
+
+/// An mpileup plan: the reducers' chunks, and what sampling the partials cost.
+pub type Plan = partition_core::Plan<MpileupStats>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MpileupStats {
+    pub reducers: u64,
+    /// Bytes of the partials read to find the cuts.
+    pub bytes_read: u64,
+}
+
+impl fmt::Display for MpileupStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} reducers planned from {} bytes of sampled reads",
+            self.reducers, self.bytes_read
+        )
+    }
+}
+
+/// Plans `options.reducers` position ranges over the partial pileups `inputs`.
+pub fn plan(inputs: &[String], options: &PlanOptions) -> Result<Plan> {
+    let (setup, reducers) = (&options.setup, options.reducers);
     if setup.map.is_none() && setup.fai.is_none() {
         return Err(Error::Usage(
-            "plan needs the reference order: give --fai FAI or --map NAMEMAP".to_string(),
+            "planning needs the reference order: a .fai or a name map".to_string(),
         ));
     }
     if reducers == 0 {
-        return Err(Error::Usage("--reducers must be above 0".to_string()));
+        return Err(Error::Usage(
+            "the number of reducers must be above 0".to_string(),
+        ));
     }
     let mut order = setup.order()?;
     let mut sampled: Vec<Sampled> = inputs
@@ -314,28 +332,26 @@ pub fn plan(inputs: &[String], reducers: u64, setup: &Setup) -> Result<(Vec<Chun
         })
         .filter(|(_, _, sources): &(_, _, Vec<SourceRanges>)| !sources.is_empty())
         .collect();
-    let total_chunks = ranges.len() as u64;
-    let chunks = ranges
-        .into_iter()
-        .enumerate()
-        .map(|(seq, (from, to, sources))| {
-            let est_bytes = sources.iter().map(|s| s.ranges[0].len()).sum();
-            Chunk::new(
-                Kind::Mpileup,
-                chunk_id("pileup", seq as u64, total_chunks),
-                seq as u64,
-                total_chunks,
-                sources,
-                est_bytes,
-                MpileupDetail {
-                    from: from.map(name),
-                    to: to.map(name),
-                    map: setup.map.clone(),
-                    fai: setup.fai.clone(),
-                    columns: setup.columns,
-                },
-            )
-        })
-        .collect();
-    Ok((chunks, sampled.iter().map(|input| input.bytes_read).sum()))
+    let mut manifest = ManifestBuilder::new(Kind::Mpileup);
+    for (from, to, sources) in ranges {
+        let est_bytes = sources.iter().map(|s| s.ranges[0].len()).sum();
+        let detail = MpileupDetail {
+            from: from.map(name),
+            to: to.map(name),
+            map: setup.map.clone(),
+            fai: setup.fai.clone(),
+            columns: setup.columns,
+        };
+        manifest.push("pileup", sources, est_bytes, detail);
+    }
+    let chunks = manifest.finish();
+    let stats = MpileupStats {
+        reducers: chunks.len() as u64,
+        bytes_read: sampled.iter().map(|input| input.bytes_read).sum(),
+    };
+    Ok(Plan {
+        chunks,
+        warnings: Vec::new(),
+        stats,
+    })
 }

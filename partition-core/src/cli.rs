@@ -1,12 +1,12 @@
 //! What every chunkwise binary shares: the `main` wrapper that turns errors into messages
-//! and exit codes, the chunking options, and the `cat` verb.
+//! and exit codes, printing a plan, and the `cat` verb.
 
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::output::{create_dir, AtomicFile};
-use crate::{ByteSize, Chunk, Error, Kind, ManifestReader, Result};
+use crate::{Chunk, Error, Kind, ManifestReader, Plan, Result};
 
 /// Runs a binary's body: errors go to stderr as `tool: message` with their exit code;
 /// a closed pipe downstream (`tool ... | head`) ends the program quietly with success.
@@ -27,43 +27,6 @@ pub struct Quiet {
     /// No progress bars or log lines on stderr (errors are still printed)
     #[arg(short, long, global = true)]
     pub quiet: bool,
-}
-
-/// How to cut an input into chunks; exactly one option is given.
-#[derive(Debug, Clone, clap::Args)]
-#[group(required = true, multiple = false)]
-pub struct ChunkingArgs {
-    /// Cut into about N chunks of equal size
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub chunks: Option<u64>,
-    /// Cut into chunks of about SIZE bytes of data (64MiB, 1.5G)
-    #[arg(long, value_name = "SIZE")]
-    pub chunk_size: Option<ByteSize>,
-    /// Cut every N records
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub records: Option<u64>,
-}
-
-/// The chunking options, as one value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Chunking {
-    Count(u64),
-    Size(u64),
-    Records(u64),
-}
-
-impl ChunkingArgs {
-    pub fn chunking(&self) -> Result<Chunking> {
-        match (self.chunks, self.chunk_size, self.records) {
-            (Some(count), None, None) => Ok(Chunking::Count(count)),
-            (None, Some(size), None) if size.bytes() > 0 => Ok(Chunking::Size(size.bytes())),
-            (None, Some(_), None) => Err(Error::Usage("--chunk-size must be above 0".to_string())),
-            (None, None, Some(records)) => Ok(Chunking::Records(records)),
-            _ => Err(Error::Usage(
-                "give one of --chunks, --chunk-size, --records".to_string(),
-            )),
-        }
-    }
 }
 
 /// The arguments of every tool's `cat` verb.
@@ -159,7 +122,24 @@ pub fn cat_each(
     Ok(())
 }
 
-/// Prints a plan's manifest on stdout.
+/// Prints a plan's manifest on stdout, then (unless `quiet`) its warnings and its summary
+/// line on stderr, each as `tool: ...`.
+pub fn print_plan<S: std::fmt::Display>(tool: &str, plan: &Plan<S>, quiet: bool) -> Result<()> {
+    print_manifest(&plan.chunks)?;
+    if !quiet {
+        let mut stderr = io::stderr().lock();
+        for warning in &plan.warnings {
+            let _ = writeln!(stderr, "{tool}: warning: {warning}");
+        }
+        let summary = plan.stats.to_string();
+        if !summary.is_empty() {
+            let _ = writeln!(stderr, "{tool}: {summary}");
+        }
+    }
+    Ok(())
+}
+
+/// Prints chunks as a manifest on stdout.
 pub fn print_manifest(chunks: &[Chunk]) -> Result<()> {
     let mut writer = crate::ManifestWriter::new(io::stdout().lock());
     for chunk in chunks {

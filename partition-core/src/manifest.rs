@@ -7,9 +7,11 @@
 //! A reader checks `v` before anything else (a newer schema is refused, not misread), then the
 //! `kind`, then the fields; unknown fields are ignored so that later versions can add some.
 
+mod builder;
 mod reader;
 mod writer;
 
+pub use builder::ManifestBuilder;
 pub use reader::ManifestReader;
 pub use writer::ManifestWriter;
 
@@ -169,27 +171,6 @@ pub struct Chunk {
 }
 
 impl Chunk {
-    pub fn new(
-        kind: Kind,
-        id: String,
-        seq: u64,
-        total: u64,
-        sources: Vec<SourceRanges>,
-        est_bytes: u64,
-        detail: impl Serialize,
-    ) -> Chunk {
-        Chunk {
-            v: VERSION,
-            kind,
-            id,
-            seq,
-            total,
-            sources,
-            est_bytes,
-            detail: serde_json::to_value(detail).expect("chunk details serialize to JSON"),
-        }
-    }
-
     /// Parses one manifest line; the error says what is wrong, without the line number.
     pub fn from_json(line: &str) -> Result<Chunk, String> {
         let value: Value =
@@ -324,19 +305,20 @@ mod tests {
     use super::*;
 
     fn sample() -> Chunk {
-        Chunk::new(
-            Kind::Fastq,
-            chunk_id("reads", 1, 4),
-            1,
-            4,
-            vec![SourceRanges {
-                url: "data/reads.fq".into(),
-                size: Some(1000),
-                ranges: vec![ByteRange::new(10, 500)],
-            }],
-            490,
-            serde_json::json!({"first_record": 1, "records": 2}),
-        )
+        let mut builder = ManifestBuilder::new(Kind::Fastq);
+        for _ in 0..4 {
+            builder.push(
+                "reads",
+                vec![SourceRanges {
+                    url: "data/reads.fq".into(),
+                    size: Some(1000),
+                    ranges: vec![ByteRange::new(10, 500)],
+                }],
+                490,
+                serde_json::json!({"first_record": 1, "records": 2}),
+            );
+        }
+        builder.finish().swap_remove(1)
     }
 
     #[test]

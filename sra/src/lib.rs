@@ -8,12 +8,27 @@
 //!
 //! - [`run`]: finding the run (a `.sra` file, a folder holding one, or an accession) and its
 //!   spot count (`vdb-dump --info`, a runinfo CSV, or given).
-//! - [`plan`](mod@plan): spot ranges as [`partition_core::Chunk`]s of kind `sra`.
+//! - [`plan`](mod@plan): spot ranges of one or many runs as [`partition_core::Chunk`]s of
+//!   kind `sra`.
+//! - [`detail`]: what an `sra` chunk carries: its run and spot range.
 //! - [`materialize`]: `fastq-dump -N FIRST -X LAST`, checking that every spot came out.
 
+pub mod detail;
 pub mod materialize;
 pub mod plan;
 pub mod run;
 
+pub use detail::SraDetail;
 pub use materialize::write_chunk;
-pub use plan::{plan, SpotChunking, SraDetail};
+pub use plan::{plan, Plan, PlanOptions, SpotChunking, SraStats};
+
+use partition_core::{Format, Kind};
+
+/// The SRA format in the registry: spot ranges, dumped as FASTQ by `fastq-dump`.
+pub const FORMAT: Format = Format {
+    name: "sra",
+    kinds: &[Kind::Sra],
+    binary: "sra-split",
+    suffix: ".fq",
+    write_chunk,
+};

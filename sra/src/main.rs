@@ -2,9 +2,8 @@ use std::process::ExitCode;
 
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use partition_core::cli::{self, CatArgs, Quiet};
-use partition_core::{Error, Kind, Result};
-use sra::run::{count_spots, spots_from_runinfo, Run};
-use sra::SpotChunking;
+use partition_core::Result;
+use sra::{PlanOptions, SpotChunking};
 
 /// Cut SRA runs into spot ranges and dump them with sra-tools.
 #[derive(Parser)]
@@ -76,41 +75,19 @@ fn run(args: Args) -> Result<()> {
                 (None, Some(per_chunk)) => SpotChunking::PerChunk(per_chunk),
                 _ => unreachable!("clap requires exactly one"),
             };
-            let runinfo = match runinfo {
-                Some(path) => Some((
-                    std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?,
-                    path,
-                )),
-                None => None,
+            let options = PlanOptions {
+                chunking,
+                spots,
+                runinfo,
+                paired,
             };
-            let mut chunks = Vec::new();
-            for argument in &runs {
-                let run = Run::locate(argument)?;
-                let count = match (&run.local, spots, &runinfo) {
-                    (Some(_), _, _) => count_spots(&run)?,
-                    (None, Some(spots), _) => spots,
-                    (None, None, Some((csv, path))) => spots_from_runinfo(csv, path, &run.accession)?,
-                    (None, None, None) => {
-                        return Err(Error::Usage(format!(
-                            "{argument}: give the spot count of an accession with --spots N or --runinfo FILE"
-                        )))
-                    }
-                };
-                let size = run
-                    .local
-                    .as_ref()
-                    .and_then(|path| std::fs::metadata(path).ok())
-                    .map(|m| m.len());
-                chunks.extend(sra::plan(&run, count, size, chunking, paired)?);
-            }
-            // Several runs make one manifest: positions count across all of them.
-            let total = chunks.len() as u64;
-            for (seq, chunk) in chunks.iter_mut().enumerate() {
-                chunk.seq = seq as u64;
-                chunk.total = total;
-            }
-            cli::print_manifest(&chunks)
+            cli::print_plan("sra-split", &sra::plan(&runs, &options)?, args.quiet.quiet)
         }
-        Command::Cat(cat) => cli::cat(&cat, &[Kind::Sra], ".fq", sra::write_chunk),
+        Command::Cat(cat) => cli::cat(
+            &cat,
+            sra::FORMAT.kinds,
+            sra::FORMAT.suffix,
+            sra::write_chunk,
+        ),
     }
 }

@@ -7,7 +7,7 @@ use std::thread;
 
 use partition_core::{Chunk, Error, Kind, Result};
 
-use crate::plan::SraDetail;
+use crate::detail::SraDetail;
 use crate::run::tool_error;
 
 /// Streams the chunk's spots as FASTQ and fails unless fastq-dump wrote every one of them

@@ -368,5 +368,5 @@ fn missing_sra_tools_exit_69_with_install_advice() {
     let output =
         run_failing(Command::new(bin("sra-split")).args(["plan", "SRR1", "--chunks", "2"]));
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("--spots N or --runinfo FILE"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("an accession needs its spot count"));
 }

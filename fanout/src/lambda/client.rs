@@ -351,8 +351,9 @@ mod tests {
     use super::*;
 
     fn outcome() -> Outcome {
-        let chunk = Chunk::new(partition_core::Kind::Fastq, "c".into(), 0, 1, vec![], 0, ());
-        Outcome::new(&chunk, 1)
+        let mut manifest = partition_core::ManifestBuilder::new(partition_core::Kind::Fastq);
+        manifest.push("c", vec![], 0, ());
+        Outcome::new(&manifest.finish()[0], 1)
     }
 
     #[test]

@@ -3,84 +3,16 @@
 
 use std::io::Read;
 
-use base64::Engine;
-use partition_core::cli::Chunking;
-use partition_core::manifest::chunk_id;
 use partition_core::output::write_file;
-use partition_core::{ByteRange, Chunk, Error, Kind, Result, Source, SourceRanges};
-use serde::{Deserialize, Serialize};
+use partition_core::{
+    ByteRange, Chunk, Error, Kind, ManifestBuilder, Result, Source, SourceRanges,
+};
 
-use super::PlanOptions;
+use super::{Chunking, PlanOptions};
 use crate::checksum::range_crc;
+use crate::detail::{GzDetail, GzResume};
 use crate::gztool;
 use crate::index::{self, Checkpoint, GzIndex};
-
-/// The `detail` of a `fastq-gz` chunk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GzDetail {
-    /// 0-based number of the chunk's first record in its file.
-    pub first_record: u64,
-    /// Records in the chunk (per file, for paired inputs).
-    pub records: u64,
-    /// Where to resume decoding each source, in `sources` order.
-    pub resume: Vec<GzResume>,
-    /// CRC32 of each source's records in the chunk, in `sources` order; `None` where the
-    /// index cannot tell (R2 of a pair, whose chunk edges fall between its checkpoints).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub crc32: Vec<Option<u32>>,
-}
-
-/// One source's resume point: a checkpoint, then what to skip to reach the chunk's first record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GzResume {
-    pub in_byte: u64,
-    pub bits: u8,
-    pub member_start: bool,
-    /// Uncompressed offset of the checkpoint.
-    pub out: u64,
-    /// The 32 KiB window before it, raw deflate, base64.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub window: String,
-    /// Decoded bytes up to here are skipped: a record starts here.
-    pub first_out: u64,
-    /// Then this many records are skipped (paired files, whose checkpoints differ).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub skip_records: u64,
-}
-
-fn is_zero(value: &u64) -> bool {
-    *value == 0
-}
-
-impl GzResume {
-    fn new(checkpoint: &Checkpoint, skip_records: u64) -> GzResume {
-        GzResume {
-            in_byte: checkpoint.in_byte,
-            bits: checkpoint.bits,
-            member_start: checkpoint.member_start,
-            out: checkpoint.out,
-            window: base64::engine::general_purpose::STANDARD.encode(&checkpoint.window),
-            first_out: checkpoint.first_out,
-            skip_records,
-        }
-    }
-
-    /// The compressed window, decoded from base64.
-    pub fn compressed_window(&self) -> Result<Vec<u8>> {
-        base64::engine::general_purpose::STANDARD
-            .decode(&self.window)
-            .map_err(|e| Error::bad_file("chunk detail", format!("window is not base64: {e}")))
-    }
-
-    /// Where the source's range starts (the byte holding the first bits, if any).
-    pub fn range_start(&self) -> u64 {
-        if self.bits > 0 {
-            self.in_byte - 1
-        } else {
-            self.in_byte
-        }
-    }
-}
 
 pub(super) fn plan(
     sources: &[Source],
@@ -113,8 +45,7 @@ pub(super) fn plan(
     let lead = &indexes[0].checkpoints;
     let starts = boundaries(lead, indexes[0].uncompressed_size, chunking);
     let stem = super::stem(sources[0].url());
-    let total = starts.len() as u64;
-    let mut chunks = Vec::with_capacity(starts.len());
+    let mut manifest = ManifestBuilder::new(Kind::FastqGz);
     for (seq, &start) in starts.iter().enumerate() {
         let first_record = lead[start].record;
         let end_record = starts
@@ -164,22 +95,15 @@ pub(super) fn plan(
             });
             resume.push(resume_at);
         }
-        chunks.push(Chunk::new(
-            Kind::FastqGz,
-            chunk_id(&stem, seq as u64, total),
-            seq as u64,
-            total,
-            chunk_sources,
-            est_bytes,
-            GzDetail {
-                first_record,
-                records,
-                resume,
-                crc32,
-            },
-        ));
+        let detail = GzDetail {
+            first_record,
+            records,
+            resume,
+            crc32,
+        };
+        manifest.push(&stem, chunk_sources, est_bytes, detail);
     }
-    Ok(chunks)
+    Ok(manifest.finish())
 }
 
 /// Indexes of the checkpoints where chunks start: the first, then per the chunking, each

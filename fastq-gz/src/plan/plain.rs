@@ -1,25 +1,14 @@
 //! Plain FASTQ: one streaming pass finds every record start; chunks are byte ranges.
 
-use partition_core::cli::Chunking;
-use partition_core::manifest::chunk_id;
 use partition_core::progress;
-use partition_core::{ByteRange, Chunk, Error, Kind, Result, Source, SourceRanges};
-use serde::{Deserialize, Serialize};
+use partition_core::{
+    ByteRange, Chunk, Error, Kind, ManifestBuilder, Result, Source, SourceRanges,
+};
 
+use super::Chunking;
 use crate::checksum::{range_crc, Checksummed};
+use crate::detail::FastqDetail;
 use crate::record::{RecordReader, RecordSpan};
-
-/// The `detail` of a `fastq` chunk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FastqDetail {
-    /// 0-based index of the chunk's first record in its file.
-    pub first_record: u64,
-    /// Records in the chunk (per file, for paired inputs).
-    pub records: u64,
-    /// CRC32 of each source's range, in `sources` order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub crc32: Vec<Option<u32>>,
-}
 
 /// Plans chunks over plain FASTQ sources (paired ones cut in step), reading each once.
 pub(super) fn plan(sources: &[Source], chunking: Chunking, quiet: bool) -> Result<Vec<Chunk>> {
@@ -80,43 +69,32 @@ pub(super) fn plan(sources: &[Source], chunking: Chunking, quiet: bool) -> Resul
     cuts.push((records, ends));
 
     let stem = super::stem(sources[0].url());
-    let total = cuts.len() as u64 - 1;
-    Ok(cuts
-        .windows(2)
-        .enumerate()
-        .map(|(seq, pair)| {
-            let ((first_record, starts), (end_record, ends)) = (&pair[0], &pair[1]);
-            let chunk_sources: Vec<SourceRanges> = sources
-                .iter()
-                .zip(starts.iter().zip(ends))
-                .map(|(source, (&(start, _), &(end, _)))| SourceRanges {
-                    url: source.url().to_string(),
-                    size: Some(source.size()),
-                    ranges: vec![ByteRange::new(start, end)],
-                })
-                .collect();
-            let est_bytes = chunk_sources.iter().map(|s| s.ranges[0].len()).sum();
-            Chunk::new(
-                Kind::Fastq,
-                chunk_id(&stem, seq as u64, total),
-                seq as u64,
-                total,
-                chunk_sources,
-                est_bytes,
-                FastqDetail {
-                    first_record: *first_record,
-                    records: end_record - first_record,
-                    crc32: starts
-                        .iter()
-                        .zip(ends)
-                        .map(|(&(start, before), &(end, after))| {
-                            Some(range_crc(before, after, end - start))
-                        })
-                        .collect(),
-                },
-            )
-        })
-        .collect())
+    let mut manifest = ManifestBuilder::new(Kind::Fastq);
+    for pair in cuts.windows(2) {
+        let ((first_record, starts), (end_record, ends)) = (&pair[0], &pair[1]);
+        let chunk_sources: Vec<SourceRanges> = sources
+            .iter()
+            .zip(starts.iter().zip(ends))
+            .map(|(source, (&(start, _), &(end, _)))| SourceRanges {
+                url: source.url().to_string(),
+                size: Some(source.size()),
+                ranges: vec![ByteRange::new(start, end)],
+            })
+            .collect();
+        let est_bytes = chunk_sources.iter().map(|s| s.ranges[0].len()).sum();
+        let crc32 = starts
+            .iter()
+            .zip(ends)
+            .map(|(&(start, before), &(end, after))| Some(range_crc(before, after, end - start)))
+            .collect();
+        let detail = FastqDetail {
+            first_record: *first_record,
+            records: end_record - first_record,
+            crc32,
+        };
+        manifest.push(&stem, chunk_sources, est_bytes, detail);
+    }
+    Ok(manifest.finish())
 }
 
 /// The next record of every input; inputs that end at different records are an error.
@@ -141,7 +119,6 @@ pub(crate) fn next_in_step<R: std::io::BufRead>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::PlanOptions;
     use std::io::Write;
 
     fn fastq(records: usize, tag: &str) -> String {
@@ -198,20 +175,27 @@ mod tests {
             Chunking::Records(10),
             Chunking::Records(1000),
         ] {
-            let chunks = crate::plan::plan(&[url(&file)], chunking, &PlanOptions::quiet()).unwrap();
+            let chunks = crate::plan::plan(&[url(&file)], &crate::PlanOptions::new(chunking))
+                .unwrap()
+                .chunks;
             check_tiles(&chunks, &text, 101);
             assert!(chunks.iter().all(|c| c.total == chunks.len() as u64));
         }
         assert_eq!(
-            crate::plan::plan(&[url(&file)], Chunking::Count(4), &PlanOptions::quiet())
+            crate::plan::plan(&[url(&file)], &crate::PlanOptions::new(Chunking::Count(4)))
                 .unwrap()
+                .chunks
                 .len(),
             4
         );
         assert_eq!(
-            crate::plan::plan(&[url(&file)], Chunking::Records(10), &PlanOptions::quiet())
-                .unwrap()
-                .len(),
+            crate::plan::plan(
+                &[url(&file)],
+                &crate::PlanOptions::new(Chunking::Records(10))
+            )
+            .unwrap()
+            .chunks
+            .len(),
             11
         );
     }
@@ -221,7 +205,9 @@ mod tests {
         let text = fastq(3, "r");
         let file = write(&text);
         let chunks =
-            crate::plan::plan(&[url(&file)], Chunking::Count(50), &PlanOptions::quiet()).unwrap();
+            crate::plan::plan(&[url(&file)], &crate::PlanOptions::new(Chunking::Count(50)))
+                .unwrap()
+                .chunks;
         assert_eq!(chunks.len(), 3);
         check_tiles(&chunks, &text, 3);
     }
@@ -232,10 +218,10 @@ mod tests {
         let (f1, f2) = (write(&r1), write(&r2));
         let chunks = crate::plan::plan(
             &[url(&f1), url(&f2)],
-            Chunking::Count(5),
-            &PlanOptions::quiet(),
+            &crate::PlanOptions::new(Chunking::Count(5)),
         )
-        .unwrap();
+        .unwrap()
+        .chunks;
         assert_eq!(chunks.len(), 5);
         for chunk in &chunks {
             let detail: FastqDetail = chunk.detail().unwrap();
@@ -261,8 +247,7 @@ mod tests {
         let (f1, f2) = (write(fastq(5, "a")), write(fastq(4, "b")));
         let error = crate::plan::plan(
             &[url(&f1), url(&f2)],
-            Chunking::Count(2),
-            &PlanOptions::quiet(),
+            &crate::PlanOptions::new(Chunking::Count(2)),
         )
         .unwrap_err()
         .to_string();

@@ -73,27 +73,24 @@ impl<R: BufRead> Iterator for ManifestReader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::{chunk_id, ByteRange, Kind, SourceRanges};
+    use crate::manifest::{ByteRange, Kind, ManifestBuilder, SourceRanges};
     use crate::ManifestWriter;
 
     fn chunks() -> Vec<Chunk> {
-        (0..3)
-            .map(|seq| {
-                Chunk::new(
-                    Kind::Fasta,
-                    chunk_id("ref", seq, 3),
-                    seq,
-                    3,
-                    vec![SourceRanges {
-                        url: "s3://bucket/ref.fa".into(),
-                        size: None,
-                        ranges: vec![ByteRange::new(seq * 100, seq * 100 + 100)],
-                    }],
-                    100,
-                    serde_json::json!({"parts": [{"id": format!("{}_1", seq + 1)}]}),
-                )
-            })
-            .collect()
+        let mut builder = ManifestBuilder::new(Kind::Fasta);
+        for seq in 0..3u64 {
+            builder.push(
+                "ref",
+                vec![SourceRanges {
+                    url: "s3://bucket/ref.fa".into(),
+                    size: None,
+                    ranges: vec![ByteRange::new(seq * 100, seq * 100 + 100)],
+                }],
+                100,
+                serde_json::json!({"parts": [{"id": format!("{}_1", seq + 1)}]}),
+            );
+        }
+        builder.finish()
     }
 
     #[test]

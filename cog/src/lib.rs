@@ -13,7 +13,7 @@
 //! - [`detail`]: what a `cog` chunk carries: the window, its georeferencing, each input's tiles.
 //! - [`decode`]: one tile to little-endian samples: Deflate, LZW, ZSTD, JPEG, predictors 2
 //!   and 3, 1-bit masks.
-//! - [`materialize`]: a window's samples from its tile ranges, sparse tiles as nodata.
+//! - [`rebuild`]: a window's samples from its tile ranges, sparse tiles as nodata.
 //! - [`geotiff`]: a window written as a small GeoTIFF (geotransform, EPSG, nodata).
 
 pub mod crs;
@@ -21,13 +21,13 @@ pub mod decode;
 pub mod detail;
 pub mod geotiff;
 pub mod image;
-pub mod materialize;
 pub mod plan;
+pub mod rebuild;
 pub mod tiff;
 
 pub use detail::{CogDetail, Layer, TileRef};
-pub use materialize::{raw_sidecar, read_window, write_chunk, write_chunk_raw, write_mask_raw};
 pub use plan::{plan, CogStats, Plan, PlanOptions, WindowSize};
+pub use rebuild::{raw_sidecar, read_window, write_chunk, write_chunk_raw, write_mask_raw};
 
 use partition_core::{Format, Kind};
 

@@ -19,19 +19,19 @@
 //! - [`detail`]: what a `fasta` chunk carries: its parts and their line layout.
 //! - [`name_map`]: the [`name_map::NameMap`] TSV (part id -> original name and coordinates,
 //!   and which part owns each base), for tools such as `mpileup-reduce`.
-//! - [`materialize`]: rebuilding a chunk as FASTA from its byte ranges alone.
+//! - [`rebuild`]: rebuilding a chunk as FASTA from its byte ranges alone.
 
 pub mod detail;
 pub mod fai;
-pub mod materialize;
 pub mod name_map;
 pub mod plan;
+pub mod rebuild;
 pub mod reference;
 
 pub use detail::{FastaDetail, PartLayout};
-pub use materialize::{write_chunk, write_chunk_with, CatOptions};
 pub use name_map::{NameMap, Part};
 pub use plan::{plan, FastaStats, Plan, PlanOptions, DEFAULT_OVERLAP};
+pub use rebuild::{write_chunk, write_chunk_with, CatOptions};
 
 use partition_core::{Format, Kind};
 

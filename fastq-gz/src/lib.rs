@@ -19,7 +19,7 @@
 //!   writes [`partition_core::Chunk`]s of kind `fastq` (`fastq-gz` for gzip); paired files are
 //!   cut in step, so chunk *i* of R1 and chunk *i* of R2 hold the same reads.
 //! - [`detail`]: what those chunks carry beyond byte ranges ([`FastqDetail`], [`GzDetail`]).
-//! - [`materialize`]: rebuilds a chunk's bytes from its manifest line alone, checking the
+//! - [`rebuild`]: rebuilds a chunk's bytes from its manifest line alone, checking the
 //!   record count and the CRC32s it promised (paired chunks interleaved, or each mate apart).
 //! - [`gzip`]: gzip decoding that stops at deflate block boundaries and resumes from them.
 //! - [`index`]: the checkpoint index of a gzip FASTQ (`.cwi`), built in one streaming pass.
@@ -31,13 +31,13 @@ pub mod detail;
 pub mod gzip;
 pub mod gztool;
 pub mod index;
-pub mod materialize;
 pub mod plan;
+pub mod rebuild;
 pub mod record;
 
 pub use detail::{FastqDetail, GzDetail, GzResume};
-pub use materialize::{write_chunk, write_mates};
 pub use plan::{plan, Chunking, Plan, PlanOptions};
+pub use rebuild::{write_chunk, write_mates};
 
 use partition_core::{Format, Kind};
 

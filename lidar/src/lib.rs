@@ -14,22 +14,25 @@
 //! - [`decode`]: point blocks to raw records (LAZ chunks in parallel, x/y only when enough).
 //! - [`plan`](mod@plan): the cuts, each tile's core and buffered box, counts and reads.
 //! - [`detail`]: what a `las` chunk carries: its boxes, counts, and runs of blocks per source.
-//! - [`materialize`]: a tile's points from its manifest line; `unbuffer`.
+//! - [`rebuild`]: a tile's file from its manifest line (records routed to their tiles).
+//! - [`unbuffer`](mod@unbuffer): a tile's buffer points taken off exactly.
 //! - [`write`](mod@write): a LAS or LAZ file written as raw records arrive; the tile record.
 //! - [`svg`]: a picture of the tiles over a density map.
 
 pub mod decode;
 pub mod detail;
 pub mod layout;
-pub mod materialize;
 pub mod plan;
+pub mod rebuild;
 pub mod record;
 pub mod svg;
+pub mod unbuffer;
 pub mod write;
 
 pub use detail::LasDetail;
-pub use materialize::{tile_bytes, unbuffer, write_chunk, write_tiles, Unbuffered};
 pub use plan::{plan, LidarStats, Plan, PlanOptions, Tile};
+pub use rebuild::{tile_bytes, write_chunk, write_tiles};
+pub use unbuffer::{unbuffer, Unbuffered};
 pub use write::{Format, TileRecord, TileWriter};
 
 use partition_core::Kind;

@@ -19,19 +19,19 @@
 //! - [`plan`](mod@plan): position ranges of about equal work for N reducers, from sampled
 //!   line offsets.
 //! - [`detail`]: what an `mpileup` chunk carries: its range and how its inputs are read.
-//! - [`materialize`]: a reducer's chunk (its byte ranges of every input) merged.
+//! - [`rebuild`]: a reducer's chunk (its byte ranges of every input) merged.
 
 pub mod detail;
 pub mod line;
-pub mod materialize;
 pub mod merge;
 pub mod order;
 pub mod plan;
+pub mod rebuild;
 
 pub use detail::MpileupDetail;
-pub use materialize::write_chunk;
 pub use merge::{merge, Columns, MergeOptions};
 pub use plan::{plan, MpileupStats, Plan, PlanOptions, Setup};
+pub use rebuild::write_chunk;
 
 use partition_core::{Format, Kind};
 

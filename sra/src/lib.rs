@@ -11,16 +11,16 @@
 //! - [`plan`](mod@plan): spot ranges of one or many runs as [`partition_core::Chunk`]s of
 //!   kind `sra`.
 //! - [`detail`]: what an `sra` chunk carries: its run and spot range.
-//! - [`materialize`]: `fastq-dump -N FIRST -X LAST`, checking that every spot came out.
+//! - [`rebuild`]: `fastq-dump -N FIRST -X LAST`, checking that every spot came out.
 
 pub mod detail;
-pub mod materialize;
 pub mod plan;
+pub mod rebuild;
 pub mod run;
 
 pub use detail::SraDetail;
-pub use materialize::write_chunk;
 pub use plan::{plan, Plan, PlanOptions, SpotChunking, SraStats};
+pub use rebuild::write_chunk;
 
 use partition_core::{Format, Kind};
 

@@ -163,7 +163,7 @@ impl Image {
             7 => Compression::Jpeg,
             other => {
                 return Err(bad(format!(
-                    "compression {other} is not supported (none, LZW, Deflate and ZSTD are)"
+                    "compression {other} is not supported (none, LZW, Deflate, ZSTD and JPEG are)"
                 )))
             }
         };

@@ -100,3 +100,30 @@ mod tests {
         }
     }
 }
+
+/// A worker built without a format refuses its chunks by name (CI builds one with `fastq`
+/// alone: `cargo test -p formats --no-default-features --features fastq`).
+#[cfg(all(test, feature = "fastq", not(feature = "las")))]
+mod subset_tests {
+    use super::*;
+
+    #[test]
+    fn a_kind_left_out_is_refused_by_name() {
+        let mut manifest = partition_core::ManifestBuilder::new(Kind::Las);
+        let source = partition_core::SourceRanges {
+            url: "tile.las".into(),
+            size: None,
+            ranges: vec![],
+        };
+        manifest.push("tile", vec![source], 0, ());
+        let chunk = &manifest.finish()[0];
+        let error = write_chunk(chunk, &mut std::io::sink()).unwrap_err();
+        assert_eq!(error.exit_code(), partition_core::error::exit::USAGE);
+        let message = error.to_string();
+        assert!(
+            message.contains("kind las is not in this build") && message.contains("fastq"),
+            "{message}"
+        );
+        assert!(of_kind(Kind::FastqGz).is_some());
+    }
+}

@@ -298,7 +298,7 @@ impl Head {
 /// The integer X, Y whose coordinates pass `inside(axis, coordinate)` on both axes, a test
 /// that holds on one interval of each axis with ends near `edges` (`[min x, min y, max x,
 /// max y]`): a closed box of integers, `[min x, min y, max x, max y]`, that holds none where
-/// [`integer_run`] finds no run. Tested on integers, points need no scaling.
+/// `integer_run` finds no run. Tested on integers, points need no scaling.
 pub fn integer_box(
     scale: [f64; 2],
     offset: [f64; 2],

@@ -32,7 +32,7 @@ pub struct PlanOptions {
     pub max_points: u64,
     pub buffer: f64,
     pub quiet: bool,
-    /// Count points per cell for a picture ([`Plan::density`]).
+    /// Count points per cell for a picture ([`LidarStats::density`]).
     pub density: bool,
 }
 

@@ -10,7 +10,7 @@
 //!   bad input.
 //! - [`plan`](mod@plan): the [`Plan`] every format crate's `plan` returns (chunks, warnings,
 //!   the format's own figures).
-//! - [`format`]: the [`Format`] each format crate exports (its kinds, binary, chunk suffix
+//! - [`format`](mod@format): the [`Format`] each format crate exports (its kinds, binary, chunk suffix
 //!   and `write_chunk`), which the `formats` crate lists.
 //! - [`source`]: a [`Source`] gives ranged reads of a local file, an `s3://bucket/key` object
 //!   (the `s3` feature) or an `http(s)://` URL (the `http` feature), splitting large ranges

@@ -5,8 +5,11 @@
 //! no temporary file; the command's stdout is kept whole per chunk, so outputs of parallel
 //! tasks never interleave. The pieces:
 //!
-//! - [`run`](mod@run): the scheduler: bounded parallelism, retries with backoff, timeouts, halting,
-//!   the joblog and `--resume`, output order, Ctrl-C, the summary.
+//! - [`options`]: what a run is asked to do ([`RunOptions`], [`Engine`], [`Halt`]);
+//!   [`task`]: what every attempt executes ([`TaskSpec`]: command, outputs, stdin, timeout).
+//! - [`run`](mod@run): a run: `--dry-run`, `--resume`, Ctrl-C, then a driver: the pool
+//!   ([`pool`]: bounded parallelism, retries with backoff, timeouts, halting, output order) or
+//!   Slurm's rounds of job arrays; [`summary`]: the tally and the closing line.
 //! - [`backend`]: the [`backend::Backend`] trait an engine implements (one attempt of the
 //!   command on one chunk) and its [`backend::Outcome`].
 //! - [`lambda`]: the AWS Lambda backend, its worker, `deploy` and
@@ -22,9 +25,16 @@ pub mod backend;
 pub mod joblog;
 pub mod lambda;
 pub mod local;
+pub mod options;
+pub(crate) mod pool;
 pub mod processes;
 pub mod run;
 pub mod slurm;
 pub mod spool;
+pub mod summary;
+pub mod task;
 
-pub use run::{run, Engine, Halt, RunOptions, Summary};
+pub use options::{Engine, Halt, RunOptions};
+pub use run::run;
+pub use summary::Summary;
+pub use task::TaskSpec;

@@ -13,27 +13,13 @@ use partition_core::{Chunk, Error, Result};
 
 use crate::backend::{Backend, Outcome, STDERR_TAIL};
 use crate::processes::Processes;
+use crate::task::{substitute, TaskSpec};
 
 pub struct Local<'a> {
-    /// The command and its arguments, with `{id}`-style placeholders.
-    pub command: Vec<String>,
-    /// A folder or an `s3://` prefix.
-    pub out_dir: Option<String>,
-    pub suffix: String,
-    pub feed_stdin: bool,
-    pub timeout: Option<Duration>,
+    pub task: &'a TaskSpec,
     pub processes: &'a Processes,
     /// Serialises the prefixed stderr lines of concurrent tasks.
     pub stderr_lock: &'a Mutex<()>,
-}
-
-/// Replaces `{id}`, `{seq}`, `{total}` and `{kind}` in one argument.
-pub fn substitute(argument: &str, chunk: &Chunk) -> String {
-    argument
-        .replace("{id}", &chunk.id)
-        .replace("{seq}", &chunk.seq.to_string())
-        .replace("{total}", &chunk.total.to_string())
-        .replace("{kind}", chunk.kind.name())
 }
 
 impl Backend for Local<'_> {
@@ -62,23 +48,11 @@ impl Backend for Local<'_> {
 
 /// Runs one attempt on one chunk away from the scheduler (in a Lambda function, a Slurm
 /// task), enforcing the timeout on the way.
-pub fn run_alone(
-    command: Vec<String>,
-    out_dir: String,
-    suffix: String,
-    feed_stdin: bool,
-    timeout: Option<Duration>,
-    chunk: &Chunk,
-    attempt: u32,
-) -> Outcome {
+pub fn run_alone(task: &TaskSpec, chunk: &Chunk, attempt: u32) -> Outcome {
     let processes = Processes::default();
     let stderr_lock = Mutex::new(());
     let local = Local {
-        command,
-        out_dir: Some(out_dir),
-        suffix,
-        feed_stdin,
-        timeout,
+        task,
         processes: &processes,
         stderr_lock: &stderr_lock,
     };
@@ -99,6 +73,7 @@ pub fn run_alone(
 impl Local<'_> {
     fn run_into(&self, chunk: &Chunk, outcome: &mut Outcome) -> Result<()> {
         let argv: Vec<String> = self
+            .task
             .command
             .iter()
             .map(|arg| substitute(arg, chunk))
@@ -110,7 +85,7 @@ impl Local<'_> {
             .env("CHUNK_SEQ", chunk.seq.to_string())
             .env("CHUNK_TOTAL", chunk.total.to_string())
             .env("CHUNK_JSON", chunk.to_json())
-            .stdin(if self.feed_stdin {
+            .stdin(if self.task.feed_stdin {
                 Stdio::piped()
             } else {
                 Stdio::null()
@@ -126,7 +101,7 @@ impl Local<'_> {
             },
             _ => Error::io(&argv[0], e),
         })?;
-        self.processes.register(child.id(), self.timeout);
+        self.processes.register(child.id(), self.task.timeout);
 
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("stdout is piped");
@@ -166,9 +141,9 @@ impl Local<'_> {
         mut stdout: impl Read,
         outcome: &mut Outcome,
     ) -> Result<Option<Output>> {
-        match &self.out_dir {
+        match &self.task.out_dir {
             Some(dir) => {
-                let mut file = Output::create(&join(dir, &format!("{}{}", chunk.id, self.suffix)))?;
+                let mut file = Output::create(&join(dir, &self.task.output_name(chunk)))?;
                 outcome.bytes_out =
                     io::copy(&mut stdout, &mut file).map_err(|e| Error::io(file.name(), e))?;
                 Ok(Some(file))
@@ -187,7 +162,7 @@ impl Local<'_> {
     /// id; its tail is returned either way.
     fn log_stderr(&self, chunk: &Chunk, stderr: impl Read) -> Result<String> {
         let mut tail = Tail::default();
-        match &self.out_dir {
+        match &self.task.out_dir {
             Some(dir) => {
                 let mut file = Output::create(&join(dir, &format!("{}.err", chunk.id)))?;
                 let mut stderr = BufReader::new(stderr);

@@ -217,11 +217,13 @@ fn main() -> ExitCode {
             manifest,
             seq,
             attempt,
-            out_dir,
-            suffix,
-            feed_stdin: !no_stdin,
-            timeout: timeout.map(|timeout| timeout.0),
-            command,
+            spec: fanout::TaskSpec {
+                command,
+                out_dir: Some(out_dir),
+                suffix,
+                feed_stdin: !no_stdin,
+                timeout: timeout.map(|timeout| timeout.0),
+            },
         }),
     })
 }
@@ -243,18 +245,21 @@ fn run(args: RunArgs) -> Result<()> {
         (None, fanout::Engine::Lambda { .. }) => 32,
         (None, _) => thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let options = fanout::RunOptions {
-        engine,
+    let task = fanout::TaskSpec {
         command: args.command,
-        jobs,
         out_dir: args.out_dir,
         suffix: args.suffix,
-        keep_order: args.keep_order,
         feed_stdin: !args.no_stdin,
+        timeout: args.timeout.map(|timeout| timeout.0),
+    };
+    let options = fanout::RunOptions {
+        engine,
+        task,
+        jobs,
+        keep_order: args.keep_order,
         quiet: args.quiet.quiet,
         retries: args.retries,
         retry_delay: args.retry_delay.0,
-        timeout: args.timeout.map(|timeout| timeout.0),
         halt: match args.halt {
             HaltArg::Never => fanout::Halt::Never,
             HaltArg::Soon => fanout::Halt::Soon,

@@ -12,32 +12,53 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
 use partition_core::output::{create_dir, write_file};
 use partition_core::{progress, AtomicFile, Chunk, Error, ManifestReader, Result};
 
+use partition_core::backoff::sleep_unless;
+
 use crate::backend::{Outcome, Report};
-use crate::joblog::JobLog;
 use crate::local::run_alone;
-use crate::run::{attempt_line, shell_quote, sleep_unless, Halt, RunOptions, Summary};
+use crate::options::Halt;
+use crate::run::{Driver, RunContext};
+use crate::summary::{attempt_line, Summary};
+use crate::task::{shell_quote, TaskSpec};
 
 /// How often the queue is asked whether the array is done.
 const POLL: Duration = Duration::from_secs(1);
 
-pub struct Slurm<'a> {
+/// Runs a run's tasks as Slurm job arrays, one per round of attempts.
+pub(crate) struct Slurm<'a> {
     pub partition: Option<&'a str>,
-    pub options: &'a RunOptions,
-    pub joblog: Option<&'a JobLog>,
-    pub interrupted: &'a AtomicBool,
 }
 
-impl Slurm<'_> {
-    /// Runs `todo` as job arrays, one per attempt, adding what became of each chunk to `summary`.
-    pub fn run(&self, todo: &[&Chunk], summary: &mut Summary) -> Result<()> {
-        let options = self.options;
-        let out_dir = match &options.out_dir {
+impl Driver for Slurm<'_> {
+    /// Runs `todo` as job arrays, one per attempt; the joblog gets one row per task and attempt.
+    fn drive(&self, todo: &[&Chunk], run: &RunContext) -> Result<Summary> {
+        let mut summary = Summary::default();
+        let rounds = Rounds {
+            partition: self.partition,
+            run,
+        };
+        rounds.run(todo, &mut summary)?;
+        Ok(summary)
+    }
+}
+
+/// One Slurm run under way.
+struct Rounds<'a> {
+    partition: Option<&'a str>,
+    run: &'a RunContext<'a>,
+}
+
+impl Rounds<'_> {
+    fn run(&self, todo: &[&Chunk], summary: &mut Summary) -> Result<()> {
+        let options = self.run.options;
+        let interrupted = self.run.interrupted;
+        let out_dir = match &options.task.out_dir {
             Some(dir) if !dir.contains("://") => dir.clone(),
             _ => {
                 return Err(Error::Usage(
@@ -67,7 +88,7 @@ impl Slurm<'_> {
         let bar = progress::items(todo.len() as u64, options.quiet, "chunks");
         let mut pending: Vec<&Chunk> = todo.to_vec();
         let mut attempt = 1;
-        while !pending.is_empty() && !self.interrupted.load(Ordering::Relaxed) {
+        while !pending.is_empty() && !interrupted.load(Ordering::Relaxed) {
             let script = work.join(format!("attempt-{attempt}.sh"));
             write_file(&script.display().to_string(), |out| {
                 out.write_all(
@@ -90,8 +111,7 @@ impl Slurm<'_> {
             // A failure is for good in the last round; --halt then stops the array.
             let halting = options.halt != Halt::Never && attempt > options.retries;
             let cut_short = self.wait(&job, &work, attempt, &pending, &bar, halting)?;
-            if cut_short && options.halt == Halt::Soon && !self.interrupted.load(Ordering::Relaxed)
-            {
+            if cut_short && options.halt == Halt::Soon && !interrupted.load(Ordering::Relaxed) {
                 // The tasks already running finish.
                 self.wait(&job, &work, attempt, &pending, &bar, false)?;
             }
@@ -117,7 +137,7 @@ impl Slurm<'_> {
                         ))
                     }
                 }
-                if let Some(joblog) = self.joblog {
+                if let Some(joblog) = self.run.joblog {
                     joblog.record(&format!("slurm:{job}"), &outcome)?;
                 }
                 if !options.quiet {
@@ -136,7 +156,7 @@ impl Slurm<'_> {
             bar.set_position((summary.succeeded + summary.failed.len()) as u64);
             pending = if cut_short { Vec::new() } else { failed };
             if !pending.is_empty() {
-                sleep_unless(self.interrupted, options.delay_after(attempt));
+                options.retry_backoff().sleep(attempt, interrupted);
             }
             attempt += 1;
         }
@@ -146,7 +166,7 @@ impl Slurm<'_> {
 
     /// The batch script: the worker on the array task's chunk.
     fn script(&self, fanout: &Path, out_dir: &str, manifest: &Path, attempt: u32) -> String {
-        let options = self.options;
+        let task = &self.run.options.task;
         let mut argv: Vec<String> = vec![
             fanout.display().to_string(),
             "worker".to_string(),
@@ -157,16 +177,16 @@ impl Slurm<'_> {
             "--out-dir".to_string(),
             out_dir.to_string(),
             "--suffix".to_string(),
-            options.suffix.clone(),
+            task.suffix.clone(),
         ];
-        if !options.feed_stdin {
+        if !task.feed_stdin {
             argv.push("--no-stdin".to_string());
         }
-        if let Some(timeout) = options.timeout {
+        if let Some(timeout) = task.timeout {
             argv.push("--timeout".to_string());
             argv.push(format!("{}ms", timeout.as_millis()));
         }
-        let command: Vec<String> = options.command.iter().map(|arg| shell_quote(arg)).collect();
+        let command: Vec<String> = task.command.iter().map(|arg| shell_quote(arg)).collect();
         let worker: Vec<String> = argv.iter().map(|arg| shell_quote(arg)).collect();
         format!(
             "#!/bin/sh\n# fanout: attempt {attempt} on the chunk whose seq is the array index\n\
@@ -185,7 +205,7 @@ impl Slurm<'_> {
             .arg(format!(
                 "--array={}%{}",
                 array_indices(pending.iter().map(|chunk| chunk.seq)),
-                self.options.jobs.max(1)
+                self.run.options.jobs.max(1)
             ))
             .arg(format!(
                 "--output={}",
@@ -225,7 +245,7 @@ impl Slurm<'_> {
         let settled = bar.position();
         let mut finished = vec![false; pending.len()];
         loop {
-            if self.interrupted.load(Ordering::Relaxed) {
+            if self.run.interrupted.load(Ordering::Relaxed) {
                 slurm_command(Command::new("scancel").arg(job))?;
                 return Ok(true);
             }
@@ -241,7 +261,7 @@ impl Slurm<'_> {
             bar.set_position(settled + finished.iter().filter(|&&f| f).count() as u64);
             if any_failed && halting {
                 let mut scancel = Command::new("scancel");
-                if self.options.halt == Halt::Soon {
+                if self.run.options.halt == Halt::Soon {
                     scancel.arg("--state=PENDING");
                 }
                 slurm_command(scancel.arg(job))?;
@@ -257,7 +277,7 @@ impl Slurm<'_> {
                 Err(error) => return Err(error),
                 Ok(_) => {}
             }
-            sleep_unless(self.interrupted, POLL);
+            sleep_unless(self.run.interrupted, POLL);
         }
     }
 }
@@ -268,11 +288,8 @@ pub struct Task {
     pub manifest: String,
     pub seq: u64,
     pub attempt: u32,
-    pub out_dir: String,
-    pub suffix: String,
-    pub feed_stdin: bool,
-    pub timeout: Option<Duration>,
-    pub command: Vec<String>,
+    /// What the run executes; its `out_dir` is the shared folder.
+    pub spec: TaskSpec,
 }
 
 /// Runs one array task; the result file records how the command went, so the task itself
@@ -285,17 +302,14 @@ pub fn work(task: Task) -> Result<()> {
         .ok_or_else(|| {
             Error::Usage(format!("{}: no chunk with seq {}", task.manifest, task.seq))
         })?;
-    let work = Path::new(&task.out_dir).join(".fanout-slurm");
+    let Some(out_dir) = &task.spec.out_dir else {
+        return Err(Error::Usage(
+            "a Slurm task needs the shared output folder".to_string(),
+        ));
+    };
+    let work = Path::new(out_dir).join(".fanout-slurm");
     create_dir(&work.join("results"))?;
-    let outcome = run_alone(
-        task.command,
-        task.out_dir.clone(),
-        task.suffix,
-        task.feed_stdin,
-        task.timeout,
-        chunk,
-        task.attempt,
-    );
+    let outcome = run_alone(&task.spec, chunk, task.attempt);
     let report = serde_json::to_vec(&Report::from_outcome(&outcome))
         .map_err(|e| Error::io("the task report", std::io::Error::other(e)))?;
     let mut file = AtomicFile::create(result_path(&work, task.seq, task.attempt))?;

@@ -18,6 +18,7 @@
 //! - [`output`]: [`AtomicFile`] writes under a temporary name and renames on success, and
 //!   [`output::Output`] also uploads to `s3://` (completed only on success, aborted otherwise),
 //!   so a failed run never leaves a complete-looking output.
+//! - [`backoff`]: [`Backoff`], the one retry policy (doubling waits, a cap, jitter).
 //! - [`size`]: [`ByteSize`] parses `64MiB`, `1.5G`, `512k`; [`duration`]: [`HumanDuration`]
 //!   parses `30s`, `5m`.
 //! - [`error`]: one [`Error`] type whose messages name the input and the position, and
@@ -29,6 +30,7 @@
 
 #[cfg(feature = "s3")]
 pub mod aws;
+pub mod backoff;
 pub mod cli;
 pub mod duration;
 pub mod error;
@@ -40,6 +42,7 @@ pub mod progress;
 pub mod size;
 pub mod source;
 
+pub use backoff::Backoff;
 pub use duration::HumanDuration;
 pub use error::{Error, Position, Result};
 pub use format::Format;

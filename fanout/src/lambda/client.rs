@@ -9,31 +9,31 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::primitives::Blob;
+use partition_core::backoff::sleep_unless;
 use partition_core::source::Location;
-use partition_core::{aws, Chunk, Error, Result};
+use partition_core::{aws, Backoff, Chunk, Error, Result};
 use serde::Deserialize;
 
 use crate::backend::{Backend, Outcome};
 use crate::lambda::price::{Price, Usage};
 use crate::lambda::task::{Reply, Request, Task, PAYLOAD_LIMIT};
 use crate::lambda::{configuration, sdk_client};
-use crate::run::sleep_unless;
+use crate::task::TaskSpec;
 
 /// Transient failures (connection refused, 5xx) retried within one attempt.
 const TRANSIENT_RETRIES: u32 = 4;
-/// The longest wait between two invocations of a throttled attempt.
-const MAX_BACKOFF: Duration = Duration::from_secs(20);
+/// Waits between invocations of a throttled or failing attempt: from 200 ms, at most 20 s,
+/// with up to 25 % jitter so that throttled workers spread out.
+const BACKOFF: Backoff =
+    Backoff::new(Duration::from_millis(200), Duration::from_secs(20)).with_jitter(0.25);
 
 pub struct Lambda {
     client: aws_sdk_lambda::Client,
     function: String,
     region: String,
     architecture: String,
-    /// The task every invocation sends, less the chunk and the attempt.
-    command: Vec<String>,
-    out_dir: String,
-    suffix: String,
-    feed_stdin: bool,
+    /// What every invocation runs (its `out_dir` an `s3://` prefix).
+    task: TaskSpec,
     /// The client-side deadline of one attempt.
     deadline: Duration,
     price: Option<Price>,
@@ -44,12 +44,9 @@ pub struct Lambda {
 /// What the runner passes to [`Lambda::connect`].
 pub struct Settings<'a> {
     pub function: &'a str,
-    pub command: &'a [String],
-    pub out_dir: Option<&'a str>,
-    pub suffix: &'a str,
-    pub feed_stdin: bool,
-    /// Per attempt; the function's own timeout plus 30 s when absent.
-    pub timeout: Option<Duration>,
+    /// What every invocation runs; its timeout bounds an attempt on both sides (the
+    /// function's own timeout plus 30 s when absent).
+    pub task: &'a TaskSpec,
     /// Overrides the price table.
     pub price: Option<Price>,
 }
@@ -63,7 +60,7 @@ impl Lambda {
         interrupted: Arc<AtomicBool>,
     ) -> Result<Lambda> {
         let out_dir =
-            match settings.out_dir {
+            match settings.task.out_dir.as_deref() {
                 Some(dir) if dir.starts_with("s3://") => dir.to_string(),
                 _ => return Err(Error::Usage(
                     "--backend lambda needs --out-dir s3://BUCKET/PREFIX/: the function writes \
@@ -116,11 +113,12 @@ impl Lambda {
                 .or_else(|| Price::for_region(&region, &architecture)),
             region,
             architecture,
-            command: settings.command.to_vec(),
-            out_dir,
-            suffix: settings.suffix.to_string(),
-            feed_stdin: settings.feed_stdin,
+            task: TaskSpec {
+                out_dir: Some(out_dir),
+                ..settings.task.clone()
+            },
             deadline: settings
+                .task
                 .timeout
                 .unwrap_or(function_timeout + Duration::from_secs(30)),
             usage: Mutex::new(Usage {
@@ -137,14 +135,11 @@ impl Lambda {
 
     /// One attempt; the error is the attempt's failure as the joblog shows it.
     fn attempt(&self, chunk: &Chunk, attempt: u32, outcome: &mut Outcome) -> Result<(), String> {
-        let request = Request::Run(Task {
+        let request = Request::Run(Box::new(Task {
             chunk: chunk.clone(),
             attempt,
-            command: self.command.clone(),
-            out_dir: self.out_dir.clone(),
-            suffix: self.suffix.clone(),
-            feed_stdin: self.feed_stdin,
-        });
+            spec: self.task.clone(),
+        }));
         let payload = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
         if payload.len() > PAYLOAD_LIMIT {
             return Err(format!(
@@ -214,7 +209,7 @@ impl Lambda {
             let wait = if throttling {
                 self.tally().throttled += 1;
                 throttled += 1;
-                backoff(throttled)
+                BACKOFF.delay(throttled)
             } else if let Some(body) = error
                 .raw_response()
                 .and_then(|raw| raw.body().bytes())
@@ -225,7 +220,7 @@ impl Lambda {
                 return Err(function_error("Unhandled", body, outcome));
             } else if transient < TRANSIENT_RETRIES && is_transient(&error, status) {
                 transient += 1;
-                backoff(transient)
+                BACKOFF.delay(transient)
             } else {
                 return Err(format!(
                     "invoking lambda:{} failed: {}",
@@ -288,18 +283,6 @@ async fn until(flag: &AtomicBool) {
     while !flag.load(Ordering::Relaxed) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// Exponential, from 100 ms, capped, with up to 25% jitter so that throttled workers spread out.
-fn backoff(failures: u32) -> Duration {
-    let base = Duration::from_millis(100)
-        .saturating_mul(1 << failures.min(10))
-        .min(MAX_BACKOFF);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |now| now.subsec_nanos())
-        ^ std::process::id();
-    base + base.mul_f64((nanos % 1000) as f64 / 4000.0)
 }
 
 fn is_transient<E, R>(error: &SdkError<E, R>, status: Option<u16>) -> bool {

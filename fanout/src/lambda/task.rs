@@ -5,6 +5,7 @@ use partition_core::Chunk;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::Report;
+use crate::task::TaskSpec;
 
 /// Lambda's limit on a synchronous invocation's request payload.
 pub const PAYLOAD_LIMIT: usize = 6 * 1024 * 1024;
@@ -13,7 +14,7 @@ pub const PAYLOAD_LIMIT: usize = 6 * 1024 * 1024;
 #[serde(tag = "action", rename_all = "lowercase")]
 pub enum Request {
     /// Run the command on one chunk.
-    Run(Task),
+    Run(Box<Task>),
     /// Answer with the worker's version (`fanout lambda doctor`).
     Ping,
 }
@@ -22,12 +23,9 @@ pub enum Request {
 pub struct Task {
     pub chunk: Chunk,
     pub attempt: u32,
-    /// The command and its arguments, with `{id}`-style placeholders.
-    pub command: Vec<String>,
-    /// The `s3://` prefix for `{id}{suffix}` and `{id}.err`.
-    pub out_dir: String,
-    pub suffix: String,
-    pub feed_stdin: bool,
+    /// What to run; its `out_dir` is the `s3://` prefix for `{id}{suffix}` and `{id}.err`.
+    #[serde(flatten)]
+    pub spec: TaskSpec,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use crate::backend::Report;
 use crate::lambda::task::{Reply, Request, Task};
 use crate::local::run_alone;
+use crate::task::TaskSpec;
 
 /// Time kept before the deadline to kill the task and send the report.
 const MARGIN: Duration = Duration::from_secs(3);
@@ -17,7 +18,7 @@ pub fn handle(request: Request, deadline: SystemTime) -> Reply {
         Request::Ping => Reply::Pong {
             version: env!("CARGO_PKG_VERSION").to_string(),
         },
-        Request::Run(task) => Reply::Ran(run(task, deadline)),
+        Request::Run(task) => Reply::Ran(run(*task, deadline)),
     }
 }
 
@@ -25,14 +26,16 @@ fn run(task: Task, deadline: SystemTime) -> Report {
     let left = deadline
         .duration_since(SystemTime::now())
         .unwrap_or_default();
-    let outcome = run_alone(
-        task.command,
-        task.out_dir,
-        task.suffix,
-        task.feed_stdin,
-        Some(left.saturating_sub(MARGIN).max(Duration::from_secs(1))),
-        &task.chunk,
-        task.attempt,
-    );
+    // The function's own deadline bounds the attempt too, so that a report always gets out.
+    let before_deadline = left.saturating_sub(MARGIN).max(Duration::from_secs(1));
+    let spec = TaskSpec {
+        timeout: Some(
+            task.spec
+                .timeout
+                .map_or(before_deadline, |t| t.min(before_deadline)),
+        ),
+        ..task.spec
+    };
+    let outcome = run_alone(&spec, &task.chunk, task.attempt);
     Report::from_outcome(&outcome)
 }

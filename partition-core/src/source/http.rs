@@ -8,10 +8,12 @@
 use std::io::{self, Read};
 use std::time::Duration;
 
-use crate::{ByteRange, Error, Result};
+use crate::{Backoff, ByteRange, Error, Result};
 
 /// Attempts for a request (or for each stretch of a streamed range) before giving up.
 const ATTEMPTS: u32 = 3;
+/// The wait before each further attempt.
+const BACKOFF: Backoff = Backoff::new(Duration::from_millis(400), Duration::from_secs(10));
 
 pub(super) struct HttpObject {
     url: String,
@@ -85,7 +87,7 @@ fn retrying<T>(mut attempt: impl FnMut() -> Result<T, Failure>) -> Result<T> {
         match attempt() {
             Ok(value) => return Ok(value),
             Err(failure) if failure.transient && tries < ATTEMPTS => {
-                std::thread::sleep(Duration::from_millis(200 << tries));
+                std::thread::sleep(BACKOFF.delay(tries));
                 tries += 1;
             }
             Err(failure) => return Err(failure.error),
@@ -248,7 +250,7 @@ impl Read for ResumingReader {
             if tries >= ATTEMPTS {
                 return Err(io::Error::other(failure.error));
             }
-            std::thread::sleep(Duration::from_millis(200 << tries));
+            std::thread::sleep(BACKOFF.delay(tries));
             tries += 1;
             match self.object.get(self.range) {
                 Ok(body) => self.body = Box::new(body.into_reader().take(self.range.len())),

@@ -14,7 +14,7 @@ use bytes::{Buf, Bytes};
 use futures::StreamExt;
 
 use crate::aws::{self, runtime};
-use crate::{ByteRange, Error, Result};
+use crate::{Backoff, ByteRange, Error, Result};
 
 /// Ranges longer than this are fetched as several requests at once.
 const PART_SIZE: u64 = 8 << 20;
@@ -25,6 +25,8 @@ const PREFETCH_PARTS: usize = 4;
 /// Attempts for a ranged GET whose body fails or comes back short; the SDK already retries
 /// refused and throttled requests, but not a body cut off in transit.
 const BODY_ATTEMPTS: u32 = 3;
+/// The wait before each further attempt at a body.
+const BODY_BACKOFF: Backoff = Backoff::new(Duration::from_millis(400), Duration::from_secs(10));
 
 pub(crate) fn client() -> &'static Client {
     static CLIENT: OnceLock<Client> = OnceLock::new();
@@ -198,7 +200,7 @@ async fn get_range(bucket: String, key: String, url: String, range: ByteRange) -
         match result {
             Ok(body) => return Ok(body),
             Err((true, _)) if attempt < BODY_ATTEMPTS => {
-                tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                tokio::time::sleep(BODY_BACKOFF.delay(attempt)).await;
                 attempt += 1;
             }
             Err((_, error)) => return Err(error),

@@ -140,7 +140,7 @@ impl<'de> Deserialize<'de> for ByteRange {
 /// One source a chunk reads: where it is, its size when planned, and the ranges to read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceRanges {
-    /// A local path or an `s3://bucket/key` URL.
+    /// A local path, an `s3://bucket/key` URL or an `http(s)://` URL.
     pub url: String,
     /// The source's size when the chunk was planned; a worker that sees another size
     /// refuses the chunk (the file changed) instead of returning wrong bytes.

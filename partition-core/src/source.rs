@@ -1,4 +1,5 @@
-//! Ranged reads from where the data lives: a local file or an `s3://bucket/key` object.
+//! Ranged reads from where the data lives: a local file, an `s3://bucket/key` object, or an
+//! `http(s)://` URL on a server that answers byte ranges.
 //!
 //! Every read is exact: a range that the source cannot fill completely is an error, never a
 //! short buffer, so a truncated or replaced input cannot silently produce a short chunk.

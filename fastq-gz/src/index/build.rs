@@ -1,0 +1,419 @@
+//! Building the index: one streaming pass that decodes, places checkpoints, stores their
+//! windows and finds the first record after each.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, Read};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
+use std::thread;
+
+use partition_core::{progress, Error, Result, Source};
+
+use super::window::{WindowCompressor, WindowJob};
+use super::{Checkpoint, GzIndex, FINE_PROGRESS_AFTER};
+use crate::checksum::{Checksummed, Refill};
+use crate::gzip::{Decoder, Observer, WINDOW};
+use crate::record::RecordReader;
+
+/// Builds the index in one streaming pass over `source`, validating every record.
+///
+/// Decoding runs on a thread of its own and hands its output, in pieces, to the record scan
+/// on this one: the scan then costs no time on the decoding path.
+pub fn build(source: &Source, span: u64, quiet: bool) -> Result<GzIndex> {
+    let input = progress::reader(source.reader()?, source.size(), quiet, source.url());
+    let decoder = Decoder::observed(input, source.url(), Builder::new(span.max(1)));
+    // Record errors give positions in the uncompressed stream; the decoder's, in the file.
+    let name = format!("{} (uncompressed)", source.url());
+    let (piece_sender, pieces) = sync_channel(PIECES_IN_FLIGHT);
+    let (spare_sender, spares) = channel();
+    let (first_sender, firsts) = channel();
+    let (decoded, scanned) = thread::scope(|scope| {
+        let decoding = scope.spawn(move || {
+            let builder = decode(decoder, piece_sender, spares, &firsts)?;
+            Ok(builder.map(|builder| (builder, firsts)))
+        });
+        let pieces = Pieces {
+            receiver: pieces,
+            spares: spare_sender,
+            checkpoints: VecDeque::new(),
+            lines: 0,
+        };
+        let scanned = scan(pieces, &name, first_sender);
+        let decoded = decoding.join().expect("the decoding thread does not panic");
+        (decoded, scanned)
+    });
+    // A decoding error ends the output early, so it explains a record error too.
+    let decoded = decoded.map_err(|e: std::io::Error| Error::io(source.url(), e))?;
+    let scanned = scanned?;
+    let (mut builder, firsts) = decoded.expect("the scan ran to the end of the output");
+    // The scan has ended: these are the last first records.
+    for first in firsts.try_iter() {
+        builder.resolve(first);
+    }
+    let (crc32, lines) = (builder.crc.clone().finalize(), scanned.lines);
+    Ok(GzIndex {
+        span,
+        compressed_size: source.size(),
+        uncompressed_size: scanned.size,
+        records: scanned.records,
+        lines,
+        crc32,
+        crcs_known: true,
+        checkpoints: builder.finish(),
+    })
+}
+
+/// Output bytes per piece handed from decoding to the record scan, and pieces under way.
+const PIECE: usize = 1 << 20;
+const PIECES_IN_FLIGHT: usize = 4;
+
+/// Decoded output from offset `start`, with the output offsets of the checkpoints placed up to
+/// its end.
+struct Piece {
+    start: u64,
+    bytes: Vec<u8>,
+    length: usize,
+    checkpoints: Vec<u64>,
+}
+
+/// Decodes the whole input into pieces, resolving checkpoints with the first records the
+/// scan finds. Returns the builder, or None if the scan stopped taking pieces (it failed, and
+/// says why).
+fn decode<R: Read>(
+    mut decoder: Decoder<R, Builder>,
+    pieces: SyncSender<Piece>,
+    spares: Receiver<Vec<u8>>,
+    firsts: &Receiver<FirstRecord>,
+) -> std::io::Result<Option<Builder>> {
+    let mut start = 0;
+    loop {
+        let mut bytes = spares.try_recv().unwrap_or_else(|_| vec![0; PIECE]);
+        let mut length = 0;
+        while length < PIECE {
+            match decoder.read(&mut bytes[length..])? {
+                0 => break,
+                n => length += n,
+            }
+        }
+        let builder = decoder.observer_mut();
+        for first in firsts.try_iter() {
+            builder.resolve(first);
+        }
+        let checkpoints = std::mem::take(&mut builder.unannounced);
+        if length == 0 {
+            return Ok(Some(decoder.into_observer()));
+        }
+        let piece = Piece {
+            start,
+            bytes,
+            length,
+            checkpoints,
+        };
+        start += length as u64;
+        if pieces.send(piece).is_err() {
+            return Ok(None);
+        }
+    }
+}
+
+/// The decoded output, piece by piece, knowing the checkpoints placed up to where it has read
+/// and counting lines (off the decoding thread).
+struct Pieces {
+    receiver: Receiver<Piece>,
+    spares: Sender<Vec<u8>>,
+    /// Output offsets of checkpoints whose first record is not yet known, with the lines
+    /// before each.
+    checkpoints: VecDeque<(u64, u64)>,
+    /// Lines in the pieces so far.
+    lines: u64,
+}
+
+impl Refill for Pieces {
+    /// Swaps the next piece in: no copy.
+    fn refill(&mut self, buffer: &mut Vec<u8>) -> std::io::Result<usize> {
+        let Ok(mut piece) = self.receiver.recv() else {
+            return Ok(0);
+        };
+        let bytes = &piece.bytes[..piece.length];
+        // Checkpoints announced with a piece lie inside it or at its end.
+        let start = piece.start;
+        let mut counted = 0;
+        for &out in &piece.checkpoints {
+            let upto = (out - start) as usize;
+            self.lines += memchr::memchr_iter(b'\n', &bytes[counted..upto]).count() as u64;
+            counted = upto;
+            self.checkpoints.push_back((out, self.lines));
+        }
+        self.lines += memchr::memchr_iter(b'\n', &bytes[counted..]).count() as u64;
+        std::mem::swap(buffer, &mut piece.bytes);
+        // The decoding thread may have ended; then the buffer is not needed.
+        let _ = self.spares.send(piece.bytes);
+        Ok(piece.length)
+    }
+}
+
+/// What the record scan learns besides the first records: the size, the record count and the
+/// line count.
+struct Scanned {
+    size: u64,
+    records: u64,
+    lines: u64,
+}
+
+/// A checkpoint's lines before it, and its first record: where it starts, its number, and the
+/// CRC32 of the output before it. One per checkpoint, in order.
+struct FirstRecord {
+    lines: u64,
+    out: u64,
+    record: u64,
+    crc_before: u32,
+}
+
+fn scan(pieces: Pieces, name: &str, firsts: Sender<FirstRecord>) -> Result<Scanned> {
+    let mut records = RecordReader::new(Checksummed::with_capacity(PIECE, pieces), name, 0);
+    let mut count = 0u64;
+    loop {
+        // Checkpoints up to the next record's start are known once its bytes are decoded; the
+        // CRC before the record is taken only where one of them resolves (about once a span).
+        let start = records.offset();
+        let input = records.input_mut();
+        input.fill_buf().map_err(|e| Error::io(name, e))?;
+        let resolves = input
+            .get_mut()
+            .checkpoints
+            .front()
+            .is_some_and(|&(out, _)| out <= start);
+        let crc_before = resolves.then(|| input.prefix_crc());
+        let Some(span) = records.next_record(None)? else {
+            break;
+        };
+        if let Some(crc_before) = crc_before {
+            let checkpoints = &mut records.input_mut().get_mut().checkpoints;
+            while let Some(&(_, lines)) = checkpoints.front().filter(|&&(out, _)| out <= start) {
+                checkpoints.pop_front();
+                // The decoding thread may have failed; its error is the one reported.
+                let _ = firsts.send(FirstRecord {
+                    lines,
+                    out: span.start,
+                    record: count,
+                    crc_before,
+                });
+            }
+        }
+        count += 1;
+    }
+    let size = records.offset();
+    let lines = records.into_input().into_inner().lines;
+    Ok(Scanned {
+        size,
+        records: count,
+        lines,
+    })
+}
+
+/// The decoding observer that places checkpoints.
+struct Builder {
+    span: u64,
+    ring: Box<[u8; WINDOW]>,
+    ring_end: usize,
+    ring_length: usize,
+    last_out: Option<u64>,
+    /// Checkpoints placed, waiting for their first record.
+    pending: VecDeque<Checkpoint>,
+    /// Output offsets of checkpoints placed since the last piece went to the scan.
+    unannounced: Vec<u64>,
+    resolved: Vec<Checkpoint>,
+    /// (output so far, compressed input so far) after each inflate call not yet needed.
+    progress_log: VecDeque<(u64, u64)>,
+    /// The last compressed byte consumed: it holds a checkpoint's first bits.
+    last_input: u8,
+    crc: crc32fast::Hasher,
+    /// Windows of the latest checkpoints, still gathering the data that follows them.
+    gathering: VecDeque<WindowJob>,
+    compressor: WindowCompressor,
+}
+
+impl Builder {
+    fn new(span: u64) -> Builder {
+        Builder {
+            span,
+            ring: Box::new([0; WINDOW]),
+            ring_end: 0,
+            ring_length: 0,
+            last_out: None,
+            pending: VecDeque::new(),
+            unannounced: Vec::new(),
+            resolved: Vec::new(),
+            progress_log: VecDeque::new(),
+            last_input: 0,
+            crc: crc32fast::Hasher::new(),
+            gathering: VecDeque::new(),
+            compressor: WindowCompressor::new(),
+        }
+    }
+
+    fn due(&self, out: u64) -> bool {
+        self.last_out.is_none_or(|last| out - last >= self.span)
+    }
+
+    fn window(&self) -> Vec<u8> {
+        let start = (self.ring_end + WINDOW - self.ring_length) % WINDOW;
+        let mut window = Vec::with_capacity(self.ring_length);
+        if start + self.ring_length <= WINDOW {
+            window.extend_from_slice(&self.ring[start..start + self.ring_length]);
+        } else {
+            window.extend_from_slice(&self.ring[start..]);
+            window.extend_from_slice(&self.ring[..self.ring_end]);
+        }
+        window
+    }
+
+    fn add(&mut self, in_byte: u64, bits: u8, member_start: bool, out: u64) {
+        // One window per checkpoint, in order (empty at a member's start, which needs none);
+        // the stored ones are filled in when the pass ends.
+        let job = WindowJob {
+            window: if member_start {
+                Vec::new()
+            } else {
+                self.window()
+            },
+            compressed: if bits > 0 {
+                vec![self.last_input]
+            } else {
+                Vec::new()
+            },
+            bits,
+            following: Vec::new(),
+        };
+        self.gathering.push_back(job);
+        if member_start {
+            self.submit_gathered();
+        }
+        self.unannounced.push(out);
+        self.pending.push_back(Checkpoint {
+            in_byte,
+            bits,
+            member_start,
+            out,
+            lines: 0,
+            first_out: 0,
+            record: 0,
+            tail_in: 0,
+            first_crc: 0,
+            window: Vec::new(),
+        });
+        self.last_out = Some(out);
+    }
+
+    /// Sends every window gathering data to be stored, in order.
+    fn submit_gathered(&mut self) {
+        while let Some(job) = self.gathering.pop_front() {
+            self.compressor.submit(job);
+        }
+    }
+
+    /// The windows, stored, of the checkpoints that were resolved (the rest followed the last
+    /// record and are dropped).
+    fn finish(mut self) -> Vec<Checkpoint> {
+        self.submit_gathered();
+        let mut checkpoints = self.resolved;
+        // Checkpoints resolve in the order they were added, so the resolved ones are the
+        // first windows queued.
+        for (checkpoint, window) in checkpoints.iter_mut().zip(self.compressor.finish()) {
+            checkpoint.window = window;
+        }
+        checkpoints
+    }
+
+    /// The first pending checkpoint's first record is `first`.
+    fn resolve(&mut self, first: FirstRecord) {
+        let mut checkpoint = self
+            .pending
+            .pop_front()
+            .expect("one first record per checkpoint");
+        while self
+            .progress_log
+            .front()
+            .is_some_and(|(out, _)| *out <= first.out)
+        {
+            self.progress_log.pop_front();
+        }
+        checkpoint.lines = first.lines;
+        checkpoint.first_out = first.out;
+        checkpoint.record = first.record;
+        checkpoint.tail_in = self
+            .progress_log
+            .front()
+            .map(|&(_, in_byte)| in_byte)
+            .expect("the bytes of a parsed record were decoded");
+        checkpoint.first_crc = first.crc_before;
+        self.resolved.push(checkpoint);
+    }
+}
+
+impl Observer for Builder {
+    fn input(&mut self, bytes: &[u8]) {
+        if let Some(&last) = bytes.last() {
+            self.last_input = last;
+        }
+        for job in &mut self.gathering {
+            job.compressed.extend_from_slice(bytes);
+        }
+    }
+
+    fn output(&mut self, bytes: &[u8]) {
+        for job in &mut self.gathering {
+            let wanted = WINDOW - job.following.len();
+            job.following
+                .extend_from_slice(&bytes[..wanted.min(bytes.len())]);
+        }
+        while self
+            .gathering
+            .front()
+            .is_some_and(|job| job.following.len() == WINDOW)
+        {
+            let job = self.gathering.pop_front().expect("checked");
+            self.compressor.submit(job);
+        }
+
+        let bytes = &bytes[bytes.len().saturating_sub(WINDOW)..];
+        let first = bytes.len().min(WINDOW - self.ring_end);
+        self.ring[self.ring_end..self.ring_end + first].copy_from_slice(&bytes[..first]);
+        self.ring[..bytes.len() - first].copy_from_slice(&bytes[first..]);
+        self.ring_end = (self.ring_end + bytes.len()) % WINDOW;
+        self.ring_length = (self.ring_length + bytes.len()).min(WINDOW);
+    }
+
+    fn boundary_wanted_from(&self) -> u64 {
+        self.last_out.map_or(0, |last| last + self.span)
+    }
+
+    fn fine_progress(&self, out: u64) -> bool {
+        // Checkpoints need the compressed offset near the first record after them.
+        self.last_out
+            .is_none_or(|last| out < last + FINE_PROGRESS_AFTER)
+    }
+
+    fn block_boundary(&mut self, in_byte: u64, bits: u8, out: u64) {
+        if self.due(out) {
+            self.add(in_byte, bits, false, out);
+        }
+    }
+
+    fn member_start(&mut self, in_byte: u64, out: u64) {
+        // A new member references nothing before it.
+        self.ring_length = 0;
+        if self.due(out) {
+            self.add(in_byte, 0, true, out);
+        }
+    }
+
+    fn progress(&mut self, in_byte: u64, out: u64) {
+        self.progress_log.push_back((out, in_byte));
+    }
+
+    fn member_end(&mut self, crc: &crc32fast::Hasher) {
+        self.crc.combine(crc);
+        // Nothing after a member's end copies from its windows.
+        self.submit_gathered();
+    }
+}

@@ -11,6 +11,9 @@
 //!
 //! - [`layout`]: header, VLRs, point blocks (LAZ chunk table) and EVLRs of a file.
 //! - [`record`]: point formats 0-10 and the raw record fields tiling touches.
+//! - [`integers`]: boxes of coordinates as boxes of the files' integers (no scaling per point).
+//! - [`laz_guard`]: the LAZ library run on damaged data: deep stacks, recursion and panics
+//!   turned into errors.
 //! - [`decode`]: point blocks to raw records (LAZ chunks in parallel, x/y only when enough).
 //! - [`plan`](mod@plan): the cuts, each tile's core and buffered box, counts and reads.
 //! - [`detail`]: what a `las` chunk carries: its boxes, counts, and runs of blocks per source.
@@ -21,7 +24,9 @@
 
 pub mod decode;
 pub mod detail;
+pub mod integers;
 pub mod layout;
+pub mod laz_guard;
 pub mod plan;
 pub mod rebuild;
 pub mod record;

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use super::points::{Point, Scaling};
 use super::split::{neighbours, Node};
 use super::{Box2, Tile};
-use crate::layout::integer_box;
+use crate::integers::integer_box;
 
 /// Buffer counts per tile, and which blocks each tile reads (a bit set per tile).
 pub(super) struct Assigned {

@@ -8,7 +8,8 @@ use partition_core::Result;
 use rayon::prelude::*;
 
 use super::{Sink, TileSpec};
-use crate::layout::{integer_box, Head};
+use crate::integers::integer_box;
+use crate::layout::Head;
 use crate::plan::{Box2, Tile};
 use crate::record::PointFormat;
 

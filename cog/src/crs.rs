@@ -5,7 +5,18 @@
 //! whole (an unknown method, datum or unit) give no CRS rather than a wrong one; the keys
 //! themselves still travel in the manifest and into the windows written.
 
-use crate::image::GeoKeys;
+use serde::{Deserialize, Serialize};
+
+/// GeoTIFF's CRS description: the key directory and the double and ASCII parameters it
+/// points into, as stored (raster type forced to PixelIsArea, which `geotransform` follows).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GeoKeys {
+    pub directory: Vec<u16>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub doubles: Vec<f64>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub ascii: String,
+}
 
 /// The GeoKey value for "user-defined": the parts are given by other keys.
 const USER_DEFINED: u16 = 32767;
@@ -155,167 +166,27 @@ fn geogcs(keys: &GeoKeys) -> Option<(String, f64)> {
 /// The PROJCS of a projected CRS without an EPSG code.
 fn projcs(keys: &GeoKeys) -> Option<String> {
     let (geogcs, to_degrees) = geogcs(keys)?;
-    let (unit, metres, unit_code) = match keys.short(3076) {
-        None | Some(9001) => ("metre", 1.0, Some(9001)),
-        Some(9002) => ("foot", 0.3048, Some(9002)),
-        Some(9003) => ("US survey foot", 1200.0 / 3937.0, Some(9003)),
-        Some(9036) => ("kilometre", 1000.0, Some(9036)),
-        Some(USER_DEFINED) => ("unknown", keys.double(3077)?, None),
-        Some(_) => return None,
-    };
-    let first = |ids: &[u16]| ids.iter().find_map(|&id| keys.double(id));
-    let angle = |ids: &[u16]| first(ids).unwrap_or(0.0) * to_degrees;
-    // Natural origin, false origin, centre: files use any of them for the origin.
-    let latitude = angle(&[3081, 3085, 3089]);
-    let longitude = angle(&[3080, 3084, 3088]);
-    let scale = first(&[3092, 3093]).unwrap_or(1.0);
-    let easting = first(&[3082, 3090, 3086]).unwrap_or(0.0);
-    let northing = first(&[3083, 3091, 3087]).unwrap_or(0.0);
-    let parallel_1 = angle(&[3078]);
-    let parallel_2 = angle(&[3079]);
-
-    let (projection, mut parameters): (&str, Vec<(&str, f64)>) = match keys.short(3074) {
+    let (unit, metres, unit_code) = linear_unit(keys)?;
+    let values = Values { keys, to_degrees };
+    let (projection, mut parameters) = match keys.short(3074) {
         // EPSG's UTM conversions, north and south.
-        Some(code @ (16001..=16060 | 16101..=16160)) => {
-            let zone = f64::from(code % 100);
-            let northing = if code > 16100 { 10_000_000.0 } else { 0.0 };
-            (
-                "Transverse_Mercator",
-                vec![
-                    ("latitude_of_origin", 0.0),
-                    ("central_meridian", zone * 6.0 - 183.0),
-                    ("scale_factor", 0.9996),
-                    ("false_easting", 500_000.0 / metres),
-                    ("false_northing", northing / metres),
-                ],
-            )
-        }
+        Some(code @ (16001..=16060 | 16101..=16160)) => utm(code, metres),
         Some(code) if code != USER_DEFINED => return None,
-        _ => match keys.short(3075)? {
-            method @ (1 | 27) => (
-                if method == 1 {
-                    "Transverse_Mercator"
-                } else {
-                    "Transverse_Mercator_South_Orientated"
-                },
-                vec![
-                    ("latitude_of_origin", latitude),
-                    ("central_meridian", longitude),
-                    ("scale_factor", scale),
-                ],
-            ),
-            7 if keys.double(3078).is_some() => (
-                "Mercator_2SP",
-                vec![
-                    ("standard_parallel_1", parallel_1),
-                    ("central_meridian", longitude),
-                ],
-            ),
-            7 => (
-                "Mercator_1SP",
-                vec![("central_meridian", longitude), ("scale_factor", scale)],
-            ),
-            8 => (
-                "Lambert_Conformal_Conic_2SP",
-                vec![
-                    ("latitude_of_origin", angle(&[3085, 3081, 3089])),
-                    ("central_meridian", angle(&[3084, 3080, 3088])),
-                    ("standard_parallel_1", parallel_1),
-                    ("standard_parallel_2", parallel_2),
-                ],
-            ),
-            9 => (
-                "Lambert_Conformal_Conic_1SP",
-                vec![
-                    ("latitude_of_origin", latitude),
-                    ("central_meridian", longitude),
-                    ("scale_factor", scale),
-                ],
-            ),
-            10 => (
-                "Lambert_Azimuthal_Equal_Area",
-                vec![
-                    ("latitude_of_center", angle(&[3089, 3081, 3085])),
-                    ("longitude_of_center", angle(&[3088, 3080, 3084])),
-                ],
-            ),
-            11 => (
-                "Albers_Conic_Equal_Area",
-                vec![
-                    ("latitude_of_center", latitude),
-                    ("longitude_of_center", longitude),
-                    ("standard_parallel_1", parallel_1),
-                    ("standard_parallel_2", parallel_2),
-                ],
-            ),
-            12 => (
-                "Azimuthal_Equidistant",
-                vec![
-                    ("latitude_of_center", angle(&[3089, 3081, 3085])),
-                    ("longitude_of_center", angle(&[3088, 3080, 3084])),
-                ],
-            ),
-            method @ (14 | 16) => (
-                if method == 14 {
-                    "Stereographic"
-                } else {
-                    "Oblique_Stereographic"
-                },
-                vec![
-                    ("latitude_of_origin", latitude),
-                    ("central_meridian", longitude),
-                    ("scale_factor", scale),
-                ],
-            ),
-            15 => {
-                let mut parameters = vec![
-                    ("latitude_of_origin", latitude),
-                    ("central_meridian", angle(&[3095, 3080, 3084, 3088])),
-                ];
-                // Variant B (a standard parallel) has no scale factor.
-                if latitude.abs() == 90.0 {
-                    parameters.push(("scale_factor", scale));
-                }
-                ("Polar_Stereographic", parameters)
-            }
-            17 => {
-                let mut parameters = vec![
-                    ("standard_parallel_1", parallel_1),
-                    ("central_meridian", longitude),
-                ];
-                if latitude != 0.0 {
-                    parameters.insert(0, ("latitude_of_origin", latitude));
-                }
-                ("Equirectangular", parameters)
-            }
-            18 => (
-                "Cassini_Soldner",
-                vec![
-                    ("latitude_of_origin", latitude),
-                    ("central_meridian", longitude),
-                ],
-            ),
-            21 => (
-                "Orthographic",
-                vec![
-                    ("latitude_of_origin", latitude),
-                    ("central_meridian", longitude),
-                ],
-            ),
-            24 => ("Sinusoidal", vec![("longitude_of_center", longitude)]),
-            28 => (
-                "Cylindrical_Equal_Area",
-                vec![
-                    ("standard_parallel_1", parallel_1),
-                    ("central_meridian", longitude),
-                ],
-            ),
-            _ => return None,
-        },
+        _ => {
+            let (projection, mut parameters) = method(keys.short(3075)?, &values)?;
+            parameters.extend([
+                (
+                    "false_easting",
+                    values.first(&[3082, 3090, 3086]).unwrap_or(0.0),
+                ),
+                (
+                    "false_northing",
+                    values.first(&[3083, 3091, 3087]).unwrap_or(0.0),
+                ),
+            ]);
+            (projection, parameters)
+        }
     };
-    if keys.short(3074).is_none_or(|code| code == USER_DEFINED) {
-        parameters.extend([("false_easting", easting), ("false_northing", northing)]);
-    }
     let name = keys
         .text(3073)
         .or(keys.text(1026))
@@ -326,7 +197,7 @@ fn projcs(keys: &GeoKeys) -> Option<String> {
         quoted(name),
         quoted(projection)
     );
-    for (parameter, value) in parameters {
+    for (parameter, value) in parameters.drain(..) {
         wkt.push_str(&format!(",PARAMETER[{},{value}]", quoted(parameter)));
     }
     wkt.push_str(&format!(
@@ -335,6 +206,177 @@ fn projcs(keys: &GeoKeys) -> Option<String> {
         authority(unit_code)
     ));
     Some(wkt)
+}
+
+/// A projection's name and parameters, in GDAL's order.
+type Projection = (&'static str, Vec<(&'static str, f64)>);
+
+/// The linear unit: its name, its length in metres, its EPSG code.
+fn linear_unit(keys: &GeoKeys) -> Option<(&'static str, f64, Option<u16>)> {
+    Some(match keys.short(3076) {
+        None | Some(9001) => ("metre", 1.0, Some(9001)),
+        Some(9002) => ("foot", 0.3048, Some(9002)),
+        Some(9003) => ("US survey foot", 1200.0 / 3937.0, Some(9003)),
+        Some(9036) => ("kilometre", 1000.0, Some(9036)),
+        Some(USER_DEFINED) => ("unknown", keys.double(3077)?, None),
+        Some(_) => return None,
+    })
+}
+
+/// An EPSG UTM conversion (16001-16060 north, 16101-16160 south).
+fn utm(code: u16, metres: f64) -> Projection {
+    let zone = f64::from(code % 100);
+    let northing = if code > 16100 { 10_000_000.0 } else { 0.0 };
+    (
+        "Transverse_Mercator",
+        vec![
+            ("latitude_of_origin", 0.0),
+            ("central_meridian", zone * 6.0 - 183.0),
+            ("scale_factor", 0.9996),
+            ("false_easting", 500_000.0 / metres),
+            ("false_northing", northing / metres),
+        ],
+    )
+}
+
+/// The projection parameters of user-defined keys, with libgeotiff's fallbacks: files store
+/// an origin as the natural origin, the false origin or the centre.
+struct Values<'a> {
+    keys: &'a GeoKeys,
+    to_degrees: f64,
+}
+
+impl Values<'_> {
+    /// The first of these DOUBLE keys present.
+    fn first(&self, ids: &[u16]) -> Option<f64> {
+        ids.iter().find_map(|&id| self.keys.double(id))
+    }
+
+    /// The first of these angles present, in degrees (0 when none is).
+    fn angle(&self, ids: &[u16]) -> f64 {
+        self.first(ids).unwrap_or(0.0) * self.to_degrees
+    }
+
+    fn latitude(&self) -> f64 {
+        self.angle(&[3081, 3085, 3089])
+    }
+
+    fn longitude(&self) -> f64 {
+        self.angle(&[3080, 3084, 3088])
+    }
+
+    fn scale(&self) -> f64 {
+        self.first(&[3092, 3093]).unwrap_or(1.0)
+    }
+
+    fn centre(&self) -> [f64; 2] {
+        [
+            self.angle(&[3089, 3081, 3085]),
+            self.angle(&[3088, 3080, 3084]),
+        ]
+    }
+}
+
+/// The projection of a user-defined method (ProjCoordTransGeoKey), false origin aside.
+fn method(method: u16, v: &Values) -> Option<Projection> {
+    let (latitude, longitude) = (v.latitude(), v.longitude());
+    let (parallel_1, parallel_2) = (v.angle(&[3078]), v.angle(&[3079]));
+    let origin_and_scale = || {
+        vec![
+            ("latitude_of_origin", latitude),
+            ("central_meridian", longitude),
+            ("scale_factor", v.scale()),
+        ]
+    };
+    let centre = || {
+        let [latitude, longitude] = v.centre();
+        vec![
+            ("latitude_of_center", latitude),
+            ("longitude_of_center", longitude),
+        ]
+    };
+    Some(match method {
+        1 => ("Transverse_Mercator", origin_and_scale()),
+        27 => ("Transverse_Mercator_South_Orientated", origin_and_scale()),
+        7 if v.keys.double(3078).is_some() => (
+            "Mercator_2SP",
+            vec![
+                ("standard_parallel_1", parallel_1),
+                ("central_meridian", longitude),
+            ],
+        ),
+        7 => (
+            "Mercator_1SP",
+            vec![("central_meridian", longitude), ("scale_factor", v.scale())],
+        ),
+        8 => (
+            "Lambert_Conformal_Conic_2SP",
+            vec![
+                ("latitude_of_origin", v.angle(&[3085, 3081, 3089])),
+                ("central_meridian", v.angle(&[3084, 3080, 3088])),
+                ("standard_parallel_1", parallel_1),
+                ("standard_parallel_2", parallel_2),
+            ],
+        ),
+        9 => ("Lambert_Conformal_Conic_1SP", origin_and_scale()),
+        10 => ("Lambert_Azimuthal_Equal_Area", centre()),
+        11 => (
+            "Albers_Conic_Equal_Area",
+            vec![
+                ("latitude_of_center", latitude),
+                ("longitude_of_center", longitude),
+                ("standard_parallel_1", parallel_1),
+                ("standard_parallel_2", parallel_2),
+            ],
+        ),
+        12 => ("Azimuthal_Equidistant", centre()),
+        14 => ("Stereographic", origin_and_scale()),
+        16 => ("Oblique_Stereographic", origin_and_scale()),
+        15 => {
+            let mut parameters = vec![
+                ("latitude_of_origin", latitude),
+                ("central_meridian", v.angle(&[3095, 3080, 3084, 3088])),
+            ];
+            // Variant B (a standard parallel) has no scale factor.
+            if latitude.abs() == 90.0 {
+                parameters.push(("scale_factor", v.scale()));
+            }
+            ("Polar_Stereographic", parameters)
+        }
+        17 => {
+            let mut parameters = vec![
+                ("standard_parallel_1", parallel_1),
+                ("central_meridian", longitude),
+            ];
+            if latitude != 0.0 {
+                parameters.insert(0, ("latitude_of_origin", latitude));
+            }
+            ("Equirectangular", parameters)
+        }
+        18 => (
+            "Cassini_Soldner",
+            vec![
+                ("latitude_of_origin", latitude),
+                ("central_meridian", longitude),
+            ],
+        ),
+        21 => (
+            "Orthographic",
+            vec![
+                ("latitude_of_origin", latitude),
+                ("central_meridian", longitude),
+            ],
+        ),
+        24 => ("Sinusoidal", vec![("longitude_of_center", longitude)]),
+        28 => (
+            "Cylindrical_Equal_Area",
+            vec![
+                ("standard_parallel_1", parallel_1),
+                ("central_meridian", longitude),
+            ],
+        ),
+        _ => return None,
+    })
 }
 
 fn quoted(text: &str) -> String {

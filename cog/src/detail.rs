@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::image::{Compression, DataType, GeoKeys};
+use crate::crs::GeoKeys;
+use crate::image::{Compression, DataType};
 
 /// The most bytes one input's part of a window may take: a worker holds a window whole.
 pub const MAX_WINDOW_BYTES: u64 = 4 << 30;

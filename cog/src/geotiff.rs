@@ -3,7 +3,8 @@
 
 use partition_core::{Error, Result};
 
-use crate::image::{DataType, GeoKeys};
+use crate::crs::GeoKeys;
+use crate::image::DataType;
 
 /// A window to write: its samples (band after band, little-endian) and georeferencing.
 pub struct GeoTiff<'a> {

@@ -4,6 +4,7 @@
 use partition_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::crs::GeoKeys;
 use crate::tiff::{Ifd, Tiff, Value};
 
 /// Sample type, as numpy and rasterio name them.
@@ -252,17 +253,6 @@ pub struct Georeference {
     pub crs: Option<String>,
     /// The GeoKeys themselves, so that a CRS without an EPSG code survives into outputs.
     pub geokeys: Option<GeoKeys>,
-}
-
-/// GeoTIFF's CRS description: the key directory and the double and ASCII parameters it
-/// points into, as stored (raster type forced to PixelIsArea, which `geotransform` follows).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GeoKeys {
-    pub directory: Vec<u16>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub doubles: Vec<f64>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub ascii: String,
 }
 
 impl Georeference {

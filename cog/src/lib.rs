@@ -8,7 +8,7 @@
 //! - [`tiff`]: TIFF/BigTIFF header and IFD chain, read with ranged reads.
 //! - [`image`]: one image (full resolution or overview): tile grid, samples, compression,
 //!   georeferencing (geotransform, GeoKeys).
-//! - [`crs`]: the CRS the GeoKeys describe, as an EPSG code or WKT.
+//! - [`crs`]: GeoTIFF's GeoKeys and the CRS they describe, as an EPSG code or WKT.
 //! - [`plan`](mod@plan): windows in tiles or pixels, halos, overviews; manifest chunks of kind `cog`.
 //! - [`detail`]: what a `cog` chunk carries: the window, its georeferencing, each input's tiles.
 //! - [`decode`]: one tile to little-endian samples: Deflate, LZW, ZSTD, JPEG, predictors 2

@@ -1,5 +1,5 @@
 //! `.fai` indexes: a [`Record`] per sequence, read and written as samtools does, and
-//! [`build`] from the FASTA itself (samtools' counting rules, in [`build`](mod@build)).
+//! [`build()`] from the FASTA itself (samtools' counting rules, in [`build`](mod@build)).
 
 use std::io::{BufRead, Write};
 

@@ -9,7 +9,7 @@
 //! byte of 0-based base i = OFFSET + (i / LINEBASES) * LINEWIDTH + i % LINEBASES
 //! ```
 //!
-//! - [`fai`]: the [`fai::Record`] type, [`fai::build`] (samtools' counting rules, edge cases
+//! - [`fai`]: the [`fai::Record`] type, [`fai::build()`] (samtools' counting rules, edge cases
 //!   included), reading and writing `.fai` text.
 //! - [`reference`](mod@reference): opening a reference: its size, its `.fai` (loaded when present and
 //!   consistent, built otherwise), and refusing compressed input clearly.

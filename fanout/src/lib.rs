@@ -9,7 +9,8 @@
 //!   [`task`]: what every attempt executes ([`TaskSpec`]: command, outputs, stdin, timeout).
 //! - [`run`](mod@run): a run: `--dry-run`, `--resume`, Ctrl-C, then a driver: the pool
 //!   ([`pool`]: bounded parallelism, retries with backoff, timeouts, halting, output order) or
-//!   Slurm's rounds of job arrays; [`summary`]: the tally and the closing line.
+//!   Slurm's rounds of job arrays, behind one seam ([`driver`]); [`summary`]: the tally and
+//!   the closing line.
 //! - [`backend`]: the [`backend::Backend`] trait an engine implements (one attempt of the
 //!   command on one chunk) and its [`backend::Outcome`].
 //! - [`lambda`]: the AWS Lambda backend, its worker, `deploy` and
@@ -22,11 +23,12 @@
 //! - [`spool`]: captured stdout, spilled to a temporary file beyond 8 MiB.
 
 pub mod backend;
+pub mod driver;
 pub mod joblog;
 pub mod lambda;
 pub mod local;
 pub mod options;
-pub(crate) mod pool;
+pub mod pool;
 pub mod processes;
 pub mod run;
 pub mod slurm;

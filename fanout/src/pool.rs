@@ -12,13 +12,13 @@ use std::time::Duration;
 use partition_core::{progress, Chunk, Result};
 
 use crate::backend::{Backend, Outcome};
+use crate::driver::{Driver, RunContext};
 use crate::options::{Halt, RunOptions};
-use crate::run::{Driver, RunContext};
 use crate::spool::Spool;
 use crate::summary::{attempt_line, Summary};
 
 /// Runs tasks through a per-attempt backend.
-pub(crate) struct Pool<'a> {
+pub struct Pool<'a> {
     pub backend: &'a dyn Backend,
 }
 

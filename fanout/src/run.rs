@@ -13,6 +13,7 @@ use std::time::Instant;
 use partition_core::output::{create_output_dir, exists, join};
 use partition_core::{Chunk, Error, Result};
 
+use crate::driver::{Driver, RunContext};
 use crate::joblog::{self, JobLog};
 use crate::lambda::client::{Lambda, Settings};
 use crate::local::Local;
@@ -22,32 +23,6 @@ use crate::processes::Processes;
 use crate::slurm::Slurm;
 use crate::summary::{conclude, Summary};
 use crate::task::{shell_quote, substitute};
-
-/// How a run's tasks are carried out: attempt by attempt through a pool of workers, or
-/// handed to a scheduler in rounds (Slurm).
-pub(crate) trait Driver {
-    /// Runs `todo` (retries, halting and the joblog included) and tallies what became of it.
-    fn drive(&self, todo: &[&Chunk], run: &RunContext) -> Result<Summary>;
-
-    /// What the engine used, for the summary (Lambda's GB-seconds and cost).
-    fn usage(&self) -> Option<String> {
-        None
-    }
-}
-
-/// What every driver shares for one run.
-pub(crate) struct RunContext<'a> {
-    pub options: &'a RunOptions,
-    /// Every chunk of the manifest, in order.
-    pub chunks: &'a [Chunk],
-    /// Chunks the joblog records as done (`--resume`).
-    pub done: &'a HashSet<String>,
-    pub joblog: Option<&'a JobLog>,
-    pub interrupted: &'a AtomicBool,
-    pub processes: &'a Processes,
-    /// Serialises lines that concurrent tasks write to stderr.
-    pub stderr_lock: &'a Mutex<()>,
-}
 
 /// Runs the command on every chunk; fails, listing them, if any chunk failed for good.
 pub fn run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {

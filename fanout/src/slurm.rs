@@ -21,9 +21,9 @@ use partition_core::{progress, AtomicFile, Chunk, Error, ManifestReader, Result}
 use partition_core::backoff::sleep_unless;
 
 use crate::backend::{Outcome, Report};
+use crate::driver::{Driver, RunContext};
 use crate::local::run_alone;
 use crate::options::Halt;
-use crate::run::{Driver, RunContext};
 use crate::summary::{attempt_line, Summary};
 use crate::task::{shell_quote, TaskSpec};
 
@@ -31,7 +31,7 @@ use crate::task::{shell_quote, TaskSpec};
 const POLL: Duration = Duration::from_secs(1);
 
 /// Runs a run's tasks as Slurm job arrays, one per round of attempts.
-pub(crate) struct Slurm<'a> {
+pub struct Slurm<'a> {
     pub partition: Option<&'a str>,
 }
 

@@ -2,8 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::Box2;
 use crate::write::Format;
+
+/// A box as `[min x, min y, max x, max y]`.
+pub type Box2 = [f64; 4];
 
 /// What a worker needs beyond the byte ranges (the `detail` of a `las` chunk).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

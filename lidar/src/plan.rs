@@ -16,6 +16,7 @@ use std::fmt;
 use partition_core::manifest::url_stem;
 use partition_core::{ByteRange, Error, Kind, ManifestBuilder, Result, Source, SourceRanges};
 
+pub use crate::detail::Box2;
 use crate::detail::{LasDetail, Run, SourceDetail};
 use crate::layout::Layout;
 use crate::write::Format;
@@ -35,9 +36,6 @@ pub struct PlanOptions {
     /// Count points per cell for a picture ([`LidarStats::density`]).
     pub density: bool,
 }
-
-/// A box as `[min x, min y, max x, max y]`.
-pub type Box2 = [f64; 4];
 
 /// One tile of a plan.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,25 +5,10 @@ use std::collections::HashMap;
 use std::fs;
 
 use fasta::{plan, write_chunk, FastaDetail, PlanOptions};
-
-/// A small deterministic generator (xorshift64*), so failures replay from the seed.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use test_support::Rng;
 
 /// Sequences by name, and their FASTA text with per-record line widths and line endings.
-fn random_reference(random: &mut Random) -> (Vec<(String, Vec<u8>)>, String) {
+fn random_reference(random: &mut Rng) -> (Vec<(String, Vec<u8>)>, String) {
     let many = random.below(3) == 0;
     let records = 1 + random.below(if many { 60 } else { 5 });
     let crlf = random.below(5) == 0;
@@ -71,7 +56,7 @@ fn parse_fasta(text: &str) -> Vec<(String, Vec<u8>)> {
 fn owned_ranges_rebuild_every_sequence() {
     let dir = tempfile::tempdir().unwrap();
     for seed in 1..=60u64 {
-        let mut random = Random(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let mut random = Rng::new(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let (sequences, text) = random_reference(&mut random);
         let path = dir.path().join(format!("ref{seed}.fa"));
         fs::write(&path, &text).unwrap();

@@ -294,31 +294,17 @@ mod tests {
     /// A point as read back: out, in, bits, window (inflated), line.
     type Point = (u64, u64, u32, Vec<u8>, u64);
 
-    /// Illumina-like reads of random bases and qualities (every fifth quality line starts
-    /// with '@'), gzipped into a file in `dir`, and that file's index at `span`.
+    /// Illumina-like reads of random bases and qualities (some quality lines start with
+    /// '@'), gzipped into a file in `dir`, and that file's index at `span`.
     fn indexed_reads(
         dir: &std::path::Path,
         records: usize,
         span: u64,
     ) -> (Vec<u8>, Source, GzIndex) {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut pick = |choices: &[u8]| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            choices[(state >> 33) as usize % choices.len()] as char
-        };
-        let text: Vec<u8> = (0..records)
-            .flat_map(|i| {
-                let length = 30 + i % 41;
-                let sequence: String = (0..length).map(|_| pick(b"ACGT")).collect();
-                let mut quality: String = (0..length).map(|_| pick(b"#,:F")).collect();
-                if i % 5 == 0 {
-                    quality.replace_range(..1, "@");
-                }
-                format!("@r{i} x\n{sequence}\n+\n{quality}\n").into_bytes()
-            })
-            .collect();
+        let text = test_support::Reads::new(records)
+            .name("r")
+            .length(30..=70)
+            .bytes();
         let mut encoder = GzEncoder::new(Vec::new(), Compression::new(6));
         encoder.write_all(&text).unwrap();
         let path = dir.join("r.fq.gz");

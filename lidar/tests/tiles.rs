@@ -5,107 +5,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use las::point::Classification;
-use las::{Builder, Color, Point, Reader, Vlr, Writer};
+use las::{Point, Reader, Writer};
 use lidar::{Format, LasDetail, PlanOptions};
 use partition_core::Chunk;
-
-fn random(state: &mut u64) -> f64 {
-    *state = state
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    (*state >> 11) as f64 / (1u64 << 53) as f64
-}
-
-/// A cloud with a dense cluster over a sparse background; ~10 % withheld.
-fn write_input(path: &Path, format_id: u8, compressed: bool, points: usize) {
-    let minor = match format_id {
-        6.. => 4,
-        4 | 5 => 3,
-        _ => 2,
-    };
-    let mut builder = Builder::from((1, minor));
-    let mut format = las::point::Format::new(format_id).unwrap();
-    format.extra_bytes = 3;
-    format.is_compressed = compressed;
-    builder.point_format = format;
-    builder.transforms = las::Vector {
-        x: las::Transform {
-            scale: 0.01,
-            offset: 1000.0,
-        },
-        y: las::Transform {
-            scale: 0.01,
-            offset: 2000.0,
-        },
-        z: las::Transform {
-            scale: 0.001,
-            offset: 0.0,
-        },
-    };
-    builder.vlrs.push(Vlr {
-        user_id: "LASF_Projection".to_string(),
-        record_id: 2112,
-        description: "OGC WKT".to_string(),
-        data: b"PROJCS[\"test\"]\0".to_vec(),
-    });
-    if minor == 4 {
-        builder.evlrs.push(Vlr {
-            user_id: "chunkwise-test".to_string(),
-            record_id: 7,
-            description: "an EVLR".to_string(),
-            data: vec![7; 100],
-        });
-    }
-    let header = builder.into_header().unwrap();
-    let mut writer = Writer::from_path(path, header).unwrap();
-    let mut state = u64::from(format_id) * 31 + u64::from(compressed);
-    let max_returns = if format_id >= 6 { 15 } else { 5 };
-    for i in 0..points {
-        let (x, y) = if i % 4 == 0 {
-            (
-                1000.0 + random(&mut state) * 200.0,
-                2000.0 + random(&mut state) * 100.0,
-            )
-        } else {
-            (
-                1050.0 + random(&mut state) * 20.0,
-                2040.0 + random(&mut state) * 20.0,
-            )
-        };
-        let number_of_returns = 1 + (random(&mut state) * max_returns as f64) as u8 % max_returns;
-        let mut point = Point {
-            x: (x * 100.0).round() / 100.0,
-            y: (y * 100.0).round() / 100.0,
-            z: random(&mut state) * 50.0,
-            intensity: (random(&mut state) * 65535.0) as u16,
-            number_of_returns,
-            return_number: 1
-                + (random(&mut state) * number_of_returns as f64) as u8 % number_of_returns,
-            classification: Classification::new([1, 2, 5, 6, 9][i % 5]).unwrap(),
-            is_withheld: random(&mut state) < 0.1,
-            is_key_point: i % 7 == 0,
-            user_data: i as u8,
-            point_source_id: 3,
-            extra_bytes: vec![i as u8, 1, 2],
-            ..Default::default()
-        };
-        if format.has_gps_time {
-            point.gps_time = Some(i as f64 * 0.5);
-        }
-        if format.has_color {
-            point.color = Some(Color::new(i as u16, 2, 3));
-        }
-        if format.has_nir {
-            point.nir = Some(9);
-        }
-        if format.has_waveform {
-            point.waveform = Some(las::raw::point::Waveform::default());
-        }
-        writer.write_point(point).unwrap();
-    }
-    writer.close().unwrap();
-}
+use test_support::write_las;
 
 /// Plan options as most tests want them: quiet, no density map.
 fn options(max_points: u64, buffer: f64) -> PlanOptions {
@@ -145,7 +48,7 @@ fn check(format_id: u8, compressed: bool, output: Format) {
     let input = dir
         .path()
         .join(if compressed { "in.laz" } else { "in.las" });
-    write_input(&input, format_id, compressed, 3000);
+    write_las(&input, format_id, compressed, 3000);
     let (_, source) = read_points(&input);
     let options = options(700, 2.5);
     let plan = lidar::plan(&[input.to_string_lossy().into_owned()], &options).unwrap();
@@ -248,8 +151,8 @@ fn several_files_as_one_cloud() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a.las");
     let b = dir.path().join("b.laz");
-    write_input(&a, 6, false, 1500);
-    write_input(&b, 6, true, 1200);
+    write_las(&a, 6, false, 1500);
+    write_las(&b, 6, true, 1200);
     let inputs = [
         a.to_string_lossy().into_owned(),
         b.to_string_lossy().into_owned(),
@@ -290,10 +193,10 @@ fn plan_error(bytes: &[u8], name: &str) -> String {
 fn bad_inputs_are_named_errors() {
     let dir = tempfile::tempdir().unwrap();
     let las = dir.path().join("ok.las");
-    write_input(&las, 1, false, 500);
+    write_las(&las, 1, false, 500);
     let bytes = std::fs::read(&las).unwrap();
     let laz = dir.path().join("ok.laz");
-    write_input(&laz, 1, true, 500);
+    write_las(&laz, 1, true, 500);
     let laz_bytes = std::fs::read(&laz).unwrap();
 
     let message = plan_error(b"PK\x03\x04 not a las file", "zip.las");
@@ -380,7 +283,7 @@ fn bad_inputs_are_named_errors() {
 fn unbuffer_refuses_files_that_are_not_tiles() {
     let dir = tempfile::tempdir().unwrap();
     let las = dir.path().join("plain.las");
-    write_input(&las, 0, false, 10);
+    write_las(&las, 0, false, 10);
     let out = dir.path().join("out.las");
     let message = lidar::unbuffer(&las.to_string_lossy(), &out.to_string_lossy(), None)
         .unwrap_err()
@@ -394,7 +297,7 @@ fn the_picture_draws_every_tile_over_a_png_density_map() {
     use base64::Engine as _;
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.las");
-    write_input(&input, 1, false, 2000);
+    write_las(&input, 1, false, 2000);
     let options = PlanOptions {
         density: true,
         ..options(300, 1.0)
@@ -484,7 +387,7 @@ fn shared_samples_read_back_by_the_las_crate() {
 fn split_writes_many_tiles_in_groups_exactly_as_cat_does() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.laz");
-    write_input(&input, 3, true, 4000);
+    write_las(&input, 3, true, 4000);
     let options = options(12, 0.5);
     let plan = lidar::plan(&[input.to_string_lossy().into_owned()], &options).unwrap();
     // More tiles than are open at once: at least two groups.
@@ -518,7 +421,7 @@ fn split_writes_many_tiles_in_groups_exactly_as_cat_does() {
 fn points_moved_since_planning_are_an_error_not_a_wrong_tile() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.las");
-    write_input(&input, 1, false, 2000);
+    write_las(&input, 1, false, 2000);
     let options = options(500, 1.0);
     let plan = lidar::plan(&[input.to_string_lossy().into_owned()], &options).unwrap();
     // The same size, but every point moves across the cloud: x mirrored.

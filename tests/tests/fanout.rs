@@ -9,12 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use chunkwise_tests::{bin, joblog_rows, manifest, run_failing, run_ok};
-
-fn reads(count: usize) -> String {
-    (0..count)
-        .map(|i| format!("@read{i}\nACGTACGTAC\n+\nIIIIIIIIII\n"))
-        .collect()
-}
+use test_support::Reads;
 
 /// A directory with reads.fq planned into `chunks` chunks (chunks.jsonl).
 fn planned(chunks: u32) -> (tempfile::TempDir, PathBuf) {
@@ -25,7 +20,7 @@ fn planned(chunks: u32) -> (tempfile::TempDir, PathBuf) {
 fn planned_reads(records: usize, chunking: &[&str]) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("reads.fq");
-    fs::write(&input, reads(records)).unwrap();
+    fs::write(&input, Reads::new(records).text()).unwrap();
     let plan = run_ok(
         Command::new(bin("fastq-split"))
             .arg("plan")
@@ -77,7 +72,7 @@ fn failed_attempts_are_retried_and_logged() {
         .filter(|r| r[2] == "2")
         .map(|r| r[8].parse::<u64>().unwrap())
         .sum();
-    assert_eq!(fed, reads(40).len() as u64);
+    assert_eq!(fed, Reads::new(40).text().len() as u64);
 
     // Retries spent: the chunk fails with the last attempt's exit code.
     let (dir, chunks) = planned(1);
@@ -245,7 +240,7 @@ fn resume_after_kill_9_loses_nothing_and_reruns_no_success() {
             );
         }
     }
-    assert_eq!(rebuilt, reads(40), "no chunk lost");
+    assert_eq!(rebuilt, Reads::new(40).text(), "no chunk lost");
     let leftovers: Vec<_> = fs::read_dir(&out)
         .unwrap()
         .filter(|e| {
@@ -340,7 +335,7 @@ fn dry_run_prints_commands_without_running_them() {
 fn every_manifest_kind_reaches_the_command() {
     let dir = tempfile::tempdir().unwrap();
     // fastq-gz: the checksum of the chunks' bytes equals that of the decompressed whole.
-    let text = reads(3000);
+    let text = Reads::new(3000).text();
     let gz = dir.path().join("reads.fq.gz");
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
     encoder.write_all(text.as_bytes()).unwrap();
@@ -563,17 +558,15 @@ fn soak_10000_chunks_with_5_percent_failing_attempts() {
     let (dir, chunks) = planned_reads(CHUNKS, &["--records", "1"]);
     let out = dir.path().join("out");
     // About 5 % of the chunks, picked at random, fail their first attempt (some by a signal).
-    let mut state = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
+    let mut rng = test_support::Rng::new(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64,
+    );
     let mut failing = Vec::new();
     for seq in 0..CHUNKS {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        if state.is_multiple_of(20) {
+        if rng.below(20) == 0 {
             failing.push(seq.to_string());
         }
     }
@@ -612,7 +605,7 @@ fn soak_10000_chunks_with_5_percent_failing_attempts() {
         outputs.extend_from_slice(&bytes);
     }
     assert!(
-        outputs == reads(CHUNKS).into_bytes(),
+        outputs == Reads::new(CHUNKS).text().into_bytes(),
         "the outputs hold every read exactly once"
     );
     let rows = joblog_rows(&dir.path().join("run.tsv"));

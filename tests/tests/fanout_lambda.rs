@@ -11,30 +11,10 @@ use std::time::{Duration, Instant};
 
 use chunkwise_tests::s3::{delete, get, run_prefix, upload};
 use chunkwise_tests::{bin, joblog_rows, manifest, run_failing, run_ok};
+use test_support::Reads;
 
 const BUCKET: &str = "chunkwise-lambda";
 const ROLE: &str = "arn:aws:iam::000000000000:role/chunkwise-tests";
-
-/// Illumina-like reads, deterministic.
-fn reads(count: usize) -> Vec<u8> {
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut text = Vec::new();
-    for i in 0..count {
-        let mut sequence = String::with_capacity(150);
-        for _ in 0..150 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            sequence.push(b"ACGT"[(state >> 60) as usize & 3] as char);
-        }
-        let quality: String = sequence
-            .bytes()
-            .map(|b| if b == b'A' { 'F' } else { ':' })
-            .collect();
-        writeln!(text, "@read{i} 1:N:0:1\n{sequence}\n+\n{quality}").unwrap();
-    }
-    text
-}
 
 /// Deploys the worker under a name of this run's own; `extra` sets the timeout and so on.
 fn deploy(name: &str, extra: &[&str]) -> String {
@@ -50,7 +30,7 @@ fn deploy(name: &str, extra: &[&str]) -> String {
 /// Uploads plain FASTQ of `records` reads and plans it in `chunks`; returns the manifest file.
 fn planned(dir: &Path, records: usize, chunks: usize) -> (PathBuf, String) {
     let key = format!("{}/reads.fq", run_prefix());
-    upload(BUCKET, &key, reads(records));
+    upload(BUCKET, &key, Reads::new(records).length(150..=150).bytes());
     let url = format!("s3://{BUCKET}/{key}");
     let plan = run_ok(Command::new(bin("fastq-split")).args([
         "plan",
@@ -85,7 +65,8 @@ fn fastq_gz_chunks_on_lambda_equal_the_local_backend() {
     let dir = tempfile::tempdir().unwrap();
     let prefix = run_prefix();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
-    gz.write_all(&reads(60_000)).unwrap();
+    gz.write_all(&Reads::new(60_000).length(150..=150).bytes())
+        .unwrap();
     let key = format!("{prefix}/reads.fq.gz");
     upload(BUCKET, &key, gz.finish().unwrap());
     let url = format!("s3://{BUCKET}/{key}");

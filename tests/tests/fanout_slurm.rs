@@ -36,19 +36,7 @@ fn slurm_run(manifest: &Path, out: &Path) -> Command {
 
 /// A FASTQ.gz of 80,000 reads indexed at a 256 KiB span and planned in at least 50 chunks.
 fn planned_fastq_gz(dir: &Path) -> (std::path::PathBuf, Vec<partition_core::Chunk>) {
-    let mut text = Vec::new();
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    for i in 0..80_000 {
-        let sequence: String = (0..150)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                b"ACGT"[(state >> 60) as usize & 3] as char
-            })
-            .collect();
-        writeln!(text, "@read{i}/1\n{sequence}\n+\n{}", "F".repeat(150)).unwrap();
-    }
+    let text = test_support::Reads::new(80_000).length(150..=150).bytes();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
     gz.write_all(&text).unwrap();
     let reads = dir.join("reads.fq.gz");

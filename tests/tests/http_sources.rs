@@ -5,17 +5,12 @@ use std::process::Command;
 
 use chunkwise_tests::fault_proxy::{Fault, FaultProxy, Request};
 use chunkwise_tests::{bin, manifest, run_failing, run_ok, RangeServer};
-
-fn reads(count: usize) -> String {
-    (0..count)
-        .map(|i| format!("@read{i}\nACGTACGTAC\n+\nIIIIIIIIII\n"))
-        .collect()
-}
+use test_support::Reads;
 
 #[test]
 fn fastq_and_fasta_chunks_come_over_http() {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("reads.fq"), reads(500)).unwrap();
+    fs::write(dir.path().join("reads.fq"), Reads::new(500).text()).unwrap();
     fs::write(
         dir.path().join("ref.fa"),
         ">a desc\nACGTACGTAC\nACGTAC\n>b\nGGGGCCCC\nTT\n",
@@ -33,7 +28,7 @@ fn fastq_and_fasta_chunks_come_over_http() {
             Command::new(bin("fastq-split")).arg("cat").arg(&path)
         ))
         .unwrap(),
-        reads(500)
+        Reads::new(500).text()
     );
 
     let url = server.url("ref.fa");
@@ -47,7 +42,7 @@ fn fastq_and_fasta_chunks_come_over_http() {
 #[test]
 fn https_sources_trust_the_certificates_ssl_cert_file_names() {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("reads.fq"), reads(300)).unwrap();
+    fs::write(dir.path().join("reads.fq"), Reads::new(300).text()).unwrap();
     let server = RangeServer::start_https(dir.path());
     let url = server.url("reads.fq");
     assert!(url.starts_with("https://127.0.0.1:"));
@@ -71,7 +66,7 @@ fn https_sources_trust_the_certificates_ssl_cert_file_names() {
             .arg(&path)
             .env("SSL_CERT_FILE", server.authority()),
     );
-    assert_eq!(String::from_utf8(cat).unwrap(), reads(300));
+    assert_eq!(String::from_utf8(cat).unwrap(), Reads::new(300).text());
 
     // Mozilla's roots do not know the test authority.
     let output = run_failing(&mut split(None));
@@ -92,7 +87,7 @@ fn https_sources_trust_the_certificates_ssl_cert_file_names() {
 #[test]
 fn missing_objects_and_servers_without_ranges_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("reads.fq"), reads(50)).unwrap();
+    fs::write(dir.path().join("reads.fq"), Reads::new(50).text()).unwrap();
     let server = RangeServer::start(dir.path(), true);
     let output = run_failing(Command::new(bin("fastq-split")).args([
         "plan",
@@ -123,7 +118,7 @@ fn faulty(server: &RangeServer, fault: Fault, times: usize) -> FaultProxy {
 #[test]
 fn http_reads_retry_passing_faults_and_fail_lasting_ones_with_exit_74() {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("reads.fq"), reads(3000)).unwrap();
+    fs::write(dir.path().join("reads.fq"), Reads::new(3000).text()).unwrap();
     let server = RangeServer::start(dir.path(), true);
     let manifest_path = dir.path().join("chunks.jsonl");
     for fault in [
@@ -142,7 +137,7 @@ fn http_reads_retry_passing_faults_and_fail_lasting_ones_with_exit_74() {
                 .arg(&manifest_path),
         );
         assert!(
-            chunks == reads(3000).into_bytes(),
+            chunks == Reads::new(3000).text().into_bytes(),
             "{fault:?}: chunks differ"
         );
         assert_eq!(proxy.count(fault), 2, "{fault:?} was injected twice");

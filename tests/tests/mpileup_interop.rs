@@ -251,13 +251,8 @@ fn read_fasta(path: &Path) -> Vec<(String, Vec<u8>)> {
 
 /// `reads` 100 bp single-end reads from uniform positions, two substitutions each.
 fn simulate_reads(reference: &[(String, Vec<u8>)], reads: usize) -> String {
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move |n: u64| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state % n
-    };
+    let mut rng = test_support::Rng::new(0x9e37_79b9_7f4a_7c15);
+    let mut next = move |n: u64| rng.below(n);
     let total: u64 = reference.iter().map(|(_, s)| s.len() as u64 - 100).sum();
     let mut fastq = String::new();
     for i in 0..reads {

@@ -5,19 +5,11 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use chunkwise_tests::{bin, manifest, run_failing, run_ok};
-
-fn reads(count: usize) -> String {
-    (0..count)
-        .map(|i| {
-            let quality = if i % 3 == 0 { "@" } else { "I" };
-            format!("@read{i} extra\nACGTACGTAC\n+\n{quality}IIIIIIIII\n")
-        })
-        .collect()
-}
+use test_support::Reads;
 
 fn plan(dir: &std::path::Path, count: usize, chunks: u32) -> std::path::PathBuf {
     let input = dir.join("reads.fq");
-    fs::write(&input, reads(count)).unwrap();
+    fs::write(&input, Reads::new(count).text()).unwrap();
     let stdout = run_ok(Command::new(bin("fastq-split")).args([
         "plan",
         input.to_str().unwrap(),
@@ -93,7 +85,7 @@ fn fanout_reads_the_manifest_from_stdin_and_writes_outputs_to_files() {
             b""
         );
     }
-    assert_eq!(rebuilt, reads(20));
+    assert_eq!(rebuilt, Reads::new(20).text());
 }
 
 #[test]
@@ -140,7 +132,7 @@ fn a_failing_chunk_fails_the_run_and_leaves_no_output_file() {
 fn a_source_changed_after_planning_fails_the_chunk() {
     let dir = tempfile::tempdir().unwrap();
     let chunks = plan(dir.path(), 12, 2);
-    fs::write(dir.path().join("reads.fq"), reads(13)).unwrap();
+    fs::write(dir.path().join("reads.fq"), Reads::new(13).text()).unwrap();
     let output = run_failing(
         Command::new(bin("fanout"))
             .arg("-m")
@@ -226,7 +218,7 @@ fn cat_writes_chunk_files_atomically_and_picks_by_id_or_seq() {
     assert_eq!(by_seq, by_id);
     assert_eq!(
         String::from_utf8(by_seq).unwrap(),
-        reads(9)[reads(6).len()..]
+        Reads::new(9).text()[Reads::new(6).text().len()..]
     );
     let output = run_failing(
         Command::new(bin("fastq-split"))
@@ -255,7 +247,7 @@ fn cat_writes_chunk_files_atomically_and_picks_by_id_or_seq() {
 fn a_closed_pipe_downstream_is_not_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("reads.fq");
-    fs::write(&input, reads(20_000)).unwrap();
+    fs::write(&input, Reads::new(20_000).text()).unwrap();
     let stdout = run_ok(Command::new(bin("fastq-split")).args([
         "plan",
         input.to_str().unwrap(),

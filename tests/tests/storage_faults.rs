@@ -41,12 +41,7 @@ fn through(proxy: &FaultProxy, tool: &str, args: &[&str], dir: &Path) -> Output 
 
 /// A FASTQ of about 1 MiB, uploaded under a key of this run's own.
 fn uploaded_reads() -> (String, Vec<u8>) {
-    let mut reads = Vec::new();
-    for i in 0..8000 {
-        reads.extend_from_slice(
-            format!("@read{i}\n{}\n+\n{}\n", "ACGT".repeat(15), "I".repeat(60)).as_bytes(),
-        );
-    }
+    let reads = test_support::Reads::new(8000).length(60..=60).bytes();
     let key = format!("{}/reads.fq", run_prefix());
     upload(BUCKET, &key, reads.clone());
     (format!("s3://{BUCKET}/{key}"), reads)

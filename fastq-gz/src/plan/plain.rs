@@ -121,17 +121,8 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn fastq(records: usize, tag: &str) -> String {
-        (0..records)
-            .map(|i| {
-                let length = 20 + i % 7;
-                format!(
-                    "@{tag}{i}\n{}\n+\n{}\n",
-                    &"ACGT".repeat(8)[..length],
-                    "@".repeat(length)
-                )
-            })
-            .collect()
+    fn fastq(records: usize, name: &str) -> String {
+        test_support::Reads::new(records).name(name).text()
     }
 
     fn write(text: impl AsRef<[u8]>) -> tempfile::NamedTempFile {

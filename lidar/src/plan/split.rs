@@ -324,13 +324,8 @@ mod tests {
     };
 
     fn cloud(n: usize) -> Vec<Point> {
-        let mut state = 12345u64;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) as f64 / (1u64 << 31) as f64
-        };
+        let mut rng = test_support::Rng::new(12345);
+        let mut next = move || rng.next_u64() as f64 / (1u64 << 31) as f64;
         (0..n)
             .map(|i| {
                 let xy = if i % 3 == 0 {

@@ -181,4 +181,3 @@ pub fn pileup(chroms: &[&str], first: u64, count: u64, seed: u64) -> Vec<u8> {
     }
     out
 }
-

@@ -7,7 +7,7 @@ use las::{Builder, Color, Point, Vlr, Writer};
 
 use crate::Rng;
 
-/// Writes [`las`]'s cloud to `path`.
+/// Writes [`las()`]'s cloud to `path`.
 pub fn write_las(path: &Path, format_id: u8, compressed: bool, points: usize) {
     std::fs::write(path, las(format_id, compressed, points)).expect("the cloud is written");
 }

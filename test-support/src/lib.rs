@@ -3,11 +3,11 @@
 //! regenerate them with `fuzz/make-seeds`).
 //!
 //! - [`Rng`]: the one pseudo-random stream (a 64-bit LCG): same bytes on every machine.
-//! - [`fastq`]: Illumina-like reads ([`Reads`]), some quality lines starting with `@`.
-//! - [`gzip`]: data in one or several gzip members.
-//! - [`fasta`]: a reference of several sequence lengths and line widths.
-//! - [`pileup`]: a sorted two-sample `samtools mpileup` text.
-//! - [`las`]: a LAS/LAZ point cloud of any point format, with VLRs, an EVLR and withheld
+//! - [`fastq()`]: Illumina-like reads ([`Reads`]), some quality lines starting with `@`.
+//! - [`gzip()`]: data in one or several gzip members.
+//! - [`fasta()`]: a reference of several sequence lengths and line widths.
+//! - [`pileup()`]: a sorted two-sample `samtools mpileup` text.
+//! - [`las()`]: a LAS/LAZ point cloud of any point format, with VLRs, an EVLR and withheld
 //!   points.
 
 mod las_cloud;

@@ -139,7 +139,7 @@ pub fn encode(window: &GeoTiff) -> Result<Vec<u8>> {
         .collect();
     if data_at as u64 + band_bytes * bands > u32::MAX as u64 {
         return Err(Error::Usage(
-            "window too large for a classic GeoTIFF; use --raw".to_string(),
+            "window too large for a classic GeoTIFF; write it as raw samples instead".to_string(),
         ));
     }
     let mut out = Vec::with_capacity(data_at as usize + samples.len());

@@ -33,7 +33,7 @@ pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
         .find(|layer| layer.dtype != first.dtype)
     {
         return Err(Error::Usage(format!(
-            "chunk {}: inputs of types {:?} and {:?} cannot share one GeoTIFF; use --raw",
+            "chunk {}: inputs of types {:?} and {:?} cannot share one GeoTIFF; write the window as raw samples instead",
             chunk.id, first.dtype, other.dtype
         )));
     }

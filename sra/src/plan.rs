@@ -62,7 +62,10 @@ pub fn plan(inputs: &[String], options: &PlanOptions) -> Result<Plan> {
         return Err(Error::Usage("give at least one run to plan".to_string()));
     }
     let runinfo = match &options.runinfo {
-        Some(path) => Some(std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?),
+        Some(path) => Some((
+            std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?,
+            path,
+        )),
         None => None,
     };
     let mut manifest = ManifestBuilder::new(Kind::Sra);
@@ -72,10 +75,7 @@ pub fn plan(inputs: &[String], options: &PlanOptions) -> Result<Plan> {
         let spots = match (&run.local, options.spots, &runinfo) {
             (Some(_), _, _) => count_spots(&run)?,
             (None, Some(spots), _) => spots,
-            (None, None, Some(csv)) => {
-                let path = options.runinfo.as_deref().expect("read above");
-                spots_from_runinfo(csv, path, &run.accession)?
-            }
+            (None, None, Some((csv, path))) => spots_from_runinfo(csv, path, &run.accession)?,
             (None, None, None) => {
                 return Err(Error::Usage(format!(
                     "{argument}: an accession needs its spot count: give it, or a runinfo CSV listing it"

@@ -44,8 +44,8 @@ pub struct Lambda {
 /// What the runner passes to [`Lambda::connect`].
 pub struct Settings<'a> {
     pub function: &'a str,
-    /// What every invocation runs; its timeout bounds an attempt on both sides (the
-    /// function's own timeout plus 30 s when absent).
+    /// What every invocation runs; its timeout is the client-side deadline of an attempt
+    /// (the function's own timeout plus 30 s when absent).
     pub task: &'a TaskSpec,
     /// Overrides the price table.
     pub price: Option<Price>,
@@ -113,8 +113,10 @@ impl Lambda {
                 .or_else(|| Price::for_region(&region, &architecture)),
             region,
             architecture,
+            // The run's timeout is this client's deadline; the function keeps its own.
             task: TaskSpec {
                 out_dir: Some(out_dir),
+                timeout: None,
                 ..settings.task.clone()
             },
             deadline: settings

@@ -26,14 +26,10 @@ fn run(task: Task, deadline: SystemTime) -> Report {
     let left = deadline
         .duration_since(SystemTime::now())
         .unwrap_or_default();
-    // The function's own deadline bounds the attempt too, so that a report always gets out.
-    let before_deadline = left.saturating_sub(MARGIN).max(Duration::from_secs(1));
+    // The function's deadline bounds the attempt, so that a report always gets out; the
+    // run's --timeout is the client's deadline.
     let spec = TaskSpec {
-        timeout: Some(
-            task.spec
-                .timeout
-                .map_or(before_deadline, |t| t.min(before_deadline)),
-        ),
+        timeout: Some(left.saturating_sub(MARGIN).max(Duration::from_secs(1))),
         ..task.spec
     };
     let outcome = run_alone(&spec, &task.chunk, task.attempt);

@@ -48,14 +48,6 @@ impl ManifestBuilder {
         });
     }
 
-    pub fn len(&self) -> usize {
-        self.drafts.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.drafts.is_empty()
-    }
-
     /// The chunks, numbered.
     pub fn finish(self) -> Vec<Chunk> {
         let total = self.drafts.len() as u64;

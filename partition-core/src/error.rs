@@ -21,6 +21,8 @@ pub enum Position {
     Byte(u64),
     /// 1-based line number and the 0-based byte offset where that line starts.
     LineAtByte(u64, u64),
+    /// 1-based record number (of formats read through a parser that does not count lines).
+    Record(u64),
 }
 
 impl fmt::Display for Position {
@@ -30,6 +32,7 @@ impl fmt::Display for Position {
             Position::LineColumn(line, column) => write!(f, "line {line}, column {column}"),
             Position::Byte(offset) => write!(f, "byte {offset}"),
             Position::LineAtByte(line, offset) => write!(f, "line {line} (byte {offset})"),
+            Position::Record(number) => write!(f, "record {number}"),
         }
     }
 }

@@ -9,8 +9,11 @@
 //! - [`pileup()`]: a sorted two-sample `samtools mpileup` text.
 //! - [`las()`]: a LAS/LAZ point cloud of any point format, with VLRs, an EVLR and withheld
 //!   points.
+//! - [`sequencing`]: a genome with planted repeats, and single or paired reads sequenced
+//!   from it (substitutions, small indels).
 
 mod las_cloud;
+pub mod sequencing;
 
 use std::io::Write;
 use std::ops::RangeInclusive;

@@ -1,0 +1,529 @@
+//! The merge: every input read in step, one template (the records of one read name) at a time,
+//! each segment's best hits kept, mates put back together, records written in read order.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::io::BufReader;
+
+use fasta::NameMap;
+use noodles_sam::{self as sam, alignment::record::Flags, alignment::RecordBuf};
+use partition_core::{Error, Position, Result, Source};
+
+use crate::choose::{choose, proper_best_pairs, Choice, Hit, Locus};
+use crate::header::{output_header, placements};
+use crate::input::{read_name, Input, Record};
+use crate::lift::{Lift, Placement};
+use crate::mates::{self, Mate, PairRule, HOLD_LIMIT};
+use crate::records::{lifted, mark_tied, raise_suboptimal};
+use crate::writer::{OutputFormat, Writer};
+
+/// What to merge against and where to write.
+#[derive(Debug, Clone)]
+pub struct MergeOptions {
+    /// The name map of `fasta-split plan --map`.
+    pub map: String,
+    /// The original reference's `.fai`: the output's `@SQ` lines, in its order.
+    pub fai: String,
+    /// Local path, `s3://` URL or `-`.
+    pub output: String,
+    /// None: BAM for a `.bam` output, SAM otherwise.
+    pub format: Option<OutputFormat>,
+    /// The command line, for align-merge's `@PG CL`.
+    pub command_line: String,
+}
+
+/// What the merge kept, for the summary line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MergeStats {
+    pub templates: u64,
+    /// Reads (each mate of a pair counts).
+    pub reads: u64,
+    pub unique: u64,
+    pub tied: u64,
+    pub unmapped: u64,
+    /// Pairs whose mates were kept from different parts, judged by align-merge.
+    pub judged_pairs: u64,
+    pub judged_proper: u64,
+    /// The insert sizes of the aligner's proper pairs, the rule's range.
+    pub insert_range: Option<(u64, u64)>,
+}
+
+impl fmt::Display for MergeStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} reads: {} with one best hit, {} tied at several loci (MAPQ 0, XA), {} unmapped in every part",
+            self.reads, self.unique, self.tied, self.unmapped
+        )?;
+        if self.reads > self.templates {
+            write!(
+                f,
+                "; {} pairs with mates from different parts, {} of them proper",
+                self.judged_pairs, self.judged_proper
+            )?;
+            if let Some((smallest, largest)) = self.insert_range {
+                write!(
+                    f,
+                    " (inserts {smallest}-{largest} as the aligner's proper pairs show)"
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Merges the aligner outputs `inputs` (one per reference part, in any order) of one read chunk.
+pub fn merge(inputs: &[String], options: &MergeOptions) -> Result<MergeStats> {
+    if inputs.iter().filter(|url| *url == "-").count() > 1 {
+        return Err(Error::Usage(
+            "stdin (-) can be only one of the inputs".to_string(),
+        ));
+    }
+    let map = NameMap::read(
+        BufReader::new(Source::open(&options.map)?.reader()?),
+        &options.map,
+    )?;
+    let fai = fasta::fai::read(
+        BufReader::new(Source::open(&options.fai)?.reader()?),
+        &options.fai,
+    )?;
+    let sequences: Vec<(String, u64)> = fai.into_iter().map(|r| (r.name, r.length)).collect();
+    let lift = Lift::new(map, &sequences, &options.map)?;
+    let mut parts = open_in_part_order(inputs, &lift)?;
+    let header = output_header(
+        &sequences,
+        &parts.iter().map(|(input, _)| input).collect::<Vec<_>>(),
+        &options.command_line,
+    )?;
+    let format = options
+        .format
+        .unwrap_or_else(|| OutputFormat::of_path(&options.output));
+    let mut writer = Writer::create(&options.output, format, &header)?;
+    let mut merger = Merger {
+        header: &header,
+        lift: &lift,
+        rule: PairRule::default(),
+        held: VecDeque::new(),
+        stats: MergeStats::default(),
+    };
+    let mut templates: Vec<Vec<Record>> = parts.iter().map(|_| Vec::new()).collect();
+    while read_in_step(&mut parts, &mut templates)? {
+        let resolved = merger.resolve(&parts, &templates)?;
+        merger.emit(resolved, &mut writer)?;
+    }
+    merger.flush(&mut writer)?;
+    writer.finish()?;
+    merger.stats.insert_range = merger.rule.insert_range();
+    Ok(merger.stats)
+}
+
+/// Opens the inputs, places their `@SQ` lines and orders them by part, so that the output does
+/// not depend on the order of the command line. Every part of the map is in exactly one input.
+fn open_in_part_order(urls: &[String], lift: &Lift) -> Result<Vec<(Input, Vec<Placement>)>> {
+    let order: HashMap<&str, usize> = lift
+        .map()
+        .parts()
+        .iter()
+        .enumerate()
+        .map(|(index, part)| (part.id.as_str(), index))
+        .collect();
+    let mut holder: Vec<Option<usize>> = vec![None; order.len()];
+    let mut parts = Vec::with_capacity(urls.len());
+    for url in urls {
+        let input = Input::open(url)?;
+        let placed = placements(&input, lift)?;
+        let mut first = usize::MAX;
+        for name in input.header.reference_sequences().keys() {
+            let index = order[name.to_string().as_str()];
+            if let Some(other) = holder[index] {
+                return Err(Error::bad_file(
+                    &input.name,
+                    format!(
+                        "part {name} is also in {}: each part's output once, of one read chunk",
+                        urls[other]
+                    ),
+                ));
+            }
+            holder[index] = Some(parts.len());
+            first = first.min(index);
+        }
+        if first == usize::MAX {
+            return Err(Error::bad_file(
+                &input.name,
+                "no @SQ lines: which part was this aligned against?",
+            ));
+        }
+        parts.push((first, input, placed));
+    }
+    if let Some(missing) = holder.iter().position(Option::is_none) {
+        return Err(Error::Usage(format!(
+            "part {} of the name map is in none of the inputs: give the outputs of one read chunk against every part",
+            lift.map().parts()[missing].id
+        )));
+    }
+    parts.sort_by_key(|(first, _, _)| *first);
+    Ok(parts
+        .into_iter()
+        .map(|(_, input, placed)| (input, placed))
+        .collect())
+}
+
+/// Reads the next template of every input; false when all ended together. Inputs that end at
+/// different reads or disagree on the read name are an error: a wrong output is never written.
+fn read_in_step(
+    parts: &mut [(Input, Vec<Placement>)],
+    templates: &mut [Vec<Record>],
+) -> Result<bool> {
+    let mut more = Vec::with_capacity(parts.len());
+    for ((input, _), records) in parts.iter_mut().zip(templates.iter_mut()) {
+        more.push(input.read_template(records)?);
+    }
+    if more.iter().all(|more| !more) {
+        return Ok(false);
+    }
+    let reference = more.iter().position(|more| *more).expect("one has more");
+    let name = read_name(templates[reference][0].get().name().expect("named"));
+    for (index, (input, _)) in parts.iter().enumerate() {
+        if !more[index] {
+            return Err(Error::bad_file(
+                &input.name,
+                format!(
+                    "ends where {} has read {name}: a read missing from one input, or outputs of different read chunks",
+                    parts[reference].0.name
+                ),
+            ));
+        }
+        let here = read_name(templates[index][0].get().name().expect("named"));
+        if here != name {
+            return Err(Error::bad_input(
+                &input.name,
+                Position::Record(input.record_number() + 1 - templates[index].len() as u64),
+                format!(
+                    "read {here} where {} has read {name}: inputs out of step (a read missing from one input, or outputs of different read chunks)",
+                    parts[reference].0.name
+                ),
+            ));
+        }
+    }
+    Ok(true)
+}
+
+/// One template's kept records, per segment (the primary first), before its mate fields are
+/// set.
+struct Resolved {
+    segments: Vec<Vec<RecordBuf>>,
+    /// Mates kept from different parts: align-merge judges the pair.
+    judge: bool,
+}
+
+struct Merger<'a> {
+    header: &'a sam::Header,
+    lift: &'a Lift,
+    rule: PairRule,
+    /// Templates waiting for the pair rule to warm up.
+    held: VecDeque<Resolved>,
+    stats: MergeStats,
+}
+
+impl Merger<'_> {
+    fn resolve(
+        &mut self,
+        parts: &[(Input, Vec<Placement>)],
+        templates: &[Vec<Record>],
+    ) -> Result<Resolved> {
+        let paired = first_flags(parts, templates)?.is_segmented();
+        let segments = if paired { 2 } else { 1 };
+        let mut hits: Vec<Vec<Hit>> = vec![Vec::new(); segments];
+        for (index, ((input, placed), records)) in parts.iter().zip(templates).enumerate() {
+            let mut primaries: Vec<Vec<Hit>> = vec![Vec::new(); segments];
+            for (number, record) in records.iter().enumerate() {
+                let hit = hit_of(input, placed, index, number, record)?;
+                let segment = segment_of(input, record, paired)?;
+                if hit.primary {
+                    primaries[segment].push(hit);
+                }
+                hits[segment].push(hit);
+            }
+            for (segment, found) in primaries.iter().enumerate() {
+                if found.len() != 1 {
+                    let what = match (paired, segment) {
+                        (false, _) => "the read",
+                        (true, 0) => "the first mate",
+                        (true, _) => "the second mate",
+                    };
+                    let name = read_name(records[0].get().name().expect("named"));
+                    return Err(Error::bad_input(
+                        &input.name,
+                        Position::Record(input.record_number()),
+                        format!(
+                            "read {name}: {} primary records of {what}, not one (an aligner writes every read once, mapped or not)",
+                            found.len()
+                        ),
+                    ));
+                }
+            }
+            if paired {
+                self.observe_pair(input, placed, records, primaries[0][0], primaries[1][0])?;
+            }
+        }
+        let paired_at: Vec<Vec<Locus>> = match &hits[..] {
+            [first, second] => {
+                let pairs = proper_best_pairs(first, second);
+                vec![
+                    pairs.iter().map(|pair| pair.0).collect(),
+                    pairs.iter().map(|pair| pair.1).collect(),
+                ]
+            }
+            _ => vec![Vec::new()],
+        };
+        let mut kept = Vec::with_capacity(segments);
+        let mut inputs = Vec::with_capacity(segments);
+        for (segment_hits, paired_at) in hits.iter().zip(&paired_at) {
+            let choice = choose(segment_hits, paired_at);
+            let chosen = choice.kept();
+            let (input, placed) = &parts[chosen.input];
+            let records = &templates[chosen.input];
+            let mut primary = lifted(input, placed, &records[chosen.record], self.lift)?;
+            self.stats.reads += 1;
+            match &choice {
+                Choice::Unmapped { .. } => self.stats.unmapped += 1,
+                Choice::Unique { runner_up, .. } => {
+                    self.stats.unique += 1;
+                    if let Some(score) = runner_up {
+                        raise_suboptimal(&mut primary, *score);
+                    }
+                }
+                Choice::Tied { others, .. } => {
+                    self.stats.tied += 1;
+                    let others = others
+                        .iter()
+                        .map(|hit| {
+                            let (input, placed) = &parts[hit.input];
+                            let record = &templates[hit.input][hit.record];
+                            Ok((*hit, lifted(input, placed, record, self.lift)?))
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    mark_tied(&mut primary, &others, self.lift, chosen.score);
+                }
+            }
+            let mut segment_records = vec![primary];
+            for hit in segment_hits
+                .iter()
+                .filter(|hit| hit.input == chosen.input && hit.supplementary)
+            {
+                segment_records.push(lifted(input, placed, &records[hit.record], self.lift)?);
+            }
+            kept.push(segment_records);
+            inputs.push(chosen.input);
+        }
+        self.stats.templates += 1;
+        Ok(Resolved {
+            judge: paired && inputs[0] != inputs[1],
+            segments: kept,
+        })
+    }
+
+    /// Learns the proper-pair rule from a pair the aligner of one part called proper.
+    fn observe_pair(
+        &mut self,
+        input: &Input,
+        placed: &[Placement],
+        records: &[Record],
+        first: Hit,
+        second: Hit,
+    ) -> Result<()> {
+        let flags = records[first.record]
+            .get()
+            .flags()
+            .map_err(|e| bad_record(input, e))?;
+        if !flags.is_properly_segmented() {
+            return Ok(());
+        }
+        let mate = |hit: Hit| -> Result<Option<Mate>> {
+            let Some(locus) = hit.locus else {
+                return Ok(None);
+            };
+            let offset = placed
+                .iter()
+                .find(|p| p.reference == locus.reference)
+                .map_or(0, |p| p.offset);
+            let end = match records[hit.record].get().alignment_end() {
+                Some(end) => end.map_err(|e| bad_record(input, e))?.get() as u64 + offset,
+                None => locus.start,
+            };
+            Ok(Some(Mate {
+                reference: locus.reference,
+                start: locus.start,
+                end,
+                reverse: locus.reverse,
+            }))
+        };
+        if let (Some(a), Some(b)) = (mate(first)?, mate(second)?) {
+            self.rule.observe(a, b);
+        }
+        Ok(())
+    }
+
+    /// Writes a resolved template, or holds it while the pair rule warms up (read order kept).
+    fn emit(&mut self, resolved: Resolved, writer: &mut Writer) -> Result<()> {
+        if self.held.is_empty() && (!resolved.judge || self.rule.is_warm()) {
+            return self.write(resolved, writer);
+        }
+        self.held.push_back(resolved);
+        if self.rule.is_warm() || self.held.len() >= HOLD_LIMIT {
+            self.flush(writer)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, writer: &mut Writer) -> Result<()> {
+        while let Some(resolved) = self.held.pop_front() {
+            self.write(resolved, writer)?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, mut resolved: Resolved, writer: &mut Writer) -> Result<()> {
+        if resolved.segments.len() == 2 {
+            let (first, second) = resolved.segments.split_at_mut(1);
+            let (first, second) = (&mut first[0], &mut second[0]);
+            mates::place_unmapped(&mut first[0], &second[0]);
+            mates::place_unmapped(&mut second[0], &first[0]);
+            let (mate_of_second, mate_of_first) = (first[0].clone(), second[0].clone());
+            let pairing = if resolved.judge {
+                self.stats.judged_pairs += 1;
+                let judged = match (Mate::of(&mate_of_second), Mate::of(&mate_of_first)) {
+                    (Some(a), Some(b)) => {
+                        let proper = self.rule.is_proper(a, b);
+                        (
+                            proper,
+                            mates::template_length(a, b),
+                            mates::template_length(b, a),
+                        )
+                    }
+                    _ => (false, 0, 0),
+                };
+                self.stats.judged_proper += u64::from(judged.0);
+                Some(judged)
+            } else {
+                None
+            };
+            for record in first.iter_mut() {
+                mates::set_mate_fields(record, &mate_of_first, pairing.map(|(p, a, _)| (p, a)));
+            }
+            for record in second.iter_mut() {
+                mates::set_mate_fields(record, &mate_of_second, pairing.map(|(p, _, b)| (p, b)));
+            }
+        }
+        for record in resolved.segments.iter().flatten() {
+            writer.write(self.header, record)?;
+        }
+        Ok(())
+    }
+}
+
+fn bad_record(input: &Input, error: std::io::Error) -> Error {
+    crate::input::record_error(&input.name, input.record_number(), error)
+}
+
+/// The flags of the first input's first record: whether the template is paired.
+fn first_flags(parts: &[(Input, Vec<Placement>)], templates: &[Vec<Record>]) -> Result<Flags> {
+    templates[0][0]
+        .get()
+        .flags()
+        .map_err(|e| bad_record(&parts[0].0, e))
+}
+
+/// 0 for a single read or the first mate, 1 for the second mate.
+fn segment_of(input: &Input, record: &Record, paired: bool) -> Result<usize> {
+    let flags = record.get().flags().map_err(|e| bad_record(input, e))?;
+    let name = || read_name(record.get().name().expect("named"));
+    if flags.is_segmented() != paired {
+        return Err(Error::bad_input(
+            &input.name,
+            Position::Record(input.record_number()),
+            format!(
+                "read {}: paired and single records under one read name",
+                name()
+            ),
+        ));
+    }
+    if !paired {
+        return Ok(0);
+    }
+    match (flags.is_first_segment(), flags.is_last_segment()) {
+        (true, false) => Ok(0),
+        (false, true) => Ok(1),
+        _ => Err(Error::bad_input(
+            &input.name,
+            Position::Record(input.record_number()),
+            format!(
+                "read {}: a paired record that is not either the first (0x40) or the last (0x80) mate",
+                name()
+            ),
+        )),
+    }
+}
+
+/// What a record says, in original coordinates.
+fn hit_of(
+    input: &Input,
+    placed: &[Placement],
+    index: usize,
+    number: usize,
+    record: &Record,
+) -> Result<Hit> {
+    let view = record.get();
+    let flags = view.flags().map_err(|e| bad_record(input, e))?;
+    let bad = |message: &str| {
+        Error::bad_input(
+            &input.name,
+            Position::Record(input.record_number()),
+            format!("read {}: {message}", read_name(view.name().expect("named"))),
+        )
+    };
+    let supplementary = flags.is_supplementary();
+    let primary = !flags.is_secondary() && !supplementary;
+    let mut hit = Hit {
+        input: index,
+        record: number,
+        primary,
+        supplementary,
+        locus: None,
+        score: 0,
+        owned: true,
+        proper: flags.is_properly_segmented(),
+    };
+    if flags.is_unmapped() {
+        return Ok(hit);
+    }
+    let reference = match view.reference_sequence_id(&input.header) {
+        Some(Ok(id)) => id,
+        _ => return Err(bad("mapped, but with no reference sequence")),
+    };
+    let start = match view.alignment_start() {
+        Some(Ok(start)) => start.get() as u64,
+        _ => return Err(bad("mapped, but with no position")),
+    };
+    let placement = placed
+        .get(reference)
+        .ok_or_else(|| bad("reference id without an @SQ line"))?;
+    let start = start + placement.offset;
+    hit.locus = Some(Locus {
+        reference: placement.reference,
+        start,
+        reverse: flags.is_reverse_complemented(),
+    });
+    hit.owned = (placement.own.0..=placement.own.1).contains(&start);
+    if !supplementary {
+        let score = view
+            .data()
+            .get(&noodles_sam::alignment::record::data::field::Tag::ALIGNMENT_SCORE)
+            .and_then(|value| value.ok())
+            .and_then(|value| value.as_int());
+        hit.score = score.ok_or_else(|| {
+            bad("a mapped record without an alignment score (AS tag): align-merge keeps each read's best-scoring hits, so the aligner must write AS (bwa mem and minimap2 -a do)")
+        })?;
+    }
+    Ok(hit)
+}

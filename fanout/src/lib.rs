@@ -11,6 +11,8 @@
 //!   ([`pool`]: bounded parallelism, retries with backoff, timeouts, halting, output order) or
 //!   Slurm's rounds of job arrays, behind one seam ([`driver`]); [`summary`]: the tally and
 //!   the closing line.
+//! - [`cross`]: the cross product of two manifests (`--cross`): one task per pair, itself a
+//!   manifest line, so that everything below works per pair.
 //! - [`backend`]: the [`backend::Backend`] trait an engine implements (one attempt of the
 //!   command on one chunk) and its [`backend::Outcome`].
 //! - [`lambda`]: the AWS Lambda backend, its worker, `deploy` and
@@ -23,6 +25,7 @@
 //! - [`spool`]: captured stdout, spilled to a temporary file beyond 8 MiB.
 
 pub mod backend;
+pub mod cross;
 pub mod driver;
 pub mod joblog;
 pub mod lambda;

@@ -13,7 +13,7 @@ use partition_core::{Chunk, Error, Result};
 
 use crate::backend::{Backend, Outcome, STDERR_TAIL};
 use crate::processes::Processes;
-use crate::task::{substitute, TaskSpec};
+use crate::task::{environment, substitute, TaskSpec};
 
 pub struct Local<'a> {
     pub task: &'a TaskSpec,
@@ -81,10 +81,7 @@ impl Local<'_> {
         let mut command = Command::new(&argv[0]);
         command
             .args(&argv[1..])
-            .env("CHUNK_ID", &chunk.id)
-            .env("CHUNK_SEQ", chunk.seq.to_string())
-            .env("CHUNK_TOTAL", chunk.total.to_string())
-            .env("CHUNK_JSON", chunk.to_json())
+            .envs(environment(chunk))
             .stdin(if self.task.feed_stdin {
                 Stdio::piped()
             } else {

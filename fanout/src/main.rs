@@ -108,6 +108,11 @@ struct RunArgs {
     /// Manifest to read: a path, s3://bucket/key, or - for stdin
     #[arg(long, short, default_value = "-", value_name = "FILE")]
     manifest: String,
+    /// Run once per pair of a chunk and a chunk of this manifest (read chunks x reference
+    /// parts): the pair's id is {id}.{cross.id}, the chunk is on stdin, the other chunk is
+    /// {cross.id}, {cross.seq}, $CROSS_ID, $CROSS_JSON
+    #[arg(long, value_name = "FILE")]
+    cross: Option<String>,
     /// Tasks to run at once [default: the number of cores; 32 with --backend lambda]
     /// (with --backend slurm: array tasks at once)
     #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
@@ -173,6 +178,7 @@ Examples:
   fastq-split plan R1.fq.gz R2.fq.gz --chunks 64 | fanout --out-dir sam --suffix .sam -- minimap2 -a -x sr ref.mmi -
   fanout -m chunks.jsonl --joblog run.tsv --retries 2 --timeout 30m --out-dir out -- bwa mem -p ref.fa -
   fanout -m chunks.jsonl --joblog run.tsv --resume --out-dir out -- bwa mem -p ref.fa -   # after a crash
+  fanout -m reads.jsonl --cross parts.jsonl --out-dir aln --suffix .sam -- bwa mem -p idx/{cross.id}.fa -
   fanout -m chunks.jsonl --keep-order -- sh -c 'seqkit stats -T | sed \"s/^/$CHUNK_ID\\t/\"'
   fanout -m chunks.jsonl --backend lambda --function chunkwise --out-dir s3://bucket/out/ -- sha256sum
   fanout -m chunks.jsonl --backend slurm --partition short -j 50 --retries 2 --out-dir /shared/out -- sha256sum";
@@ -229,7 +235,16 @@ fn main() -> ExitCode {
 }
 
 fn run(args: RunArgs) -> Result<()> {
-    let chunks = ManifestReader::open(&args.manifest)?.read_all()?;
+    let mut chunks = ManifestReader::open(&args.manifest)?.read_all()?;
+    if let Some(cross) = &args.cross {
+        if cross == "-" && args.manifest == "-" {
+            return Err(partition_core::Error::Usage(
+                "--cross and --manifest cannot both be stdin".to_string(),
+            ));
+        }
+        let crossed = ManifestReader::open(cross)?.read_all()?;
+        chunks = fanout::cross::pairs(&chunks, &crossed)?;
+    }
     let engine = match args.backend {
         BackendArg::Local => fanout::Engine::Local,
         BackendArg::Lambda => fanout::Engine::Lambda {

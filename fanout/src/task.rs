@@ -32,13 +32,42 @@ impl TaskSpec {
     }
 }
 
-/// Replaces `{id}`, `{seq}`, `{total}` and `{kind}` in one argument.
+/// Replaces `{id}`, `{seq}`, `{total}` and `{kind}` in one argument, and in a pair of a cross
+/// product `{cross.id}`, `{cross.seq}`, `{cross.total}` and `{cross.kind}`.
 pub fn substitute(argument: &str, chunk: &Chunk) -> String {
-    argument
+    let mut argument = argument
         .replace("{id}", &chunk.id)
         .replace("{seq}", &chunk.seq.to_string())
         .replace("{total}", &chunk.total.to_string())
-        .replace("{kind}", chunk.kind.name())
+        .replace("{kind}", chunk.kind.name());
+    if let Some(cross) = &chunk.cross {
+        argument = argument
+            .replace("{cross.id}", &cross.id)
+            .replace("{cross.seq}", &cross.seq.to_string())
+            .replace("{cross.total}", &cross.total.to_string())
+            .replace("{cross.kind}", cross.kind.name());
+    }
+    argument
+}
+
+/// The environment of a task: `CHUNK_ID`, `CHUNK_SEQ`, `CHUNK_TOTAL`, `CHUNK_JSON`, and in a
+/// pair `CROSS_ID`, `CROSS_SEQ`, `CROSS_TOTAL`, `CROSS_JSON` (the other manifest's line).
+pub fn environment(chunk: &Chunk) -> Vec<(&'static str, String)> {
+    let mut variables = vec![
+        ("CHUNK_ID", chunk.id.clone()),
+        ("CHUNK_SEQ", chunk.seq.to_string()),
+        ("CHUNK_TOTAL", chunk.total.to_string()),
+        ("CHUNK_JSON", chunk.to_json()),
+    ];
+    if let Some(cross) = &chunk.cross {
+        variables.extend([
+            ("CROSS_ID", cross.id.clone()),
+            ("CROSS_SEQ", cross.seq.to_string()),
+            ("CROSS_TOTAL", cross.total.to_string()),
+            ("CROSS_JSON", cross.to_json()),
+        ]);
+    }
+    variables
 }
 
 /// A word for `sh`: single-quoted unless plainly safe.

@@ -168,6 +168,11 @@ pub struct Chunk {
     /// What the kind needs beyond byte ranges (a checkpoint, a spot range, a window...).
     #[serde(default, skip_serializing_if = "Value::is_null")]
     pub detail: Value,
+    /// In a task of a cross product (`fanout --cross`), the other manifest's chunk it pairs
+    /// with (a reference part, say); the fields above are then the pair's: `id` is
+    /// `{chunk id}.{cross id}`, `seq`/`total` count pairs, the rest is the chunk's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross: Option<Box<Chunk>>,
 }
 
 impl Chunk {
@@ -220,6 +225,12 @@ impl Chunk {
         }
         if self.sources.is_empty() {
             return Err("`sources` is empty".to_string());
+        }
+        if let Some(cross) = &self.cross {
+            if cross.cross.is_some() {
+                return Err("`cross` holds a chunk with a `cross` of its own".to_string());
+            }
+            cross.check().map_err(|e| format!("`cross`: {e}"))?;
         }
         for source in &self.sources {
             if let Some(size) = source.size {

@@ -78,6 +78,7 @@ impl ManifestBuilder {
                 sources: draft.sources,
                 est_bytes: draft.est_bytes,
                 detail: draft.detail,
+                cross: None,
             })
             .collect()
     }

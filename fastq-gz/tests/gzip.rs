@@ -275,3 +275,17 @@ fn bad_gzip_input_is_a_clear_error() {
         );
     }
 }
+
+#[test]
+fn chunks_n_gives_about_n_chunks_on_a_small_file() {
+    // About 1.3 MB of gzip: at the default 1 MiB span it would give 2 chunks.
+    let dir = tempfile::tempdir().unwrap();
+    let data = test_support::Reads::new(12_000).length(150..=150).bytes();
+    let path = dir.path().join("small.fq.gz");
+    fs::write(&path, gzip(&data, 6)).unwrap();
+    let url = path.display().to_string();
+    let planned = plan(&[url], &PlanOptions::new(Chunking::Count(64))).unwrap();
+    let count = planned.chunks.len();
+    assert!((48..=80).contains(&count), "{count} chunks for 64 asked");
+    assert_eq!(rebuild(&planned.chunks), data);
+}

@@ -333,3 +333,56 @@ fn resume_after_the_client_is_killed_reruns_no_success() {
         assert!(get(BUCKET, &format!("{prefix}{id}.out")).is_some(), "{id}");
     }
 }
+
+#[test]
+#[ignore = "needs ministack (Lambda and S3); .ci/run starts it"]
+fn a_cross_product_runs_every_pair_on_lambda() {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = run_prefix();
+    let (reads, _) = planned(dir.path(), 400, 3);
+    let reference = dir.path().join("ref.fa");
+    fs::write(&reference, test_support::fasta(5)).unwrap();
+    let parts = dir.path().join("parts.jsonl");
+    fs::write(
+        &parts,
+        run_ok(
+            Command::new(bin("fasta-split"))
+                .arg("plan")
+                .arg(&reference)
+                .args(["--chunks", "2"]),
+        ),
+    )
+    .unwrap();
+    let command = ["sh", "-c", "echo \"$CROSS_ID {cross.seq}\"; sha256sum"];
+    let local = dir.path().join("local");
+    run_ok(
+        Command::new(bin("fanout"))
+            .args(["-q", "--out-dir"])
+            .arg(&local)
+            .arg("-m")
+            .arg(&reads)
+            .arg("--cross")
+            .arg(&parts)
+            .arg("--")
+            .args(command),
+    );
+    let function = deploy("chunkwise-cross", &["--timeout", "60s", "--memory", "512"]);
+    let joblog = dir.path().join("cross.tsv");
+    run_ok(
+        lambda_run(&function, &reads, &format!("s3://{BUCKET}/{prefix}/cross/"))
+            .arg("--cross")
+            .arg(&parts)
+            .args(["-q", "-j", "6", "--joblog"])
+            .arg(&joblog)
+            .arg("--")
+            .args(command),
+    );
+    assert_eq!(joblog_rows(&joblog).len(), 6);
+    for entry in fs::read_dir(&local).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let remote = get(BUCKET, &format!("{prefix}/cross/{name}"))
+            .unwrap_or_else(|| panic!("no {name} in S3"));
+        assert_eq!(remote, fs::read(local.join(&name)).unwrap(), "{name}");
+    }
+    assert_eq!(fs::read_dir(&local).unwrap().count(), 6);
+}

@@ -231,3 +231,57 @@ fn halt_now_cancels_the_array_at_the_first_failure() {
         "{stderr}"
     );
 }
+
+#[test]
+#[ignore = "needs a Slurm cluster; .ci/run starts one"]
+fn a_cross_product_runs_every_pair_as_an_array_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reads, _) = planned_fastq(dir.path(), 40, 4);
+    let reference = dir.path().join("ref.fa");
+    fs::write(&reference, test_support::fasta(5)).unwrap();
+    let parts = dir.path().join("parts.jsonl");
+    fs::write(
+        &parts,
+        run_ok(
+            Command::new(bin("fasta-split"))
+                .arg("plan")
+                .arg(&reference)
+                .args(["--chunks", "3"]),
+        ),
+    )
+    .unwrap();
+    let command = ["sh", "-c", "echo \"$CROSS_ID {cross.seq}\"; sha256sum"];
+    let local = dir.path().join("local");
+    run_ok(
+        Command::new(bin("fanout"))
+            .args(["-q", "--out-dir"])
+            .arg(&local)
+            .arg("-m")
+            .arg(&reads)
+            .arg("--cross")
+            .arg(&parts)
+            .arg("--")
+            .args(command),
+    );
+    let out = dir.path().join("slurm");
+    run_ok(
+        slurm_run(&reads, &out)
+            .arg("--cross")
+            .arg(&parts)
+            .args(["-j", "6", "--"])
+            .args(command),
+    );
+    let mut names: Vec<String> = fs::read_dir(&local)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 12, "4 read chunks x 3 parts: {names:?}");
+    for name in names {
+        assert_eq!(
+            fs::read(out.join(&name)).unwrap(),
+            fs::read(local.join(&name)).unwrap(),
+            "{name}"
+        );
+    }
+}

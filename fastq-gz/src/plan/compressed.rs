@@ -43,14 +43,21 @@ pub(super) fn plan(
         return Ok(Vec::new());
     }
     let lead = &indexes[0].checkpoints;
-    let starts = boundaries(lead, indexes[0].uncompressed_size, chunking);
+    let mut starts: Vec<u64> = boundaries(lead, indexes[0].uncompressed_size, chunking)
+        .into_iter()
+        .map(|start| lead[start].record)
+        .collect();
+    if let Chunking::Count(count) = chunking {
+        // Chunks at checkpoints carry their CRC32s and skip nothing: kept while they come
+        // within a quarter of the count asked for.
+        if (starts.len() as u64) * 4 < count * 3 && total_records > starts.len() as u64 {
+            starts = between_checkpoints(lead, indexes[0].uncompressed_size, total_records, count);
+        }
+    }
     let stem = super::stem(sources[0].url());
     let mut manifest = ManifestBuilder::new(Kind::FastqGz);
-    for (seq, &start) in starts.iter().enumerate() {
-        let first_record = lead[start].record;
-        let end_record = starts
-            .get(seq + 1)
-            .map_or(total_records, |&next| lead[next].record);
+    for (seq, &first_record) in starts.iter().enumerate() {
+        let end_record = starts.get(seq + 1).copied().unwrap_or(total_records);
         let records = end_record - first_record;
         let mut chunk_sources = Vec::with_capacity(sources.len());
         let mut resume = Vec::with_capacity(sources.len());
@@ -135,6 +142,40 @@ fn boundaries(
     starts
 }
 
+/// First records of `count` chunks of about equal uncompressed size, for when checkpoints
+/// are too few to start that many chunks (a small file, or deflate blocks larger than the span:
+/// checkpoints sit at block boundaries). A chunk may then start between checkpoints: its worker
+/// resumes at the checkpoint before and skips the records up to its first, decoding at most a
+/// block more. Records are placed by interpolating between the checkpoints around each share.
+fn between_checkpoints(
+    checkpoints: &[Checkpoint],
+    uncompressed_size: u64,
+    total_records: u64,
+    count: u64,
+) -> Vec<u64> {
+    let count = count.min(total_records);
+    let mut starts = vec![0];
+    for share in 1..count {
+        let target = (share as u128 * uncompressed_size as u128 / count as u128) as u64;
+        let before = checkpoints
+            .iter()
+            .rposition(|c| c.first_out <= target)
+            .expect("the first checkpoint is at 0");
+        let (from, from_out) = (checkpoints[before].record, checkpoints[before].first_out);
+        let (to, to_out) = checkpoints
+            .get(before + 1)
+            .map_or((total_records, uncompressed_size), |c| (c.record, c.first_out));
+        let record = from
+            + ((target - from_out) as u128 * (to - from) as u128 / (to_out - from_out).max(1) as u128)
+                as u64;
+        let last = *starts.last().expect("starts with 0");
+        if record > last && record < total_records {
+            starts.push(record);
+        }
+    }
+    starts
+}
+
 /// The index beside the input (or at `--index`) when it matches the file, else a new one,
 /// kept beside a local input for the next run.
 fn load_or_build(source: &Source, options: &PlanOptions) -> Result<GzIndex> {
@@ -173,11 +214,10 @@ fn load_or_build(source: &Source, options: &PlanOptions) -> Result<GzIndex> {
         Err(Error::NotFound { .. }) => {}
         Err(error) => return Err(error),
     }
-    let index = index::build(
-        source,
-        options.span.unwrap_or(index::DEFAULT_SPAN),
-        options.quiet,
-    )?;
+    let span = options
+        .span
+        .unwrap_or_else(|| span_for(options.chunking, source.size()));
+    let index = index::build(source, span, options.quiet)?;
     // Kept for the next run; a place that cannot be written (a read-only bucket) costs only
     // that run a scan.
     if let Err(error) = write_file(&index_url, |out| index.write(out)) {
@@ -186,8 +226,42 @@ fn load_or_build(source: &Source, options: &PlanOptions) -> Result<GzIndex> {
     Ok(index)
 }
 
+/// The span of a new index: the default, or finer when `--chunks N` asks for more chunks than
+/// checkpoints that far apart could start. Chunks start at checkpoints, so about 4 checkpoints
+/// per chunk (the uncompressed size guessed as 4x the compressed one, FASTQ's usual ratio)
+/// keeps every chunk within about a quarter of its share; never below 8 KiB (each checkpoint
+/// stores a 32 KiB window: finer would make the index outgrow the file).
+fn span_for(chunking: Chunking, compressed_size: u64) -> u64 {
+    const MIN_SPAN: u64 = 8 << 10;
+    match chunking {
+        Chunking::Count(count) => {
+            let estimate = compressed_size.saturating_mul(4);
+            (estimate / count.saturating_mul(4).max(1)).clamp(MIN_SPAN, index::DEFAULT_SPAN)
+        }
+        Chunking::Size(size) => (size / 4).clamp(MIN_SPAN, index::DEFAULT_SPAN),
+        Chunking::Records(_) => index::DEFAULT_SPAN,
+    }
+}
+
 fn log(options: &PlanOptions, message: &str) {
     if !options.quiet {
         eprintln!("fastq-split: {message}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_index_is_fine_enough_for_the_chunks_asked_for() {
+        let mib = 1 << 20;
+        assert_eq!(span_for(Chunking::Count(8), 100 * mib), index::DEFAULT_SPAN);
+        // 1.3 MB of gzip in 64 chunks: checkpoints about 20 KB apart.
+        assert_eq!(span_for(Chunking::Count(64), 1_300_000), 20_312);
+        assert_eq!(span_for(Chunking::Count(10_000), 1_300_000), 8 << 10);
+        assert_eq!(span_for(Chunking::Count(64), 20 * mib), 320 << 10);
+        assert_eq!(span_for(Chunking::Size(mib), 20 * mib), 256 << 10);
+        assert_eq!(span_for(Chunking::Records(1000), 20 * mib), index::DEFAULT_SPAN);
     }
 }

@@ -9,7 +9,11 @@ use partition_core::{Chunk, Error, Result};
 /// Every chunk of `chunks` paired with every chunk of `crossed`, chunk-major: the pairs of one
 /// chunk are consecutive, so the parts of a read chunk finish together.
 pub fn pairs(chunks: &[Chunk], crossed: &[Chunk]) -> Result<Vec<Chunk>> {
-    if let Some(nested) = chunks.iter().chain(crossed).find(|chunk| chunk.cross.is_some()) {
+    if let Some(nested) = chunks
+        .iter()
+        .chain(crossed)
+        .find(|chunk| chunk.cross.is_some())
+    {
         return Err(Error::Usage(format!(
             "chunk {} is already a pair: --cross takes two plain manifests",
             nested.id
@@ -70,9 +74,19 @@ mod tests {
         let ids: Vec<&str> = pairs.iter().map(|pair| pair.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["reads-0.ref-0", "reads-0.ref-1", "reads-0.ref-2", "reads-1.ref-0", "reads-1.ref-1", "reads-1.ref-2"]
+            [
+                "reads-0.ref-0",
+                "reads-0.ref-1",
+                "reads-0.ref-2",
+                "reads-1.ref-0",
+                "reads-1.ref-1",
+                "reads-1.ref-2"
+            ]
         );
-        assert!(pairs.iter().enumerate().all(|(seq, pair)| pair.seq == seq as u64 && pair.total == 6));
+        assert!(pairs
+            .iter()
+            .enumerate()
+            .all(|(seq, pair)| pair.seq == seq as u64 && pair.total == 6));
         assert_eq!(pairs[4].cross.as_deref(), Some(&parts[1]));
         assert_eq!(pairs[4].sources, reads[1].sources);
         // A pair is a manifest line like any other.

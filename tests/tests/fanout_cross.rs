@@ -98,7 +98,11 @@ fn every_read_chunk_meets_every_part_with_retries_joblog_and_resume() {
 
     // Resume: every pair done, nothing runs.
     let resumed = run().args(["--resume", "--", "false"]).output().unwrap();
-    assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
     assert_eq!(joblog_rows(&joblog).len(), 7);
 
     // Keep-order on stdout: pairs in chunk-major order.
@@ -112,7 +116,11 @@ fn every_read_chunk_meets_every_part_with_retries_joblog_and_resume() {
     );
     let expected: String = read_chunks
         .iter()
-        .flat_map(|read| part_chunks.iter().map(move |part| format!("{}.{}\n", read.id, part.id)))
+        .flat_map(|read| {
+            part_chunks
+                .iter()
+                .map(move |part| format!("{}.{}\n", read.id, part.id))
+        })
         .collect();
     assert_eq!(String::from_utf8(ordered).unwrap(), expected);
 
@@ -127,10 +135,14 @@ fn every_read_chunk_meets_every_part_with_retries_joblog_and_resume() {
     );
     let dry = String::from_utf8(dry).unwrap();
     assert_eq!(dry.lines().count(), 6);
-    assert!(dry.lines().next().unwrap().ends_with(&format!("bwa mem idx/{}.fa -", part_chunks[0].id)), "{dry}");
-    let both_stdin = run_failing(
-        Command::new(bin("fanout"))
-            .args(["-m", "-", "--cross", "-", "--", "true"]),
+    assert!(
+        dry.lines()
+            .next()
+            .unwrap()
+            .ends_with(&format!("bwa mem idx/{}.fa -", part_chunks[0].id)),
+        "{dry}"
     );
+    let both_stdin =
+        run_failing(Command::new(bin("fanout")).args(["-m", "-", "--cross", "-", "--", "true"]));
     assert_eq!(both_stdin.status.code(), Some(2));
 }

@@ -274,6 +274,7 @@ fn a_cross_product_runs_every_pair_as_an_array_task() {
     let mut names: Vec<String> = fs::read_dir(&local)
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".out"))
         .collect();
     names.sort();
     assert_eq!(names.len(), 12, "4 read chunks x 3 parts: {names:?}");

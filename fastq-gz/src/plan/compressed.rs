@@ -164,10 +164,12 @@ fn between_checkpoints(
         let (from, from_out) = (checkpoints[before].record, checkpoints[before].first_out);
         let (to, to_out) = checkpoints
             .get(before + 1)
-            .map_or((total_records, uncompressed_size), |c| (c.record, c.first_out));
+            .map_or((total_records, uncompressed_size), |c| {
+                (c.record, c.first_out)
+            });
         let record = from
-            + ((target - from_out) as u128 * (to - from) as u128 / (to_out - from_out).max(1) as u128)
-                as u64;
+            + ((target - from_out) as u128 * (to - from) as u128
+                / (to_out - from_out).max(1) as u128) as u64;
         let last = *starts.last().expect("starts with 0");
         if record > last && record < total_records {
             starts.push(record);
@@ -262,6 +264,9 @@ mod tests {
         assert_eq!(span_for(Chunking::Count(10_000), 1_300_000), 8 << 10);
         assert_eq!(span_for(Chunking::Count(64), 20 * mib), 320 << 10);
         assert_eq!(span_for(Chunking::Size(mib), 20 * mib), 256 << 10);
-        assert_eq!(span_for(Chunking::Records(1000), 20 * mib), index::DEFAULT_SPAN);
+        assert_eq!(
+            span_for(Chunking::Records(1000), 20 * mib),
+            index::DEFAULT_SPAN
+        );
     }
 }

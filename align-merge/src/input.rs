@@ -20,6 +20,8 @@ pub struct Input {
     pending: Option<Record>,
     /// Records read so far (1-based number of the last one).
     records: u64,
+    /// The number of the current template's first record (1-based).
+    template_start: u64,
 }
 
 enum Reader {
@@ -72,6 +74,7 @@ impl Input {
             reader,
             pending: None,
             records: 0,
+            template_start: 0,
         })
     }
 
@@ -86,6 +89,8 @@ impl Input {
                 None => return Ok(false),
             },
         };
+        // The first record is the last one read, whether it waited as pending or not.
+        self.template_start = self.records;
         let name = self.name_of(&first)?.to_owned();
         records.push(first);
         while let Some(record) = self.read_record()? {
@@ -101,6 +106,11 @@ impl Input {
     /// The number of the last record read (1-based), for errors.
     pub fn record_number(&self) -> u64 {
         self.records - u64::from(self.pending.is_some())
+    }
+
+    /// Where the current template's record `index` is, for errors.
+    pub fn position_of(&self, index: usize) -> Position {
+        Position::Record(self.template_start + index as u64)
     }
 
     fn name_of<'r>(&self, record: &'r Record) -> Result<&'r BStr> {

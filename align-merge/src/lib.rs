@@ -2,11 +2,11 @@
 //!
 //! A reference split with `fasta-split plan --map` is aligned part by part: every read chunk
 //! against every part. A read aligned against a part that lacks its true locus still gets hits
-//! there, worse ones (or equally good ones, in repeats). [`merge`] reads the SAM or BAM outputs
+//! there, worse ones (or equally good ones, in repeats). [`merge()`] reads the SAM or BAM outputs
 //! of one read chunk against every part, in one pass in read order, and writes one SAM or BAM
 //! as a whole-reference aligner would have:
 //!
-//! - [`choose`]: per read (per mate of a pair), the hits scoring the read's best `AS` across all
+//! - [`choose`](mod@choose): per read (per mate of a pair), the hits scoring the read's best `AS` across all
 //!   parts survive; one locus found in two overlapping parts is one; a tie between distinct
 //!   loci keeps the first in reference order as the primary, MAPQ 0, the others in `XA`.
 //! - [`mates`]: mate fields from the kept mates, and the proper-pair rule for mates kept from

@@ -238,7 +238,7 @@ impl Merger<'_> {
             let mut primaries: Vec<Vec<Hit>> = vec![Vec::new(); segments];
             for (number, record) in records.iter().enumerate() {
                 let hit = hit_of(input, placed, index, number, record)?;
-                let segment = segment_of(input, record, paired)?;
+                let segment = segment_of(input, number, record, paired)?;
                 if hit.primary {
                     primaries[segment].push(hit);
                 }
@@ -254,7 +254,7 @@ impl Merger<'_> {
                     let name = read_name(records[0].get().name().expect("named"));
                     return Err(Error::bad_input(
                         &input.name,
-                        Position::Record(input.record_number()),
+                        input.position_of(0),
                         format!(
                             "read {name}: {} primary records of {what}, not one (an aligner writes every read once, mapped or not)",
                             found.len()
@@ -435,13 +435,13 @@ fn first_flags(parts: &[(Input, Vec<Placement>)], templates: &[Vec<Record>]) -> 
 }
 
 /// 0 for a single read or the first mate, 1 for the second mate.
-fn segment_of(input: &Input, record: &Record, paired: bool) -> Result<usize> {
+fn segment_of(input: &Input, number: usize, record: &Record, paired: bool) -> Result<usize> {
     let flags = record.get().flags().map_err(|e| bad_record(input, e))?;
     let name = || read_name(record.get().name().expect("named"));
     if flags.is_segmented() != paired {
         return Err(Error::bad_input(
             &input.name,
-            Position::Record(input.record_number()),
+            input.position_of(number),
             format!(
                 "read {}: paired and single records under one read name",
                 name()
@@ -456,7 +456,7 @@ fn segment_of(input: &Input, record: &Record, paired: bool) -> Result<usize> {
         (false, true) => Ok(1),
         _ => Err(Error::bad_input(
             &input.name,
-            Position::Record(input.record_number()),
+            input.position_of(number),
             format!(
                 "read {}: a paired record that is not either the first (0x40) or the last (0x80) mate",
                 name()
@@ -478,7 +478,7 @@ fn hit_of(
     let bad = |message: &str| {
         Error::bad_input(
             &input.name,
-            Position::Record(input.record_number()),
+            input.position_of(number),
             format!("read {}: {message}", read_name(view.name().expect("named"))),
         )
     };

@@ -8,7 +8,7 @@ use noodles_sam::alignment::{
     record_buf::data::field::Value,
     RecordBuf,
 };
-use partition_core::{Error, Position, Result};
+use partition_core::{Error, Result};
 
 use crate::choose::Hit;
 use crate::input::{read_name, Input, Record};
@@ -32,7 +32,7 @@ pub fn lifted(
             .unwrap_or_default();
         Error::bad_input(
             &input.name,
-            Position::Record(input.record_number()),
+            input.position_of(0),
             format!("read {name}: {message}"),
         )
     };

@@ -509,6 +509,89 @@ fn mpileup_cases() -> Vec<Case> {
     ]
 }
 
+/// Two reference parts of chr1 and the outputs of one read chunk against each.
+fn align_merge_case(what: &'static str, a: &str, b: &str) -> Case {
+    const MAP: &str = "#id\torig_name\tstart\tend\town_start\town_end\n\
+                       1_1\tchr1\t1\t60\t1\t50\n1_2\tchr1\t41\t100\t51\t100\n";
+    case(
+        what,
+        "align-merge",
+        &[
+            "--map",
+            "parts.tsv",
+            "--fai",
+            "ref.fa.fai",
+            "-o",
+            "out/merged.bam",
+            "a.sam",
+            "b.sam",
+        ],
+    )
+    .file("parts.tsv", MAP)
+    .file("ref.fa.fai", "chr1\t100\t6\t60\t61\n")
+    .file("a.sam", format!("@SQ\tSN:1_1\tLN:60\n{a}"))
+    .file("b.sam", b.to_string())
+}
+
+fn align_merge_cases() -> Vec<Case> {
+    let mapped = "r1\t0\t1_1\t10\t60\t4M\t*\t0\t0\tACGT\tIIII\tAS:i:4\n";
+    let unmapped = |name: &str| format!("{name}\t4\t*\t0\t0\t*\t*\t0\t0\tACGT\tIIII\n");
+    let b_header = "@SQ\tSN:1_2\tLN:60\n";
+    vec![
+        align_merge_case(
+            "inputs out of step",
+            &format!("{mapped}{}", unmapped("r2")),
+            &format!("{b_header}{}{}", unmapped("r2"), unmapped("r1")),
+        )
+        .fails(
+            BAD_INPUT,
+            &[
+                "b.sam: record 1",
+                "read r2 where a.sam has read r1",
+                "out of step",
+            ],
+        ),
+        align_merge_case(
+            "a read missing from one input",
+            &format!("{mapped}{}", unmapped("r2")),
+            &format!("{b_header}{}", unmapped("r1")),
+        )
+        .fails(BAD_INPUT, &["b.sam: ends where a.sam has read r2"]),
+        align_merge_case(
+            "an @SQ not in the name map",
+            mapped,
+            &format!("@SQ\tSN:9\tLN:60\n{}", unmapped("r1")),
+        )
+        .fails(BAD_INPUT, &["b.sam", "@SQ 9 is not in the name map"]),
+        align_merge_case(
+            "a mapped record without AS",
+            "r1\t0\t1_1\t10\t60\t4M\t*\t0\t0\tACGT\tIIII\n",
+            &format!("{b_header}{}", unmapped("r1")),
+        )
+        .fails(BAD_INPUT, &["a.sam: record 1", "read r1", "AS tag"]),
+        align_merge_case(
+            "a malformed record",
+            "r1\tx\t1_1\t10\n",
+            &format!("{b_header}{}", unmapped("r1")),
+        )
+        .fails(BAD_INPUT, &["a.sam: record 1", "bad record"]),
+        align_merge_case(
+            "a read written twice as primary",
+            &format!("{mapped}{mapped}"),
+            &format!("{b_header}{}", unmapped("r1")),
+        )
+        .fails(BAD_INPUT, &["a.sam: record 1", "2 primary records"]),
+        align_merge_case(
+            "the same part twice",
+            mapped,
+            &format!("@SQ\tSN:1_1\tLN:60\n{}", unmapped("r1")),
+        )
+        .fails(BAD_INPUT, &["b.sam", "part 1_1 is also in a.sam"]),
+        align_merge_case("not SAM or BAM", mapped, "\u{1f}\u{8b}\u{8}garbage")
+            .fails(BAD_INPUT, &["b.sam"]),
+    ]
+}
+
 fn sra_cases() -> Vec<Case> {
     vec![
         case("spot count not a number", "sra-split", &["plan", "--chunks", "2", "--spots", "many", "SRR1"])
@@ -664,6 +747,7 @@ fn every_tool_refuses_bad_input_clearly() {
         lidar_cases(),
         cog_cases(),
         mpileup_cases(),
+        align_merge_cases(),
         sra_cases(),
         fanout_cases(),
         non_utf8_cases(),

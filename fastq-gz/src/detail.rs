@@ -16,6 +16,13 @@ pub struct FastqDetail {
     /// CRC32 of each source's range, in `sources` order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub crc32: Vec<Option<u32>>,
+    /// The file holds pairs interleaved: the worker checks that mates' names agree.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub interleaved: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 /// The `detail` of a `fastq-gz` chunk.
@@ -31,6 +38,9 @@ pub struct GzDetail {
     /// index cannot tell (R2 of a pair, whose chunk edges fall between its checkpoints).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub crc32: Vec<Option<u32>>,
+    /// The file holds pairs interleaved: the worker checks that mates' names agree.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub interleaved: bool,
 }
 
 /// One source's resume point: a checkpoint, then what to skip to reach the chunk's first record.

@@ -36,7 +36,7 @@ pub mod rebuild;
 pub mod record;
 
 pub use detail::{FastqDetail, GzDetail, GzResume};
-pub use plan::{plan, Chunking, Plan, PlanOptions};
+pub use plan::{plan, Chunking, Layout, Plan, PlanOptions};
 pub use rebuild::{write_chunk, write_mates};
 
 use partition_core::{Format, Kind};

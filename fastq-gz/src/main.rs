@@ -7,7 +7,7 @@ use partition_core::output::{write_file, AtomicFile};
 use partition_core::{ByteSize, Error, Result, Source};
 
 use fastq_gz::index::{self, DEFAULT_SPAN};
-use fastq_gz::{Chunking, PlanOptions};
+use fastq_gz::{Chunking, Layout, PlanOptions};
 
 /// Cut FASTQ files (plain, gzip, BGZF) into record-aligned chunks and rebuild them.
 #[derive(Parser)]
@@ -23,11 +23,14 @@ struct Args {
 enum Command {
     /// Print a manifest of record-aligned chunks (JSON Lines) on stdout
     Plan {
-        /// A FASTQ file (path or s3://bucket/key; plain or gzip), or R1 and R2 of a pair
-        #[arg(required = true, num_args = 1..=2, value_name = "FASTQ")]
+        /// FASTQ files (paths or s3:// URLs; plain or gzip): one file, R1 and R2 of a pair, or
+        /// many (say how with --single, --paired or --interleaved), all in one manifest
+        #[arg(required = true, value_name = "FASTQ")]
         inputs: Vec<String>,
         #[command(flatten)]
         chunking: ChunkingArgs,
+        #[command(flatten)]
+        layout: LayoutArgs,
         /// Checkpoint index of a single gzip input [default: INPUT.cwi, built when missing];
         /// a gztool index made with `gztool -x` is read too, saving the scan
         #[arg(long, value_name = "PATH")]
@@ -60,6 +63,33 @@ enum Command {
         #[arg(long)]
         interleave: bool,
     },
+}
+
+/// How the inputs hold reads [default: one file single-end, two files R1 and R2].
+#[derive(clap::Args)]
+#[group(multiple = false)]
+struct LayoutArgs {
+    /// Every input is single-end (lanes of one sample)
+    #[arg(long)]
+    single: bool,
+    /// Inputs two by two are R1 and R2 of a pair: L1_R1 L1_R2 L2_R1 L2_R2 ...
+    #[arg(long)]
+    paired: bool,
+    /// Every input holds pairs interleaved: chunks never separate mates, and workers check
+    /// that the mates' names agree
+    #[arg(long)]
+    interleaved: bool,
+}
+
+impl LayoutArgs {
+    fn layout(&self) -> Option<Layout> {
+        match (self.single, self.paired, self.interleaved) {
+            (true, _, _) => Some(Layout::Single),
+            (_, true, _) => Some(Layout::Paired),
+            (_, _, true) => Some(Layout::Interleaved),
+            _ => None,
+        }
+    }
 }
 
 /// How to cut; exactly one is given.
@@ -105,6 +135,8 @@ const EXAMPLES: &str = "\
 Examples:
   fastq-split plan reads.fq.gz --chunks 8 > chunks.jsonl     # builds reads.fq.gz.cwi once
   fastq-split plan R1.fq.gz R2.fq.gz --records 1000000 | fanout -j 4 -- minimap2 -a -x sr ref.mmi -
+  fastq-split plan sample.interleaved.fq.gz --interleaved --chunks 64 | fanout -- bwa mem -p ref.fa -
+  fastq-split plan --paired L1_R1.fq.gz L1_R2.fq.gz L2_R1.fq.gz L2_R2.fq.gz --chunks 64
   fastq-split index s3://lab/run7/reads.fq.gz -o reads.fq.gz.cwi --span 4MiB
   fastq-split index reads.fq.gz --format gztool && gztool -L 1000001 reads.fq.gz | head -4
   fastq-split cat chunks.jsonl --seq 3 > chunk3.fq
@@ -122,6 +154,7 @@ fn run(args: Args) -> Result<()> {
         Command::Plan {
             inputs,
             chunking,
+            layout,
             index,
             span,
         } => {
@@ -130,6 +163,7 @@ fn run(args: Args) -> Result<()> {
                 quiet,
                 span: span.map(ByteSize::bytes),
                 index,
+                layout: layout.layout(),
             };
             cli::print_plan("fastq-split", &fastq_gz::plan(&inputs, &options)?, quiet)
         }

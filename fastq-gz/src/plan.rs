@@ -5,7 +5,7 @@ mod compressed;
 mod plain;
 
 use partition_core::manifest::url_stem;
-use partition_core::{ByteRange, Error, NoStats, Result, Source};
+use partition_core::{ByteRange, Error, Kind, ManifestBuilder, NoStats, Result, Source};
 
 /// A FASTQ plan: chunks of kind `fastq` or `fastq-gz`; no figures beyond them.
 pub type Plan = partition_core::Plan<NoStats>;
@@ -30,6 +30,21 @@ pub struct PlanOptions {
     /// Where the index of a single gzip input lives (default: beside it, `<input>.cwi`); a
     /// gztool index with line numbers is read as well ([`crate::gztool::import`]).
     pub index: Option<String>,
+    /// How the inputs hold reads; None: one input is single-end, two are R1 and R2 of a pair.
+    pub layout: Option<Layout>,
+}
+
+/// How the inputs hold reads. Every file (or pair of files) is planned into the one manifest,
+/// ids per file, `seq`/`total` over the whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Every input is single-end (lanes of one sample, say).
+    Single,
+    /// Inputs two by two are R1 and R2 of a pair: `L1_R1 L1_R2 L2_R1 L2_R2 ...`.
+    Paired,
+    /// Every input holds pairs interleaved (mate 1, mate 2, ...): a chunk never separates
+    /// mates, and workers check that their names agree.
+    Interleaved,
 }
 
 impl PlanOptions {
@@ -40,23 +55,14 @@ impl PlanOptions {
             quiet: true,
             span: None,
             index: None,
+            layout: None,
         }
     }
 }
 
-/// Plans chunks over one FASTQ file, or over paired files cut in step (the same reads in
-/// chunk *i* of each). gzip inputs use their checkpoint index, built when missing.
+/// Plans chunks over FASTQ files (see [`Layout`]); gzip inputs use their checkpoint index,
+/// built when missing. With `--chunks N` over several files, each gets its share of N by size.
 pub fn plan(inputs: &[String], options: &PlanOptions) -> Result<Plan> {
-    if inputs.is_empty() || inputs.len() > 2 {
-        return Err(Error::Usage(
-            "give one FASTQ file, or two for paired reads".to_string(),
-        ));
-    }
-    if inputs.len() > 1 && options.index.is_some() {
-        return Err(Error::Usage(
-            "an index given by name belongs to a single input, not to a pair".to_string(),
-        ));
-    }
     let zero = match options.chunking {
         Chunking::Count(n) | Chunking::Size(n) | Chunking::Records(n) => n == 0,
     };
@@ -65,25 +71,82 @@ pub fn plan(inputs: &[String], options: &PlanOptions) -> Result<Plan> {
             "the chunk count, size or records per chunk must be above 0".to_string(),
         ));
     }
+    let layout = match (options.layout, inputs.len()) {
+        (_, 0) => return Err(Error::Usage("no FASTQ input given".to_string())),
+        (Some(layout), _) => layout,
+        (None, 1) => Layout::Single,
+        (None, 2) => Layout::Paired,
+        (None, _) => {
+            return Err(Error::Usage(
+                "more than two inputs: say how they hold reads (single-end files, R1/R2 pairs \
+                 two by two, or interleaved pairs)"
+                    .to_string(),
+            ))
+        }
+    };
     let sources: Vec<Source> = inputs
         .iter()
         .map(|url| Source::open(url))
         .collect::<Result<_>>()?;
-    let compressed: Vec<bool> = sources.iter().map(is_gzip).collect::<Result<_>>()?;
-    let chunks = match (compressed.iter().all(|&c| c), compressed.iter().any(|&c| c)) {
-        (true, _) => compressed::plan(&sources, options.chunking, options)?,
-        (false, false) => plain::plan(&sources, options.chunking, options.quiet)?,
-        (false, true) => {
-            return Err(Error::Usage(
-                "paired inputs must both be gzip or both plain".to_string(),
-            ))
+    let units: Vec<&[Source]> = match layout {
+        Layout::Paired if sources.len() % 2 == 1 => {
+            return Err(Error::Usage(format!(
+                "paired inputs come two by two (R1 R2 ...); {} given",
+                sources.len()
+            )))
         }
+        Layout::Paired => sources.chunks(2).collect(),
+        Layout::Single | Layout::Interleaved => sources.chunks(1).collect(),
     };
+    if units.len() > 1 && options.index.is_some() {
+        return Err(Error::Usage(
+            "an index given by name belongs to a single input".to_string(),
+        ));
+    }
+    let compressed: Vec<bool> = sources.iter().map(is_gzip).collect::<Result<_>>()?;
+    let gzip = compressed[0];
+    if compressed.iter().any(|&c| c != gzip) {
+        return Err(Error::Usage(
+            "the inputs must all be gzip or all plain (one manifest holds one kind)".to_string(),
+        ));
+    }
+    let total_size: u64 = sources.iter().map(Source::size).sum();
+    let interleaved = layout == Layout::Interleaved;
+    let mut manifest = ManifestBuilder::new(if gzip { Kind::FastqGz } else { Kind::Fastq });
+    for unit in units {
+        let chunking = match options.chunking {
+            Chunking::Count(count) if total_size > 0 => {
+                let size: u64 = unit.iter().map(Source::size).sum();
+                let share =
+                    (count as u128 * size as u128 + total_size as u128 / 2) / total_size as u128;
+                Chunking::Count((share as u64).max(1))
+            }
+            chunking => chunking,
+        };
+        let unit_plan = Unit {
+            sources: unit,
+            chunking,
+            interleaved,
+        };
+        if gzip {
+            compressed::plan(&unit_plan, options, &mut manifest)?;
+        } else {
+            plain::plan(&unit_plan, options.quiet, &mut manifest)?;
+        }
+    }
     Ok(Plan {
-        chunks,
+        chunks: manifest.finish(),
         warnings: Vec::new(),
         stats: NoStats,
     })
+}
+
+/// One file, or one pair of files, to cut.
+struct Unit<'a> {
+    sources: &'a [Source],
+    chunking: Chunking,
+    /// Chunks start at even records and tell workers to check mate names.
+    interleaved: bool,
 }
 
 fn is_gzip(source: &Source) -> Result<bool> {

@@ -42,12 +42,19 @@ fn write_records(chunk: &Chunk, outputs: &mut [&mut dyn Write]) -> Result<()> {
         records,
         exact_end,
         crc32,
+        interleaved: mates_interleaved,
     } = open(chunk)?;
     // One file with its CRC32: the chunk's bytes are exactly those the plan parsed into its
     // records when their CRC32 matches, so they are copied whole and checked rather than
     // parsed again (which costs a tenth of the time). The records are counted by their lines
-    // where each has four, the common case; otherwise by parsing them once more.
-    if let ([reader], [Some(planned)], [output]) = (&mut readers[..], &crc32[..], &mut *outputs) {
+    // where each has four, the common case; otherwise by parsing them once more. Interleaved
+    // pairs are parsed, to check their mates' names.
+    if let ([reader], [Some(planned)], [output], false) = (
+        &mut readers[..],
+        &crc32[..],
+        &mut *outputs,
+        mates_interleaved,
+    ) {
         let start = reader.offset();
         let (lines, last) = copy_checked(chunk, reader.input_mut(), *planned, &mut **output)?;
         if lines != 4 * records {
@@ -72,6 +79,8 @@ fn write_records(chunk: &Chunk, outputs: &mut [&mut dyn Write]) -> Result<()> {
     let mut batches = vec![Vec::with_capacity(WRITE_BATCH * 2); outputs.len()];
     let mut starts = vec![0; readers.len()];
     let mut written = 0u64;
+    // Of interleaved pairs: mate 1's name, until mate 2 is read.
+    let mut first_mate: Vec<u8> = Vec::new();
     while written < records || exact_end {
         let mut ended = 0;
         for (index, reader) in readers.iter_mut().enumerate() {
@@ -105,6 +114,24 @@ fn write_records(chunk: &Chunk, outputs: &mut [&mut dyn Write]) -> Result<()> {
                         written,
                         String::from_utf8_lossy(first),
                         String::from_utf8_lossy(second)
+                    ),
+                ));
+            }
+        }
+        if mates_interleaved {
+            let name = read_name(&batches[0][starts[0]..]);
+            if written.is_multiple_of(2) {
+                first_mate.clear();
+                first_mate.extend_from_slice(name);
+            } else if name != first_mate.as_slice() {
+                return Err(chunk_error(
+                    chunk,
+                    format!(
+                        "records {} and {} are not mates: '{}' and '{}' (not interleaved pairs?)",
+                        written - 1,
+                        written,
+                        String::from_utf8_lossy(&first_mate),
+                        String::from_utf8_lossy(name)
                     ),
                 ));
             }
@@ -143,11 +170,13 @@ struct Opened {
     exact_end: bool,
     /// Per source, the CRC32 planned, if known.
     crc32: Vec<Option<u32>>,
+    /// One file of interleaved pairs: mates' names are checked.
+    interleaved: bool,
 }
 
 fn open(chunk: &Chunk) -> Result<Opened> {
     chunk.expect_kind(&[Kind::Fastq, Kind::FastqGz])?;
-    let (readers, records, exact_end, crc32) = match chunk.kind {
+    let (readers, records, exact_end, crc32, interleaved) = match chunk.kind {
         Kind::Fastq => {
             let detail: FastqDetail = chunk.detail()?;
             let readers: Vec<Records> = chunk
@@ -155,7 +184,13 @@ fn open(chunk: &Chunk) -> Result<Opened> {
                 .iter()
                 .map(|planned| plain_reader(chunk, planned))
                 .collect::<Result<_>>()?;
-            (readers, detail.records, true, detail.crc32)
+            (
+                readers,
+                detail.records,
+                true,
+                detail.crc32,
+                detail.interleaved,
+            )
         }
         _ => {
             let detail: GzDetail = chunk.detail()?;
@@ -171,7 +206,13 @@ fn open(chunk: &Chunk) -> Result<Opened> {
                 .zip(&detail.resume)
                 .map(|(planned, resume)| gzip_reader(chunk, planned, resume))
                 .collect::<Result<_>>()?;
-            (readers, detail.records, false, detail.crc32)
+            (
+                readers,
+                detail.records,
+                false,
+                detail.crc32,
+                detail.interleaved,
+            )
         }
     };
     if !crc32.is_empty() && crc32.len() != chunk.sources.len() {
@@ -180,11 +221,18 @@ fn open(chunk: &Chunk) -> Result<Opened> {
             "needs one CRC32 (or null) per source".to_string(),
         ));
     }
+    if interleaved && chunk.sources.len() != 1 {
+        return Err(chunk_error(
+            chunk,
+            "interleaved pairs come from one source".to_string(),
+        ));
+    }
     Ok(Opened {
         readers,
         records,
         exact_end,
         crc32,
+        interleaved,
     })
 }
 

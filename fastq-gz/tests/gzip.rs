@@ -289,3 +289,136 @@ fn chunks_n_gives_about_n_chunks_on_a_small_file() {
     assert!((48..=80).contains(&count), "{count} chunks for 64 asked");
     assert_eq!(rebuild(&planned.chunks), data);
 }
+
+/// `pairs` interleaved pairs: mate 1 and mate 2 of each share a name.
+fn interleaved(pairs: usize) -> Vec<u8> {
+    let reads = String::from_utf8(fastq(pairs * 2, "m")).unwrap();
+    let lines: Vec<&str> = reads.lines().collect();
+    let mut text = String::new();
+    for (i, record) in lines.chunks(4).enumerate() {
+        text.push_str(&format!("@pair{}/{}\n", i / 2, i % 2 + 1));
+        text.push_str(&record[1..].join("\n"));
+        text.push('\n');
+    }
+    text.into_bytes()
+}
+
+fn layout(layout: fastq_gz::Layout, chunking: Chunking) -> PlanOptions {
+    PlanOptions {
+        layout: Some(layout),
+        span: Some(1 << 13),
+        ..PlanOptions::new(chunking)
+    }
+}
+
+#[test]
+fn interleaved_pairs_are_never_separated_and_mates_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = interleaved(1500);
+    for (name, bytes) in [("pairs.fq.gz", gzip(&data, 6)), ("pairs.fq", data.clone())] {
+        let path = dir.path().join(name);
+        fs::write(&path, &bytes).unwrap();
+        let url = path.display().to_string();
+        for count in [3, 7, 40] {
+            let planned = plan(
+                std::slice::from_ref(&url),
+                &layout(fastq_gz::Layout::Interleaved, Chunking::Count(count)),
+            )
+            .unwrap();
+            assert!(planned.chunks.len() > 1, "{name}: {count}");
+            for chunk in &planned.chunks {
+                let first: u64 = chunk.detail["first_record"].as_u64().unwrap();
+                let records: u64 = chunk.detail["records"].as_u64().unwrap();
+                assert_eq!((first % 2, records % 2), (0, 0), "{name}: {}", chunk.id);
+                assert_eq!(chunk.detail["interleaved"], true);
+            }
+            assert_eq!(rebuild(&planned.chunks), data, "{name}: {count}");
+        }
+    }
+    // Mates whose names disagree fail the chunk; an odd record count fails the plan.
+    let broken = String::from_utf8(data.clone())
+        .unwrap()
+        .replacen("@pair7/2", "@pair8/2", 1);
+    let path = dir.path().join("broken.fq");
+    fs::write(&path, &broken).unwrap();
+    let url = path.display().to_string();
+    let planned = plan(
+        std::slice::from_ref(&url),
+        &layout(fastq_gz::Layout::Interleaved, Chunking::Count(2)),
+    )
+    .unwrap();
+    let error = planned
+        .chunks
+        .iter()
+        .find_map(|chunk| write_chunk(chunk, &mut Vec::new()).err())
+        .expect("a chunk with mates out of step");
+    assert!(
+        error.to_string().contains("not mates: 'pair7' and 'pair8'"),
+        "{error}"
+    );
+    let odd = dir.path().join("odd.fq");
+    let mut odd_data = data.clone();
+    odd_data.extend_from_slice(b"@lonely/1\nACGT\n+\nIIII\n");
+    fs::write(&odd, &odd_data).unwrap();
+    let error = plan(
+        &[odd.display().to_string()],
+        &layout(fastq_gz::Layout::Interleaved, Chunking::Count(2)),
+    )
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("3001 records, an odd number"),
+        "{error}"
+    );
+}
+
+#[test]
+fn many_files_make_one_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let lanes: Vec<(String, Vec<u8>)> = (0..3)
+        .map(|lane| {
+            let data = fastq(400 + lane * 300, &format!("lane{lane}_"));
+            let path = dir.path().join(format!("lane{lane}.fq.gz"));
+            fs::write(&path, gzip(&data, 6)).unwrap();
+            (path.display().to_string(), data)
+        })
+        .collect();
+    let urls: Vec<String> = lanes.iter().map(|(url, _)| url.clone()).collect();
+    let planned = plan(&urls, &layout(fastq_gz::Layout::Single, Chunking::Count(9))).unwrap();
+    let chunks = &planned.chunks;
+    let ids: std::collections::HashSet<&str> = chunks.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids.len(), chunks.len(), "ids unique");
+    assert!(chunks
+        .iter()
+        .enumerate()
+        .all(|(seq, c)| c.seq == seq as u64 && c.total == chunks.len() as u64));
+    assert!(
+        (7..=11).contains(&chunks.len()),
+        "{} chunks for 9",
+        chunks.len()
+    );
+    let all: Vec<u8> = lanes.iter().flat_map(|(_, data)| data.clone()).collect();
+    assert_eq!(rebuild(chunks), all);
+
+    // Two pairs, R1 R2 R1 R2: every chunk holds one pair's mates.
+    let pairs = [&urls[0], &urls[0], &urls[1], &urls[1]].map(|url| url.to_string());
+    let planned = plan(
+        &pairs,
+        &layout(fastq_gz::Layout::Paired, Chunking::Count(4)),
+    )
+    .unwrap();
+    assert!(planned
+        .chunks
+        .iter()
+        .all(|c| c.sources.len() == 2 && c.sources[0].url == c.sources[1].url));
+    assert!(plan(
+        &pairs[..3],
+        &layout(fastq_gz::Layout::Paired, Chunking::Count(4))
+    )
+    .is_err());
+    // Without a layout, three inputs are ambiguous.
+    let error = plan(&urls, &PlanOptions::new(Chunking::Count(4))).unwrap_err();
+    assert!(
+        error.to_string().contains("say how they hold reads"),
+        "{error}"
+    );
+}

@@ -104,6 +104,24 @@ fn fastq_cases() -> Vec<Case> {
     };
     vec![
         case(
+            "interleaved pairs with a mate missing",
+            "fastq-split",
+            &["plan", "--interleaved", "--chunks", "2", "r.fq"],
+        )
+        .file("r.fq", "@p1/1\nACGT\n+\nIIII\n@p1/2\nACGT\n+\nIIII\n@p2/1\nACGT\n+\nIIII\n")
+        .fails(BAD_INPUT, &["r.fq", "3 records, an odd number"]),
+        case(
+            "interleaved mates whose names disagree",
+            "fastq-split",
+            &["cat", "m.jsonl"],
+        )
+        .file("r.fq", "@p1/1\nACGT\n+\nIIII\n@p2/2\nACGT\n+\nIIII\n")
+        .file(
+            "m.jsonl",
+            r#"{"v":1,"kind":"fastq","id":"r-0","seq":0,"total":1,"sources":[{"url":"r.fq","ranges":[[0,36]]}],"est_bytes":36,"detail":{"first_record":0,"records":2,"interleaved":true}}"#,
+        )
+        .fails(BAD_INPUT, &["r-0", "not mates: 'p1' and 'p2'"]),
+        case(
             "a record cut off at the end",
             "fastq-split",
             &["plan", "--chunks", "2", "r.fq"],

@@ -4,21 +4,20 @@
 use std::io::Read;
 
 use partition_core::output::write_file;
-use partition_core::{
-    ByteRange, Chunk, Error, Kind, ManifestBuilder, Result, Source, SourceRanges,
-};
+use partition_core::{ByteRange, Error, ManifestBuilder, Result, Source, SourceRanges};
 
-use super::{Chunking, PlanOptions};
+use super::{Chunking, PlanOptions, Unit};
 use crate::checksum::range_crc;
 use crate::detail::{GzDetail, GzResume};
 use crate::gztool;
 use crate::index::{self, Checkpoint, GzIndex};
 
 pub(super) fn plan(
-    sources: &[Source],
-    chunking: Chunking,
+    unit: &Unit,
     options: &PlanOptions,
-) -> Result<Vec<Chunk>> {
+    manifest: &mut ManifestBuilder,
+) -> Result<()> {
+    let (sources, chunking) = (unit.sources, unit.chunking);
     let indexes: Vec<GzIndex> = sources
         .iter()
         .map(|source| load_or_build(source, options))
@@ -40,7 +39,10 @@ pub(super) fn plan(
     }
     let total_records = indexes[0].records;
     if total_records == 0 {
-        return Ok(Vec::new());
+        return Ok(());
+    }
+    if unit.interleaved && total_records % 2 == 1 {
+        return Err(super::plain::odd_records(sources[0].url(), total_records));
     }
     let lead = &indexes[0].checkpoints;
     let mut starts: Vec<u64> = boundaries(lead, indexes[0].uncompressed_size, chunking)
@@ -54,8 +56,14 @@ pub(super) fn plan(
             starts = between_checkpoints(lead, indexes[0].uncompressed_size, total_records, count);
         }
     }
+    if unit.interleaved {
+        // Mates stay together: each chunk starts at the pair of its first record.
+        for start in &mut starts {
+            *start -= *start % 2;
+        }
+        starts.dedup();
+    }
     let stem = super::stem(sources[0].url());
-    let mut manifest = ManifestBuilder::new(Kind::FastqGz);
     for (seq, &first_record) in starts.iter().enumerate() {
         let end_record = starts.get(seq + 1).copied().unwrap_or(total_records);
         let records = end_record - first_record;
@@ -107,10 +115,11 @@ pub(super) fn plan(
             records,
             resume,
             crc32,
+            interleaved: unit.interleaved,
         };
         manifest.push(&stem, chunk_sources, est_bytes, detail);
     }
-    Ok(manifest.finish())
+    Ok(())
 }
 
 /// Indexes of the checkpoints where chunks start: the first, then per the chunking, each

@@ -1,17 +1,16 @@
 //! Plain FASTQ: one streaming pass finds every record start; chunks are byte ranges.
 
 use partition_core::progress;
-use partition_core::{
-    ByteRange, Chunk, Error, Kind, ManifestBuilder, Result, Source, SourceRanges,
-};
+use partition_core::{ByteRange, Error, ManifestBuilder, Result, Source, SourceRanges};
 
-use super::Chunking;
+use super::{Chunking, Unit};
 use crate::checksum::{range_crc, Checksummed};
 use crate::detail::FastqDetail;
 use crate::record::{RecordReader, RecordSpan};
 
 /// Plans chunks over plain FASTQ sources (paired ones cut in step), reading each once.
-pub(super) fn plan(sources: &[Source], chunking: Chunking, quiet: bool) -> Result<Vec<Chunk>> {
+pub(super) fn plan(unit: &Unit, quiet: bool, manifest: &mut ManifestBuilder) -> Result<()> {
+    let (sources, chunking) = (unit.sources, unit.chunking);
     let mut readers = Vec::with_capacity(sources.len());
     for source in sources {
         readers.push(RecordReader::new(
@@ -35,7 +34,9 @@ pub(super) fn plan(sources: &[Source], chunking: Chunking, quiet: bool) -> Resul
         let (chunk_start, chunk_starts) = cuts.last().expect("cuts start non-empty");
         let position: u64 = readers.iter().map(RecordReader::offset).sum();
         let chunk_bytes = position - chunk_starts.iter().map(|start| start.0).sum::<u64>();
+        // Interleaved mates stay together: cuts fall before even records only.
         let cut_here = records > *chunk_start
+            && (!unit.interleaved || records.is_multiple_of(2))
             && match chunking {
                 Chunking::Records(every) => records - chunk_start >= every,
                 Chunking::Size(size) => chunk_bytes >= size,
@@ -64,12 +65,14 @@ pub(super) fn plan(sources: &[Source], chunking: Chunking, quiet: bool) -> Resul
         .map(|reader| (reader.offset(), reader.input_mut().prefix_crc()))
         .collect();
     if records == 0 {
-        return Ok(Vec::new());
+        return Ok(());
+    }
+    if unit.interleaved && records % 2 == 1 {
+        return Err(odd_records(sources[0].url(), records));
     }
     cuts.push((records, ends));
 
     let stem = super::stem(sources[0].url());
-    let mut manifest = ManifestBuilder::new(Kind::Fastq);
     for pair in cuts.windows(2) {
         let ((first_record, starts), (end_record, ends)) = (&pair[0], &pair[1]);
         let chunk_sources: Vec<SourceRanges> = sources
@@ -91,10 +94,19 @@ pub(super) fn plan(sources: &[Source], chunking: Chunking, quiet: bool) -> Resul
             first_record: *first_record,
             records: end_record - first_record,
             crc32,
+            interleaved: unit.interleaved,
         };
         manifest.push(&stem, chunk_sources, est_bytes, detail);
     }
-    Ok(manifest.finish())
+    Ok(())
+}
+
+/// An interleaved file must hold whole pairs.
+pub(super) fn odd_records(url: &str, records: u64) -> Error {
+    Error::bad_file(
+        url,
+        format!("{records} records, an odd number: not interleaved pairs (mate 1, mate 2, ...)"),
+    )
 }
 
 /// The next record of every input; inputs that end at different records are an error.
@@ -119,6 +131,7 @@ pub(crate) fn next_in_step<R: std::io::BufRead>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use partition_core::Chunk;
     use std::io::Write;
 
     fn fastq(records: usize, name: &str) -> String {

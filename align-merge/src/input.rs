@@ -47,12 +47,16 @@ impl Record {
 impl Input {
     /// Opens a local path, an `s3://` or `http(s)://` URL, or `-` (stdin).
     pub fn open(url: &str) -> Result<Input> {
-        let raw: Box<dyn Read + Send> = if url == "-" {
-            Box::new(io::stdin())
+        if url == "-" {
+            Input::from_reader("<stdin>", Box::new(io::stdin()))
         } else {
-            Source::open(url)?.reader()?
-        };
-        let name = if url == "-" { "<stdin>" } else { url }.to_string();
+            Input::from_reader(url, Source::open(url)?.reader()?)
+        }
+    }
+
+    /// Reads SAM or BAM from `raw`, named `name` in errors.
+    pub fn from_reader(name: &str, raw: Box<dyn Read + Send>) -> Result<Input> {
+        let name = name.to_string();
         let mut buffered: Box<dyn BufRead + Send> =
             Box::new(BufReader::with_capacity(1 << 17, raw));
         let is_bgzf = buffered

@@ -28,5 +28,5 @@ pub mod merge;
 pub mod records;
 pub mod writer;
 
-pub use merge::{merge, MergeOptions, MergeStats};
+pub use merge::{merge, merge_inputs, MergeOptions, MergeStats, Sink};
 pub use writer::OutputFormat;

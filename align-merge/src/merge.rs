@@ -89,19 +89,49 @@ pub fn merge(inputs: &[String], options: &MergeOptions) -> Result<MergeStats> {
     )?;
     let sequences: Vec<(String, u64)> = fai.into_iter().map(|r| (r.name, r.length)).collect();
     let lift = Lift::new(map, &sequences, &options.map)?;
-    let mut parts = open_in_part_order(inputs, &lift)?;
-    let header = output_header(
-        &sequences,
-        &parts.iter().map(|(input, _)| input).collect::<Vec<_>>(),
-        &options.command_line,
-    )?;
+    let opened = inputs
+        .iter()
+        .map(|url| Input::open(url))
+        .collect::<Result<Vec<_>>>()?;
     let format = options
         .format
         .unwrap_or_else(|| OutputFormat::of_path(&options.output));
-    let mut writer = Writer::create(&options.output, format, &header)?;
+    let mut writer = Writer::create(&options.output, format)?;
+    let stats = merge_inputs(
+        opened,
+        &lift,
+        &sequences,
+        &options.command_line,
+        &mut writer,
+    )?;
+    writer.finish()?;
+    Ok(stats)
+}
+
+/// Where merged records go: the output header once, then the records in read order.
+pub trait Sink {
+    fn header(&mut self, header: &sam::Header) -> Result<()>;
+    fn record(&mut self, header: &sam::Header, record: &RecordBuf) -> Result<()>;
+}
+
+/// Merges opened inputs against the original `sequences` (`.fai` order) into `sink`.
+pub fn merge_inputs(
+    inputs: Vec<Input>,
+    lift: &Lift,
+    sequences: &[(String, u64)],
+    command_line: &str,
+    sink: &mut dyn Sink,
+) -> Result<MergeStats> {
+    let mut parts = in_part_order(inputs, lift)?;
+    let header = output_header(
+        sequences,
+        &parts.iter().map(|(input, _)| input).collect::<Vec<_>>(),
+        command_line,
+    )?;
+    sink.header(&header)?;
     let mut merger = Merger {
         header: &header,
-        lift: &lift,
+        lift,
         rule: PairRule::default(),
         held: VecDeque::new(),
         stats: MergeStats::default(),
@@ -109,17 +139,16 @@ pub fn merge(inputs: &[String], options: &MergeOptions) -> Result<MergeStats> {
     let mut templates: Vec<Vec<Record>> = parts.iter().map(|_| Vec::new()).collect();
     while read_in_step(&mut parts, &mut templates)? {
         let resolved = merger.resolve(&parts, &templates)?;
-        merger.emit(resolved, &mut writer)?;
+        merger.emit(resolved, sink)?;
     }
-    merger.flush(&mut writer)?;
-    writer.finish()?;
+    merger.flush(sink)?;
     merger.stats.insert_range = merger.rule.insert_range();
     Ok(merger.stats)
 }
 
-/// Opens the inputs, places their `@SQ` lines and orders them by part, so that the output does
-/// not depend on the order of the command line. Every part of the map is in exactly one input.
-fn open_in_part_order(urls: &[String], lift: &Lift) -> Result<Vec<(Input, Vec<Placement>)>> {
+/// Places the inputs' `@SQ` lines and orders the inputs by part, so that the output does not
+/// depend on the order of the command line. Every part of the map is in exactly one input.
+fn in_part_order(inputs: Vec<Input>, lift: &Lift) -> Result<Vec<(Input, Vec<Placement>)>> {
     let order: HashMap<&str, usize> = lift
         .map()
         .parts()
@@ -128,9 +157,8 @@ fn open_in_part_order(urls: &[String], lift: &Lift) -> Result<Vec<(Input, Vec<Pl
         .map(|(index, part)| (part.id.as_str(), index))
         .collect();
     let mut holder: Vec<Option<usize>> = vec![None; order.len()];
-    let mut parts = Vec::with_capacity(urls.len());
-    for url in urls {
-        let input = Input::open(url)?;
+    let mut parts: Vec<(usize, Input, Vec<Placement>)> = Vec::with_capacity(inputs.len());
+    for input in inputs {
         let placed = placements(&input, lift)?;
         let mut first = usize::MAX;
         for name in input.header.reference_sequences().keys() {
@@ -140,7 +168,7 @@ fn open_in_part_order(urls: &[String], lift: &Lift) -> Result<Vec<(Input, Vec<Pl
                     &input.name,
                     format!(
                         "part {name} is also in {}: each part's output once, of one read chunk",
-                        urls[other]
+                        parts[other].1.name
                     ),
                 ));
             }
@@ -365,25 +393,25 @@ impl Merger<'_> {
     }
 
     /// Writes a resolved template, or holds it while the pair rule warms up (read order kept).
-    fn emit(&mut self, resolved: Resolved, writer: &mut Writer) -> Result<()> {
+    fn emit(&mut self, resolved: Resolved, sink: &mut dyn Sink) -> Result<()> {
         if self.held.is_empty() && (!resolved.judge || self.rule.is_warm()) {
-            return self.write(resolved, writer);
+            return self.write(resolved, sink);
         }
         self.held.push_back(resolved);
         if self.rule.is_warm() || self.held.len() >= HOLD_LIMIT {
-            self.flush(writer)?;
+            self.flush(sink)?;
         }
         Ok(())
     }
 
-    fn flush(&mut self, writer: &mut Writer) -> Result<()> {
+    fn flush(&mut self, sink: &mut dyn Sink) -> Result<()> {
         while let Some(resolved) = self.held.pop_front() {
-            self.write(resolved, writer)?;
+            self.write(resolved, sink)?;
         }
         Ok(())
     }
 
-    fn write(&mut self, mut resolved: Resolved, writer: &mut Writer) -> Result<()> {
+    fn write(&mut self, mut resolved: Resolved, sink: &mut dyn Sink) -> Result<()> {
         if resolved.segments.len() == 2 {
             let (first, second) = resolved.segments.split_at_mut(1);
             let (first, second) = (&mut first[0], &mut second[0]);
@@ -416,7 +444,7 @@ impl Merger<'_> {
             }
         }
         for record in resolved.segments.iter().flatten() {
-            writer.write(self.header, record)?;
+            sink.record(self.header, record)?;
         }
         Ok(())
     }

@@ -10,6 +10,8 @@ use noodles_sam::{self as sam, alignment::RecordBuf};
 use partition_core::output::Output;
 use partition_core::{Error, Result};
 
+use crate::merge::Sink;
+
 /// The output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
@@ -37,23 +39,17 @@ pub enum Writer {
 }
 
 impl Writer {
-    pub fn create(path: &str, format: OutputFormat, header: &sam::Header) -> Result<Writer> {
+    pub fn create(path: &str, format: OutputFormat) -> Result<Writer> {
         let output = Output::create(path)?;
         let name = output.name();
-        let mut writer = match format {
+        Ok(match format {
             OutputFormat::Sam => Writer::Sam(sam::io::Writer::new(output), name),
             OutputFormat::Bam => {
                 let threads = std::thread::available_parallelism().unwrap_or(NonZero::<usize>::MIN);
                 let bgzf = bgzf::io::MultithreadedWriter::with_worker_count(threads, output);
                 Writer::Bam(bam::io::Writer::from(bgzf), name)
             }
-        };
-        let written = match &mut writer {
-            Writer::Sam(w, _) => w.write_header(header),
-            Writer::Bam(w, _) => w.write_header(header),
-        };
-        written.map_err(|e| Error::io(writer.name(), e))?;
-        Ok(writer)
+        })
     }
 
     fn name(&self) -> &str {
@@ -85,5 +81,27 @@ impl Writer {
             Writer::Bam(w, name) => w.into_inner().finish().map_err(|e| Error::io(&name, e))?,
         };
         output.finish()
+    }
+}
+
+impl Sink for Writer {
+    fn header(&mut self, header: &sam::Header) -> Result<()> {
+        let written = match self {
+            Writer::Sam(w, _) => w.write_header(header),
+            Writer::Bam(w, _) => w.write_header(header),
+        };
+        written.map_err(|e| Error::io(self.name(), e))
+    }
+
+    fn record(&mut self, header: &sam::Header, record: &RecordBuf) -> Result<()> {
+        let written = match self {
+            Writer::Sam(w, _) => {
+                sam::alignment::io::Write::write_alignment_record(w, header, record)
+            }
+            Writer::Bam(w, _) => {
+                sam::alignment::io::Write::write_alignment_record(w, header, record)
+            }
+        };
+        written.map_err(|e| Error::io(self.name(), e))
     }
 }

@@ -15,10 +15,19 @@ pub(super) struct LocalFile {
 
 impl LocalFile {
     pub(super) fn open(path: &Path, url: &str) -> Result<LocalFile> {
-        let file = File::open(path).map_err(|e| Error::io(url, e))?;
-        let metadata = file.metadata().map_err(|e| Error::io(url, e))?;
+        let mut file = File::open(path).map_err(|e| Error::io(url, e))?;
+        let mut metadata = file.metadata().map_err(|e| Error::io(url, e))?;
         if metadata.is_dir() {
             return Err(Error::bad_file(url, "is a directory, not a file"));
+        }
+        if !metadata.is_file() {
+            // A pipe (`<(...)`), a FIFO or a device has no size and no byte ranges: its bytes
+            // are copied to an unnamed temporary file first, so that it reads like any file
+            // instead of as an empty one.
+            let mut spooled = tempfile::tempfile().map_err(|e| Error::io("temporary file", e))?;
+            io::copy(&mut file, &mut spooled).map_err(|e| Error::io(url, e))?;
+            metadata = spooled.metadata().map_err(|e| Error::io(url, e))?;
+            file = spooled;
         }
         Ok(LocalFile {
             file: Arc::new(file),
@@ -72,5 +81,30 @@ impl Read for PositionedReader {
         let n = self.file.read_at(&mut buf[..wanted], self.position)?;
         self.position += n as u64;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pipe_reads_whole_not_as_an_empty_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::write(fifo, b"line one\nline two\n").unwrap())
+        };
+        let file = LocalFile::open(&fifo, "fifo").unwrap();
+        writer.join().unwrap();
+        assert_eq!(file.size(), 18);
+        let mut text = String::new();
+        file.range_reader(ByteRange::new(5, 18))
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, "one\nline two\n");
     }
 }

@@ -13,19 +13,22 @@
 //!   different parts.
 //! - [`lift`]: part coordinates to original ones (the name map and the `.fai`);
 //!   [`records`](mod@records) moves kept records and their `SA`/`XA` tags there.
-//! - [`input`]: SAM or BAM inputs read one template at a time; [`header`] and [`writer`]: the
-//!   output.
+//! - [`input`]: SAM or BAM inputs read one template at a time (read in step, in part order, and
+//!   each record's locus and score taken, in private modules); [`header`] and [`writer`]: the
+//!   output, behind the [`Sink`] a merge writes to.
 //!
 //! Memory holds one template per input (plus, for pairs, up to [`mates::HOLD_LIMIT`] templates
 //! while the proper-pair rule learns from the first pairs), whatever the number of reads.
 
 pub mod choose;
 pub mod header;
+mod hits;
 pub mod input;
 pub mod lift;
 pub mod mates;
 pub mod merge;
 pub mod records;
+mod step;
 pub mod writer;
 
 pub use merge::{merge, merge_inputs, MergeOptions, MergeStats, Sink};

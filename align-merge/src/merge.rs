@@ -1,20 +1,22 @@
 //! The merge: every input read in step, one template (the records of one read name) at a time,
 //! each segment's best hits kept, mates put back together, records written in read order.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::io::BufReader;
 
 use fasta::NameMap;
-use noodles_sam::{self as sam, alignment::record::Flags, alignment::RecordBuf};
-use partition_core::{Error, Position, Result, Source};
+use noodles_sam::{self as sam, alignment::RecordBuf};
+use partition_core::{Error, Result, Source};
 
 use crate::choose::{choose, proper_best_pairs, Choice, Hit, Locus};
-use crate::header::{output_header, placements};
+use crate::header::output_header;
+use crate::hits::{bad_record, first_flags, hit_of, mate_of, segment_of};
 use crate::input::{read_name, Input, Record};
 use crate::lift::{Lift, Placement};
 use crate::mates::{self, Mate, PairRule, HOLD_LIMIT};
 use crate::records::{lifted, mark_tied, raise_suboptimal};
+use crate::step::{in_part_order, read_in_step};
 use crate::writer::{OutputFormat, Writer};
 
 /// What to merge against and where to write.
@@ -146,96 +148,6 @@ pub fn merge_inputs(
     Ok(merger.stats)
 }
 
-/// Places the inputs' `@SQ` lines and orders the inputs by part, so that the output does not
-/// depend on the order of the command line. Every part of the map is in exactly one input.
-fn in_part_order(inputs: Vec<Input>, lift: &Lift) -> Result<Vec<(Input, Vec<Placement>)>> {
-    let order: HashMap<&str, usize> = lift
-        .map()
-        .parts()
-        .iter()
-        .enumerate()
-        .map(|(index, part)| (part.id.as_str(), index))
-        .collect();
-    let mut holder: Vec<Option<usize>> = vec![None; order.len()];
-    let mut parts: Vec<(usize, Input, Vec<Placement>)> = Vec::with_capacity(inputs.len());
-    for input in inputs {
-        let placed = placements(&input, lift)?;
-        let mut first = usize::MAX;
-        for name in input.header.reference_sequences().keys() {
-            let index = order[name.to_string().as_str()];
-            if let Some(other) = holder[index] {
-                return Err(Error::bad_file(
-                    &input.name,
-                    format!(
-                        "part {name} is also in {}: each part's output once, of one read chunk",
-                        parts[other].1.name
-                    ),
-                ));
-            }
-            holder[index] = Some(parts.len());
-            first = first.min(index);
-        }
-        if first == usize::MAX {
-            return Err(Error::bad_file(
-                &input.name,
-                "no @SQ lines: which part was this aligned against?",
-            ));
-        }
-        parts.push((first, input, placed));
-    }
-    if let Some(missing) = holder.iter().position(Option::is_none) {
-        return Err(Error::Usage(format!(
-            "part {} of the name map is in none of the inputs: give the outputs of one read chunk against every part",
-            lift.map().parts()[missing].id
-        )));
-    }
-    parts.sort_by_key(|(first, _, _)| *first);
-    Ok(parts
-        .into_iter()
-        .map(|(_, input, placed)| (input, placed))
-        .collect())
-}
-
-/// Reads the next template of every input; false when all ended together. Inputs that end at
-/// different reads or disagree on the read name are an error: a wrong output is never written.
-fn read_in_step(
-    parts: &mut [(Input, Vec<Placement>)],
-    templates: &mut [Vec<Record>],
-) -> Result<bool> {
-    let mut more = Vec::with_capacity(parts.len());
-    for ((input, _), records) in parts.iter_mut().zip(templates.iter_mut()) {
-        more.push(input.read_template(records)?);
-    }
-    if more.iter().all(|more| !more) {
-        return Ok(false);
-    }
-    let reference = more.iter().position(|more| *more).expect("one has more");
-    let name = read_name(templates[reference][0].get().name().expect("named"));
-    for (index, (input, _)) in parts.iter().enumerate() {
-        if !more[index] {
-            return Err(Error::bad_file(
-                &input.name,
-                format!(
-                    "ends where {} has read {name}: a read missing from one input, or outputs of different read chunks",
-                    parts[reference].0.name
-                ),
-            ));
-        }
-        let here = read_name(templates[index][0].get().name().expect("named"));
-        if here != name {
-            return Err(Error::bad_input(
-                &input.name,
-                Position::Record(input.record_number() + 1 - templates[index].len() as u64),
-                format!(
-                    "read {here} where {} has read {name}: inputs out of step (a read missing from one input, or outputs of different read chunks)",
-                    parts[reference].0.name
-                ),
-            ));
-        }
-    }
-    Ok(true)
-}
-
 /// One template's kept records, per segment (the primary first), before its mate fields are
 /// set.
 struct Resolved {
@@ -291,7 +203,7 @@ impl Merger<'_> {
                 }
             }
             if paired {
-                self.observe_pair(input, placed, records, primaries[0][0], primaries[1][0])?;
+                self.observe_pair(input, records, primaries[0][0], primaries[1][0])?;
             }
         }
         let paired_at: Vec<Vec<Locus>> = match &hits[..] {
@@ -355,7 +267,6 @@ impl Merger<'_> {
     fn observe_pair(
         &mut self,
         input: &Input,
-        placed: &[Placement],
         records: &[Record],
         first: Hit,
         second: Hit,
@@ -367,26 +278,9 @@ impl Merger<'_> {
         if !flags.is_properly_segmented() {
             return Ok(());
         }
-        let mate = |hit: Hit| -> Result<Option<Mate>> {
-            let Some(locus) = hit.locus else {
-                return Ok(None);
-            };
-            let offset = placed
-                .iter()
-                .find(|p| p.reference == locus.reference)
-                .map_or(0, |p| p.offset);
-            let end = match records[hit.record].get().alignment_end() {
-                Some(end) => end.map_err(|e| bad_record(input, e))?.get() as u64 + offset,
-                None => locus.start,
-            };
-            Ok(Some(Mate {
-                reference: locus.reference,
-                start: locus.start,
-                end,
-                reverse: locus.reverse,
-            }))
-        };
-        if let (Some(a), Some(b)) = (mate(first)?, mate(second)?) {
+        let a = mate_of(input, &records[first.record], first)?;
+        let b = mate_of(input, &records[second.record], second)?;
+        if let (Some(a), Some(b)) = (a, b) {
             self.rule.observe(a, b);
         }
         Ok(())
@@ -448,110 +342,4 @@ impl Merger<'_> {
         }
         Ok(())
     }
-}
-
-fn bad_record(input: &Input, error: std::io::Error) -> Error {
-    crate::input::record_error(&input.name, input.record_number(), error)
-}
-
-/// The flags of the first input's first record: whether the template is paired.
-fn first_flags(parts: &[(Input, Vec<Placement>)], templates: &[Vec<Record>]) -> Result<Flags> {
-    templates[0][0]
-        .get()
-        .flags()
-        .map_err(|e| bad_record(&parts[0].0, e))
-}
-
-/// 0 for a single read or the first mate, 1 for the second mate.
-fn segment_of(input: &Input, number: usize, record: &Record, paired: bool) -> Result<usize> {
-    let flags = record.get().flags().map_err(|e| bad_record(input, e))?;
-    let name = || read_name(record.get().name().expect("named"));
-    if flags.is_segmented() != paired {
-        return Err(Error::bad_input(
-            &input.name,
-            input.position_of(number),
-            format!(
-                "read {}: paired and single records under one read name",
-                name()
-            ),
-        ));
-    }
-    if !paired {
-        return Ok(0);
-    }
-    match (flags.is_first_segment(), flags.is_last_segment()) {
-        (true, false) => Ok(0),
-        (false, true) => Ok(1),
-        _ => Err(Error::bad_input(
-            &input.name,
-            input.position_of(number),
-            format!(
-                "read {}: a paired record that is not either the first (0x40) or the last (0x80) mate",
-                name()
-            ),
-        )),
-    }
-}
-
-/// What a record says, in original coordinates.
-fn hit_of(
-    input: &Input,
-    placed: &[Placement],
-    index: usize,
-    number: usize,
-    record: &Record,
-) -> Result<Hit> {
-    let view = record.get();
-    let flags = view.flags().map_err(|e| bad_record(input, e))?;
-    let bad = |message: &str| {
-        Error::bad_input(
-            &input.name,
-            input.position_of(number),
-            format!("read {}: {message}", read_name(view.name().expect("named"))),
-        )
-    };
-    let supplementary = flags.is_supplementary();
-    let primary = !flags.is_secondary() && !supplementary;
-    let mut hit = Hit {
-        input: index,
-        record: number,
-        primary,
-        supplementary,
-        locus: None,
-        score: 0,
-        owned: true,
-        proper: flags.is_properly_segmented(),
-    };
-    if flags.is_unmapped() {
-        return Ok(hit);
-    }
-    let reference = match view.reference_sequence_id(&input.header) {
-        Some(Ok(id)) => id,
-        _ => return Err(bad("mapped, but with no reference sequence")),
-    };
-    let start = match view.alignment_start() {
-        Some(Ok(start)) => start.get() as u64,
-        _ => return Err(bad("mapped, but with no position")),
-    };
-    let placement = placed
-        .get(reference)
-        .ok_or_else(|| bad("reference id without an @SQ line"))?;
-    let start = start + placement.offset;
-    hit.locus = Some(Locus {
-        reference: placement.reference,
-        start,
-        reverse: flags.is_reverse_complemented(),
-    });
-    hit.owned = (placement.own.0..=placement.own.1).contains(&start);
-    if !supplementary {
-        let score = view
-            .data()
-            .get(&noodles_sam::alignment::record::data::field::Tag::ALIGNMENT_SCORE)
-            .and_then(|value| value.ok())
-            .and_then(|value| value.as_int());
-        hit.score = score.ok_or_else(|| {
-            bad("a mapped record without an alignment score (AS tag): align-merge keeps each read's best-scoring hits, so the aligner must write AS (bwa mem and minimap2 -a do)")
-        })?;
-    }
-    Ok(hit)
 }

@@ -262,3 +262,38 @@ fn serve_files(stream: impl Read + Write, root: &Path, honour_ranges: bool) {
         }
     }
 }
+
+/// The read tokens of a `samtools mpileup` BASES column, one per read: read-start (`^` and
+/// its MAPQ mark), end (`$`) and indels included.
+pub fn pileup_tokens(bases: &str) -> Vec<String> {
+    let bytes = bases.as_bytes();
+    let mut tokens: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'^' => {
+                tokens.push(String::from_utf8_lossy(&bytes[i..i + 3]).into_owned());
+                i += 3;
+            }
+            b'$' => {
+                tokens.last_mut().unwrap().push('$');
+                i += 1;
+            }
+            b'+' | b'-' => {
+                let digits = bytes[i + 1..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_digit())
+                    .count();
+                let length: usize = bases[i + 1..i + 1 + digits].parse().unwrap();
+                let end = i + 1 + digits + length;
+                tokens.last_mut().unwrap().push_str(&bases[i..end]);
+                i = end;
+            }
+            _ => {
+                tokens.push((bytes[i] as char).to_string());
+                i += 1;
+            }
+        }
+    }
+    tokens
+}

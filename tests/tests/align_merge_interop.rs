@@ -11,7 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use chunkwise_tests::{bin, manifest, require_tool, run_ok, shared_data};
+use chunkwise_tests::{bin, manifest, pileup_tokens as tokens, require_tool, run_ok, shared_data};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Aligner {
@@ -47,39 +47,6 @@ impl Aligner {
 /// Positions of a pileup: per (sequence, position), the sorted (read token, quality, read name)
 /// of every read there.
 type Pileup = BTreeMap<(String, u64), Vec<(String, char, String)>>;
-
-fn tokens(bases: &str) -> Vec<String> {
-    let bytes = bases.as_bytes();
-    let mut tokens: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'^' => {
-                tokens.push(bases[i..i + 3].to_string());
-                i += 3;
-            }
-            b'$' => {
-                tokens.last_mut().unwrap().push('$');
-                i += 1;
-            }
-            b'+' | b'-' => {
-                let digits = bases[i + 1..]
-                    .bytes()
-                    .take_while(u8::is_ascii_digit)
-                    .count();
-                let length: usize = bases[i + 1..i + 1 + digits].parse().unwrap();
-                let end = i + 1 + digits + length;
-                tokens.last_mut().unwrap().push_str(&bases[i..end]);
-                i = end;
-            }
-            _ => {
-                tokens.push((bytes[i] as char).to_string());
-                i += 1;
-            }
-        }
-    }
-    tokens
-}
 
 fn parse_pileup(text: &[u8]) -> Pileup {
     let mut positions = Pileup::new();

@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use chunkwise_tests::{bin, manifest, require_tool, run_ok, shared_data};
+use chunkwise_tests::{bin, manifest, pileup_tokens as tokens, require_tool, run_ok, shared_data};
 
 /// Splits a BAM's reads into `k` BAMs by read name, so mates stay together.
 fn split_bam(bam: &Path, k: usize, dir: &Path, tag: &str) -> Vec<PathBuf> {
@@ -52,40 +52,6 @@ fn pileup(bams: &[&Path], extra: &[&str]) -> Vec<u8> {
             .args(extra)
             .args(bams),
     )
-}
-
-/// The read tokens of a BASES column, marks and indels included.
-fn tokens(bases: &str) -> Vec<String> {
-    let bytes = bases.as_bytes();
-    let mut tokens: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'^' => {
-                tokens.push(String::from_utf8_lossy(&bytes[i..i + 3]).into_owned());
-                i += 3;
-            }
-            b'$' => {
-                tokens.last_mut().unwrap().push('$');
-                i += 1;
-            }
-            b'+' | b'-' => {
-                let digits = bytes[i + 1..]
-                    .iter()
-                    .take_while(|b| b.is_ascii_digit())
-                    .count();
-                let length: usize = bases[i + 1..i + 1 + digits].parse().unwrap();
-                let end = i + 1 + digits + length;
-                tokens.last_mut().unwrap().push_str(&bases[i..end]);
-                i = end;
-            }
-            _ => {
-                tokens.push((bytes[i] as char).to_string());
-                i += 1;
-            }
-        }
-    }
-    tokens
 }
 
 type Multisets = BTreeMap<(String, u64), (String, Vec<Vec<(String, char)>>)>;

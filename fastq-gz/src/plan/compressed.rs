@@ -20,7 +20,7 @@ pub(super) fn plan(
     let (sources, chunking) = (unit.sources, unit.chunking);
     let indexes: Vec<GzIndex> = sources
         .iter()
-        .map(|source| load_or_build(source, options))
+        .map(|source| load_or_build(source, chunking, options))
         .collect::<Result<_>>()?;
     if indexes
         .iter()
@@ -189,7 +189,7 @@ fn between_checkpoints(
 
 /// The index beside the input (or at `--index`) when it matches the file, else a new one,
 /// kept beside a local input for the next run.
-fn load_or_build(source: &Source, options: &PlanOptions) -> Result<GzIndex> {
+fn load_or_build(source: &Source, chunking: Chunking, options: &PlanOptions) -> Result<GzIndex> {
     let index_url = options
         .index
         .clone()
@@ -227,7 +227,7 @@ fn load_or_build(source: &Source, options: &PlanOptions) -> Result<GzIndex> {
     }
     let span = options
         .span
-        .unwrap_or_else(|| span_for(options.chunking, source.size()));
+        .unwrap_or_else(|| span_for(chunking, source.size()));
     let index = index::build(source, span, options.quiet)?;
     // Kept for the next run; a place that cannot be written (a read-only bucket) costs only
     // that run a scan.

@@ -82,7 +82,7 @@ else:
 withheld_bit = ("classification_flags", 0x04) if las.header.point_format.id >= 6 else ("raw_classification", 0x80)
 for i, (x0, y0, x1, y1) in enumerate(tiles):
     core = (x >= x0) & (x < x1) & (y >= y0) & (y < y1)
-    buffered = (x >= x0 - buffer) & (x <= x1 + buffer) & (y >= y0 - buffer) & (y <= y1 + buffer)
+    buffered = (x >= x0 - buffer) & (x < x1 + buffer) & (y >= y0 - buffer) & (y < y1 + buffer)
     buffer_points = las.points[buffered & ~core].copy()
     buffer_points.array[withheld_bit[0]] |= withheld_bit[1]
     tile = laspy.LasData(las.header)

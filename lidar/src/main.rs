@@ -27,7 +27,8 @@ struct TilingArgs {
     /// Most points in a tile's core
     #[arg(long, value_name = "N")]
     max_points: u64,
-    /// Add every point within this distance of a tile's core (in the files' units)
+    /// Add, flagged withheld, the points outside a tile's core and less than this distance
+    /// beyond it (in the files' units; 0: no buffer points at all)
     #[arg(long, value_name = "B", default_value_t = 0.0)]
     buffer: f64,
     /// Also draw the tiles over a point-density map into this SVG file

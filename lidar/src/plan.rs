@@ -42,7 +42,8 @@ pub struct PlanOptions {
 pub struct Tile {
     /// Half-open: `min <= p < max`.
     pub core: Box2,
-    /// The core grown by the buffer distance; closed.
+    /// The core grown by the buffer distance; half-open like the core, so that with no buffer
+    /// it is the core and holds no buffer point.
     pub buffered: Box2,
     pub core_points: u64,
     pub buffer_points: u64,
@@ -55,10 +56,13 @@ impl Tile {
         c[0] <= x && x < c[2] && c[1] <= y && y < c[3]
     }
 
+    /// Whether the point lies in the buffered box, `min - b <= p < max + b` on each axis
+    /// (half-open, as the core): a buffer point of this tile when the core does not own it.
+    /// With no buffer the box is the core, and no point is a buffer point.
     #[inline]
     pub fn reaches(&self, [x, y]: [f64; 2]) -> bool {
         let b = &self.buffered;
-        b[0] <= x && x <= b[2] && b[1] <= y && y <= b[3]
+        b[0] <= x && x < b[2] && b[1] <= y && y < b[3]
     }
 }
 

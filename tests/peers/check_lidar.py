@@ -132,7 +132,9 @@ def main():
 
         c, b = d["core"], d["buffered"]
         in_core = (xs >= c[0]) & (xs < c[2]) & (ys >= c[1]) & (ys < c[3])
-        in_buffered = (xs >= b[0]) & (xs <= b[2]) & (ys >= b[1]) & (ys <= b[3])
+        in_buffered = (xs >= b[0]) & (xs < b[2]) & (ys >= b[1]) & (ys < b[3])
+        if distance == 0:
+            assert buffer_n == 0, f"{path}: {buffer_n} buffer points with no buffer"
         got = raw(tile)
         assert np.array_equal(np.sort(got[:core_n]), np.sort(records[in_core])), f"{path}: core points differ"
         expected_buffer = records[in_buffered & ~in_core].copy()

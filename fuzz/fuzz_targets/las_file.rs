@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let options = lidar::PlanOptions {
-        max_points: 50,
+        tiling: lidar::Tiling::MaxPoints(50),
         buffer: 1.0,
         quiet: true,
         density: false,

@@ -35,7 +35,7 @@ pub mod unbuffer;
 pub mod write;
 
 pub use detail::LasDetail;
-pub use plan::{plan, LidarStats, Plan, PlanOptions, Tile};
+pub use plan::{plan, LidarStats, Plan, PlanOptions, Tile, Tiling};
 pub use rebuild::{tile_bytes, write_chunk, write_tiles};
 pub use unbuffer::{unbuffer, Unbuffered};
 pub use write::{Format, TileRecord, TileWriter};

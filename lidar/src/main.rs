@@ -6,7 +6,7 @@ use partition_core::cli::{self, CatArgs, Destination, Quiet};
 use partition_core::output::{create_output_dir, write_file};
 use partition_core::Result;
 
-use lidar::{Format, Plan, PlanOptions};
+use lidar::{Format, Plan, PlanOptions, Tiling};
 
 /// Tile LAS/LAZ point clouds into tiles of equal point counts with buffers (buffer points
 /// flagged withheld), headers, VLRs and CRS kept exact.
@@ -24,9 +24,8 @@ struct TilingArgs {
     /// LAS, LAZ or COPC files taken as one cloud (paths, s3://bucket/key or https:// URLs)
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<String>,
-    /// Most points in a tile's core
-    #[arg(long, value_name = "N")]
-    max_points: u64,
+    #[command(flatten)]
+    count: CountArgs,
     /// Add, flagged withheld, the points outside a tile's core and less than this distance
     /// beyond it (in the files' units; 0: no buffer points at all)
     #[arg(long, value_name = "B", default_value_t = 0.0)]
@@ -34,6 +33,18 @@ struct TilingArgs {
     /// Also draw the tiles over a point-density map into this SVG file
     #[arg(long, value_name = "FILE")]
     svg: Option<String>,
+}
+
+/// How many tiles; exactly one is given.
+#[derive(clap::Args)]
+#[group(required = true, multiple = false)]
+struct CountArgs {
+    /// Most points in a tile's core (as few tiles as that allows)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_points: Option<u64>,
+    /// Exactly N tiles of equal point counts
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    chunks: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -79,6 +90,7 @@ const EXAMPLES: &str = "\
 Examples:
   lidar-tile plan autzen.laz --max-points 500000 --buffer 5 > tiles.jsonl
   lidar-tile plan flights/*.laz --max-points 500000 --buffer 5 --svg tiles.svg > tiles.jsonl
+  lidar-tile plan autzen.laz --chunks 16 --buffer 5 > tiles.jsonl      # exactly 16 tiles
   lidar-tile cat tiles.jsonl --out-dir tiles/
   lidar-tile split autzen.laz --max-points 500000 --buffer 5 --out-dir tiles/ --format las
   lidar-tile unbuffer tiles/autzen-03.laz -o core-03.laz
@@ -149,7 +161,11 @@ fn run(args: Args) -> Result<()> {
 /// Plans and draws the picture when asked.
 fn plan(tiling: &TilingArgs, quiet: bool) -> Result<Plan> {
     let options = PlanOptions {
-        max_points: tiling.max_points,
+        tiling: match (tiling.count.max_points, tiling.count.chunks) {
+            (Some(max), _) => Tiling::MaxPoints(max),
+            (_, Some(count)) => Tiling::Tiles(count),
+            (None, None) => unreachable!("clap requires one"),
+        },
         buffer: tiling.buffer,
         quiet,
         density: tiling.svg.is_some(),

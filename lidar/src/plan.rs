@@ -30,11 +30,20 @@ use points::{density, extent, read_points, scaling, Scaling};
 
 #[derive(Debug, Clone)]
 pub struct PlanOptions {
-    pub max_points: u64,
+    pub tiling: Tiling,
     pub buffer: f64,
     pub quiet: bool,
     /// Count points per cell for a picture ([`LidarStats::density`]).
     pub density: bool,
+}
+
+/// How many tiles: as few as keep each core at most N points, or exactly N. Either way every
+/// cut splits the points in proportion to the tiles on each side, so tiles hold equal counts
+/// (up to points that share x and y, which no cut separates).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tiling {
+    MaxPoints(u64),
+    Tiles(u64),
 }
 
 /// One tile of a plan.
@@ -107,9 +116,9 @@ impl fmt::Display for LidarStats {
 
 /// Plans tiles over `inputs` (paths, `s3://` or `https://` URLs) taken as one cloud.
 pub fn plan(inputs: &[String], options: &PlanOptions) -> Result<Plan> {
-    if options.max_points == 0 {
+    if let Tiling::MaxPoints(0) | Tiling::Tiles(0) = options.tiling {
         return Err(Error::Usage(
-            "the most points in a tile must be above 0".to_string(),
+            "the most points in a tile, or the number of tiles, must be above 0".to_string(),
         ));
     }
     if !(options.buffer >= 0.0 && options.buffer.is_finite()) {

@@ -6,14 +6,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use las::{Point, Reader, Writer};
-use lidar::{Format, LasDetail, PlanOptions};
+use lidar::{Format, LasDetail, PlanOptions, Tiling};
 use partition_core::Chunk;
 use test_support::write_las;
 
 /// Plan options as most tests want them: quiet, no density map.
 fn options(max_points: u64, buffer: f64) -> PlanOptions {
     PlanOptions {
-        max_points,
+        tiling: Tiling::MaxPoints(max_points),
         buffer,
         quiet: true,
         density: false,
@@ -489,4 +489,28 @@ fn no_buffer_on_autzen_trim() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/data/lidar/pdal__las__autzen_trim.las");
     no_buffer_points(&path, 20_000);
+}
+
+#[test]
+fn chunks_n_gives_exactly_n_tiles_of_equal_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("cloud.las");
+    write_las(&input, 1, false, 5000);
+    for count in [1, 2, 3, 5, 7, 12] {
+        let options = PlanOptions {
+            tiling: Tiling::Tiles(count),
+            ..options(1, 1.0)
+        };
+        let plan = lidar::plan(&[input.to_string_lossy().into_owned()], &options).unwrap();
+        assert_eq!(plan.chunks.len() as u64, count);
+        let cores: Vec<u64> = plan
+            .chunks
+            .iter()
+            .map(|chunk| chunk.detail::<LasDetail>().unwrap().core_points)
+            .collect();
+        assert_eq!(cores.iter().sum::<u64>(), 5000);
+        let (least, most) = (cores.iter().min().unwrap(), cores.iter().max().unwrap());
+        // Equal up to rounding at each cut (and points sharing x and y).
+        assert!(most - least <= 3 + most / 50, "{count} tiles: {cores:?}");
+    }
 }

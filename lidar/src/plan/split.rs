@@ -6,7 +6,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::points::{IntBox, Point, Scaling};
-use super::{Box2, PlanOptions, Tile};
+use super::{Box2, PlanOptions, Tile, Tiling};
 
 /// The cuts of a plan: a point's core tile is the leaf it descends to.
 pub(super) enum Node {
@@ -84,41 +84,62 @@ pub(super) fn split(
     scaling: Scaling,
     options: &PlanOptions,
 ) -> (Node, Vec<Tile>, Vec<Range<usize>>) {
-    let (tree, leaves) = split_cell(points, bounds, 0, extent, scaling, options);
+    let tiles = match options.tiling {
+        Tiling::MaxPoints(max) => (points.len() as u64).div_ceil(max),
+        Tiling::Tiles(count) => count,
+    };
+    let (tree, leaves) = split_cell(points, bounds, tiles, 0, extent, scaling, options);
     let (tiles, cores) = leaves.into_iter().unzip();
     (tree, tiles, cores)
 }
 
-/// The cell's subtree, with its leaves numbered from 0 in order; `bounds` are the points'.
+/// The cell's subtree of `tiles` tiles (fewer where points share x and y), with its leaves
+/// numbered from 0 in order; `bounds` are the points'.
 fn split_cell(
     points: &mut [Point],
     bounds: [i32; 4],
+    tiles: u64,
     offset: usize,
     cell: IntBox,
     scaling: Scaling,
     options: &PlanOptions,
 ) -> (Node, Vec<(Tile, Range<usize>)>) {
-    if points.len() as u64 > options.max_points {
+    if tiles > 1 && points.len() > 1 {
+        let low_tiles = tiles / 2;
         if let Some(Cut {
             axis,
             at,
             low_len,
             low_bounds,
             high_bounds,
-        }) = cut(points, bounds, options.max_points, scaling)
+        }) = cut(points, bounds, low_tiles, tiles, scaling)
         {
+            // With a most points per tile, each side needs as many tiles as its points do;
+            // with a count, the sides share it as the cut shared the points.
+            let (low_tiles, high_tiles) = match options.tiling {
+                Tiling::MaxPoints(max) => (
+                    (low_len as u64).div_ceil(max),
+                    ((points.len() - low_len) as u64).div_ceil(max),
+                ),
+                Tiling::Tiles(_) => (low_tiles, tiles - low_tiles),
+            };
             let (low_points, high_points) = points.split_at_mut(low_len);
             let mut low_cell = cell;
             let mut high_cell = cell;
             low_cell[axis + 2] = at.into();
             high_cell[axis] = at.into();
             let ((low, mut leaves), (mut high, high_leaves)) = rayon::join(
-                || split_cell(low_points, low_bounds, offset, low_cell, scaling, options),
+                || {
+                    split_cell(
+                        low_points, low_bounds, low_tiles, offset, low_cell, scaling, options,
+                    )
+                },
                 || {
                     let offset = offset + low_len;
                     split_cell(
                         high_points,
                         high_bounds,
+                        high_tiles,
                         offset,
                         high_cell,
                         scaling,
@@ -158,14 +179,20 @@ struct Cut {
 }
 
 /// Cuts `points` (within `bounds`) on the wider axis so that the low side gets its share of
-/// tiles. `None` when every point has the same x and y (no cut can separate them).
-fn cut(points: &mut [Point], b: [i32; 4], max_points: u64, scaling: Scaling) -> Option<Cut> {
+/// points, `low_tiles` of `tiles`. `None` when every point has the same x and y (no cut can
+/// separate them).
+fn cut(
+    points: &mut [Point],
+    b: [i32; 4],
+    low_tiles: u64,
+    tiles: u64,
+    scaling: Scaling,
+) -> Option<Cut> {
     let n = points.len();
     let width =
         |axis: usize| (i64::from(b[axis + 2]) - i64::from(b[axis])) as f64 * scaling.scale[axis];
     let wider = usize::from(width(1) > width(0));
-    let tiles = (n as u64).div_ceil(max_points);
-    let target = (n as u64 * (tiles / 2) / tiles) as usize;
+    let target = (n as u128 * low_tiles as u128 / tiles as u128) as usize;
     let axis = [wider, 1 - wider]
         .into_iter()
         .find(|&axis| b[axis] < b[axis + 2])?;
@@ -310,7 +337,7 @@ mod tests {
 
     fn options(max_points: u64, buffer: f64) -> PlanOptions {
         PlanOptions {
-            max_points,
+            tiling: Tiling::MaxPoints(max_points),
             buffer,
             quiet: true,
             density: false,

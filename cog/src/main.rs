@@ -36,6 +36,10 @@ enum Command {
         /// Windows of WxH pixels instead
         #[arg(long, value_name = "WxH")]
         window_px: Option<String>,
+        /// About N tile-aligned windows instead, as square as the tiles allow
+        #[arg(long, value_name = "N", conflicts_with_all = ["window", "window_px"],
+              value_parser = clap::value_parser!(u64).range(1..))]
+        chunks: Option<u64>,
         /// Pixels of context added around each window
         #[arg(long, value_name = "PX", default_value_t = 0)]
         halo: u64,
@@ -63,6 +67,7 @@ enum Command {
 const EXAMPLES: &str = "\
 Examples:
   cog-windows plan B04.tif --window 2x2 > windows.jsonl
+  cog-windows plan B04.tif --chunks 100 > windows.jsonl        # about 100 tile-aligned windows
   cog-windows plan B04_t1.tif B08_t1.tif B04_t2.tif B08_t2.tif --window-px 1024x1024   # NDVI of 2 dates
   cog-windows plan s3://bucket/B08.tif --window-px 1024x1024 --halo 16 --merge-gap 16
   cog-windows cat windows.jsonl --seq 3 > window3.raw
@@ -88,16 +93,18 @@ fn run(args: Args) -> Result<()> {
             inputs,
             window,
             window_px,
+            chunks,
             halo,
             overview,
             merge_gap,
         } => {
-            let window = match window_px {
-                Some(pixels) => {
+            let window = match (window_px, chunks) {
+                (_, Some(count)) => WindowSize::Count(count),
+                (Some(pixels), None) => {
                     let (w, h) = size_pair(&pixels, "--window-px")?;
                     WindowSize::Pixels(w, h)
                 }
-                None => {
+                (None, None) => {
                     let (across, down) = size_pair(&window, "--window")?;
                     WindowSize::Tiles(across, down)
                 }

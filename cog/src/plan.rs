@@ -16,6 +16,8 @@ pub enum WindowSize {
     Tiles(u64, u64),
     /// Windows of this many pixels across and down.
     Pixels(u64, u64),
+    /// About this many windows, tile-aligned, as square as the tiles allow.
+    Count(u64),
 }
 
 #[derive(Debug, Clone)]
@@ -159,6 +161,32 @@ fn grid_difference(first: &Input, other: &Input) -> Option<String> {
     }
 }
 
+/// Window sides in tiles giving about `count` windows over a grid of `columns x rows` tiles
+/// (each `tile` pixels): the closest count, then the squarest window in pixels.
+fn tiles_for_count([columns, rows]: [u64; 2], tile: [u64; 2], count: u64) -> (u64, u64) {
+    let count = count.max(1);
+    let mut best: Option<((u64, u64), (u64, f64))> = None;
+    for across in 1..=columns.max(1) {
+        let per_row = columns.div_ceil(across);
+        // The row counts around the one that makes `count`.
+        let wanted_rows = count.div_ceil(per_row).max(1);
+        for down in [rows.div_ceil(wanted_rows), rows / wanted_rows] {
+            let down = down.clamp(1, rows.max(1));
+            let windows = per_row * rows.div_ceil(down);
+            let aspect = ((across * tile[0]) as f64 / (down * tile[1]) as f64)
+                .ln()
+                .abs();
+            let score = (windows.abs_diff(count), aspect);
+            if best
+                .is_none_or(|(_, kept)| score.0 < kept.0 || (score.0 == kept.0 && score.1 < kept.1))
+            {
+                best = Some(((across, down), score));
+            }
+        }
+    }
+    best.expect("at least one column").0
+}
+
 /// Plans windows over COGs on one grid (bands of several files, dates...); each window lists
 /// the tiles of every input. Also returns the bytes read to do it.
 pub fn plan(urls: &[String], options: &PlanOptions) -> Result<Plan> {
@@ -204,6 +232,16 @@ pub fn plan(urls: &[String], options: &PlanOptions) -> Result<Plan> {
     let (window_width, window_height) = match options.window {
         WindowSize::Tiles(across, down) => (across * image.tile_width, down * image.tile_height),
         WindowSize::Pixels(width, height) => (width, height),
+        WindowSize::Count(count) => {
+            let columns = image.width.div_ceil(image.tile_width.max(1));
+            let rows = image.height.div_ceil(image.tile_height.max(1));
+            let (across, down) = tiles_for_count(
+                [columns, rows],
+                [image.tile_width, image.tile_height],
+                count,
+            );
+            (across * image.tile_width, down * image.tile_height)
+        }
     };
     if window_width == 0 || window_height == 0 {
         return Err(Error::Usage("windows need a size above 0".to_string()));
@@ -422,5 +460,22 @@ mod tests {
             ]
         );
         assert_eq!(merged_ranges(&tiles, 8), [ByteRange::new(100, 350)]);
+    }
+
+    #[test]
+    fn about_n_windows_as_square_as_the_tiles_allow() {
+        use super::tiles_for_count;
+        // A Sentinel-2 band in 512-pixel tiles: 22 x 22 tiles.
+        let grid = [22, 22];
+        assert_eq!(tiles_for_count(grid, [512, 512], 484), (1, 1));
+        assert_eq!(tiles_for_count(grid, [512, 512], 121), (2, 2));
+        assert_eq!(tiles_for_count(grid, [512, 512], 1), (22, 22));
+        let (across, down) = tiles_for_count(grid, [512, 512], 64);
+        let windows = 22u64.div_ceil(across) * 22u64.div_ceil(down);
+        assert!((49..=81).contains(&windows), "{across}x{down}: {windows}");
+        // More windows than tiles: one tile each.
+        assert_eq!(tiles_for_count([3, 2], [256, 256], 100), (1, 1));
+        // A strip: windows follow the long side.
+        assert_eq!(tiles_for_count([40, 1], [256, 256], 10), (4, 1));
     }
 }

@@ -97,6 +97,17 @@ fn a_handmade_tiff_reads_back_exactly() {
     );
     assert_eq!(cat.stdout, pixels);
 
+    // About N windows, tile-aligned: 4 x 3 tiles of 16 pixels in 4 windows of 2 x 2 tiles.
+    let plan = run(&["plan", path.to_str().unwrap(), "--chunks", "4"]);
+    assert!(
+        plan.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plan.stderr)
+    );
+    let lines: Vec<&str> = std::str::from_utf8(&plan.stdout).unwrap().lines().collect();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert!(lines[0].contains("\"window\":[0,0,32,32]"), "{}", lines[0]);
+
     // With --out-dir, each raw window gets a sidecar of its shape and type.
     let out = dir.path().join("out");
     let cat = run(&[

@@ -64,12 +64,14 @@ impl Choice {
     }
 }
 
+/// Whether a hit competes for best: mapped, and not a supplementary piece of another one.
+fn competes(hit: &&Hit) -> bool {
+    !hit.supplementary && hit.locus.is_some()
+}
+
 /// The best score of a segment's mapped hits (None when unmapped everywhere).
 pub fn best_score(hits: &[Hit]) -> Option<i64> {
-    hits.iter()
-        .filter(|hit| !hit.supplementary && hit.locus.is_some())
-        .map(|hit| hit.score)
-        .max()
+    hits.iter().filter(competes).map(|hit| hit.score).max()
 }
 
 /// The loci of the two mates where a part's aligner paired them properly, both at their best
@@ -102,11 +104,8 @@ pub fn proper_best_pairs(first: &[Hit], second: &[Hit]) -> Vec<(Locus, Locus)> {
 /// where an aligner paired this segment properly with its mate's best hit: as a whole-reference
 /// aligner breaks a tie by the mate, only those loci compete then.
 pub fn choose(hits: &[Hit], paired_at: &[Locus]) -> Choice {
-    let candidates: Vec<&Hit> = hits
-        .iter()
-        .filter(|hit| !hit.supplementary && hit.locus.is_some())
-        .collect();
-    let Some(best) = candidates.iter().map(|hit| hit.score).max() else {
+    let candidates: Vec<&Hit> = hits.iter().filter(competes).collect();
+    let Some(best) = best_score(hits) else {
         let kept = *hits
             .iter()
             .filter(|hit| hit.primary)

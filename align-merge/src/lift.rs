@@ -102,11 +102,6 @@ impl Lift {
         }
         Some(lifted)
     }
-
-    /// The output reference id of an original sequence name.
-    pub fn reference_of(&self, name: &str) -> Option<usize> {
-        self.by_name.get(name).copied()
-    }
 }
 
 #[cfg(test)]

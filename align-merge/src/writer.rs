@@ -58,18 +58,6 @@ impl Writer {
         }
     }
 
-    pub fn write(&mut self, header: &sam::Header, record: &RecordBuf) -> Result<()> {
-        let written = match self {
-            Writer::Sam(w, _) => {
-                sam::alignment::io::Write::write_alignment_record(w, header, record)
-            }
-            Writer::Bam(w, _) => {
-                sam::alignment::io::Write::write_alignment_record(w, header, record)
-            }
-        };
-        written.map_err(|e| Error::io(self.name(), e))
-    }
-
     /// Completes the output (BGZF end-of-file block, rename, upload).
     pub fn finish(self) -> Result<()> {
         let output = match self {

@@ -297,3 +297,35 @@ pub fn pileup_tokens(bases: &str) -> Vec<String> {
     }
     tokens
 }
+
+/// Writes `fasta` as DIR/ref.fa and plans it in `parts` reference parts (`fasta-split plan`):
+/// the parts manifest, DIR/parts.jsonl, for `fanout --cross`.
+pub fn planned_parts(dir: &Path, fasta: &[u8], parts: u32) -> PathBuf {
+    let reference = dir.join("ref.fa");
+    fs::write(&reference, fasta).unwrap();
+    let plan = run_ok(
+        Command::new(bin("fasta-split"))
+            .arg("plan")
+            .arg(&reference)
+            .args(["--chunks", &parts.to_string()]),
+    );
+    let manifest = dir.join("parts.jsonl");
+    fs::write(&manifest, plan).unwrap();
+    manifest
+}
+
+/// Runs `command` locally on every (chunk, part) pair of `reads` x `parts`, one output each in
+/// `out`: what the remote backends' runs of the same pairs must equal.
+pub fn local_cross(reads: &Path, parts: &Path, out: &Path, command: &[&str]) {
+    run_ok(
+        Command::new(bin("fanout"))
+            .args(["-q", "--out-dir"])
+            .arg(out)
+            .arg("-m")
+            .arg(reads)
+            .arg("--cross")
+            .arg(parts)
+            .arg("--")
+            .args(command),
+    );
+}

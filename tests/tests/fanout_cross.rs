@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use chunkwise_tests::{bin, joblog_rows, manifest, run_failing, run_ok};
+use chunkwise_tests::{bin, joblog_rows, manifest, planned_parts, run_failing, run_ok};
 use test_support::Reads;
 
 /// reads.fq in 3 chunks and a reference in 2 parts: (reads manifest, parts manifest).
@@ -20,16 +20,7 @@ fn planned(dir: &Path) -> (PathBuf, PathBuf) {
     );
     let reads_manifest = dir.join("reads.jsonl");
     fs::write(&reads_manifest, plan).unwrap();
-    let reference = dir.join("ref.fa");
-    fs::write(&reference, test_support::fasta(3)).unwrap();
-    let plan = run_ok(
-        Command::new(bin("fasta-split"))
-            .arg("plan")
-            .arg(&reference)
-            .args(["--chunks", "2"]),
-    );
-    let parts_manifest = dir.join("parts.jsonl");
-    fs::write(&parts_manifest, plan).unwrap();
+    let parts_manifest = planned_parts(dir, &test_support::fasta(3), 2);
     (reads_manifest, parts_manifest)
 }
 

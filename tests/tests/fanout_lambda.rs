@@ -10,7 +10,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chunkwise_tests::s3::{delete, get, run_prefix, upload};
-use chunkwise_tests::{bin, joblog_rows, manifest, run_failing, run_ok};
+use chunkwise_tests::{
+    bin, joblog_rows, local_cross, manifest, planned_parts, run_failing, run_ok,
+};
 use test_support::Reads;
 
 const BUCKET: &str = "chunkwise-lambda";
@@ -340,32 +342,10 @@ fn a_cross_product_runs_every_pair_on_lambda() {
     let dir = tempfile::tempdir().unwrap();
     let prefix = run_prefix();
     let (reads, _) = planned(dir.path(), 400, 3);
-    let reference = dir.path().join("ref.fa");
-    fs::write(&reference, test_support::fasta(5)).unwrap();
-    let parts = dir.path().join("parts.jsonl");
-    fs::write(
-        &parts,
-        run_ok(
-            Command::new(bin("fasta-split"))
-                .arg("plan")
-                .arg(&reference)
-                .args(["--chunks", "2"]),
-        ),
-    )
-    .unwrap();
+    let parts = planned_parts(dir.path(), &test_support::fasta(5), 2);
     let command = ["sh", "-c", "echo \"$CROSS_ID {cross.seq}\"; sha256sum"];
     let local = dir.path().join("local");
-    run_ok(
-        Command::new(bin("fanout"))
-            .args(["-q", "--out-dir"])
-            .arg(&local)
-            .arg("-m")
-            .arg(&reads)
-            .arg("--cross")
-            .arg(&parts)
-            .arg("--")
-            .args(command),
-    );
+    local_cross(&reads, &parts, &local, &command);
     let function = deploy("chunkwise-cross", &["--timeout", "60s", "--memory", "512"]);
     let joblog = dir.path().join("cross.tsv");
     run_ok(

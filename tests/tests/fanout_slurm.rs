@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chunkwise_tests::{bin, joblog_rows, manifest, run_ok};
+use chunkwise_tests::{bin, joblog_rows, local_cross, manifest, planned_parts, run_ok};
 
 /// A command that reaches the cluster.
 fn on_cluster(program: impl AsRef<OsStr>) -> Command {
@@ -237,32 +237,10 @@ fn halt_now_cancels_the_array_at_the_first_failure() {
 fn a_cross_product_runs_every_pair_as_an_array_task() {
     let dir = tempfile::tempdir().unwrap();
     let (reads, _) = planned_fastq(dir.path(), 40, 4);
-    let reference = dir.path().join("ref.fa");
-    fs::write(&reference, test_support::fasta(5)).unwrap();
-    let parts = dir.path().join("parts.jsonl");
-    fs::write(
-        &parts,
-        run_ok(
-            Command::new(bin("fasta-split"))
-                .arg("plan")
-                .arg(&reference)
-                .args(["--chunks", "3"]),
-        ),
-    )
-    .unwrap();
+    let parts = planned_parts(dir.path(), &test_support::fasta(5), 3);
     let command = ["sh", "-c", "echo \"$CROSS_ID {cross.seq}\"; sha256sum"];
     let local = dir.path().join("local");
-    run_ok(
-        Command::new(bin("fanout"))
-            .args(["-q", "--out-dir"])
-            .arg(&local)
-            .arg("-m")
-            .arg(&reads)
-            .arg("--cross")
-            .arg(&parts)
-            .arg("--")
-            .args(command),
-    );
+    local_cross(&reads, &parts, &local, &command);
     let out = dir.path().join("slurm");
     run_ok(
         slurm_run(&reads, &out)

@@ -5,6 +5,7 @@ use partition_core::{Error, Result};
 
 use crate::crs::GeoKeys;
 use crate::image::DataType;
+use crate::tags::{self, Entry};
 
 /// A window to write: its samples (band after band, little-endian) and georeferencing.
 pub struct GeoTiff<'a> {
@@ -42,18 +43,7 @@ pub fn encode(window: &GeoTiff) -> Result<Vec<u8>> {
             "window samples do not match its shape".to_string(),
         ));
     }
-    let (format, bits) = match dtype {
-        DataType::Uint8 => (1, 8),
-        DataType::Int8 => (2, 8),
-        DataType::Uint16 => (1, 16),
-        DataType::Int16 => (2, 16),
-        DataType::Uint32 => (1, 32),
-        DataType::Int32 => (2, 32),
-        DataType::Uint64 => (1, 64),
-        DataType::Int64 => (2, 64),
-        DataType::Float32 => (3, 32),
-        DataType::Float64 => (3, 64),
-    };
+    let (format, bits) = (dtype.sample_format(), dtype.bytes() as u16 * 8);
     let bands_u32 = bands as u32;
     let mut entries: Vec<Entry> = vec![
         Entry::longs(256, &[width as u32]),
@@ -72,49 +62,11 @@ pub fn encode(window: &GeoTiff) -> Result<Vec<u8>> {
         // Bands beyond the first are plain data, not alpha.
         entries.push(Entry::shorts(338, &vec![0; bands as usize - 1]));
     }
-    if let Some(g) = geotransform {
-        if g[2] == 0.0 && g[4] == 0.0 {
-            entries.push(Entry::doubles(33550, &[g[1], -g[5], 0.0]));
-            entries.push(Entry::doubles(33922, &[0.0, 0.0, 0.0, g[0], g[3], 0.0]));
-        } else {
-            entries.push(Entry::doubles(
-                34264,
-                &[
-                    g[1], g[2], 0.0, g[0], g[4], g[5], 0.0, g[3], 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
-                    0.0, 1.0,
-                ],
-            ));
-        }
-        match geokeys {
-            Some(geokeys) => {
-                entries.push(Entry::shorts(34735, &geokeys.directory));
-                if !geokeys.doubles.is_empty() {
-                    entries.push(Entry::doubles(34736, &geokeys.doubles));
-                }
-                if !geokeys.ascii.is_empty() {
-                    entries.push(Entry::ascii(34737, &geokeys.ascii));
-                }
-            }
-            None => {
-                let code = crs
-                    .and_then(|crs| crs.strip_prefix("EPSG:"))
-                    .and_then(|code| code.parse::<u16>().ok());
-                let mut keys: Vec<u16> = vec![1, 1, 0, 0];
-                let mut key = |id: u16, value: u16| keys.extend_from_slice(&[id, 0, 1, value]);
-                // EPSG 4000-4999 are geographic coordinate systems; the rest, projected.
-                let geographic = code.is_some_and(|code| (4000..5000).contains(&code));
-                key(1024, if geographic { 2 } else { 1 });
-                key(1025, 1);
-                if let Some(code) = code {
-                    key(if geographic { 2048 } else { 3072 }, code);
-                }
-                keys[3] = (keys.len() as u16 - 4) / 4;
-                entries.push(Entry::shorts(34735, &keys));
-            }
-        }
+    if let Some(geotransform) = geotransform {
+        entries.extend(tags::georeferencing(&geotransform, crs, geokeys));
     }
     if let Some(nodata) = nodata {
-        entries.push(Entry::ascii(42113, &format!("{nodata}")));
+        entries.push(tags::nodata(nodata));
     }
     entries.sort_by_key(|entry| entry.tag);
 
@@ -153,7 +105,7 @@ pub fn encode(window: &GeoTiff) -> Result<Vec<u8>> {
         }
         out.extend_from_slice(&entry.tag.to_le_bytes());
         out.extend_from_slice(&entry.kind.to_le_bytes());
-        out.extend_from_slice(&entry.count.to_le_bytes());
+        out.extend_from_slice(&(entry.count as u32).to_le_bytes());
         if entry.data.len() <= 4 {
             let mut inline = entry.data.clone();
             inline.resize(4, 0);
@@ -171,51 +123,4 @@ pub fn encode(window: &GeoTiff) -> Result<Vec<u8>> {
     debug_assert_eq!(out.len() as u32, data_at);
     out.extend_from_slice(samples);
     Ok(out)
-}
-
-struct Entry {
-    tag: u16,
-    kind: u16,
-    count: u32,
-    data: Vec<u8>,
-}
-
-impl Entry {
-    fn shorts(tag: u16, values: &[u16]) -> Entry {
-        Entry {
-            tag,
-            kind: 3,
-            count: values.len() as u32,
-            data: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        }
-    }
-
-    fn longs(tag: u16, values: &[u32]) -> Entry {
-        Entry {
-            tag,
-            kind: 4,
-            count: values.len() as u32,
-            data: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        }
-    }
-
-    fn doubles(tag: u16, values: &[f64]) -> Entry {
-        Entry {
-            tag,
-            kind: 12,
-            count: values.len() as u32,
-            data: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        }
-    }
-
-    fn ascii(tag: u16, text: &str) -> Entry {
-        let mut data = text.as_bytes().to_vec();
-        data.push(0);
-        Entry {
-            tag,
-            kind: 2,
-            count: data.len() as u32,
-            data,
-        }
-    }
 }

@@ -33,6 +33,15 @@ impl DataType {
         }
     }
 
+    /// TIFF's SampleFormat: 1 unsigned, 2 signed, 3 IEEE float.
+    pub fn sample_format(self) -> u16 {
+        match self {
+            DataType::Uint8 | DataType::Uint16 | DataType::Uint32 | DataType::Uint64 => 1,
+            DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => 2,
+            DataType::Float32 | DataType::Float64 => 3,
+        }
+    }
+
     pub fn is_float(self) -> bool {
         matches!(self, DataType::Float32 | DataType::Float64)
     }
@@ -255,19 +264,50 @@ pub struct Georeference {
     pub geokeys: Option<GeoKeys>,
 }
 
+/// The GeoTIFF tags a [`Georeference`] is read from, whichever TIFF reader found them.
+#[derive(Debug, Clone, Default)]
+pub struct GeoTags {
+    /// ModelTransformation (34264), 16 values.
+    pub transformation: Option<Vec<f64>>,
+    /// ModelPixelScale (33550).
+    pub pixel_scale: Option<Vec<f64>>,
+    /// ModelTiepoint (33922).
+    pub tiepoint: Option<Vec<f64>>,
+    /// GeoKeyDirectory (34735), empty when absent.
+    pub key_directory: Vec<u64>,
+    /// GeoDoubleParams (34736).
+    pub key_doubles: Vec<f64>,
+    /// GeoAsciiParams (34737).
+    pub key_ascii: String,
+}
+
 impl Georeference {
     pub fn from_ifd(ifd: &Ifd) -> Option<Georeference> {
         let floats = |tag: u16| ifd.tags.get(&tag).and_then(Value::floats);
-        let keys: Vec<u64> = ifd
-            .tags
-            .get(&34735)
-            .and_then(Value::unsigned)
-            .map(<[u64]>::to_vec)
-            .unwrap_or_default();
-        let mut geotransform = if let Some(m) = floats(34264).filter(|m| m.len() >= 8) {
+        Georeference::from_tags(GeoTags {
+            transformation: floats(34264),
+            pixel_scale: floats(33550),
+            tiepoint: floats(33922),
+            key_directory: ifd
+                .tags
+                .get(&34735)
+                .and_then(Value::unsigned)
+                .map(<[u64]>::to_vec)
+                .unwrap_or_default(),
+            key_doubles: floats(34736).unwrap_or_default(),
+            key_ascii: match ifd.tags.get(&34737) {
+                Some(Value::Ascii(text)) => text.clone(),
+                _ => String::new(),
+            },
+        })
+    }
+
+    /// The georeference the tags describe, `None` without a geotransform.
+    pub fn from_tags(tags: GeoTags) -> Option<Georeference> {
+        let mut geotransform = if let Some(m) = tags.transformation.filter(|m| m.len() >= 8) {
             [m[3], m[0], m[1], m[7], m[4], m[5]]
         } else {
-            let (scale, tie) = (floats(33550)?, floats(33922)?);
+            let (scale, tie) = (tags.pixel_scale?, tags.tiepoint?);
             if scale.len() < 2 || tie.len() < 6 {
                 return None;
             }
@@ -280,6 +320,7 @@ impl Georeference {
                 -scale[1],
             ]
         };
+        let keys = tags.key_directory;
         // The raster type as stored (the first entry, should the directory hold two).
         let mut pixel_is_point = None;
         let geokeys = (keys.len() >= 4).then(|| {
@@ -292,11 +333,8 @@ impl Georeference {
             }
             GeoKeys {
                 directory,
-                doubles: floats(34736).unwrap_or_default(),
-                ascii: match ifd.tags.get(&34737) {
-                    Some(Value::Ascii(text)) => text.clone(),
-                    _ => String::new(),
-                },
+                doubles: tags.key_doubles,
+                ascii: tags.key_ascii,
             }
         });
         // PixelIsPoint: GDAL moves the origin to the corner of the first pixel.

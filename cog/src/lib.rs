@@ -15,6 +15,8 @@
 //!   and 3, 1-bit masks.
 //! - [`rebuild`]: a window's samples from its tile ranges, sparse tiles as nodata.
 //! - [`geotiff`]: a window written as a small GeoTIFF (geotransform, EPSG, nodata).
+//! - [`write`](mod@write): a whole COG written from rows (tiled, compressed, overviews, COG order),
+//!   memory bounded by a band of tile rows; [`tags`]: the TIFF entries both writers share.
 
 pub mod crs;
 pub mod decode;
@@ -23,11 +25,14 @@ pub mod geotiff;
 pub mod image;
 pub mod plan;
 pub mod rebuild;
+pub mod tags;
 pub mod tiff;
+pub mod write;
 
 pub use detail::{CogDetail, Layer, TileRef};
 pub use plan::{plan, CogStats, Plan, PlanOptions, WindowSize};
 pub use rebuild::{raw_sidecar, read_window, write_chunk, write_chunk_raw, write_mask_raw};
+pub use write::{CogSpec, CogWriter, WrittenCog, Resampling, TileCompression};
 
 use partition_core::{Format, Kind};
 

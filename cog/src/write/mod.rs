@@ -1,0 +1,256 @@
+//! Writing one Cloud-Optimized GeoTIFF from rows, a band of tile rows at a time.
+//!
+//! A COG keeps every IFD before any tile data, yet a tile's offset and size are known only once
+//! the tiles before it are compressed. So [`CogWriter`] compresses each band of tiles as it
+//! comes (on every core), appends them to one spool file per level (full resolution and each
+//! overview, halved from the level above as its rows arrive), and [`CogWriter::finish`] then
+//! writes header, IFDs and the spooled tiles in COG order. Memory holds one band of tile rows
+//! per level, whatever the image size. Hand-written because the TIFF encoders of the ecosystem
+//! (the `tiff` crate among them) write each IFD after its image data, and no COG writer exists
+//! as a crate.
+//!
+//! - [`tile`]: a tile cut from a band, predictor and compression.
+//! - [`overview`]: halving a level into the next.
+//! - [`layout`]: the file: header, GDAL's ghost header, IFDs, tile data smallest overview first.
+
+pub mod layout;
+pub mod overview;
+pub mod tile;
+
+use std::fs::File;
+use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use partition_core::{Error, Result};
+use rayon::prelude::*;
+
+use crate::crs::GeoKeys;
+use crate::image::DataType;
+pub use overview::Resampling;
+pub use tile::TileCompression;
+
+/// What a COG holds and how it is stored.
+#[derive(Debug, Clone)]
+pub struct CogSpec {
+    pub width: u64,
+    pub height: u64,
+    pub bands: u64,
+    pub dtype: DataType,
+    pub geotransform: [f64; 6],
+    pub crs: Option<String>,
+    pub geokeys: Option<GeoKeys>,
+    pub nodata: Option<f64>,
+    /// Tile width and height, a multiple of 16.
+    pub tile_size: u64,
+    pub compression: TileCompression,
+    /// `None`: no overviews.
+    pub overviews: Option<Resampling>,
+}
+
+impl CogSpec {
+    /// One pixel of the fill value: nodata, or 0 without one.
+    pub fn fill_pixel(&self) -> Vec<u8> {
+        self.dtype
+            .encode(self.nodata.unwrap_or(0.0))
+            .repeat(self.bands as usize)
+    }
+
+    pub fn pixel_bytes(&self) -> usize {
+        self.bands as usize * self.dtype.bytes()
+    }
+
+    /// The size of each level: the full resolution, then overviews halving it until it fits
+    /// in one tile, as GDAL's COG driver makes them.
+    pub fn level_sizes(&self) -> Vec<(u64, u64)> {
+        let mut sizes = vec![(self.width, self.height)];
+        if self.overviews.is_some() {
+            while let Some(&(w, h)) = sizes.last().filter(|(w, h)| {
+                (*w > self.tile_size || *h > self.tile_size) && (*w > 1 || *h > 1)
+            }) {
+                sizes.push((w.div_ceil(2), h.div_ceil(2)));
+            }
+        }
+        sizes
+    }
+}
+
+/// One level's tiles so far, in row-major order in its spool file.
+struct Level {
+    width: u64,
+    height: u64,
+    /// Rows received, and rows waiting for a full band.
+    rows_done: u64,
+    pending: Vec<u8>,
+    spool: BufWriter<File>,
+    spooled: u64,
+    /// Each tile's offset in the spool and its size.
+    tiles: Vec<(u64, u64)>,
+}
+
+/// Streams rows into a COG; see the module documentation.
+pub struct CogWriter {
+    spec: CogSpec,
+    levels: Vec<Level>,
+    fill: Vec<u8>,
+}
+
+/// What a written COG holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrittenCog {
+    pub bytes: u64,
+    pub tiles: u64,
+    pub overviews: u64,
+    pub bigtiff: bool,
+}
+
+impl CogWriter {
+    /// A writer spooling into temporary files under `spool_dir` (the system's by default).
+    pub fn new(spec: CogSpec, spool_dir: Option<&Path>) -> Result<CogWriter> {
+        if spec.tile_size == 0 || spec.tile_size % 16 != 0 || spec.tile_size > 65536 {
+            return Err(Error::Usage(format!(
+                "tile size {}: TIFF tiles are a multiple of 16 pixels, up to 65536",
+                spec.tile_size
+            )));
+        }
+        if spec.width == 0 || spec.height == 0 || spec.bands == 0 {
+            return Err(Error::Usage("a COG needs at least one pixel and one band".into()));
+        }
+        let levels = spec
+            .level_sizes()
+            .into_iter()
+            .map(|(width, height)| {
+                let file = match spool_dir {
+                    Some(dir) => tempfile::tempfile_in(dir),
+                    None => tempfile::tempfile(),
+                }
+                .map_err(|e| Error::io("temporary spool file", e))?;
+                Ok(Level {
+                    width,
+                    height,
+                    rows_done: 0,
+                    pending: Vec::new(),
+                    spool: BufWriter::with_capacity(1 << 20, file),
+                    spooled: 0,
+                    tiles: Vec::new(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(CogWriter {
+            fill: spec.fill_pixel(),
+            spec,
+            levels,
+        })
+    }
+
+    pub fn spec(&self) -> &CogSpec {
+        &self.spec
+    }
+
+    /// The rows of the next band of the full resolution: the tile size, fewer for the last.
+    pub fn next_band_rows(&self) -> u64 {
+        let level = &self.levels[0];
+        self.spec.tile_size.min(level.height - level.rows_done)
+    }
+
+    /// Adds the next band of full-resolution rows (pixel-interleaved little-endian samples,
+    /// [`Self::next_band_rows`] rows of the image's width).
+    pub fn push_band(&mut self, rows: Vec<u8>) -> Result<()> {
+        let expected =
+            self.next_band_rows() as usize * self.spec.width as usize * self.spec.pixel_bytes();
+        if rows.len() != expected || expected == 0 {
+            return Err(Error::Failed(format!(
+                "COG writer: a band of {} bytes where {expected} were due",
+                rows.len()
+            )));
+        }
+        self.push_level(0, rows)
+    }
+
+    /// Adds rows to `level`: a whole band is tiled and spooled, then halved into the next.
+    fn push_level(&mut self, index: usize, rows: Vec<u8>) -> Result<()> {
+        let pixel = self.spec.pixel_bytes();
+        let level = &mut self.levels[index];
+        let row_bytes = level.width as usize * pixel;
+        if level.pending.is_empty() {
+            level.pending = rows;
+        } else {
+            level.pending.extend_from_slice(&rows);
+        }
+        let band_rows = self.spec.tile_size.min(level.height - level.rows_done) as usize;
+        if level.pending.len() < band_rows * row_bytes {
+            return Ok(());
+        }
+        let band = std::mem::take(&mut level.pending);
+        debug_assert_eq!(band.len(), band_rows * row_bytes);
+        level.rows_done += band_rows as u64;
+        self.spool_band(index, &band)?;
+        if index + 1 < self.levels.len() {
+            let halved = overview::halve(
+                &band,
+                self.levels[index].width as usize,
+                self.spec.bands as usize,
+                self.spec.dtype,
+                self.spec.nodata,
+                self.spec.overviews.unwrap_or(Resampling::Nearest),
+            );
+            self.push_level(index + 1, halved)?;
+        }
+        Ok(())
+    }
+
+    /// Compresses a band's tiles on every core and appends them to the level's spool.
+    fn spool_band(&mut self, index: usize, band: &[u8]) -> Result<()> {
+        let spec = &self.spec;
+        let level = &mut self.levels[index];
+        let width = level.width as usize;
+        let tile = spec.tile_size as usize;
+        let fill = &self.fill;
+        let tiles: Vec<Vec<u8>> = (0..width.div_ceil(tile))
+            .into_par_iter()
+            .map_init(
+                || {
+                    tile::TileEncoder::new(
+                        spec.compression,
+                        spec.dtype,
+                        spec.bands as usize,
+                        tile,
+                    )
+                },
+                |encoder, i| encoder.encode(band, width, i * tile, fill),
+            )
+            .collect();
+        for bytes in tiles {
+            level
+                .spool
+                .write_all(&bytes)
+                .map_err(|e| Error::io("temporary spool file", e))?;
+            level.tiles.push((level.spooled, bytes.len() as u64));
+            level.spooled += bytes.len() as u64;
+        }
+        Ok(())
+    }
+
+    /// Writes the COG to `out`; every row must have been pushed.
+    pub fn finish(self, out: &mut dyn Write) -> Result<WrittenCog> {
+        let CogWriter { spec, levels, .. } = self;
+        if let Some(level) = levels.iter().find(|l| l.rows_done != l.height) {
+            return Err(Error::Failed(format!(
+                "COG writer: {} of {} rows of a {}x{} level were written",
+                level.rows_done, level.height, level.width, level.height
+            )));
+        }
+        let mut spools = Vec::with_capacity(levels.len());
+        let mut tiles = Vec::with_capacity(levels.len());
+        for level in levels {
+            let mut file = level
+                .spool
+                .into_inner()
+                .map_err(|e| Error::io("temporary spool file", e.into_error()))?;
+            file.seek(SeekFrom::Start(0))
+                .map_err(|e| Error::io("temporary spool file", e))?;
+            spools.push(file);
+            tiles.push(level.tiles);
+        }
+        layout::write(&spec, &tiles, &mut spools, out)
+    }
+}

@@ -62,7 +62,7 @@ enum Command {
         #[arg(long, value_name = "las|laz")]
         format: Option<Format>,
     },
-    /// Plan and write every tile into a directory, tiles in parallel
+    /// Plan and write every tile into a directory, tiles in parallel; the manifest on stdout
     Split {
         #[command(flatten)]
         tiling: TilingArgs,
@@ -125,14 +125,13 @@ fn run(args: Args) -> Result<()> {
             format,
         } => {
             let plan = plan(&tiling, quiet)?;
-            if !quiet {
-                eprintln!("lidar-tile: {}", plan.stats);
-            }
             create_output_dir(&out_dir)?;
             let bar =
                 partition_core::progress::items(plan.chunks.len() as u64, quiet, "writing tiles");
             lidar::write_tiles(&plan.chunks, &out_dir, format, || bar.inc(1))?;
             bar.finish_and_clear();
+            // The manifest of what was written, for the steps after it (a merge).
+            cli::print_plan("lidar-tile", &plan, quiet)?;
             if !quiet {
                 eprintln!(
                     "lidar-tile: wrote {} tiles into {out_dir}",

@@ -159,9 +159,9 @@ fn entries(
         // Bands beyond the first are plain data, not alpha.
         entries.push(Entry::shorts(338, &vec![0; bands - 1]));
     }
-    if level == 0 {
+    if let (0, Some(geotransform)) = (level, &spec.geotransform) {
         entries.extend(tags::georeferencing(
-            &spec.geotransform,
+            geotransform,
             spec.crs.as_deref(),
             spec.geokeys.as_ref(),
         ));

@@ -36,7 +36,8 @@ pub struct CogSpec {
     pub height: u64,
     pub bands: u64,
     pub dtype: DataType,
-    pub geotransform: [f64; 6],
+    /// `None` for an image without georeferencing.
+    pub geotransform: Option<[f64; 6]>,
     pub crs: Option<String>,
     pub geokeys: Option<GeoKeys>,
     pub nodata: Option<f64>,

@@ -179,8 +179,10 @@ fn undo_float_predictor(data: &mut [u8], layout: &TileLayout) {
     let count = layout.width * layout.samples;
     let mut shuffled = vec![0u8; layout.row_bytes()];
     for row in data.chunks_exact_mut(layout.row_bytes()) {
-        for i in 1..row.len() {
-            row[i] = row[i].wrapping_add(row[i - 1]);
+        // Byte differences run between the same band of neighbouring pixels, as libtiff's
+        // fpAcc strides by the samples per pixel.
+        for i in layout.samples..row.len() {
+            row[i] = row[i].wrapping_add(row[i - layout.samples]);
         }
         shuffled.copy_from_slice(row);
         for sample in 0..count {

@@ -32,7 +32,7 @@ pub mod write;
 pub use detail::{CogDetail, Layer, TileRef};
 pub use plan::{plan, CogStats, Plan, PlanOptions, WindowSize};
 pub use rebuild::{raw_sidecar, read_window, write_chunk, write_chunk_raw, write_mask_raw};
-pub use write::{CogSpec, CogWriter, WrittenCog, Resampling, TileCompression};
+pub use write::{CogSpec, CogWriter, Resampling, TileCompression, WrittenCog};
 
 use partition_core::{Format, Kind};
 

@@ -13,20 +13,40 @@ pub struct Entry {
 
 impl Entry {
     pub fn shorts(tag: u16, values: &[u16]) -> Entry {
-        Entry::of(tag, 3, values.len(), values.iter().flat_map(|v| v.to_le_bytes()))
+        Entry::of(
+            tag,
+            3,
+            values.len(),
+            values.iter().flat_map(|v| v.to_le_bytes()),
+        )
     }
 
     pub fn longs(tag: u16, values: &[u32]) -> Entry {
-        Entry::of(tag, 4, values.len(), values.iter().flat_map(|v| v.to_le_bytes()))
+        Entry::of(
+            tag,
+            4,
+            values.len(),
+            values.iter().flat_map(|v| v.to_le_bytes()),
+        )
     }
 
     /// BigTIFF's 64-bit unsigned values (offsets past 4 GiB).
     pub fn long8s(tag: u16, values: &[u64]) -> Entry {
-        Entry::of(tag, 16, values.len(), values.iter().flat_map(|v| v.to_le_bytes()))
+        Entry::of(
+            tag,
+            16,
+            values.len(),
+            values.iter().flat_map(|v| v.to_le_bytes()),
+        )
     }
 
     pub fn doubles(tag: u16, values: &[f64]) -> Entry {
-        Entry::of(tag, 12, values.len(), values.iter().flat_map(|v| v.to_le_bytes()))
+        Entry::of(
+            tag,
+            12,
+            values.len(),
+            values.iter().flat_map(|v| v.to_le_bytes()),
+        )
     }
 
     pub fn ascii(tag: u16, text: &str) -> Entry {

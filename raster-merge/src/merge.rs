@@ -139,31 +139,41 @@ pub fn merge(manifest: &str, chunks: &[Chunk], options: &MergeOptions) -> Result
         .collect();
     order.sort_by_key(|&i| pieces[i].owned.row);
     let mut next = 0;
-    let mut open: Vec<(usize, Placed)> = Vec::new();
-    let fill = spec.fill_pixel();
-    let row_bytes = grid.width as usize * fill.len();
-    let mut band_start = 0;
-    while band_start < grid.height {
-        let band_end = band_start + writer.next_band_rows();
-        // Read (on every core) the outputs whose owned rows begin in this band.
-        let starting: Vec<usize> = order[next..]
+    // The outputs whose owned rows begin before `end`, in the order of their first row.
+    let mut starting_before = |end: u64| -> Vec<usize> {
+        let count = order[next..]
             .iter()
-            .take_while(|&&i| pieces[i].owned.row < band_end)
-            .copied()
-            .collect();
-        next += starting.len();
-        let loaded: Vec<(usize, Placed)> = starting
+            .take_while(|&&i| pieces[i].owned.row < end)
+            .count();
+        next += count;
+        order[next - count..next].to_vec()
+    };
+    // Read on every core: outputs are decoded whole.
+    let load = |starting: &[usize]| -> Result<Vec<(usize, Placed)>> {
+        starting
             .par_iter()
             .map(|&i| Ok((i, context.place(&pieces[i], &urls[i], first == i)?)))
-            .collect::<Result<_>>()?;
-        open.extend(loaded);
-
+            .collect()
+    };
+    let band_end_from = |start: u64| (start + spec.tile_size).min(grid.height);
+    let fill = spec.fill_pixel();
+    let row_bytes = grid.width as usize * fill.len();
+    let mut open: Vec<(usize, Placed)> = Vec::new();
+    let mut ready = load(&starting_before(band_end_from(0)))?;
+    let mut band_start = 0;
+    while band_start < grid.height {
+        let band_end = band_end_from(band_start);
+        open.append(&mut ready);
         let mut band = fill.repeat((band_end - band_start) as usize * grid.width as usize);
         for (i, placed) in &open {
             copy_owned(&pieces[*i].owned, placed, band_start, band_end, &mut band, row_bytes);
         }
         open.retain(|(i, _)| pieces[*i].owned.end_row() > band_end);
-        writer.push_band(band)?;
+        // The next band's outputs are read while this band's tiles compress.
+        let upcoming = starting_before(band_end_from(band_end));
+        let (pushed, loaded) = rayon::join(|| writer.push_band(band), || load(&upcoming));
+        pushed?;
+        ready = loaded?;
         band_start = band_end;
     }
     let mut out = Output::create(&options.out)?;

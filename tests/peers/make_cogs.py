@@ -56,6 +56,7 @@ cog("deflate_pred2", source("a", "uint16", 1, 1100, 900), "COMPRESS=DEFLATE", "P
 cog("same_grid_lzw", source("a2", "float32", 2, 1100, 900), "COMPRESS=LZW", "BLOCKSIZE=256")
 cog("lzw_rgb", source("b", "uint8", 3, 700, 500), "COMPRESS=LZW", "BLOCKSIZE=128")
 cog("zstd_float", source("c", "float32", 1, 600, 333), "COMPRESS=ZSTD", "PREDICTOR=YES", "BLOCKSIZE=256")
+cog("zstd_float_bands", source("c2", "float32", 2, 300, 200), "COMPRESS=ZSTD", "PREDICTOR=YES", "BLOCKSIZE=128")
 cog("bigtiff_int16", source("d", "int16", 2, 513, 257), "COMPRESS=DEFLATE", "BIGTIFF=YES", "BLOCKSIZE=128")
 cog("sparse", source("e", "uint16", 1, 1024, 1024, nodata=0, zero_block=True), "COMPRESS=DEFLATE", "SPARSE_OK=TRUE", "BLOCKSIZE=256")
 cog("plain_float64", source("f", "float64", 1, 300, 200), "COMPRESS=NONE", "BLOCKSIZE=128")

@@ -68,6 +68,7 @@ fn windows_equal_gdal_and_rasterio() {
         "deflate_pred2",
         "lzw_rgb",
         "zstd_float",
+        "zstd_float_bands",
         "bigtiff_int16",
         "sparse",
         "plain_float64",

@@ -13,10 +13,14 @@ use crate::tags::{self, Entry};
 
 /// GDAL's structural metadata: the IFDs come first and tiles are row-major, so a reader may
 /// fetch the header once and trust the layout.
-const GHOST: &str = "LAYOUT=IFDS_BEFORE_DATA\nBLOCK_ORDER=ROW_MAJOR\nKNOWN_INCOMPATIBLE_EDITION=NO\n";
+const GHOST: &str =
+    "LAYOUT=IFDS_BEFORE_DATA\nBLOCK_ORDER=ROW_MAJOR\nKNOWN_INCOMPATIBLE_EDITION=NO\n";
 
 fn ghost_header() -> String {
-    format!("GDAL_STRUCTURAL_METADATA_SIZE={:06} bytes\n{GHOST}", GHOST.len())
+    format!(
+        "GDAL_STRUCTURAL_METADATA_SIZE={:06} bytes\n{GHOST}",
+        GHOST.len()
+    )
 }
 
 /// Writes the file: `tiles[level]` are each tile's (offset in `spools[level]`, size).
@@ -38,7 +42,9 @@ pub fn write(
     out.write_all(&layout.head).map_err(io)?;
     // Tile data: smallest overview first.
     for level in (0..tiles.len()).rev() {
-        let copied = io::copy(&mut spools[level], out).map_err(io)?;
+        // Through a large buffer: copies of 8 KiB would cost a system call each.
+        let mut spool = io::BufReader::with_capacity(1 << 20, &mut spools[level]);
+        let copied = io::copy(&mut spool, out).map_err(io)?;
         let expected: u64 = tiles[level].iter().map(|&(_, size)| size).sum();
         if copied != expected {
             return Err(Error::Failed(format!(
@@ -67,7 +73,16 @@ impl Layout {
         let sizes = spec.level_sizes();
         // Entries with placeholder offsets first: their sizes do not depend on the values.
         let draft: Vec<Vec<Entry>> = (0..tiles.len())
-            .map(|level| entries(spec, sizes[level], level, &vec![0; tiles[level].len()], &tiles[level], bigtiff))
+            .map(|level| {
+                entries(
+                    spec,
+                    sizes[level],
+                    level,
+                    &vec![0; tiles[level].len()],
+                    &tiles[level],
+                    bigtiff,
+                )
+            })
             .collect();
         let header = if bigtiff { 16 } else { 8 };
         let ghost = ghost_header();
@@ -147,7 +162,10 @@ fn entries(
         },
         Entry::longs(
             325,
-            &tiles.iter().map(|&(_, size)| size as u32).collect::<Vec<_>>(),
+            &tiles
+                .iter()
+                .map(|&(_, size)| size as u32)
+                .collect::<Vec<_>>(),
         ),
         Entry::shorts(339, &vec![spec.dtype.sample_format(); bands]),
     ];

@@ -65,9 +65,10 @@ impl CogSpec {
     pub fn level_sizes(&self) -> Vec<(u64, u64)> {
         let mut sizes = vec![(self.width, self.height)];
         if self.overviews.is_some() {
-            while let Some(&(w, h)) = sizes.last().filter(|(w, h)| {
-                (*w > self.tile_size || *h > self.tile_size) && (*w > 1 || *h > 1)
-            }) {
+            while let Some(&(w, h)) = sizes
+                .last()
+                .filter(|(w, h)| (*w > self.tile_size || *h > self.tile_size) && (*w > 1 || *h > 1))
+            {
                 sizes.push((w.div_ceil(2), h.div_ceil(2)));
             }
         }
@@ -114,7 +115,9 @@ impl CogWriter {
             )));
         }
         if spec.width == 0 || spec.height == 0 || spec.bands == 0 {
-            return Err(Error::Usage("a COG needs at least one pixel and one band".into()));
+            return Err(Error::Usage(
+                "a COG needs at least one pixel and one band".into(),
+            ));
         }
         let levels = spec
             .level_sizes()
@@ -186,14 +189,21 @@ impl CogWriter {
         level.rows_done += band_rows as u64;
         self.spool_band(index, &band)?;
         if index + 1 < self.levels.len() {
-            let halved = overview::halve(
-                &band,
-                self.levels[index].width as usize,
-                self.spec.bands as usize,
-                self.spec.dtype,
-                self.spec.nodata,
-                self.spec.overviews.unwrap_or(Resampling::Nearest),
-            );
+            // Pairs of rows halve independently: on every core.
+            let halved = band
+                .par_chunks(2 * row_bytes)
+                .map(|pair| {
+                    overview::halve(
+                        pair,
+                        self.levels[index].width as usize,
+                        self.spec.bands as usize,
+                        self.spec.dtype,
+                        self.spec.nodata,
+                        self.spec.overviews.unwrap_or(Resampling::Nearest),
+                    )
+                })
+                .collect::<Vec<_>>()
+                .concat();
             self.push_level(index + 1, halved)?;
         }
         Ok(())
@@ -209,14 +219,7 @@ impl CogWriter {
         let tiles: Vec<Vec<u8>> = (0..width.div_ceil(tile))
             .into_par_iter()
             .map_init(
-                || {
-                    tile::TileEncoder::new(
-                        spec.compression,
-                        spec.dtype,
-                        spec.bands as usize,
-                        tile,
-                    )
-                },
+                || tile::TileEncoder::new(spec.compression, spec.dtype, spec.bands as usize, tile),
                 |encoder, i| encoder.encode(band, width, i * tile, fill),
             )
             .collect();

@@ -147,7 +147,14 @@ mod tests {
     fn average_skips_nodata_and_rounds() {
         // 3x3, nodata 0: the odd last row and column stand alone.
         let rows = bytes(&[1, 2, 7, 4, 0, 8, 5, 6, 0]);
-        let out = halve(&rows, 3, 1, DataType::Uint16, Some(0.0), Resampling::Average);
+        let out = halve(
+            &rows,
+            3,
+            1,
+            DataType::Uint16,
+            Some(0.0),
+            Resampling::Average,
+        );
         // (1+2+4)/3 = 2.33 -> 2; (7+8)/2 = 7.5 -> 8; (5+6)/2 = 5.5 -> 6; lone 0 -> nodata.
         assert_eq!(out, bytes(&[2, 8, 6, 0]));
         let nearest = halve(&rows, 3, 1, DataType::Uint16, None, Resampling::Nearest);

@@ -108,12 +108,18 @@ fn predict(row: &mut [u8], dtype: DataType, bands: usize, scratch: &mut [u8]) {
     }
     match dtype.bytes() {
         1 => horizontal::<1>(row, bands, |b| b[0] as u64, |v| [v as u8]),
-        2 => horizontal::<2>(row, bands, |b| u16::from_le_bytes(b) as u64, |v| {
-            (v as u16).to_le_bytes()
-        }),
-        4 => horizontal::<4>(row, bands, |b| u32::from_le_bytes(b) as u64, |v| {
-            (v as u32).to_le_bytes()
-        }),
+        2 => horizontal::<2>(
+            row,
+            bands,
+            |b| u16::from_le_bytes(b) as u64,
+            |v| (v as u16).to_le_bytes(),
+        ),
+        4 => horizontal::<4>(
+            row,
+            bands,
+            |b| u32::from_le_bytes(b) as u64,
+            |v| (v as u32).to_le_bytes(),
+        ),
         _ => horizontal::<8>(row, bands, u64::from_le_bytes, u64::to_le_bytes),
     }
 }

@@ -89,10 +89,7 @@ impl Grid {
     pub fn columns_between(&self, min: f64, max: f64) -> (u64, u64) {
         let (rx, _) = self.resolution();
         let first = |x: f64| ((x - self.geotransform[0]) / rx - 0.5).ceil().max(0.0) as u64;
-        (
-            first(min).min(self.width),
-            first(max).min(self.width),
-        )
+        (first(min).min(self.width), first(max).min(self.width))
     }
 
     /// The rows `[first, end)` whose pixel centres lie in `[min, max)` on the y axis (rows run

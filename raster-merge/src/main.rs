@@ -98,7 +98,7 @@ fn run(args: Args) -> Result<()> {
     let stats = raster_merge::merge(&args.manifest, &chunks, &options)?;
     if !stats.missing.is_empty() {
         eprintln!(
-            "raster-merge: {} chunks had no output; their pixels are nodata: {}",
+            "raster-merge: {} chunk(s) without an output; their pixels are nodata: {}",
             stats.missing.len(),
             stats.missing.join(", ")
         );

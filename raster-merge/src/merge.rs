@@ -78,7 +78,7 @@ pub fn merge(manifest: &str, chunks: &[Chunk], options: &MergeOptions) -> Result
             message: format!("none of the {} chunks has an output", chunks.len()),
         });
     };
-    let reference = load(&urls[first])?;
+    let reference = load(&urls[first], ids[first])?;
 
     let (grid, georeferenced, pieces, crs, geokeys) = match layout {
         Chunks::Windows {
@@ -105,7 +105,11 @@ pub fn merge(manifest: &str, chunks: &[Chunk], options: &MergeOptions) -> Result
     // The merged image takes its layout from the outputs, its CRS from them or the source.
     let reference_geo = reference.georeference.clone();
     let nodata = reference.nodata.or_else(|| {
-        (!missing.is_empty()).then_some(if reference.dtype.is_float() { f64::NAN } else { 0.0 })
+        (!missing.is_empty()).then_some(if reference.dtype.is_float() {
+            f64::NAN
+        } else {
+            0.0
+        })
     });
     let spec = CogSpec {
         width: grid.width,
@@ -113,10 +117,7 @@ pub fn merge(manifest: &str, chunks: &[Chunk], options: &MergeOptions) -> Result
         bands: reference.bands,
         dtype: reference.dtype,
         geotransform: georeferenced.then_some(grid.geotransform),
-        crs: reference_geo
-            .as_ref()
-            .and_then(|g| g.crs.clone())
-            .or(crs),
+        crs: reference_geo.as_ref().and_then(|g| g.crs.clone()).or(crs),
         geokeys: reference_geo
             .as_ref()
             .and_then(|g| g.geokeys.clone())
@@ -166,7 +167,14 @@ pub fn merge(manifest: &str, chunks: &[Chunk], options: &MergeOptions) -> Result
         open.append(&mut ready);
         let mut band = fill.repeat((band_end - band_start) as usize * grid.width as usize);
         for (i, placed) in &open {
-            copy_owned(&pieces[*i].owned, placed, band_start, band_end, &mut band, row_bytes);
+            copy_owned(
+                &pieces[*i].owned,
+                placed,
+                band_start,
+                band_end,
+                &mut band,
+                row_bytes,
+            );
         }
         open.retain(|(i, _)| pieces[*i].owned.end_row() > band_end);
         // The next band's outputs are read while this band's tiles compress.
@@ -198,10 +206,17 @@ fn find_outputs(urls: &[String]) -> Result<Vec<bool>> {
         .collect()
 }
 
-fn load(url: &str) -> Result<Raster> {
+/// Reads the output of chunk `id`; errors name the chunk.
+fn load(url: &str, id: &str) -> Result<Raster> {
     let source = Source::open(url)?;
     let bytes = source.read_range(ByteRange::new(0, source.size()))?;
-    read_raster(&bytes, url, MAX_OUTPUT_BYTES)
+    read_raster(&bytes, url, MAX_OUTPUT_BYTES).map_err(|error| match error {
+        Error::BadFile { input, message } => Error::BadFile {
+            input,
+            message: format!("output of chunk {id}: {message}"),
+        },
+        other => other,
+    })
 }
 
 /// Where an output lies on the merged grid, by its own north-up geotransform.
@@ -235,7 +250,7 @@ impl Context<'_> {
         let raster = if is_reference {
             self.reference.clone()
         } else {
-            load(url)?
+            load(url, &piece.id)?
         };
         let bad = |message: String| Error::BadFile {
             input: url.to_string(),
@@ -306,8 +321,7 @@ impl Context<'_> {
             }
         };
         let covers = |start: i64, size: u64, owned_start: u64, owned_size: u64| {
-            start <= owned_start as i64
-                && start + size as i64 >= (owned_start + owned_size) as i64
+            start <= owned_start as i64 && start + size as i64 >= (owned_start + owned_size) as i64
         };
         if !covers(col, raster.width, piece.owned.col, piece.owned.width)
             || !covers(row, raster.height, piece.owned.row, piece.owned.height)

@@ -82,8 +82,16 @@ fn windows(chunks: &[Chunk]) -> Result<Chunks> {
         height: w[3],
     };
     let first = &details[0];
-    let width = details.iter().map(|d| d.window[0] + d.window[2]).max().unwrap_or(0);
-    let height = details.iter().map(|d| d.window[1] + d.window[3]).max().unwrap_or(0);
+    let width = details
+        .iter()
+        .map(|d| d.window[0] + d.window[2])
+        .max()
+        .unwrap_or(0);
+    let height = details
+        .iter()
+        .map(|d| d.window[1] + d.window[3])
+        .max()
+        .unwrap_or(0);
     let pixels = Grid {
         geotransform: [0.0, 1.0, 0.0, 0.0, 0.0, -1.0],
         width,
@@ -136,8 +144,20 @@ fn windows(chunks: &[Chunk]) -> Result<Chunks> {
 /// to the tile on that edge, so the whole grid is owned.
 pub fn tiles(cores: &[(String, [f64; 4])], sample: &Grid) -> Result<(Grid, Vec<Piece>)> {
     let union = cores.iter().fold(
-        [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY],
-        |u, (_, c)| [u[0].min(c[0]), u[1].min(c[1]), u[2].max(c[2]), u[3].max(c[3])],
+        [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ],
+        |u, (_, c)| {
+            [
+                u[0].min(c[0]),
+                u[1].min(c[1]),
+                u[2].max(c[2]),
+                u[3].max(c[3]),
+            ]
+        },
     );
     if !union.iter().all(|v| v.is_finite()) || union[0] >= union[2] || union[1] >= union[3] {
         return Err(Error::Usage("the tiles' cores cover no area".into()));
@@ -192,7 +212,10 @@ pub fn check_disjoint(pieces: &[Piece], grid: &Grid) -> Result<()> {
     sorted.sort_by_key(|p| (p.owned.row, p.owned.col));
     for (i, a) in sorted.iter().enumerate() {
         if !whole.contains(&a.owned) {
-            return Err(Error::Usage(format!("chunk {} owns pixels outside the image", a.id)));
+            return Err(Error::Usage(format!(
+                "chunk {} owns pixels outside the image",
+                a.id
+            )));
         }
         for b in &sorted[i + 1..] {
             if b.owned.row >= a.owned.end_row() {
@@ -231,8 +254,24 @@ mod tests {
         assert_eq!(grid.geotransform, [0.0, 1.0, 0.0, 5.0, 0.0, -1.0]);
         assert_eq!((grid.width, grid.height), (11, 5));
         // Centres 0.5 .. 4.5 lie below 5.3: columns 0-4 are a's, 5-10 are b's.
-        assert_eq!(pieces[0].owned, Rect { col: 0, row: 0, width: 5, height: 5 });
-        assert_eq!(pieces[1].owned, Rect { col: 5, row: 0, width: 6, height: 5 });
+        assert_eq!(
+            pieces[0].owned,
+            Rect {
+                col: 0,
+                row: 0,
+                width: 5,
+                height: 5
+            }
+        );
+        assert_eq!(
+            pieces[1].owned,
+            Rect {
+                col: 5,
+                row: 0,
+                width: 6,
+                height: 5
+            }
+        );
         check_disjoint(&pieces, &grid).unwrap();
         let mut twice = pieces.clone();
         twice[1].owned.col = 4;

@@ -66,14 +66,24 @@ fn gdal_outputs_decode_to_the_generated_values() {
             let (pixel, band) = (i / bands, i % bands);
             let (x, y) = (pixel % 50, pixel / 50);
             let expected = ((x * 7 + y * 3 + band * 50) % 250) as f64;
-            assert_eq!(sample(value, raster.dtype), expected, "{name}: x {x} y {y} band {band}");
+            assert_eq!(
+                sample(value, raster.dtype),
+                expected,
+                "{name}: x {x} y {y} band {band}"
+            );
         }
     }
 }
 
 #[test]
 fn outputs_larger_than_allowed_are_refused_before_decoding() {
-    let path = seeds().into_iter().find(|p| p.ends_with("u16-striped.tif")).unwrap();
+    let path = seeds()
+        .into_iter()
+        .find(|p| p.ends_with("u16-striped.tif"))
+        .unwrap();
     let error = read_raster(&std::fs::read(&path).unwrap(), "big.tif", 1000).unwrap_err();
-    assert!(error.to_string().contains("more than the 1000 bytes"), "{error}");
+    assert!(
+        error.to_string().contains("more than the 1000 bytes"),
+        "{error}"
+    );
 }

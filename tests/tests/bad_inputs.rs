@@ -53,6 +53,11 @@ impl Case {
         self
     }
 
+    fn arg(mut self, arg: &str) -> Case {
+        self.args.push(arg.into());
+        self
+    }
+
     fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Case {
         self.stdin = bytes.into();
         self
@@ -610,6 +615,132 @@ fn align_merge_cases() -> Vec<Case> {
     ]
 }
 
+/// Text that lives as long as the table.
+fn leak(text: String) -> &'static str {
+    Box::leak(text.into_boxed_str())
+}
+
+/// The outputs of a 2x2-window plan of a small COG (the fuzz seed, 50x40 uint16 at 10 m in
+/// EPSG:32633), as `cog-windows plan --window 2x2` and `cat --out-dir .` give them; each case
+/// damages the output of one window.
+fn raster_merge_cases() -> Vec<Case> {
+    use cog::geotiff::{encode, GeoTiff};
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("c.tif");
+    fs::write(&source, seed("tiff_file/deflate-pred2.tif")).unwrap();
+    let options = cog::PlanOptions {
+        window: cog::WindowSize::Tiles(2, 2),
+        halo: 0,
+        overview: 0,
+        merge_gap: 0,
+    };
+    let chunks = cog::plan(&[source.display().to_string()], &options)
+        .unwrap()
+        .chunks;
+    let manifest: String = chunks.iter().map(|c| c.to_json() + "\n").collect();
+    let target = &chunks[1];
+    let detail: cog::CogDetail = target.detail().unwrap();
+    let window = cog::read_window(target).unwrap();
+    let [_, _, width, height] = detail.read_window;
+    let geotransform = detail.geotransform.unwrap();
+    // The target window's output, written again with something changed.
+    let output = |change: &dyn Fn(&mut GeoTiff)| {
+        let mut tiff = GeoTiff {
+            samples: &window,
+            width,
+            height,
+            bands: 1,
+            dtype: cog::image::DataType::Uint16,
+            geotransform: Some(geotransform),
+            crs: Some("EPSG:32633"),
+            geokeys: None,
+            nodata: Some(0.0),
+        };
+        change(&mut tiff);
+        encode(&tiff).unwrap()
+    };
+    let name = leak(format!("{}.tif", target.id));
+    let named = leak(format!("output of chunk {}", target.id));
+    let merge_case = |what: &'static str, bytes: Option<Vec<u8>>| {
+        let mut case = case(
+            what,
+            "raster-merge",
+            &["-m", "m.jsonl", "--outputs", ".", "-o", "out/merged.tif"],
+        )
+        .file("m.jsonl", manifest.clone());
+        for chunk in &chunks {
+            let file = leak(format!("{}.tif", chunk.id));
+            let mut written = Vec::new();
+            cog::write_chunk(chunk, &mut written).unwrap();
+            match (&bytes, chunk.id == target.id) {
+                (Some(bytes), true) => case = case.file(file, bytes.clone()),
+                (None, true) => {}
+                (_, false) => case = case.file(file, written),
+            }
+        }
+        case
+    };
+    let g = geotransform;
+    vec![
+        merge_case("an output missing", None).fails(
+            BAD_INPUT,
+            &["1 of 4 chunks have no output", name, "--allow-missing"],
+        ),
+        merge_case("an output not a TIFF", Some(b"GIF89a and so on".to_vec()))
+            .fails(BAD_INPUT, &[name, named, "not a TIFF"]),
+        merge_case(
+            "an output of another sample type",
+            Some(output(&|t| t.dtype = cog::image::DataType::Int16)),
+        )
+        .fails(
+            BAD_INPUT,
+            &[name, named, "1 band(s) of int16", "1 band(s) of uint16"],
+        ),
+        merge_case(
+            "an output in another CRS",
+            Some(output(&|t| t.crs = Some("EPSG:32634"))),
+        )
+        .fails(BAD_INPUT, &[name, named, "CRS EPSG:32634", "EPSG:32633"]),
+        merge_case(
+            "an output at another resolution",
+            Some(output(&|t| {
+                t.geotransform = Some([g[0], 20.0, 0.0, g[3], 0.0, -20.0])
+            })),
+        )
+        .fails(BAD_INPUT, &[name, named, "pixels of 20 x 20", "10 x 10"]),
+        merge_case(
+            "an output off the pixel lattice",
+            Some(output(&|t| {
+                t.geotransform = Some([g[0] + 5.0, g[1], 0.0, g[3], 0.0, g[5]])
+            })),
+        )
+        .fails(BAD_INPUT, &[name, named, "fall between"]),
+        merge_case(
+            "an output that does not cover its window",
+            Some(output(&|t| {
+                t.geotransform = Some([g[0] + 10.0, g[1], 0.0, g[3], 0.0, g[5]])
+            })),
+        )
+        .fails(BAD_INPUT, &[name, named, "not all the chunk owns"]),
+        merge_case(
+            "an output with another nodata",
+            Some(output(&|t| t.nodata = Some(65535.0))),
+        )
+        .fails(BAD_INPUT, &[name, named, "nodata Some(65535.0)"]),
+        case(
+            "a manifest of reads",
+            "raster-merge",
+            &["-m", "m.jsonl", "--outputs", ".", "-o", "out/merged.tif"],
+        )
+        .file("m.jsonl", seed("manifest_line/line-1.json"))
+        .fails(BAD_INPUT, &["m.jsonl", "not rasters"]),
+        merge_case("a tile size TIFF does not allow", Some(output(&|_| {})))
+            .arg("--tile-size")
+            .arg("100")
+            .fails(USAGE, &["tile size 100"]),
+    ]
+}
+
 fn sra_cases() -> Vec<Case> {
     vec![
         case("spot count not a number", "sra-split", &["plan", "--chunks", "2", "--spots", "many", "SRR1"])
@@ -766,6 +897,7 @@ fn every_tool_refuses_bad_input_clearly() {
         cog_cases(),
         mpileup_cases(),
         align_merge_cases(),
+        raster_merge_cases(),
         sra_cases(),
         fanout_cases(),
         non_utf8_cases(),

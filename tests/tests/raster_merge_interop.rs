@@ -33,7 +33,16 @@ fn fanout(dir: &Path, manifest: &str, out: &str, command: &[String]) {
     run_ok(
         Command::new(bin("fanout"))
             .current_dir(dir)
-            .args(["-q", "-m", manifest, "--out-dir", out, "--suffix", ".tif", "--"])
+            .args([
+                "-q",
+                "-m",
+                manifest,
+                "--out-dir",
+                out,
+                "--suffix",
+                ".tif",
+                "--",
+            ])
             .args(command),
     );
 }
@@ -89,7 +98,14 @@ fn ndvi_of_windows_equals_whole_image_ndvi() {
     let dir = dir.path();
     plan(
         dir,
-        &["red.tif", "nir.tif", "--window-px", "512x512", "--halo", "8"],
+        &[
+            "red.tif",
+            "nir.tif",
+            "--window-px",
+            "512x512",
+            "--halo",
+            "8",
+        ],
         "windows.jsonl",
     );
     fanout(dir, "windows.jsonl", "ndvi", &step_command("ndvi"));
@@ -101,7 +117,14 @@ fn ndvi_of_windows_equals_whole_image_ndvi() {
         "windows.jsonl",
         "ndvi",
         "ndvi-zstd.tif",
-        &["--compress", "zstd", "--overviews", "nearest", "--tile-size", "256"],
+        &[
+            "--compress",
+            "zstd",
+            "--overviews",
+            "nearest",
+            "--tile-size",
+            "256",
+        ],
     );
     check(dir, &["check-ndvi", "red.tif", "nir.tif", "ndvi-zstd.tif"]);
 }
@@ -125,12 +148,11 @@ fn focal_mean_of_windows_equals_whole_image_filter() {
     plan(dir, &["dem.tif", "--window-px", "300x200"], "bare.jsonl");
     fanout(dir, "bare.jsonl", "bare", &step_command("focal"));
     merge(dir, "bare.jsonl", "bare", "bare.tif", &[]);
-    let seams = run_failing(
-        Command::new(python())
-            .current_dir(dir)
-            .arg(steps())
-            .args(["check-focal", "dem.tif", "bare.tif"]),
-    );
+    let seams = run_failing(Command::new(python()).current_dir(dir).arg(steps()).args([
+        "check-focal",
+        "dem.tif",
+        "bare.tif",
+    ]));
     assert!(
         String::from_utf8_lossy(&seams.stderr).contains("pixels differ"),
         "{}",

@@ -46,6 +46,28 @@ impl DataType {
         matches!(self, DataType::Float32 | DataType::Float64)
     }
 
+    /// The value of one sample from its little-endian bytes (`self.bytes()` of them).
+    pub fn decode(self, bytes: &[u8]) -> f64 {
+        let array = |bytes: &[u8]| -> [u8; 8] {
+            let mut array = [0; 8];
+            array[..bytes.len()].copy_from_slice(bytes);
+            array
+        };
+        let b = array(&bytes[..self.bytes()]);
+        match self {
+            DataType::Uint8 => b[0] as f64,
+            DataType::Int8 => b[0] as i8 as f64,
+            DataType::Uint16 => u16::from_le_bytes([b[0], b[1]]) as f64,
+            DataType::Int16 => i16::from_le_bytes([b[0], b[1]]) as f64,
+            DataType::Uint32 => u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
+            DataType::Int32 => i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
+            DataType::Uint64 => u64::from_le_bytes(b) as f64,
+            DataType::Int64 => i64::from_le_bytes(b) as f64,
+            DataType::Float32 => f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
+            DataType::Float64 => f64::from_le_bytes(b),
+        }
+    }
+
     /// `value` in this type's little-endian bytes (nodata filling).
     pub fn encode(self, value: f64) -> Vec<u8> {
         match self {

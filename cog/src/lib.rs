@@ -14,6 +14,7 @@
 //! - [`decode`]: one tile to little-endian samples: Deflate, LZW, ZSTD, JPEG, predictors 2
 //!   and 3, 1-bit masks.
 //! - [`rebuild`]: a window's samples from its tile ranges, sparse tiles as nodata.
+//! - [`svg`]: a picture of a plan: windows and halos over a thumbnail of the image.
 //! - [`geotiff`]: a window written as a small GeoTIFF (geotransform, EPSG, nodata).
 //! - [`write`](mod@write): a whole COG written from rows (tiled, compressed, overviews, COG order),
 //!   memory bounded by a band of tile rows; [`tags`]: the TIFF entries both writers share.
@@ -25,6 +26,7 @@ pub mod geotiff;
 pub mod image;
 pub mod plan;
 pub mod rebuild;
+pub mod svg;
 pub mod tags;
 pub mod tiff;
 pub mod write;

@@ -3,6 +3,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use partition_core::cli::{self, CatArgs, Quiet};
+use partition_core::output::write_file;
 use partition_core::{AtomicFile, ByteSize, Error, Result};
 
 use cog::{PlanOptions, WindowSize};
@@ -49,6 +50,9 @@ enum Command {
         /// Read tile ranges separated by at most this many bytes as one
         #[arg(long, value_name = "SIZE", default_value = "0")]
         merge_gap: ByteSize,
+        /// Also draw the windows and halos over a thumbnail of the first COG into this SVG file
+        #[arg(long, value_name = "FILE")]
+        svg: Option<String>,
     },
     /// Write windows as GeoTIFFs (their geotransform, CRS and nodata), or as raw samples
     Cat {
@@ -70,6 +74,7 @@ Examples:
   cog-windows plan B04.tif --chunks 100 > windows.jsonl        # about 100 tile-aligned windows
   cog-windows plan B04_t1.tif B08_t1.tif B04_t2.tif B08_t2.tif --window-px 1024x1024   # NDVI of 2 dates
   cog-windows plan s3://bucket/B08.tif --window-px 1024x1024 --halo 16 --merge-gap 16
+  cog-windows plan B04.tif --window-px 512x512 --halo 8 --svg windows.svg > windows.jsonl
   cog-windows cat windows.jsonl --seq 3 > window3.raw
   cog-windows plan B04.tif | fanout --out-dir ndvi -- python3 ndvi.py";
 
@@ -97,6 +102,7 @@ fn run(args: Args) -> Result<()> {
             halo,
             overview,
             merge_gap,
+            svg,
         } => {
             let window = match (window_px, chunks) {
                 (_, Some(count)) => WindowSize::Count(count),
@@ -115,11 +121,12 @@ fn run(args: Args) -> Result<()> {
                 overview,
                 merge_gap: merge_gap.bytes(),
             };
-            cli::print_plan(
-                "cog-windows",
-                &cog::plan(&inputs, &options)?,
-                args.quiet.quiet,
-            )
+            let plan = cog::plan(&inputs, &options)?;
+            if let Some(svg) = svg {
+                let picture = cog::svg::picture(&plan.chunks, &inputs[0])?;
+                write_file(&svg, |out| out.write_all(picture.as_bytes()))?;
+            }
+            cli::print_plan("cog-windows", &plan, args.quiet.quiet)
         }
         Command::Cat {
             cat, mask: true, ..

@@ -4,11 +4,8 @@
 //! SVG, so the file stays one self-contained image whatever the number of points.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 
-use base64::Engine as _;
-use flate2::write::ZlibEncoder;
-use flate2::{Compression, Crc};
+use partition_core::picture::{gray_png, png_data_url};
 
 use crate::plan::{Density, Tile};
 
@@ -28,8 +25,8 @@ pub fn picture(density: &Density, tiles: &[Tile]) -> String {
     );
     let _ = writeln!(
         svg,
-        r#"<image x="0" y="0" width="{width:.1}" height="{height:.1}" preserveAspectRatio="none" style="image-rendering:pixelated" href="data:image/png;base64,{}"/>"#,
-        base64::engine::general_purpose::STANDARD.encode(density_png(density))
+        r#"<image x="0" y="0" width="{width:.1}" height="{height:.1}" preserveAspectRatio="none" style="image-rendering:pixelated" href="{}"/>"#,
+        png_data_url(&density_png(density))
     );
     for (i, tile) in tiles.iter().enumerate() {
         let [a, b, c, d] = tile.buffered;
@@ -67,38 +64,16 @@ pub fn picture(density: &Density, tiles: &[Tile]) -> String {
 fn density_png(density: &Density) -> Vec<u8> {
     let top = density.counts.iter().copied().max().unwrap_or(0).max(1);
     let log_top = (f64::from(top) + 1.0).ln();
-    let mut raw = Vec::with_capacity((density.width + 1) * density.height);
-    for row in density.counts.chunks(density.width) {
-        raw.push(0); // filter: none
-        raw.extend(row.iter().map(|&n| {
+    let pixels: Vec<u8> = density
+        .counts
+        .iter()
+        .map(|&n| {
             if n == 0 {
                 255
             } else {
                 (230.0 - 200.0 * (f64::from(n) + 1.0).ln() / log_top) as u8
             }
-        }));
-    }
-    let mut zlib = ZlibEncoder::new(Vec::new(), Compression::default());
-    zlib.write_all(&raw).expect("in memory");
-    let idat = zlib.finish().expect("in memory");
-
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&(density.width as u32).to_be_bytes());
-    ihdr.extend_from_slice(&(density.height as u32).to_be_bytes());
-    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]); // 8-bit grayscale, deflate, no interlace
-    for (kind, data) in [
-        (b"IHDR", &ihdr[..]),
-        (b"IDAT", &idat[..]),
-        (b"IEND", &[][..]),
-    ] {
-        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        let mut crc = Crc::new();
-        crc.update(kind);
-        crc.update(data);
-        png.extend_from_slice(kind);
-        png.extend_from_slice(data);
-        png.extend_from_slice(&crc.sum().to_be_bytes());
-    }
-    png
+        })
+        .collect();
+    gray_png(density.width, density.height, &pixels)
 }

@@ -23,6 +23,7 @@
 //!   parses `30s`, `5m`.
 //! - [`error`]: one [`Error`] type whose messages name the input and the position, and
 //!   whose variants map to the documented exit codes.
+//! - [`picture`]: what the tools' SVG pictures embed (a grayscale PNG as a `data:` URL).
 //! - [`progress`]: progress bars on stderr that hide themselves off a terminal or with `--quiet`.
 //! - [`aws`] (the `s3` feature): the AWS configuration and async runtime every AWS client shares.
 //! - [`cli`]: what every binary shares: the `main` wrapper (exit codes, broken pipes),
@@ -37,6 +38,7 @@ pub mod error;
 pub mod format;
 pub mod manifest;
 pub mod output;
+pub mod picture;
 pub mod plan;
 pub mod progress;
 pub mod size;

@@ -306,3 +306,57 @@ fn lidar_tiles_from_s3_equal_local_ones() {
         }
     }
 }
+
+#[test]
+#[ignore = "needs a local S3 server, gdal_translate and rasterio; .ci/run provides them"]
+fn raster_merge_reads_and_writes_s3_as_local_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let python = std::env::var_os("CHUNKWISE_PYTHON")
+        .unwrap_or_else(|| "/opt/chunkwise-venv/bin/python".into());
+    run_ok(
+        Command::new(python)
+            .arg(chunkwise_tests::workspace_root().join("tests/peers/make_cogs.py"))
+            .arg(dir.path()),
+    );
+    let manifest = dir.path().join("windows.jsonl");
+    let plan = run_ok(
+        Command::new(bin("cog-windows"))
+            .args(["plan", "--window-px", "100x90", "--halo", "4"])
+            .arg(dir.path().join("zstd_float.tif")),
+    );
+    fs::write(&manifest, plan).unwrap();
+    let outputs = dir.path().join("windows");
+    run_ok(
+        Command::new(bin("cog-windows"))
+            .arg("cat")
+            .arg(&manifest)
+            .arg("--out-dir")
+            .arg(&outputs),
+    );
+    let prefix = format!("{}/windows", run_prefix());
+    for entry in fs::read_dir(&outputs).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        upload("chunkwise-interop", &format!("{prefix}/{name}"), fs::read(&path).unwrap());
+    }
+    let local = dir.path().join("merged.tif");
+    run_ok(
+        Command::new(bin("raster-merge"))
+            .arg("-m")
+            .arg(&manifest)
+            .arg("--outputs")
+            .arg(&outputs)
+            .arg("-o")
+            .arg(&local),
+    );
+    let merged_key = format!("{}/merged.tif", run_prefix());
+    run_ok(
+        Command::new(bin("raster-merge"))
+            .arg("-m")
+            .arg(&manifest)
+            .args(["--outputs", &format!("s3://chunkwise-interop/{prefix}/")])
+            .args(["-o", &format!("s3://chunkwise-interop/{merged_key}")]),
+    );
+    let remote = get("chunkwise-interop", &merged_key).expect("the merged COG was uploaded");
+    assert!(remote == fs::read(&local).unwrap(), "the same bytes");
+}

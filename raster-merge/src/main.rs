@@ -63,8 +63,8 @@ Examples:
   fanout -m windows.jsonl --out-dir ndvi --suffix .tif -- python3 ndvi.py
   raster-merge -m windows.jsonl --outputs ndvi -o ndvi.tif
 
-  lidar-tile plan cloud.laz --chunks 16 --buffer 2 > tiles.jsonl
-  fanout -m tiles.jsonl --out-dir dtm -- sh -c 'lidar-tile cat - | python3 grid.py > {out}'
+  lidar-tile split cloud.laz --chunks 16 --buffer 2 --out-dir tiles > tiles.jsonl
+  fanout -m tiles.jsonl --no-stdin --out-dir dtm --suffix .tif -- sh -c 'python3 grid.py < tiles/{id}.laz'
   raster-merge -m tiles.jsonl --outputs s3://bucket/dtm/ -o s3://bucket/dtm.tif --compress zstd
 
 A window's output covers its read window (window plus halo) unless its own geotransform

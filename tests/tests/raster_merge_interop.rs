@@ -29,20 +29,14 @@ fn step_command(step: &str) -> Vec<String> {
     ]
 }
 
-fn fanout(dir: &Path, manifest: &str, out: &str, command: &[String]) {
+/// Runs `command` per chunk, its stdout kept as `out/{id}.tif`; `args` go before the command.
+fn fanout(dir: &Path, manifest: &str, out: &str, args: &[&str], command: &[String]) {
     run_ok(
         Command::new(bin("fanout"))
             .current_dir(dir)
-            .args([
-                "-q",
-                "-m",
-                manifest,
-                "--out-dir",
-                out,
-                "--suffix",
-                ".tif",
-                "--",
-            ])
+            .args(["-q", "-m", manifest, "--out-dir", out, "--suffix", ".tif"])
+            .args(args)
+            .arg("--")
             .args(command),
     );
 }
@@ -108,7 +102,7 @@ fn ndvi_of_windows_equals_whole_image_ndvi() {
         ],
         "windows.jsonl",
     );
-    fanout(dir, "windows.jsonl", "ndvi", &step_command("ndvi"));
+    fanout(dir, "windows.jsonl", "ndvi", &[], &step_command("ndvi"));
     merge(dir, "windows.jsonl", "ndvi", "ndvi.tif", &[]);
     check(dir, &["check-ndvi", "red.tif", "nir.tif", "ndvi.tif"]);
     // ZSTD, nearest overviews and another tile size hold the same pixels.
@@ -140,13 +134,13 @@ fn focal_mean_of_windows_equals_whole_image_filter() {
         &["dem.tif", "--window-px", "300x200", "--halo", "2"],
         "windows.jsonl",
     );
-    fanout(dir, "windows.jsonl", "focal", &step_command("focal"));
+    fanout(dir, "windows.jsonl", "focal", &[], &step_command("focal"));
     merge(dir, "windows.jsonl", "focal", "focal.tif", &[]);
     check(dir, &["check-focal", "dem.tif", "focal.tif"]);
 
     // Without a halo, every window edge is a seam: the check must see it.
     plan(dir, &["dem.tif", "--window-px", "300x200"], "bare.jsonl");
-    fanout(dir, "bare.jsonl", "bare", &step_command("focal"));
+    fanout(dir, "bare.jsonl", "bare", &[], &step_command("focal"));
     merge(dir, "bare.jsonl", "bare", "bare.tif", &[]);
     let seams = run_failing(Command::new(python()).current_dir(dir).arg(steps()).args([
         "check-focal",
@@ -183,6 +177,7 @@ fn gridded_lidar_tiles_equal_the_whole_cloud_grid() {
             dir,
             &format!("{name}.jsonl"),
             &format!("{name}-grids"),
+            &["--no-stdin"],
             &["sh".into(), "-c".into(), command],
         );
         merge(

@@ -337,7 +337,11 @@ fn raster_merge_reads_and_writes_s3_as_local_paths() {
     for entry in fs::read_dir(&outputs).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
-        upload("chunkwise-interop", &format!("{prefix}/{name}"), fs::read(&path).unwrap());
+        upload(
+            "chunkwise-interop",
+            &format!("{prefix}/{name}"),
+            fs::read(&path).unwrap(),
+        );
     }
     let local = dir.path().join("merged.tif");
     run_ok(

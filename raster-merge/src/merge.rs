@@ -159,29 +159,35 @@ pub fn merge(manifest: &str, chunks: &[Chunk], options: &MergeOptions) -> Result
     let band_end_from = |start: u64| (start + spec.tile_size).min(grid.height);
     let fill = spec.fill_pixel();
     let row_bytes = grid.width as usize * fill.len();
-    let mut open: Vec<(usize, Placed)> = Vec::new();
-    let mut ready = load(&starting_before(band_end_from(0)))?;
+    // The band of rows [start, end): nodata, then what each open output owns in it.
+    let assemble = |open: &[(usize, Placed)], start: u64, end: u64| {
+        let mut band = fill.repeat((end - start) as usize * grid.width as usize);
+        for (i, placed) in open {
+            copy_owned(&pieces[*i].owned, placed, start, end, &mut band, row_bytes);
+        }
+        band
+    };
+    let mut open: Vec<(usize, Placed)> = load(&starting_before(band_end_from(0)))?;
     let mut band_start = 0;
+    let mut band = assemble(&open, 0, band_end_from(0));
     while band_start < grid.height {
         let band_end = band_end_from(band_start);
-        open.append(&mut ready);
-        let mut band = fill.repeat((band_end - band_start) as usize * grid.width as usize);
-        for (i, placed) in &open {
-            copy_owned(
-                &pieces[*i].owned,
-                placed,
-                band_start,
-                band_end,
-                &mut band,
-                row_bytes,
-            );
-        }
         open.retain(|(i, _)| pieces[*i].owned.end_row() > band_end);
-        // The next band's outputs are read while this band's tiles compress.
-        let upcoming = starting_before(band_end_from(band_end));
-        let (pushed, loaded) = rayon::join(|| writer.push_band(band), || load(&upcoming));
+        // The next band is read and put together while this band's tiles compress.
+        let next_end = band_end_from(band_end);
+        let upcoming = starting_before(next_end);
+        let (pushed, next) = rayon::join(
+            || writer.push_band(band),
+            || -> Result<Vec<u8>> {
+                if band_end == grid.height {
+                    return Ok(Vec::new());
+                }
+                open.extend(load(&upcoming)?);
+                Ok(assemble(&open, band_end, next_end))
+            },
+        );
         pushed?;
-        ready = loaded?;
+        band = next?;
         band_start = band_end;
     }
     let mut out = Output::create(&options.out)?;

@@ -18,8 +18,10 @@ pub mod overview;
 pub mod tile;
 
 use std::fs::File;
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::thread::JoinHandle;
 
 use partition_core::{Error, Result};
 use rayon::prelude::*;
@@ -83,7 +85,7 @@ struct Level {
     /// Rows received, and rows waiting for a full band.
     rows_done: u64,
     pending: Vec<u8>,
-    spool: BufWriter<File>,
+    /// Bytes of tiles sent to this level's spool file.
     spooled: u64,
     /// Each tile's offset in the spool and its size.
     tiles: Vec<(u64, u64)>,
@@ -94,6 +96,7 @@ pub struct CogWriter {
     spec: CogSpec,
     levels: Vec<Level>,
     fill: Vec<u8>,
+    spooler: Spooler,
 }
 
 /// What a written COG holds.
@@ -119,30 +122,24 @@ impl CogWriter {
                 "a COG needs at least one pixel and one band".into(),
             ));
         }
-        let levels = spec
+        let levels: Vec<Level> = spec
             .level_sizes()
             .into_iter()
-            .map(|(width, height)| {
-                let file = match spool_dir {
-                    Some(dir) => tempfile::tempfile_in(dir),
-                    None => tempfile::tempfile(),
-                }
-                .map_err(|e| Error::io("temporary spool file", e))?;
-                Ok(Level {
-                    width,
-                    height,
-                    rows_done: 0,
-                    pending: Vec::new(),
-                    spool: BufWriter::with_capacity(1 << 20, file),
-                    spooled: 0,
-                    tiles: Vec::new(),
-                })
+            .map(|(width, height)| Level {
+                width,
+                height,
+                rows_done: 0,
+                pending: Vec::new(),
+                spooled: 0,
+                tiles: Vec::new(),
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
+        let spooler = Spooler::start(levels.len(), spool_dir)?;
         Ok(CogWriter {
             fill: spec.fill_pixel(),
             spec,
             levels,
+            spooler,
         })
     }
 
@@ -223,38 +220,97 @@ impl CogWriter {
                 |encoder, i| encoder.encode(band, width, i * tile, fill),
             )
             .collect();
-        for bytes in tiles {
-            level
-                .spool
-                .write_all(&bytes)
-                .map_err(|e| Error::io("temporary spool file", e))?;
+        for bytes in &tiles {
             level.tiles.push((level.spooled, bytes.len() as u64));
             level.spooled += bytes.len() as u64;
         }
-        Ok(())
+        self.spooler.send(index, tiles)
     }
 
     /// Writes the COG to `out`; every row must have been pushed.
     pub fn finish(self, out: &mut dyn Write) -> Result<WrittenCog> {
-        let CogWriter { spec, levels, .. } = self;
+        let CogWriter {
+            spec,
+            levels,
+            spooler,
+            ..
+        } = self;
         if let Some(level) = levels.iter().find(|l| l.rows_done != l.height) {
             return Err(Error::Failed(format!(
                 "COG writer: {} of {} rows of a {}x{} level were written",
                 level.rows_done, level.height, level.width, level.height
             )));
         }
-        let mut spools = Vec::with_capacity(levels.len());
-        let mut tiles = Vec::with_capacity(levels.len());
-        for level in levels {
-            let mut file = level
-                .spool
-                .into_inner()
-                .map_err(|e| Error::io("temporary spool file", e.into_error()))?;
-            file.seek(SeekFrom::Start(0))
-                .map_err(|e| Error::io("temporary spool file", e))?;
-            spools.push(file);
-            tiles.push(level.tiles);
-        }
+        let mut spools = spooler.finish()?;
+        let tiles: Vec<Vec<(u64, u64)>> = levels.into_iter().map(|level| level.tiles).collect();
         layout::write(&spec, &tiles, &mut spools, out)
+    }
+}
+
+/// Appends compressed tiles to one spool file per level on a thread of its own, so that the
+/// writes overlap the compression of the next band (a few bands may wait in between).
+struct Spooler {
+    sender: Option<SyncSender<(usize, Vec<Vec<u8>>)>>,
+    thread: Option<JoinHandle<io::Result<Vec<File>>>>,
+}
+
+impl Spooler {
+    fn start(levels: usize, dir: Option<&Path>) -> Result<Spooler> {
+        let files = (0..levels)
+            .map(|_| {
+                match dir {
+                    Some(dir) => tempfile::tempfile_in(dir),
+                    None => tempfile::tempfile(),
+                }
+                .map(|file| BufWriter::with_capacity(1 << 20, file))
+                .map_err(|e| Error::io("temporary spool file", e))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let (sender, receiver) = sync_channel::<(usize, Vec<Vec<u8>>)>(4);
+        let thread = std::thread::spawn(move || {
+            let mut files = files;
+            for (level, tiles) in receiver {
+                for tile in tiles {
+                    files[level].write_all(&tile)?;
+                }
+            }
+            files
+                .into_iter()
+                .map(|file| {
+                    let mut file = file.into_inner().map_err(|e| e.into_error())?;
+                    file.seek(SeekFrom::Start(0))?;
+                    Ok(file)
+                })
+                .collect()
+        });
+        Ok(Spooler {
+            sender: Some(sender),
+            thread: Some(thread),
+        })
+    }
+
+    fn send(&mut self, level: usize, tiles: Vec<Vec<u8>>) -> Result<()> {
+        let sent = self.sender.as_ref().map(|s| s.send((level, tiles)));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            // The thread stopped on a write error: report it.
+            _ => self.join().map(|_| ()),
+        }
+    }
+
+    /// The spool files, rewound, once every tile is written.
+    fn finish(mut self) -> Result<Vec<File>> {
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<Vec<File>> {
+        drop(self.sender.take());
+        let thread = self.thread.take().ok_or_else(|| {
+            Error::Failed("COG writer: the spool thread already stopped".into())
+        })?;
+        match thread.join() {
+            Ok(result) => result.map_err(|e| Error::io("temporary spool file", e)),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
 }

@@ -88,39 +88,53 @@ pub fn read_raster(bytes: &[u8], name: &str, max_bytes: u64) -> Result<Raster> {
         None => None,
     };
 
-    let mut decoded = DecodingResult::U8(Vec::new());
-    let layout = decoder
-        .read_image_to_buffer(&mut decoded)
-        .map_err(tiff_error)?;
-    let dtype = match decoded {
-        DecodingResult::U8(_) => DataType::Uint8,
-        DecodingResult::I8(_) => DataType::Int8,
-        DecodingResult::U16(_) => DataType::Uint16,
-        DecodingResult::I16(_) => DataType::Int16,
-        DecodingResult::U32(_) => DataType::Uint32,
-        DecodingResult::I32(_) => DataType::Int32,
-        DecodingResult::U64(_) => DataType::Uint64,
-        DecodingResult::I64(_) => DataType::Int64,
-        DecodingResult::F32(_) => DataType::Float32,
-        DecodingResult::F64(_) => DataType::Float64,
-        DecodingResult::F16(_) => return Err(bad("16-bit float samples are not supported".into())),
+    let format = decoder
+        .find_tag_unsigned_vec::<u16>(Tag::SampleFormat)
+        .map_err(tiff_error)?
+        .and_then(|formats| formats.first().copied())
+        .unwrap_or(1);
+    let dtype = match (format, bits) {
+        (1, 8) => DataType::Uint8,
+        (2, 8) => DataType::Int8,
+        (1, 16) => DataType::Uint16,
+        (2, 16) => DataType::Int16,
+        (1, 32) => DataType::Uint32,
+        (2, 32) => DataType::Int32,
+        (1, 64) => DataType::Uint64,
+        (2, 64) => DataType::Int64,
+        (3, 32) => DataType::Float32,
+        (3, 64) => DataType::Float64,
+        _ => {
+            return Err(bad(format!(
+                "{bits}-bit samples of sample format {format} are not supported"
+            )))
+        }
     };
-    if bits != dtype.bytes() as u64 * 8 {
-        return Err(bad(format!("{bits}-bit samples are not supported")));
-    }
     // Native order is little-endian on every target this builds for (see lib.rs).
-    let mut samples = decoded.as_buffer(0).as_bytes().to_vec();
     let expected = (width * height * bands) as usize * dtype.bytes();
-    if samples.len() < expected || layout.complete_len < expected {
-        return Err(bad(format!(
-            "decoded {} bytes of samples where {width}x{height}x{bands} need {expected}",
-            samples.len()
-        )));
-    }
-    samples.truncate(expected);
-    if planar && bands > 1 {
-        samples = interleave(&samples, bands as usize, dtype.bytes());
-    }
+    let samples = if planar && bands > 1 {
+        // Band planes: the typed reader reports how many planes it read.
+        let mut decoded = DecodingResult::U8(Vec::new());
+        let layout = decoder
+            .read_image_to_buffer(&mut decoded)
+            .map_err(tiff_error)?;
+        let buffer = decoded.as_buffer(0);
+        let planes = buffer.as_bytes();
+        if planes.len() < expected || layout.complete_len < expected {
+            return Err(bad(format!(
+                "decoded {} bytes of samples where {width}x{height}x{bands} need {expected}",
+                planes.len()
+            )));
+        }
+        interleave(&planes[..expected], bands as usize, dtype.bytes())
+    } else {
+        // One plane, decoded in place (the decoder refuses a buffer its layout does not fit).
+        let mut samples = vec![0; expected];
+        decoder
+            .read_image_bytes(&mut samples)
+            .map_err(tiff_error)?;
+        samples
+    };
     Ok(Raster {
         width,
         height,

@@ -44,6 +44,9 @@ pub struct TileEncoder {
     dtype: DataType,
     bands: usize,
     tile_size: usize,
+    /// Buffers reused from tile to tile: one cut row, and the predicted tile.
+    row: Vec<u8>,
+    tile: Vec<u8>,
 }
 
 impl TileEncoder {
@@ -59,6 +62,8 @@ impl TileEncoder {
             dtype,
             bands,
             tile_size,
+            row: Vec::new(),
+            tile: Vec::new(),
         }
     }
 
@@ -70,89 +75,94 @@ impl TileEncoder {
         let height = rows.len() / row_bytes;
         let tile_row = self.tile_size * pixel;
         let used = self.tile_size.min(width - col) * pixel;
-        let mut tile = Vec::with_capacity(tile_row * self.tile_size);
-        for r in 0..self.tile_size {
-            let start = tile.len();
+        // Each row is cut (and padded) into `row`, then predicted into its place in the tile.
+        self.row.clear();
+        self.row.resize(tile_row, 0);
+        self.tile.resize(tile_row * self.tile_size, 0);
+        for (r, out) in self.tile.chunks_exact_mut(tile_row).enumerate() {
             if r < height {
                 let at = r * row_bytes + col * pixel;
-                tile.extend_from_slice(&rows[at..at + used]);
+                self.row[..used].copy_from_slice(&rows[at..at + used]);
+                for padding in self.row[used..].chunks_exact_mut(pixel) {
+                    padding.copy_from_slice(fill);
+                }
+            } else if r == height {
+                for padding in self.row.chunks_exact_mut(pixel) {
+                    padding.copy_from_slice(fill);
+                }
             }
-            while tile.len() < start + tile_row {
-                tile.extend_from_slice(fill);
-            }
-        }
-        let mut scratch = vec![0u8; tile_row];
-        for row in tile.chunks_exact_mut(tile_row) {
-            predict(row, self.dtype, self.bands, &mut scratch);
+            predict(&self.row, out, self.dtype, self.bands);
         }
         match self.compression {
             TileCompression::Deflate => {
-                let mut out = vec![0; self.deflater.zlib_compress_bound(tile.len())];
+                let mut out = vec![0; self.deflater.zlib_compress_bound(self.tile.len())];
                 let n = self
                     .deflater
-                    .zlib_compress(&tile, &mut out)
+                    .zlib_compress(&self.tile, &mut out)
                     .expect("the output buffer holds the compression bound");
                 out.truncate(n);
                 out
             }
-            TileCompression::Zstd => zstd::bulk::compress(&tile, 9)
+            TileCompression::Zstd => zstd::bulk::compress(&self.tile, 9)
                 .expect("zstd compresses any input into a growable buffer"),
         }
     }
 }
 
-/// Applies the predictor to one row of little-endian samples in place.
-fn predict(row: &mut [u8], dtype: DataType, bands: usize, scratch: &mut [u8]) {
-    if dtype.is_float() {
-        return floating_point(row, dtype.bytes(), bands, scratch);
-    }
-    match dtype.bytes() {
-        1 => horizontal::<1>(row, bands, |b| b[0] as u64, |v| [v as u8]),
-        2 => horizontal::<2>(
-            row,
-            bands,
-            |b| u16::from_le_bytes(b) as u64,
-            |v| (v as u16).to_le_bytes(),
-        ),
-        4 => horizontal::<4>(
-            row,
-            bands,
-            |b| u32::from_le_bytes(b) as u64,
-            |v| (v as u32).to_le_bytes(),
-        ),
-        _ => horizontal::<8>(row, bands, u64::from_le_bytes, u64::to_le_bytes),
+/// Writes one row of little-endian samples, predicted, into `out`.
+fn predict(row: &[u8], out: &mut [u8], dtype: DataType, bands: usize) {
+    match (dtype.is_float(), dtype.bytes()) {
+        (true, 4) => floating_point::<4>(row, out, bands),
+        (true, _) => floating_point::<8>(row, out, bands),
+        (false, 1) => horizontal::<1>(row, out, bands, |b| b[0] as u64, |v| [v as u8]),
+        (false, 2) => horizontal::<2>(row, out, bands, |b| u16::from_le_bytes(b) as u64, |v| {
+            (v as u16).to_le_bytes()
+        }),
+        (false, 4) => horizontal::<4>(row, out, bands, |b| u32::from_le_bytes(b) as u64, |v| {
+            (v as u32).to_le_bytes()
+        }),
+        (false, _) => horizontal::<8>(row, out, bands, u64::from_le_bytes, u64::to_le_bytes),
     }
 }
 
 /// Predictor 2: each sample minus the same band's sample one pixel to its left, wrapping in
-/// the sample's width (signed and unsigned alike), from the right end back.
+/// the sample's width (signed and unsigned alike).
 fn horizontal<const N: usize>(
-    row: &mut [u8],
+    row: &[u8],
+    out: &mut [u8],
     bands: usize,
     get: impl Fn([u8; N]) -> u64,
     put: impl Fn(u64) -> [u8; N],
 ) {
-    let sample = |row: &[u8], i: usize| get(row[i * N..i * N + N].try_into().unwrap());
-    for i in (bands..row.len() / N).rev() {
-        let delta = sample(row, i).wrapping_sub(sample(row, i - bands));
-        row[i * N..i * N + N].copy_from_slice(&put(delta));
+    let pixel = bands * N;
+    out[..pixel].copy_from_slice(&row[..pixel]);
+    let samples = row.chunks_exact(N);
+    let lefts = row.chunks_exact(N);
+    for ((here, left), out) in samples
+        .skip(bands)
+        .zip(lefts)
+        .zip(out[pixel..].chunks_exact_mut(N))
+    {
+        let delta = get(here.try_into().unwrap()).wrapping_sub(get(left.try_into().unwrap()));
+        out.copy_from_slice(&put(delta));
     }
 }
 
 /// Predictor 3 (Adobe's floating-point predictor, TIFF Technical Note 3): the row's bytes
 /// regrouped by significance (all most significant bytes first), then each byte minus the
-/// byte one pixel to its left.
-fn floating_point(row: &mut [u8], size: usize, bands: usize, scratch: &mut [u8]) {
-    let samples = row.len() / size;
-    let scratch = &mut scratch[..row.len()];
-    for (s, sample) in row.chunks_exact(size).enumerate() {
-        for (byte, &value) in sample.iter().enumerate() {
-            // Little-endian: byte `size - 1` is the most significant and goes first.
-            scratch[(size - 1 - byte) * samples + s] = value;
+/// byte one pixel to its left (libtiff's fpDiff).
+fn floating_point<const N: usize>(row: &[u8], out: &mut [u8], bands: usize) {
+    let samples = row.len() / N;
+    // Regroup into `out`: plane p holds byte N-1-p of every sample (little-endian input).
+    for (plane, regrouped) in out.chunks_exact_mut(samples).enumerate() {
+        let byte = N - 1 - plane;
+        for (value, sample) in regrouped.iter_mut().zip(row.chunks_exact(N)) {
+            *value = sample[byte];
         }
     }
-    for i in (bands..row.len()).rev() {
-        scratch[i] = scratch[i].wrapping_sub(scratch[i - bands]);
+    // Differences from the right end back, so that each byte's left neighbour is still
+    // unchanged when it is read.
+    for i in (bands..out.len()).rev() {
+        out[i] = out[i].wrapping_sub(out[i - bands]);
     }
-    row.copy_from_slice(scratch);
 }

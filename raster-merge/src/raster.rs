@@ -130,9 +130,7 @@ pub fn read_raster(bytes: &[u8], name: &str, max_bytes: u64) -> Result<Raster> {
     } else {
         // One plane, decoded in place (the decoder refuses a buffer its layout does not fit).
         let mut samples = vec![0; expected];
-        decoder
-            .read_image_bytes(&mut samples)
-            .map_err(tiff_error)?;
+        decoder.read_image_bytes(&mut samples).map_err(tiff_error)?;
         samples
     };
     Ok(Raster {

@@ -111,7 +111,7 @@ pub struct WrittenCog {
 impl CogWriter {
     /// A writer spooling into temporary files under `spool_dir` (the system's by default).
     pub fn new(spec: CogSpec, spool_dir: Option<&Path>) -> Result<CogWriter> {
-        if spec.tile_size == 0 || spec.tile_size % 16 != 0 || spec.tile_size > 65536 {
+        if spec.tile_size == 0 || !spec.tile_size.is_multiple_of(16) || spec.tile_size > 65536 {
             return Err(Error::Usage(format!(
                 "tile size {}: TIFF tiles are a multiple of 16 pixels, up to 65536",
                 spec.tile_size
@@ -305,9 +305,10 @@ impl Spooler {
 
     fn join(&mut self) -> Result<Vec<File>> {
         drop(self.sender.take());
-        let thread = self.thread.take().ok_or_else(|| {
-            Error::Failed("COG writer: the spool thread already stopped".into())
-        })?;
+        let thread = self
+            .thread
+            .take()
+            .ok_or_else(|| Error::Failed("COG writer: the spool thread already stopped".into()))?;
         match thread.join() {
             Ok(result) => result.map_err(|e| Error::io("temporary spool file", e)),
             Err(panic) => std::panic::resume_unwind(panic),

@@ -115,12 +115,20 @@ fn predict(row: &[u8], out: &mut [u8], dtype: DataType, bands: usize) {
         (true, 4) => floating_point::<4>(row, out, bands),
         (true, _) => floating_point::<8>(row, out, bands),
         (false, 1) => horizontal::<1>(row, out, bands, |b| b[0] as u64, |v| [v as u8]),
-        (false, 2) => horizontal::<2>(row, out, bands, |b| u16::from_le_bytes(b) as u64, |v| {
-            (v as u16).to_le_bytes()
-        }),
-        (false, 4) => horizontal::<4>(row, out, bands, |b| u32::from_le_bytes(b) as u64, |v| {
-            (v as u32).to_le_bytes()
-        }),
+        (false, 2) => horizontal::<2>(
+            row,
+            out,
+            bands,
+            |b| u16::from_le_bytes(b) as u64,
+            |v| (v as u16).to_le_bytes(),
+        ),
+        (false, 4) => horizontal::<4>(
+            row,
+            out,
+            bands,
+            |b| u32::from_le_bytes(b) as u64,
+            |v| (v as u32).to_le_bytes(),
+        ),
         (false, _) => horizontal::<8>(row, out, bands, u64::from_le_bytes, u64::to_le_bytes),
     }
 }

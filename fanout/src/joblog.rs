@@ -5,7 +5,8 @@
 //! id  seq  attempt  backend  start  runtime  exit  signal  bytes_in  bytes_out  result
 //! ```
 //! `start` is Unix time in seconds, `runtime` seconds, `exit` and `signal` `-` when absent,
-//! `result` is `ok` or what went wrong.
+//! `result` is `ok` or what went wrong. [`read`] gives the rows back ([`Row`]), for
+//! `--resume` and for `fanout report`.
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
@@ -77,38 +78,98 @@ impl JobLog {
     }
 }
 
-/// The ids of chunks with a successful attempt in an existing log (none if there is no log).
-pub fn succeeded(path: &Path) -> Result<HashSet<String>> {
+/// One row of a joblog: one attempt of one chunk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub id: String,
+    pub seq: u64,
+    pub attempt: u32,
+    pub backend: String,
+    /// Unix time in seconds.
+    pub start: f64,
+    /// Seconds.
+    pub runtime: f64,
+    pub exit: Option<i32>,
+    pub signal: Option<i32>,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// `ok`, or what went wrong.
+    pub result: String,
+}
+
+impl Row {
+    pub fn ok(&self) -> bool {
+        self.result == "ok"
+    }
+
+    fn parse(line: &str) -> std::result::Result<Row, String> {
+        let fields: Vec<&str> = line.split('\t').collect();
+        if fields.len() != 11 {
+            return Err(format!("expected 11 fields, found {}", fields.len()));
+        }
+        fn number<T: std::str::FromStr>(field: &str, name: &str) -> std::result::Result<T, String> {
+            field
+                .parse()
+                .map_err(|_| format!("{name} '{field}' is not a number"))
+        }
+        let optional = |field: &str, name: &str| match field {
+            "-" => Ok(None),
+            _ => number(field, name).map(Some),
+        };
+        Ok(Row {
+            id: fields[0].to_string(),
+            seq: number(fields[1], "seq")?,
+            attempt: number(fields[2], "attempt")?,
+            backend: fields[3].to_string(),
+            start: number(fields[4], "start")?,
+            runtime: number(fields[5], "runtime")?,
+            exit: optional(fields[6], "exit")?,
+            signal: optional(fields[7], "signal")?,
+            bytes_in: number(fields[8], "bytes_in")?,
+            bytes_out: number(fields[9], "bytes_out")?,
+            result: fields[10].to_string(),
+        })
+    }
+}
+
+/// The rows of an existing joblog (none if there is no log). A last row cut short by a crash
+/// is left out; any other malformed row is an error naming its line.
+pub fn read(path: &Path) -> Result<Vec<Row>> {
     let name = path.display().to_string();
     let file = match File::open(path) {
         Ok(file) => file,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(HashSet::new()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(error) => return Err(Error::io(&name, error)),
     };
     let lines: Vec<String> = BufReader::new(file)
         .lines()
         .collect::<std::io::Result<_>>()
         .map_err(|e| Error::io(&name, e))?;
-    let mut ids = HashSet::new();
+    let mut rows = Vec::with_capacity(lines.len());
     for (index, line) in lines.iter().enumerate() {
         if (index == 0 && line == HEADER) || line.is_empty() {
             continue;
         }
-        let fields: Vec<&str> = line.split('\t').collect();
-        if fields.len() != 11 {
-            // A last row cut short by a crash is simply not a success.
-            if index + 1 == lines.len() {
-                continue;
+        match Row::parse(line) {
+            Ok(row) => rows.push(row),
+            Err(_) if index + 1 == lines.len() => {}
+            Err(message) => {
+                return Err(Error::bad_input(
+                    &name,
+                    Position::Line(index as u64 + 1),
+                    message,
+                ))
             }
-            return Err(Error::bad_input(
-                &name,
-                Position::Line(index as u64 + 1),
-                format!("expected 11 fields, found {}", fields.len()),
-            ));
-        }
-        if fields[10] == "ok" {
-            ids.insert(fields[0].to_string());
         }
     }
-    Ok(ids)
+    Ok(rows)
+}
+
+/// The ids of chunks with a successful attempt in an existing log (none if there is no log).
+pub fn succeeded(path: &Path) -> Result<HashSet<String>> {
+    Ok(read(path)?
+        .into_iter()
+        .filter(Row::ok)
+        .map(|row| row.id)
+        .collect())
 }

@@ -21,7 +21,8 @@
 //!   placeholders, `CHUNK_*` environment, stdin feeding, stdout and stderr capture.
 //! - [`slurm`]: the Slurm backend: one job array per attempt round, `fanout worker` per task.
 //! - [`processes`]: the running process groups, killed on timeout, halt or interrupt.
-//! - [`joblog`]: one TSV row per attempt, and reading it back to resume.
+//! - [`joblog`]: one TSV row per attempt, and reading it back to resume;
+//!   [`report`](mod@report): a picture of a run drawn from its joblog (`fanout report`).
 //! - [`spool`]: captured stdout, spilled to a temporary file beyond 8 MiB.
 
 pub mod backend;
@@ -33,6 +34,7 @@ pub mod local;
 pub mod options;
 pub mod pool;
 pub mod processes;
+pub mod report;
 pub mod run;
 pub mod slurm;
 pub mod spool;

@@ -32,6 +32,17 @@ enum Action {
     /// Set up and check the AWS Lambda function of `--backend lambda`
     #[command(subcommand)]
     Lambda(LambdaAction),
+    /// Draw a run from its joblog as an SVG: one bar per attempt over time, tasks running,
+    /// task durations, and the run's figures
+    #[command(after_help = REPORT_EXAMPLES)]
+    Report {
+        /// The joblog of the run (--joblog FILE)
+        #[arg(value_name = "JOBLOG")]
+        joblog: PathBuf,
+        /// Write the SVG here (a path or s3:// URL) instead of stdout
+        #[arg(short, long, value_name = "FILE", default_value = "-")]
+        output: String,
+    },
     /// Run one chunk of a manifest: what each array task of `--backend slurm` runs
     Worker {
         /// The manifest (on a shared filesystem)
@@ -172,6 +183,11 @@ enum HaltArg {
     Now,
 }
 
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  fanout -m chunks.jsonl --joblog run.tsv --out-dir out -- ./work.sh
+  fanout report run.tsv -o run.svg       # open run.svg in a browser";
+
 const EXAMPLES: &str = "\
 Examples:
   fastq-split plan reads.fq.gz --chunks 8 | fanout -j 4 -- wc -l
@@ -181,7 +197,8 @@ Examples:
   fanout -m reads.jsonl --cross parts.jsonl --out-dir aln --suffix .sam -- bwa mem -p idx/{cross.id}.fa -
   fanout -m chunks.jsonl --keep-order -- sh -c 'seqkit stats -T | sed \"s/^/$CHUNK_ID\\t/\"'
   fanout -m chunks.jsonl --backend lambda --function chunkwise --out-dir s3://bucket/out/ -- sha256sum
-  fanout -m chunks.jsonl --backend slurm --partition short -j 50 --retries 2 --out-dir /shared/out -- sha256sum";
+  fanout -m chunks.jsonl --backend slurm --partition short -j 50 --retries 2 --out-dir /shared/out -- sha256sum
+  fanout report run.tsv -o run.svg      # the run as a picture: attempts over time, durations";
 
 const DEPLOY_EXAMPLES: &str = "\
 Examples:
@@ -209,6 +226,19 @@ fn main() -> ExitCode {
         }),
         Some(Action::Lambda(LambdaAction::Doctor { function, out_dir })) => {
             fanout::lambda::doctor::doctor(&function, out_dir.as_deref(), &mut io::stdout())
+        }
+        Some(Action::Report { joblog, output }) => {
+            let rows = fanout::joblog::read(&joblog)?;
+            if rows.is_empty() {
+                return Err(partition_core::Error::BadFile {
+                    input: joblog.display().to_string(),
+                    message: "no attempts to draw (no joblog rows)".to_string(),
+                });
+            }
+            let picture = fanout::report::picture(&rows);
+            partition_core::output::write_file(&output, |out| {
+                io::Write::write_all(out, picture.as_bytes())
+            })
         }
         Some(Action::Worker {
             manifest,

@@ -689,3 +689,75 @@ fn the_slurm_worker_runs_one_chunk_and_reports_it() {
     let missing = run_failing(worker(9).args(["--", "cat"]));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no chunk with seq 9"));
 }
+
+#[test]
+fn report_draws_one_bar_per_joblog_attempt() {
+    let (dir, chunks) = planned(6);
+    let log = dir.path().join("run.tsv");
+    // Chunk 2 fails its first attempt.
+    let script = "if [ $CHUNK_SEQ = 2 ] && [ ! -e failed ]; then touch failed; exit 3; fi; sleep 0.05; wc -l";
+    run_ok(
+        fanout(dir.path(), &chunks)
+            .args([
+                "-j",
+                "2",
+                "--retries",
+                "1",
+                "--retry-delay",
+                "10ms",
+                "--joblog",
+            ])
+            .arg(&log)
+            .args(["--", "sh", "-c", script]),
+    );
+    let svg_path = dir.path().join("run.svg");
+    run_ok(
+        Command::new(bin("fanout"))
+            .arg("report")
+            .arg(&log)
+            .arg("-o")
+            .arg(&svg_path),
+    );
+    let svg = fs::read_to_string(&svg_path).unwrap();
+    let document = roxmltree::Document::parse(&svg).expect("the SVG is XML");
+    let bars: Vec<roxmltree::Node> = document
+        .descendants()
+        .filter(|node| node.attribute("class") == Some("attempt"))
+        .collect();
+    let rows = joblog_rows(&log);
+    assert_eq!(bars.len(), rows.len(), "one bar per attempt");
+    assert_eq!(rows.len(), 7);
+    // Bars in order of start; widths in proportion to the runtimes.
+    let start = |row: &Vec<String>| row[4].parse::<f64>().unwrap();
+    let runtime = |row: &Vec<String>| row[5].parse::<f64>().unwrap();
+    let first = rows.iter().map(start).fold(f64::INFINITY, f64::min);
+    let end = rows
+        .iter()
+        .map(|r| start(r) + runtime(r))
+        .fold(0.0, f64::max);
+    for row in &rows {
+        let bar = bars
+            .iter()
+            .find(|b| {
+                b.attribute("data-seq") == Some(&row[1])
+                    && b.attribute("data-attempt") == Some(&row[2])
+            })
+            .unwrap_or_else(|| panic!("no bar for {row:?}"));
+        let number = |name: &str| bar.attribute(name).unwrap().parse::<f64>().unwrap();
+        let expected_x = 70.0 + (start(row) - first) / (end - first) * 900.0;
+        assert!((number("x") - expected_x).abs() < 0.01, "{row:?}");
+        let expected_width = (runtime(row) / (end - first) * 900.0).max(0.5);
+        assert!((number("width") - expected_width).abs() < 0.01, "{row:?}");
+        let failed = row[10] != "ok";
+        assert_eq!(bar.attribute("fill") == Some("#d62728"), failed, "{row:?}");
+    }
+    assert!(
+        svg.contains("6 chunks, 7 attempts (1 retries), 0 failed"),
+        "{svg}"
+    );
+
+    let empty = dir.path().join("empty.tsv");
+    fs::write(&empty, "").unwrap();
+    let refused = run_failing(Command::new(bin("fanout")).arg("report").arg(&empty));
+    assert_eq!(refused.status.code(), Some(65));
+}

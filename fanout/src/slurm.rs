@@ -1,5 +1,12 @@
-//! The Slurm backend: one job array over the chunks to run, each array task running
-//! `fanout worker --seq $SLURM_ARRAY_TASK_ID` on a shared copy of the manifest.
+//! The Slurm backend: job arrays over the chunks to run, each array task running
+//! `fanout worker --seq $((FANOUT_SEQ_BASE + SLURM_ARRAY_TASK_ID))` on a shared copy of the
+//! manifest.
+//!
+//! An array index must stay below the cluster's `MaxArraySize` (1001 by default), so a round
+//! over more chunks is cut into arrays of at most that many indices, each covering the seqs
+//! `[base, base + size)` and told its base in the environment. The arrays of a round run one
+//! after another (each depends on the one before), at most `--jobs` tasks at once, so the
+//! cluster never holds more than one array's finished job records at a time (`MaxJobCount`).
 //!
 //! Everything a round needs sits in `DIR/.fanout-slurm/` of the shared output folder: the
 //! manifest, the batch script, Slurm's per-task logs and one result file per task and attempt
@@ -84,6 +91,7 @@ impl Rounds<'_> {
                 .try_for_each(|chunk| writeln!(out, "{}", chunk.to_json()))
         })?;
         let fanout = std::env::current_exe().map_err(|e| Error::io("the fanout executable", e))?;
+        let array_size = array_size()?;
 
         let bar = progress::items(todo.len() as u64, options.quiet, "chunks");
         let mut pending: Vec<&Chunk> = todo.to_vec();
@@ -105,18 +113,19 @@ impl Rounds<'_> {
                     }
                 }
             }
-            let job = self.submit(&script, &work, &pending)?;
+            let arrays = self.submit(&script, &work, &pending, array_size)?;
             let started = SystemTime::now();
             let clock = Instant::now();
             // A failure is for good in the last round; --halt then stops the array.
             let halting = options.halt != Halt::Never && attempt > options.retries;
-            let cut_short = self.wait(&job, &work, attempt, &pending, &bar, halting)?;
+            let cut_short = self.wait(&arrays, &work, attempt, &pending, &bar, halting)?;
             if cut_short && options.halt == Halt::Soon && !interrupted.load(Ordering::Relaxed) {
                 // The tasks already running finish.
-                self.wait(&job, &work, attempt, &pending, &bar, false)?;
+                self.wait(&arrays, &work, attempt, &pending, &bar, false)?;
             }
             let mut failed = Vec::new();
             for chunk in pending {
+                let job = arrays.job_of(chunk.seq);
                 let mut outcome = Outcome::new(chunk, attempt);
                 outcome.start = started;
                 outcome.runtime = clock.elapsed();
@@ -130,9 +139,9 @@ impl Rounds<'_> {
                     None => {
                         outcome.error = Some(format!(
                             "Slurm task {job}_{} ended without a result (see {})",
-                            chunk.seq,
+                            arrays.index_of(chunk.seq),
                             work.join("logs")
-                                .join(format!("{job}_{}.log", chunk.seq))
+                                .join(format!("{job}_{}.log", arrays.index_of(chunk.seq)))
                                 .display()
                         ))
                     }
@@ -189,53 +198,67 @@ impl Rounds<'_> {
         let command: Vec<String> = task.command.iter().map(|arg| shell_quote(arg)).collect();
         let worker: Vec<String> = argv.iter().map(|arg| shell_quote(arg)).collect();
         format!(
-            "#!/bin/sh\n# fanout: attempt {attempt} on the chunk whose seq is the array index\n\
-             exec {} --seq \"$SLURM_ARRAY_TASK_ID\" -- {}\n",
+            "#!/bin/sh\n# fanout: attempt {attempt} on the chunk whose seq is the array's base plus its index\n\
+             exec {} --seq \"$((FANOUT_SEQ_BASE + SLURM_ARRAY_TASK_ID))\" -- {}\n",
             worker.join(" "),
             command.join(" ")
         )
     }
 
-    /// Submits the array over the pending chunks' positions, at most `--jobs` at once.
-    fn submit(&self, script: &Path, work: &Path, pending: &[&Chunk]) -> Result<String> {
-        let mut sbatch = Command::new("sbatch");
-        sbatch
-            .arg("--parsable")
-            .arg("--job-name=fanout")
-            .arg(format!(
-                "--array={}%{}",
-                array_indices(pending.iter().map(|chunk| chunk.seq)),
-                self.run.options.jobs.max(1)
-            ))
-            .arg(format!(
-                "--output={}",
-                work.join("logs").join("%A_%a.log").display()
-            ));
-        if let Some(partition) = self.partition {
-            sbatch.arg(format!("--partition={partition}"));
+    /// Submits the pending chunks as arrays of at most `size` indices, one after another
+    /// (each depends on the one before), each at most `--jobs` tasks at once.
+    fn submit(&self, script: &Path, work: &Path, pending: &[&Chunk], size: u64) -> Result<Arrays> {
+        let mut arrays = Arrays {
+            size,
+            jobs: Vec::new(),
+        };
+        let mut rest = pending;
+        while let Some(first) = rest.first() {
+            let base = first.seq - first.seq % size;
+            let count = rest.iter().take_while(|c| c.seq < base + size).count();
+            let (these, later) = rest.split_at(count);
+            rest = later;
+            let mut sbatch = Command::new("sbatch");
+            sbatch
+                .arg("--parsable")
+                .arg("--job-name=fanout")
+                .arg(format!("--export=ALL,FANOUT_SEQ_BASE={base}"))
+                .arg(format!(
+                    "--array={}%{}",
+                    array_indices(these.iter().map(|chunk| chunk.seq - base)),
+                    self.run.options.jobs.max(1)
+                ))
+                .arg(format!(
+                    "--output={}",
+                    work.join("logs").join("%A_%a.log").display()
+                ));
+            if let Some((_, previous)) = arrays.jobs.last() {
+                sbatch.arg(format!("--dependency=afterany:{previous}"));
+            }
+            if let Some(partition) = self.partition {
+                sbatch.arg(format!("--partition={partition}"));
+            }
+            let submitted = slurm_command(sbatch.arg(script)).and_then(|output| job_id(&output));
+            match submitted {
+                Ok(job) => arrays.jobs.push((base, job)),
+                Err(error) => {
+                    // The arrays already queued would run unwatched.
+                    if !arrays.jobs.is_empty() {
+                        let _ = slurm_command(Command::new("scancel").args(arrays.ids()));
+                    }
+                    return Err(error);
+                }
+            }
         }
-        let output = slurm_command(sbatch.arg(script))?;
-        // --parsable prints "JOBID" or "JOBID;CLUSTER".
-        let job = output
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_string();
-        if job.is_empty() || !job.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::Failed(format!(
-                "sbatch printed {output:?}, not a job id"
-            )));
-        }
-        Ok(job)
+        Ok(arrays)
     }
 
-    /// Waits until the array has left the queue, showing finished tasks on the bar. Ctrl-C
-    /// cancels the array; when `halting`, a failed task cancels what has not started
-    /// (`--halt soon`) or everything (`--halt now`). True when the array was cut short.
+    /// Waits until the arrays have left the queue, showing finished tasks on the bar. Ctrl-C
+    /// cancels them; when `halting`, a failed task cancels what has not started
+    /// (`--halt soon`) or everything (`--halt now`). True when the arrays were cut short.
     fn wait(
         &self,
-        job: &str,
+        arrays: &Arrays,
         work: &Path,
         attempt: u32,
         pending: &[&Chunk],
@@ -246,7 +269,7 @@ impl Rounds<'_> {
         let mut finished = vec![false; pending.len()];
         loop {
             if self.run.interrupted.load(Ordering::Relaxed) {
-                slurm_command(Command::new("scancel").arg(job))?;
+                slurm_command(Command::new("scancel").args(arrays.ids()))?;
                 return Ok(true);
             }
             let mut any_failed = false;
@@ -264,10 +287,16 @@ impl Rounds<'_> {
                 if self.run.options.halt == Halt::Soon {
                     scancel.arg("--state=PENDING");
                 }
-                slurm_command(scancel.arg(job))?;
+                slurm_command(scancel.args(arrays.ids()))?;
                 return Ok(true);
             }
-            let queued = slurm_command(Command::new("squeue").args(["-h", "-o", "%i", "-j", job]));
+            let queued = slurm_command(Command::new("squeue").args([
+                "-h",
+                "-o",
+                "%i",
+                "-j",
+                &arrays.ids().join(","),
+            ]));
             match queued {
                 Ok(listing) if listing.trim().is_empty() => return Ok(false),
                 // Slurm forgets a finished job after MinJobAge: "Invalid job id specified".
@@ -320,6 +349,59 @@ pub fn work(task: Task) -> Result<()> {
         eprintln!("fanout worker: {}: {error}", chunk.id);
     }
     Ok(())
+}
+
+/// The arrays of one round: each covers the seqs `[base, base + size)`.
+struct Arrays {
+    size: u64,
+    /// Each array's base and job id, in seq order.
+    jobs: Vec<(u64, String)>,
+}
+
+impl Arrays {
+    fn ids(&self) -> Vec<String> {
+        self.jobs.iter().map(|(_, job)| job.clone()).collect()
+    }
+
+    fn job_of(&self, seq: u64) -> &str {
+        let base = seq - seq % self.size;
+        self.jobs
+            .iter()
+            .find(|(b, _)| *b == base)
+            .map_or("", |(_, job)| job.as_str())
+    }
+
+    fn index_of(&self, seq: u64) -> u64 {
+        seq % self.size
+    }
+}
+
+/// The job id in what `sbatch --parsable` printed: "JOBID" or "JOBID;CLUSTER".
+fn job_id(output: &str) -> Result<String> {
+    let job = output.split(';').next().unwrap_or_default().trim();
+    if job.is_empty() || !job.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::Failed(format!(
+            "sbatch printed {output:?}, not a job id"
+        )));
+    }
+    Ok(job.to_string())
+}
+
+/// How many indices one array may hold: the cluster's `MaxArraySize` (indices stay below it),
+/// and no more than half its `MaxJobCount`, since every task of a running array becomes a job
+/// record of its own.
+fn array_size() -> Result<u64> {
+    let config = slurm_command(Command::new("scontrol").args(["show", "config"]))?;
+    let value = |key: &str| {
+        config.lines().find_map(|line| {
+            let (name, value) = line.split_once('=')?;
+            (name.trim() == key).then(|| value.trim().parse::<u64>().ok())?
+        })
+    };
+    let max_array = value("MaxArraySize")
+        .ok_or_else(|| Error::Failed("scontrol show config printed no MaxArraySize".to_string()))?;
+    let max_jobs = value("MaxJobCount").unwrap_or(u64::MAX);
+    Ok(max_array.min(max_jobs / 2).max(1))
 }
 
 fn result_path(work: &Path, seq: u64, attempt: u32) -> PathBuf {
@@ -377,6 +459,20 @@ fn array_indices(seqs: impl Iterator<Item = u64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arrays_cover_their_seqs_from_their_base() {
+        let arrays = Arrays {
+            size: 50,
+            jobs: vec![(0, "7".into()), (50, "8".into()), (150, "9".into())],
+        };
+        assert_eq!((arrays.job_of(49), arrays.index_of(49)), ("7", 49));
+        assert_eq!((arrays.job_of(50), arrays.index_of(50)), ("8", 0));
+        assert_eq!((arrays.job_of(199), arrays.index_of(199)), ("9", 49));
+        assert_eq!(arrays.ids(), ["7", "8", "9"]);
+        assert_eq!(job_id("123;cluster\n").unwrap(), "123");
+        assert!(job_id("Submitted batch job 5").is_err());
+    }
 
     #[test]
     fn array_indices_are_ranges() {

@@ -264,3 +264,63 @@ fn a_cross_product_runs_every_pair_as_an_array_task() {
         );
     }
 }
+
+#[test]
+#[ignore = "needs a Slurm cluster; .ci/run starts one (MaxArraySize=50)"]
+fn more_chunks_than_max_array_size_run_as_several_arrays() {
+    let config =
+        String::from_utf8(run_ok(on_cluster("scontrol").args(["show", "config"]))).unwrap();
+    let max_array: usize = config
+        .lines()
+        .find_map(|line| {
+            let (key, value) = line.split_once('=')?;
+            (key.trim() == "MaxArraySize").then(|| value.trim().parse().ok())?
+        })
+        .expect("MaxArraySize");
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest_path, plan) = planned_fastq(dir.path(), 800, 200);
+    let planned = manifest(&plan);
+    assert!(
+        planned.len() > 3 * max_array,
+        "{} chunks for MaxArraySize {max_array} (.ci/slurm sets 50)",
+        planned.len()
+    );
+    let local = dir.path().join("local");
+    run_ok(
+        Command::new(bin("fanout"))
+            .args(["-q", "--out-dir"])
+            .arg(&local)
+            .arg("-m")
+            .arg(&manifest_path)
+            .args(["--", "sha256sum"]),
+    );
+    let out = dir.path().join("slurm");
+    let joblog_path = dir.path().join("run.tsv");
+    run_ok(
+        slurm_run(&manifest_path, &out)
+            .args(["-q", "-j", "16", "--joblog"])
+            .arg(&joblog_path)
+            .args(["--", "sha256sum"]),
+    );
+    for chunk in &planned {
+        let name = format!("{}.out", chunk.id);
+        assert_eq!(
+            fs::read(out.join(&name)).unwrap(),
+            fs::read(local.join(&name)).unwrap(),
+            "{name}"
+        );
+    }
+    let rows = joblog_rows(&joblog_path);
+    let seqs: HashSet<&String> = rows.iter().map(|row| &row[1]).collect();
+    assert_eq!(
+        (rows.len(), seqs.len()),
+        (planned.len(), planned.len()),
+        "each chunk once"
+    );
+    let arrays: HashSet<&String> = rows.iter().map(|row| &row[3]).collect();
+    assert_eq!(
+        arrays.len(),
+        planned.len().div_ceil(max_array),
+        "{arrays:?}"
+    );
+}

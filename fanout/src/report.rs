@@ -291,7 +291,7 @@ fn axis(svg: &mut String, y: f64, length: f64) {
 /// A duration as people read it: `850 ms`, `4.25 s`, `37.2 s`, `512 s`.
 fn seconds(value: f64) -> String {
     match value {
-        v if v == 0.0 => "0 s".to_string(),
+        0.0 => "0 s".to_string(),
         v if v < 1.0 => format!("{:.0} ms", v * 1000.0),
         v if v < 10.0 => format!("{v:.2} s"),
         v if v < 100.0 => format!("{v:.1} s"),

@@ -143,10 +143,6 @@ impl CogWriter {
         })
     }
 
-    pub fn spec(&self) -> &CogSpec {
-        &self.spec
-    }
-
     /// The rows of the next band of the full resolution: the tile size, fewer for the last.
     pub fn next_band_rows(&self) -> u64 {
         let level = &self.levels[0];

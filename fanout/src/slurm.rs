@@ -212,7 +212,10 @@ impl Rounds<'_> {
             size,
             jobs: Vec::new(),
         };
-        let mut rest = pending;
+        // Grouped by seq: each array holds the seqs of one `[base, base + size)`.
+        let mut sorted = pending.to_vec();
+        sorted.sort_by_key(|chunk| chunk.seq);
+        let mut rest = &sorted[..];
         while let Some(first) = rest.first() {
             let base = first.seq - first.seq % size;
             let count = rest.iter().take_while(|c| c.seq < base + size).count();

@@ -33,6 +33,24 @@ impl DataType {
         }
     }
 
+    /// The type TIFF's SampleFormat (1 unsigned, 2 signed, 3 IEEE float) and BitsPerSample
+    /// name, when it is one of these.
+    pub fn from_tiff(format: u64, bits: u64) -> Option<DataType> {
+        Some(match (format, bits) {
+            (1, 8) => DataType::Uint8,
+            (2, 8) => DataType::Int8,
+            (1, 16) => DataType::Uint16,
+            (2, 16) => DataType::Int16,
+            (1, 32) => DataType::Uint32,
+            (2, 32) => DataType::Int32,
+            (1, 64) => DataType::Uint64,
+            (2, 64) => DataType::Int64,
+            (3, 32) => DataType::Float32,
+            (3, 64) => DataType::Float64,
+            _ => return None,
+        })
+    }
+
     /// TIFF's SampleFormat: 1 unsigned, 2 signed, 3 IEEE float.
     pub fn sample_format(self) -> u16 {
         match self {
@@ -169,24 +187,16 @@ impl Image {
         let bits = number(258).unwrap_or(1);
         let format = number(339).unwrap_or(1);
         let bilevel = bits == 1 && bands == 1;
+        // 1-bit masks are read as bytes of 0 or 255.
         let dtype = match (format, bits) {
-            (1, 1) if bilevel => DataType::Uint8,
-            (1, 8) => DataType::Uint8,
-            (2, 8) => DataType::Int8,
-            (1, 16) => DataType::Uint16,
-            (2, 16) => DataType::Int16,
-            (1, 32) => DataType::Uint32,
-            (2, 32) => DataType::Int32,
-            (1, 64) => DataType::Uint64,
-            (2, 64) => DataType::Int64,
-            (3, 32) => DataType::Float32,
-            (3, 64) => DataType::Float64,
-            _ => {
-                return Err(bad(format!(
-                    "unsupported samples: {bits} bits, sample format {format}"
-                )))
-            }
-        };
+            (1, 1) if bilevel => Some(DataType::Uint8),
+            _ => DataType::from_tiff(format, bits),
+        }
+        .ok_or_else(|| {
+            bad(format!(
+                "unsupported samples: {bits} bits, sample format {format}"
+            ))
+        })?;
         let compression = match number(259).unwrap_or(1) {
             1 => Compression::None,
             5 => Compression::Lzw,

@@ -89,27 +89,15 @@ pub fn read_raster(bytes: &[u8], name: &str, max_bytes: u64) -> Result<Raster> {
     };
 
     let format = decoder
-        .find_tag_unsigned_vec::<u16>(Tag::SampleFormat)
+        .find_tag_unsigned_vec::<u64>(Tag::SampleFormat)
         .map_err(tiff_error)?
         .and_then(|formats| formats.first().copied())
         .unwrap_or(1);
-    let dtype = match (format, bits) {
-        (1, 8) => DataType::Uint8,
-        (2, 8) => DataType::Int8,
-        (1, 16) => DataType::Uint16,
-        (2, 16) => DataType::Int16,
-        (1, 32) => DataType::Uint32,
-        (2, 32) => DataType::Int32,
-        (1, 64) => DataType::Uint64,
-        (2, 64) => DataType::Int64,
-        (3, 32) => DataType::Float32,
-        (3, 64) => DataType::Float64,
-        _ => {
-            return Err(bad(format!(
-                "{bits}-bit samples of sample format {format} are not supported"
-            )))
-        }
-    };
+    let dtype = DataType::from_tiff(format, bits).ok_or_else(|| {
+        bad(format!(
+            "{bits}-bit samples of sample format {format} are not supported"
+        ))
+    })?;
     // Native order is little-endian on every target this builds for (see lib.rs).
     let expected = (width * height * bands) as usize * dtype.bytes();
     let samples = if planar && bands > 1 {

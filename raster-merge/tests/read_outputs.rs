@@ -18,21 +18,6 @@ fn seeds() -> Vec<PathBuf> {
     seeds
 }
 
-fn sample(bytes: &[u8], dtype: DataType) -> f64 {
-    match dtype {
-        DataType::Uint8 => bytes[0] as f64,
-        DataType::Int8 => bytes[0] as i8 as f64,
-        DataType::Uint16 => u16::from_le_bytes(bytes.try_into().unwrap()) as f64,
-        DataType::Int16 => i16::from_le_bytes(bytes.try_into().unwrap()) as f64,
-        DataType::Uint32 => u32::from_le_bytes(bytes.try_into().unwrap()) as f64,
-        DataType::Int32 => i32::from_le_bytes(bytes.try_into().unwrap()) as f64,
-        DataType::Uint64 => u64::from_le_bytes(bytes.try_into().unwrap()) as f64,
-        DataType::Int64 => i64::from_le_bytes(bytes.try_into().unwrap()) as f64,
-        DataType::Float32 => f32::from_le_bytes(bytes.try_into().unwrap()) as f64,
-        DataType::Float64 => f64::from_le_bytes(bytes.try_into().unwrap()),
-    }
-}
-
 #[test]
 fn gdal_outputs_decode_to_the_generated_values() {
     let seeds = seeds();
@@ -67,7 +52,7 @@ fn gdal_outputs_decode_to_the_generated_values() {
             let (x, y) = (pixel % 50, pixel / 50);
             let expected = ((x * 7 + y * 3 + band * 50) % 250) as f64;
             assert_eq!(
-                sample(value, raster.dtype),
+                raster.dtype.decode(value),
                 expected,
                 "{name}: x {x} y {y} band {band}"
             );

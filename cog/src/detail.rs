@@ -42,6 +42,16 @@ pub struct CogDetail {
     pub layers: Vec<Layer>,
 }
 
+/// The size in pixels, `(width, height)`, of the image a plan's windows cover: the
+/// furthest window edges (windows tile the image, cropped at its edges).
+pub fn image_size(details: &[CogDetail]) -> (u64, u64) {
+    let furthest = |edge: fn(&CogDetail) -> u64| details.iter().map(edge).max().unwrap_or(0);
+    (
+        furthest(|d| d.window[0] + d.window[2]),
+        furthest(|d| d.window[1] + d.window[3]),
+    )
+}
+
 /// One input's part of a window: how its tiles decode, and which tiles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Layer {

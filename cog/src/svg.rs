@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use partition_core::picture::{gray_png, png_data_url};
 use partition_core::{Chunk, Result};
 
-use crate::detail::CogDetail;
+use crate::detail::{image_size, CogDetail};
 use crate::plan::{plan, PlanOptions, WindowSize};
 
 /// The longest side of the thumbnail and of the picture, in pixels.
@@ -15,17 +15,8 @@ const PICTURE: u64 = 1024;
 /// The SVG text for the windows of `chunks` (a plan at one level), with a thumbnail of `url`.
 pub fn picture(chunks: &[Chunk], url: &str) -> Result<String> {
     let details: Vec<CogDetail> = chunks.iter().map(Chunk::detail).collect::<Result<_>>()?;
-    let width = details
-        .iter()
-        .map(|d| d.window[0] + d.window[2])
-        .max()
-        .unwrap_or(1);
-    let height = details
-        .iter()
-        .map(|d| d.window[1] + d.window[3])
-        .max()
-        .unwrap_or(1);
-    let scale = PICTURE as f64 / width.max(height) as f64;
+    let (width, height) = image_size(&details);
+    let scale = PICTURE as f64 / width.max(height).max(1) as f64;
     let (w, h) = (width as f64 * scale, height as f64 * scale);
     let mut svg = String::new();
     let _ = writeln!(

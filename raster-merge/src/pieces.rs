@@ -82,16 +82,7 @@ fn windows(chunks: &[Chunk]) -> Result<Chunks> {
         height: w[3],
     };
     let first = &details[0];
-    let width = details
-        .iter()
-        .map(|d| d.window[0] + d.window[2])
-        .max()
-        .unwrap_or(0);
-    let height = details
-        .iter()
-        .map(|d| d.window[1] + d.window[3])
-        .max()
-        .unwrap_or(0);
+    let (width, height) = cog::detail::image_size(&details);
     let pixels = Grid {
         geotransform: [0.0, 1.0, 0.0, 0.0, 0.0, -1.0],
         width,

@@ -4,6 +4,7 @@
 //! number of tasks running over time, and a histogram of task durations. One SVG file, no
 //! scripts, so that it opens in any browser and embeds in a report.
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use crate::joblog::Row;
@@ -37,14 +38,11 @@ pub struct Figures {
 
 impl Figures {
     pub fn of(rows: &[Row]) -> Figures {
-        let mut chunks: Vec<(&str, bool)> = rows.iter().map(|r| (r.id.as_str(), r.ok())).collect();
-        chunks.sort();
-        let mut ids: Vec<&str> = chunks.iter().map(|(id, _)| *id).collect();
-        ids.dedup();
-        let succeeded: std::collections::HashSet<&str> = chunks
+        let ids: HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        let succeeded: HashSet<&str> = rows
             .iter()
-            .filter(|(_, ok)| *ok)
-            .map(|(id, _)| *id)
+            .filter(|r| r.ok())
+            .map(|r| r.id.as_str())
             .collect();
         let (start, end) = span(rows);
         let mut runtimes: Vec<f64> = rows.iter().map(|r| r.runtime).collect();
@@ -126,10 +124,7 @@ pub fn picture(rows: &[Row]) -> String {
 
     // Timeline: attempts in order of start, one bar each.
     y += 30.0;
-    let _ = writeln!(
-        body,
-        r#"<text x="{LEFT}" y="{y}" font-size="13" font-weight="bold">attempts over time</text>"#
-    );
+    heading(&mut body, y, "attempts over time");
     let legend = [
         (OK, "first attempt ok"),
         (OK_RETRY, "retry ok"),
@@ -175,10 +170,7 @@ pub fn picture(rows: &[Row]) -> String {
     y += 40.0;
 
     // Tasks running over time, as a step line.
-    let _ = writeln!(
-        body,
-        r#"<text x="{LEFT}" y="{y}" font-size="13" font-weight="bold">tasks running</text>"#
-    );
+    heading(&mut body, y, "tasks running");
     y += 8.0;
     // The joblog rounds starts and runtimes to the millisecond apart, so an end may come out
     // up to 1 ms after the start of the task that took its slot: ends count that much earlier.
@@ -229,10 +221,7 @@ pub fn picture(rows: &[Row]) -> String {
     y += 40.0;
 
     // Histogram of durations.
-    let _ = writeln!(
-        body,
-        r#"<text x="{LEFT}" y="{y}" font-size="13" font-weight="bold">task durations</text>"#
-    );
+    heading(&mut body, y, "task durations");
     y += 8.0;
     let bins = 30;
     let longest = figures.longest.max(1e-3);
@@ -267,6 +256,14 @@ pub fn picture(rows: &[Row]) -> String {
     svg.push_str(&body);
     svg.push_str("</svg>\n");
     svg
+}
+
+/// The title of a plot, at `y`.
+fn heading(svg: &mut String, y: f64, title: &str) {
+    let _ = writeln!(
+        svg,
+        r#"<text x="{LEFT}" y="{y}" font-size="13" font-weight="bold">{title}</text>"#
+    );
 }
 
 /// A seconds axis under a plot: a line and five ticks from 0 to `length` seconds.

@@ -60,6 +60,27 @@ pub fn bin(name: &str) -> PathBuf {
     dir.join(name)
 }
 
+/// The Python with the peer libraries (rasterio, rio-cogeo, laspy): `CHUNKWISE_PYTHON`, or the
+/// venv `.ci/run` makes.
+pub fn python() -> PathBuf {
+    std::env::var_os("CHUNKWISE_PYTHON").map_or_else(
+        || PathBuf::from("/opt/chunkwise-venv/bin/python"),
+        PathBuf::from,
+    )
+}
+
+/// The test COGs of `tests/peers/make_cogs.py`, made by GDAL in a fresh directory.
+pub fn make_cogs() -> tempfile::TempDir {
+    require_tool("gdal_translate");
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(
+        Command::new(python())
+            .arg(workspace_root().join("tests/peers/make_cogs.py"))
+            .arg(dir.path()),
+    );
+    dir
+}
+
 /// Fails the test with a clear message when a peer tool is not installed.
 pub fn require_tool(program: &str) {
     let found = Command::new("sh")

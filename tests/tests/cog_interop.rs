@@ -5,30 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use chunkwise_tests::{bin, require_tool, run_failing, run_ok, workspace_root};
-
-/// The Python with rasterio: `CHUNKWISE_PYTHON`, or the venv `.ci/run` makes.
-fn python() -> PathBuf {
-    std::env::var_os("CHUNKWISE_PYTHON").map_or_else(
-        || PathBuf::from("/opt/chunkwise-venv/bin/python"),
-        PathBuf::from,
-    )
-}
+use chunkwise_tests::{bin, make_cogs, python, run_failing, run_ok, workspace_root};
 
 fn peer(script: &str) -> PathBuf {
     workspace_root().join("tests/peers").join(script)
-}
-
-/// The test COGs, made by GDAL in a fresh directory.
-fn make_cogs() -> tempfile::TempDir {
-    require_tool("gdal_translate");
-    let dir = tempfile::tempdir().unwrap();
-    run_ok(
-        Command::new(python())
-            .arg(peer("make_cogs.py"))
-            .arg(dir.path()),
-    );
-    dir
 }
 
 fn check(cog: &Path, plan_args: &[&str], dir: &Path) {

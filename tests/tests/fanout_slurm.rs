@@ -34,6 +34,20 @@ fn slurm_run(manifest: &Path, out: &Path) -> Command {
     command
 }
 
+/// The local backend's outputs of `sha256sum` per chunk, in DIR/local: what Slurm must give.
+fn local_sha256sums(dir: &Path, manifest: &Path) -> std::path::PathBuf {
+    let local = dir.join("local");
+    run_ok(
+        Command::new(bin("fanout"))
+            .args(["-q", "--out-dir"])
+            .arg(&local)
+            .arg("-m")
+            .arg(manifest)
+            .args(["--", "sha256sum"]),
+    );
+    local
+}
+
 /// A FASTQ.gz of 80,000 reads indexed at a 256 KiB span and planned in at least 50 chunks.
 fn planned_fastq_gz(dir: &Path) -> (std::path::PathBuf, Vec<partition_core::Chunk>) {
     let text = test_support::Reads::new(80_000).length(150..=150).bytes();
@@ -83,15 +97,7 @@ fn a_job_array_gives_the_local_backends_outputs_and_retries_a_failed_task() {
     let (manifest_path, planned) = planned_fastq_gz(dir.path());
     let chunks = planned.len();
     assert!(chunks >= 50, "{chunks} chunks");
-    let local = dir.path().join("local");
-    run_ok(
-        Command::new(bin("fanout"))
-            .args(["-q", "--out-dir"])
-            .arg(&local)
-            .arg("-m")
-            .arg(&manifest_path)
-            .args(["--", "sha256sum"]),
-    );
+    let local = local_sha256sums(dir.path(), &manifest_path);
 
     // Chunk 7 fails on its first attempt only.
     let marker = dir.path().join("failed-once");
@@ -285,15 +291,7 @@ fn more_chunks_than_max_array_size_run_as_several_arrays() {
         "{} chunks for MaxArraySize {max_array} (.ci/slurm sets 50)",
         planned.len()
     );
-    let local = dir.path().join("local");
-    run_ok(
-        Command::new(bin("fanout"))
-            .args(["-q", "--out-dir"])
-            .arg(&local)
-            .arg("-m")
-            .arg(&manifest_path)
-            .args(["--", "sha256sum"]),
-    );
+    let local = local_sha256sums(dir.path(), &manifest_path);
     let out = dir.path().join("slurm");
     let joblog_path = dir.path().join("run.tsv");
     run_ok(

@@ -7,14 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use chunkwise_tests::{bin, manifest, run_ok, shared_data, workspace_root, RangeServer};
-
-fn python() -> PathBuf {
-    std::env::var_os("CHUNKWISE_PYTHON").map_or_else(
-        || PathBuf::from("/opt/chunkwise-venv/bin/python"),
-        PathBuf::from,
-    )
-}
+use chunkwise_tests::{bin, manifest, python, run_ok, shared_data, workspace_root, RangeServer};
 
 /// The header's point count (LAS 1.4's 64-bit count when the legacy one is 0).
 fn point_count(path: &Path) -> u64 {

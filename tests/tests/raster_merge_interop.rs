@@ -6,15 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use chunkwise_tests::{bin, require_tool, run_failing, run_ok, shared_data, workspace_root};
-
-/// The Python with rasterio, laspy and rio-cogeo: `CHUNKWISE_PYTHON`, or the venv of `.ci/run`.
-fn python() -> PathBuf {
-    std::env::var_os("CHUNKWISE_PYTHON").map_or_else(
-        || PathBuf::from("/opt/chunkwise-venv/bin/python"),
-        PathBuf::from,
-    )
-}
+use chunkwise_tests::{
+    bin, python, require_tool, run_failing, run_ok, shared_data, workspace_root,
+};
 
 fn steps() -> PathBuf {
     workspace_root().join("tests/peers/raster_steps.py")

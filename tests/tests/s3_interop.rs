@@ -5,7 +5,7 @@ use std::fs;
 use std::process::Command;
 
 use chunkwise_tests::s3::{get, run_prefix, upload};
-use chunkwise_tests::{bin, run_ok, shared_data};
+use chunkwise_tests::{bin, make_cogs, run_ok, shared_data};
 
 /// Runs `tool plan ARGS` on a URL, then `tool cat` on the manifest; returns both outputs.
 fn plan_and_cat(tool: &str, plan_args: &[&str]) -> (String, Vec<u8>) {
@@ -159,14 +159,7 @@ fn outputs_go_to_s3_only_when_complete() {
 #[test]
 #[ignore = "needs a local S3 server, gdal_translate and rasterio; .ci/run provides them"]
 fn cog_windows_from_s3_equal_local_ones() {
-    let dir = tempfile::tempdir().unwrap();
-    let python = std::env::var_os("CHUNKWISE_PYTHON")
-        .unwrap_or_else(|| "/opt/chunkwise-venv/bin/python".into());
-    run_ok(
-        Command::new(python)
-            .arg(chunkwise_tests::workspace_root().join("tests/peers/make_cogs.py"))
-            .arg(dir.path()),
-    );
+    let dir = make_cogs();
     let local = dir.path().join("deflate_pred2.tif");
     let key = format!("{}/deflate_pred2.tif", run_prefix());
     upload("chunkwise-interop", &key, fs::read(&local).unwrap());
@@ -310,14 +303,7 @@ fn lidar_tiles_from_s3_equal_local_ones() {
 #[test]
 #[ignore = "needs a local S3 server, gdal_translate and rasterio; .ci/run provides them"]
 fn raster_merge_reads_and_writes_s3_as_local_paths() {
-    let dir = tempfile::tempdir().unwrap();
-    let python = std::env::var_os("CHUNKWISE_PYTHON")
-        .unwrap_or_else(|| "/opt/chunkwise-venv/bin/python".into());
-    run_ok(
-        Command::new(python)
-            .arg(chunkwise_tests::workspace_root().join("tests/peers/make_cogs.py"))
-            .arg(dir.path()),
-    );
+    let dir = make_cogs();
     let manifest = dir.path().join("windows.jsonl");
     let plan = run_ok(
         Command::new(bin("cog-windows"))

@@ -11,6 +11,8 @@
 //!   ([`pool`]: bounded parallelism, retries with backoff, timeouts, halting, output order) or
 //!   Slurm's rounds of job arrays, behind one seam ([`driver`]); [`summary`]: the tally and
 //!   the closing line.
+//! - [`speculate`]: backups of stragglers (`--speculate`): chunks in flight, the median
+//!   task, and the [`backend::Race`] that lets only the first attempt to succeed publish.
 //! - [`cross`]: the cross product of two manifests (`--cross`): one task per pair, itself a
 //!   manifest line, so that everything below works per pair.
 //! - [`backend`]: the [`backend::Backend`] trait an engine implements (one attempt of the
@@ -37,6 +39,7 @@ pub mod processes;
 pub mod report;
 pub mod run;
 pub mod slurm;
+pub mod speculate;
 pub mod spool;
 pub mod summary;
 pub mod task;

@@ -8,10 +8,10 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use partition_core::output::{join, Output};
+use partition_core::output::{exists, join, Output};
 use partition_core::{Chunk, Error, Result};
 
-use crate::backend::{Backend, Outcome, STDERR_TAIL};
+use crate::backend::{Attempt, Backend, Outcome, Race, STDERR_TAIL};
 use crate::processes::Processes;
 use crate::task::{environment, substitute, TaskSpec};
 
@@ -35,10 +35,10 @@ impl Backend for Local<'_> {
         format!("local:{host}")
     }
 
-    fn run(&self, chunk: &Chunk, attempt: u32) -> Outcome {
+    fn run(&self, chunk: &Chunk, attempt: &Attempt) -> Outcome {
         let started = Instant::now();
-        let mut outcome = Outcome::new(chunk, attempt);
-        if let Err(error) = self.run_into(chunk, &mut outcome) {
+        let mut outcome = Outcome::new(chunk, attempt.number);
+        if let Err(error) = self.run_into(chunk, attempt, &mut outcome) {
             outcome.error = Some(error.to_string());
         }
         outcome.runtime = started.elapsed();
@@ -47,7 +47,8 @@ impl Backend for Local<'_> {
 }
 
 /// Runs one attempt on one chunk away from the scheduler (in a Lambda function, a Slurm
-/// task), enforcing the timeout on the way.
+/// task), enforcing the timeout on the way. With `task.exclusive` the attempt stops as soon
+/// as its output appears (another attempt of the chunk, running elsewhere, won).
 pub fn run_alone(task: &TaskSpec, chunk: &Chunk, attempt: u32) -> Outcome {
     let processes = Processes::default();
     let stderr_lock = Mutex::new(());
@@ -56,22 +57,52 @@ pub fn run_alone(task: &TaskSpec, chunk: &Chunk, attempt: u32) -> Outcome {
         processes: &processes,
         stderr_lock: &stderr_lock,
     };
+    let race = Race::default();
     let done = AtomicBool::new(false);
+    let output = task
+        .out_dir
+        .as_deref()
+        .filter(|_| task.exclusive)
+        .map(|dir| join(dir, &task.output_name(chunk)));
     thread::scope(|scope| {
         scope.spawn(|| {
+            let mut looked = Instant::now();
             while !done.load(Ordering::Relaxed) {
                 processes.enforce();
                 thread::sleep(Duration::from_millis(20));
+                if let Some(output) = &output {
+                    if looked.elapsed() >= WATCH && !done.load(Ordering::Relaxed) {
+                        looked = Instant::now();
+                        // Another attempt's win: claimed by attempt 0, which stops this one.
+                        if exists(output).unwrap_or(false) && race.winner().is_none() {
+                            if let Some(groups) = race.claim(0) {
+                                groups
+                                    .into_iter()
+                                    .for_each(|group| processes.terminate(group));
+                            }
+                        }
+                    }
+                }
             }
         });
-        let outcome = local.run(chunk, attempt);
+        let outcome = local.run(
+            chunk,
+            &Attempt {
+                number: attempt,
+                race: &race,
+            },
+        );
         done.store(true, Ordering::Relaxed);
         outcome
     })
 }
 
+/// How often an exclusive attempt running away from the scheduler looks whether another
+/// attempt has published the chunk's output (one HEAD request on S3).
+const WATCH: Duration = Duration::from_secs(1);
+
 impl Local<'_> {
-    fn run_into(&self, chunk: &Chunk, outcome: &mut Outcome) -> Result<()> {
+    fn run_into(&self, chunk: &Chunk, attempt: &Attempt, outcome: &mut Outcome) -> Result<()> {
         let argv: Vec<String> = self
             .task
             .command
@@ -99,6 +130,9 @@ impl Local<'_> {
             _ => Error::io(&argv[0], e),
         })?;
         self.processes.register(child.id(), self.task.timeout);
+        if !attempt.race.enter(attempt.number, child.id()) {
+            self.processes.terminate(child.id());
+        }
 
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().expect("stdout is piped");
@@ -114,16 +148,43 @@ impl Local<'_> {
             )
         });
         let status = child.wait().map_err(|e| Error::io(&argv[0], e));
+        attempt.race.leave(attempt.number);
         outcome.timed_out = self.processes.unregister(child.id());
         let status = status?;
         outcome.exit_code = status.code();
         outcome.signal = status.signal();
         outcome.bytes_in = fed?;
-        outcome.stderr_tail = logged?;
+        let (tail, log) = logged?;
+        outcome.stderr_tail = tail;
         let file = written?;
-        // Only a task that succeeded leaves its output under the final name.
-        if let Some(file) = file {
-            if outcome.succeeded() {
+        // Only the attempt that succeeded first leaves its output under the final name; the
+        // others (stopped when it won, or finishing just after it) leave nothing.
+        if outcome.succeeded() {
+            match attempt.race.claim(attempt.number) {
+                Some(others) => others
+                    .into_iter()
+                    .for_each(|group| self.processes.terminate(group)),
+                None => outcome.lost = true,
+            }
+        } else if attempt
+            .race
+            .winner()
+            .is_some_and(|winner| winner != attempt.number)
+        {
+            outcome.lost = true;
+        }
+        if outcome.lost {
+            return Ok(());
+        }
+        if let Some(log) = log {
+            log.finish()?;
+        }
+        if let Some(file) = file.filter(|_| outcome.succeeded()) {
+            if self.task.exclusive {
+                if !file.finish_new()? {
+                    outcome.lost = true;
+                }
+            } else {
                 file.finish()?;
             }
         }
@@ -155,9 +216,9 @@ impl Local<'_> {
         }
     }
 
-    /// The command's stderr goes to `DIR/<id>.err`, or line by line to ours, prefixed with the
-    /// id; its tail is returned either way.
-    fn log_stderr(&self, chunk: &Chunk, stderr: impl Read) -> Result<String> {
+    /// The command's stderr goes to `DIR/<id>.err` (returned unfinished), or line by line to
+    /// ours, prefixed with the id; its tail is returned either way.
+    fn log_stderr(&self, chunk: &Chunk, stderr: impl Read) -> Result<(String, Option<Output>)> {
         let mut tail = Tail::default();
         match &self.task.out_dir {
             Some(dir) => {
@@ -176,7 +237,7 @@ impl Local<'_> {
                     let n = read.len();
                     stderr.consume(n);
                 }
-                file.finish()?;
+                return Ok((tail.into_string(), Some(file)));
             }
             None => {
                 let mut line = Vec::new();
@@ -201,7 +262,7 @@ impl Local<'_> {
                 }
             }
         }
-        Ok(tail.into_string())
+        Ok((tail.into_string(), None))
     }
 }
 

@@ -153,6 +153,11 @@ struct RunArgs {
     /// When a chunk fails for good: keep going, start nothing new, or kill everything
     #[arg(long, value_enum, default_value = "never")]
     halt: HaltArg,
+    /// Once nothing is left to start, give a task running longer than FACTOR times the
+    /// median task a second attempt; the first to succeed writes the output, the other is
+    /// stopped (local, Lambda)
+    #[arg(long, value_name = "FACTOR", value_parser = speculation_factor)]
+    speculate: Option<f64>,
     /// Append one TSV row per attempt to FILE
     #[arg(long, value_name = "FILE")]
     joblog: Option<PathBuf>,
@@ -197,6 +202,7 @@ Examples:
   fanout -m reads.jsonl --cross parts.jsonl --out-dir aln --suffix .sam -- bwa mem -p idx/{cross.id}.fa -
   fanout -m chunks.jsonl --keep-order -- sh -c 'seqkit stats -T | sed \"s/^/$CHUNK_ID\\t/\"'
   fanout -m chunks.jsonl --backend lambda --function chunkwise --out-dir s3://bucket/out/ -- sha256sum
+  fanout -m chunks.jsonl --speculate 3 --joblog run.tsv --out-dir out -- ./align.sh   # back up stragglers
   fanout -m chunks.jsonl --backend slurm --partition short -j 50 --retries 2 --out-dir /shared/out -- sha256sum
   fanout report run.tsv -o run.svg      # the run as a picture: attempts over time, durations";
 
@@ -259,9 +265,19 @@ fn main() -> ExitCode {
                 suffix,
                 feed_stdin: !no_stdin,
                 timeout: timeout.map(|timeout| timeout.0),
+                exclusive: false,
             },
         }),
     })
+}
+
+fn speculation_factor(text: &str) -> std::result::Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(factor) if factor >= 1.0 && factor.is_finite() => Ok(factor),
+        _ => Err(format!(
+            "{text:?} is not a factor of at least 1 (how many times the median task)"
+        )),
+    }
 }
 
 fn run(args: RunArgs) -> Result<()> {
@@ -296,6 +312,7 @@ fn run(args: RunArgs) -> Result<()> {
         suffix: args.suffix,
         feed_stdin: !args.no_stdin,
         timeout: args.timeout.map(|timeout| timeout.0),
+        exclusive: false,
     };
     let options = fanout::RunOptions {
         engine,
@@ -310,6 +327,7 @@ fn run(args: RunArgs) -> Result<()> {
             HaltArg::Soon => fanout::Halt::Soon,
             HaltArg::Now => fanout::Halt::Now,
         },
+        speculate: args.speculate,
         joblog: args.joblog,
         resume: args.resume,
         dry_run: args.dry_run,

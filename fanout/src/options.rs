@@ -48,6 +48,9 @@ pub struct RunOptions {
     /// Wait before the first retry; doubled for each later one (at most a minute).
     pub retry_delay: Duration,
     pub halt: Halt,
+    /// Back up a task running longer than this many times the median successful task, once
+    /// nothing is left to start (`--speculate`).
+    pub speculate: Option<f64>,
     pub joblog: Option<PathBuf>,
     /// Skip chunks the joblog records as succeeded (and whose outputs exist).
     pub resume: bool,

@@ -1,21 +1,28 @@
 //! The pool: at most `jobs` tasks at once on a per-attempt [`Backend`] (local processes or
-//! Lambda invocations), each retried with backoff, outputs printed whole, a failure halting
-//! the run as asked, and running processes killed on timeout, halt or interrupt.
+//! Lambda invocations), each retried with backoff, stragglers backed up (`--speculate`),
+//! outputs printed whole, a failure halting the run as asked, and running processes killed
+//! on timeout, halt or interrupt.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
+use indicatif::ProgressBar;
+use partition_core::backoff::sleep_until;
 use partition_core::{progress, Chunk, Result};
 
-use crate::backend::{Backend, Outcome};
+use crate::backend::{Attempt, Backend, Outcome};
 use crate::driver::{Driver, RunContext};
-use crate::options::{Halt, RunOptions};
+use crate::options::Halt;
+use crate::speculate::{Flight, Flights};
 use crate::spool::Spool;
 use crate::summary::{attempt_line, Summary};
+
+/// How often idle workers look for a straggler to back up.
+const LOOK: Duration = Duration::from_millis(20);
 
 /// Runs tasks through a per-attempt backend.
 pub struct Pool<'a> {
@@ -24,13 +31,7 @@ pub struct Pool<'a> {
 
 impl Driver for Pool<'_> {
     fn drive(&self, todo: &[&Chunk], run: &RunContext) -> Result<Summary> {
-        let (backend, options) = (self.backend, run.options);
-        let backend_name = backend.name();
-        let bar = progress::items(todo.len() as u64, options.quiet, "chunks");
-        let stopping = AtomicBool::new(false);
-        let kill_running = AtomicBool::new(false);
-        let finished = AtomicBool::new(false);
-        let next = AtomicUsize::new(0);
+        let options = run.options;
         let mut printer = Printer::new(options.keep_order, run.chunks);
         for chunk in run
             .chunks
@@ -39,15 +40,28 @@ impl Driver for Pool<'_> {
         {
             printer.emit(chunk.seq, Spool::new());
         }
-        let printer = Mutex::new(printer);
-        let summary = Mutex::new(Summary::default());
-        let record_error = Mutex::new(None);
+        let work = Work {
+            backend: self.backend,
+            backend_name: self.backend.name(),
+            run,
+            bar: progress::items(todo.len() as u64, options.quiet, "chunks"),
+            flights: Flights::default(),
+            stopping: AtomicBool::new(false),
+            kill_running: AtomicBool::new(false),
+            printer: Mutex::new(printer),
+            summary: Mutex::default(),
+            record_error: Mutex::new(None),
+        };
+        let finished = AtomicBool::new(false);
+        let next = AtomicUsize::new(0);
         let (interrupted, processes) = (run.interrupted, run.processes);
 
         thread::scope(|scope| {
             scope.spawn(|| {
                 while !finished.load(Ordering::Relaxed) {
-                    if interrupted.load(Ordering::Relaxed) || kill_running.load(Ordering::Relaxed) {
+                    if interrupted.load(Ordering::Relaxed)
+                        || work.kill_running.load(Ordering::Relaxed)
+                    {
                         processes.terminate_all();
                     }
                     processes.enforce();
@@ -57,51 +71,25 @@ impl Driver for Pool<'_> {
             let workers: Vec<_> = (0..options.jobs.max(1).min(todo.len().max(1)))
                 .map(|_| {
                     scope.spawn(|| loop {
-                        if interrupted.load(Ordering::Relaxed) || stopping.load(Ordering::Relaxed) {
+                        if interrupted.load(Ordering::Relaxed)
+                            || work.stopping.load(Ordering::Relaxed)
+                        {
                             break;
                         }
-                        let Some(chunk) = todo.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                        if let Some(chunk) = todo.get(next.fetch_add(1, Ordering::Relaxed)) {
+                            work.primary(chunk);
+                            continue;
+                        }
+                        // Nothing left to start: back up a straggler, or stop.
+                        let Some(factor) = options.speculate else {
                             break;
                         };
-                        let mut outcome =
-                            run_with_retries(backend, chunk, options, interrupted, |outcome| {
-                                if let Some(joblog) = run.joblog {
-                                    if let Err(error) = joblog.record(&backend_name, outcome) {
-                                        record_error
-                                            .lock()
-                                            .unwrap_or_else(|e| e.into_inner())
-                                            .get_or_insert(error);
-                                    }
-                                }
-                                if !options.quiet {
-                                    let line = attempt_line(outcome);
-                                    let _guard =
-                                        run.stderr_lock.lock().unwrap_or_else(|e| e.into_inner());
-                                    bar.suspend(|| eprintln!("{line}"));
-                                }
-                            });
-                        bar.inc(1);
-                        let stdout = std::mem::take(&mut outcome.stdout);
-                        printer
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .emit(outcome.seq, stdout);
-                        let mut summary = summary.lock().unwrap_or_else(|e| e.into_inner());
-                        summary.bytes_in += outcome.bytes_in;
-                        summary.bytes_out += outcome.bytes_out;
-                        if outcome.succeeded() {
-                            summary.succeeded += 1;
-                        } else {
-                            summary.failed.push(outcome.id.clone());
-                            bar.set_message(format!("chunks ({} failed)", summary.failed.len()));
-                            match options.halt {
-                                Halt::Never => {}
-                                Halt::Soon => stopping.store(true, Ordering::Relaxed),
-                                Halt::Now => {
-                                    stopping.store(true, Ordering::Relaxed);
-                                    kill_running.store(true, Ordering::Relaxed);
-                                }
-                            }
+                        if work.flights.is_empty() {
+                            break;
+                        }
+                        match work.flights.straggler(factor) {
+                            Some((flight, number)) => work.backup(&flight, number),
+                            None => thread::sleep(LOOK),
                         }
                     })
                 })
@@ -111,17 +99,21 @@ impl Driver for Pool<'_> {
             }
             finished.store(true, Ordering::Relaxed);
         });
-        bar.finish_and_clear();
+        work.bar.finish_and_clear();
 
-        let mut printer = printer.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut printer = work.printer.into_inner().unwrap_or_else(|e| e.into_inner());
         printer.finish();
         if let Some(error) = printer.error {
             return Err(partition_core::Error::io("<stdout>", error));
         }
-        if let Some(error) = record_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        if let Some(error) = work
+            .record_error
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+        {
             return Err(error);
         }
-        Ok(summary.into_inner().unwrap_or_else(|e| e.into_inner()))
+        Ok(work.summary.into_inner().unwrap_or_else(|e| e.into_inner()))
     }
 
     fn usage(&self) -> Option<String> {
@@ -129,23 +121,140 @@ impl Driver for Pool<'_> {
     }
 }
 
-/// Runs attempts until one succeeds or the retries are spent; `report` sees every attempt.
-fn run_with_retries(
-    backend: &dyn Backend,
-    chunk: &Chunk,
-    options: &RunOptions,
-    interrupted: &AtomicBool,
-    report: impl Fn(&Outcome),
-) -> Outcome {
-    let mut attempt = 1;
-    loop {
-        let outcome = backend.run(chunk, attempt);
-        report(&outcome);
-        if outcome.succeeded() || attempt > options.retries || interrupted.load(Ordering::Relaxed) {
-            return outcome;
+/// What the pool's workers share.
+struct Work<'a, 'r> {
+    backend: &'a dyn Backend,
+    backend_name: String,
+    run: &'r RunContext<'r>,
+    bar: ProgressBar,
+    flights: Flights<'r>,
+    stopping: AtomicBool,
+    kill_running: AtomicBool,
+    printer: Mutex<Printer>,
+    summary: Mutex<Summary>,
+    record_error: Mutex<Option<partition_core::Error>>,
+}
+
+impl<'r> Work<'_, 'r> {
+    /// Runs a chunk's attempts until one succeeds, its retries are spent, or its backup wins.
+    fn primary(&self, chunk: &'r Chunk) {
+        let options = self.run.options;
+        let flight = self.flights.add(chunk);
+        let mut failures = 0;
+        let outcome = loop {
+            let number = flight.primary_attempt();
+            let outcome = self.attempt(&flight, number);
+            if outcome.succeeded() || flight.race.winner().is_some() {
+                break outcome;
+            }
+            failures += 1;
+            if failures > options.retries || self.run.interrupted.load(Ordering::Relaxed) {
+                break outcome;
+            }
+            flight.primary_waits();
+            let wait = options.retry_backoff().delay(failures);
+            if sleep_until(wait, || {
+                self.run.interrupted.load(Ordering::Relaxed) || flight.race.winner().is_some()
+            }) {
+                break outcome;
+            }
+        };
+        if outcome.succeeded() {
+            self.settle(&flight, outcome);
+        } else if flight.race.winner().is_none() {
+            // A backup still running may yet succeed.
+            while flight.backup_running() {
+                thread::sleep(LOOK);
+            }
+            if flight.race.winner().is_none() {
+                self.settle(&flight, outcome);
+            }
         }
-        options.retry_backoff().sleep(attempt, interrupted);
-        attempt += 1;
+        self.flights.remove(&flight);
+    }
+
+    /// Runs a straggler's backup attempt; it settles the chunk if it wins.
+    fn backup(&self, flight: &Arc<Flight<'r>>, number: u32) {
+        let outcome = self.attempt(flight, number);
+        flight.backup_done();
+        if outcome.succeeded() {
+            self.settle(flight, outcome);
+        }
+    }
+
+    /// One attempt, judged against the others of its chunk and logged.
+    fn attempt(&self, flight: &Flight<'r>, number: u32) -> Outcome {
+        let race = &flight.race;
+        let mut outcome = self.backend.run(flight.chunk, &Attempt { number, race });
+        if outcome.succeeded() {
+            // Backends running elsewhere (Lambda) publish once by themselves; this claim
+            // decides the race here.
+            outcome.lost = race.claim(number).is_none();
+        } else if outcome.lost && race.winner().is_none() {
+            // No attempt of this run wrote the output that stopped this one.
+            outcome.lost = false;
+            outcome.error = Some(format!(
+                "{} exists already, and with --speculate outputs are only created: remove it, \
+                 or --resume",
+                self.run.options.task.output_name(flight.chunk)
+            ));
+        }
+        self.record(&outcome);
+        outcome
+    }
+
+    fn record(&self, outcome: &Outcome) {
+        if let Some(joblog) = self.run.joblog {
+            if let Err(error) = joblog.record(&self.backend_name, outcome) {
+                self.record_error
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_or_insert(error);
+            }
+        }
+        if !self.run.options.quiet {
+            let line = attempt_line(outcome);
+            let _guard = self
+                .run
+                .stderr_lock
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            self.bar.suspend(|| eprintln!("{line}"));
+        }
+    }
+
+    /// Decides a chunk by its last attempt: counted, printed, and halting the run if asked.
+    fn settle(&self, flight: &Flight<'r>, mut outcome: Outcome) {
+        if !flight.settle() {
+            return;
+        }
+        self.bar.inc(1);
+        if outcome.succeeded() {
+            self.flights.finished(outcome.runtime);
+        }
+        let stdout = std::mem::take(&mut outcome.stdout);
+        self.printer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .emit(outcome.seq, stdout);
+        let mut summary = self.summary.lock().unwrap_or_else(|e| e.into_inner());
+        summary.bytes_in += outcome.bytes_in;
+        summary.bytes_out += outcome.bytes_out;
+        if outcome.succeeded() {
+            summary.succeeded += 1;
+            return;
+        }
+        summary.failed.push(outcome.id.clone());
+        self.bar
+            .set_message(format!("chunks ({} failed)", summary.failed.len()));
+        match self.run.options.halt {
+            Halt::Never => {}
+            Halt::Soon => self.stopping.store(true, Ordering::Relaxed),
+            Halt::Now => {
+                self.stopping.store(true, Ordering::Relaxed);
+                self.kill_running.store(true, Ordering::Relaxed);
+            }
+        }
     }
 }
 

@@ -42,10 +42,14 @@ impl Processes {
     pub fn terminate_all(&self) {
         let now = Instant::now();
         for (pid, group) in self.lock().iter_mut() {
-            if group.terminated_at.is_none() {
-                signal_group(*pid, libc::SIGTERM);
-                group.terminated_at = Some(now);
-            }
+            terminate(*pid, group, now);
+        }
+    }
+
+    /// Terminates one group, as [`Self::terminate_all`] does.
+    pub fn terminate(&self, pid: u32) {
+        if let Some(group) = self.lock().get_mut(&pid) {
+            terminate(pid, group, Instant::now());
         }
     }
 
@@ -67,6 +71,13 @@ impl Processes {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Group>> {
         self.groups.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn terminate(pid: u32, group: &mut Group, now: Instant) {
+    if group.terminated_at.is_none() {
+        signal_group(pid, libc::SIGTERM);
+        group.terminated_at = Some(now);
     }
 }
 

@@ -34,6 +34,13 @@ pub fn run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
     if options.dry_run {
         return dry_run(chunks, options);
     }
+    if options.speculate.is_some() && matches!(options.engine, Engine::Slurm { .. }) {
+        return Err(Error::Usage(
+            "--speculate runs with --backend local and lambda; on Slurm a straggler's node is \
+             the scheduler's to replace: use --timeout with --retries"
+                .to_string(),
+        ));
+    }
     if let Some(dir) = &options.task.out_dir {
         create_output_dir(dir)?;
     }
@@ -81,6 +88,9 @@ pub fn run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
                 function,
                 task: &options.task,
                 price: *price,
+                // A backup and its straggler cannot see each other's process: each creates
+                // the output only if the other has not.
+                exclusive: options.speculate.is_some(),
             };
             lambda = Lambda::connect(settings, &todo, Arc::clone(&interrupted))?;
             Box::new(Pool { backend: &lambda })

@@ -23,6 +23,11 @@ pub struct TaskSpec {
     /// Per attempt; the task's whole process group is killed past it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Duration>,
+    /// Publish outputs only where none exists yet (S3 `If-None-Match`), and stop once
+    /// another attempt's has appeared: attempts of one chunk may run at once on machines
+    /// that cannot see each other (`--speculate` on Lambda).
+    #[serde(default)]
+    pub exclusive: bool,
 }
 
 impl TaskSpec {

@@ -63,14 +63,19 @@ impl Backoff {
 
 /// Sleeps for `duration` or until `stop` is set; true when it was set.
 pub fn sleep_unless(stop: &AtomicBool, duration: Duration) -> bool {
+    sleep_until(duration, || stop.load(Ordering::Relaxed))
+}
+
+/// Sleeps for `duration` or until `stop()` holds (asked every 20 ms); true when it held.
+pub fn sleep_until(duration: Duration, stop: impl Fn() -> bool) -> bool {
     let until = Instant::now() + duration;
     while Instant::now() < until {
-        if stop.load(Ordering::Relaxed) {
+        if stop() {
             return true;
         }
         thread::sleep((until - Instant::now()).min(Duration::from_millis(20)));
     }
-    stop.load(Ordering::Relaxed)
+    stop()
 }
 
 #[cfg(test)]

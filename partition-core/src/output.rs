@@ -51,6 +51,24 @@ impl AtomicFile {
 
     /// Flushes, syncs and renames the file into place.
     pub fn commit(self) -> Result<()> {
+        let (temp, path) = self.synced()?;
+        temp.persist(&path)
+            .map_err(|e| Error::io(path.display(), e.error))?;
+        Ok(())
+    }
+
+    /// As [`Self::commit`], unless a file is there already: false when one was (the
+    /// temporary file is removed).
+    pub fn commit_new(self) -> Result<bool> {
+        let (temp, path) = self.synced()?;
+        match temp.persist_noclobber(&path) {
+            Ok(_) => Ok(true),
+            Err(error) if error.error.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+            Err(error) => Err(Error::io(path.display(), error.error)),
+        }
+    }
+
+    fn synced(self) -> Result<(NamedTempFile, PathBuf)> {
         let path = self.path;
         let temp = self
             .writer
@@ -59,9 +77,7 @@ impl AtomicFile {
         temp.as_file()
             .sync_all()
             .map_err(|e| Error::io(path.display(), e))?;
-        temp.persist(&path)
-            .map_err(|e| Error::io(path.display(), e.error))?;
-        Ok(())
+        Ok((temp, path))
     }
 }
 
@@ -249,6 +265,17 @@ impl Output {
             Output::S3(upload) => upload.complete(),
         }
     }
+
+    /// As [`Self::finish`], unless a file or object is under the name already: false when
+    /// one is (nothing is written). For outputs that several writers may race to create.
+    pub fn finish_new(self) -> Result<bool> {
+        match self {
+            Output::Stdout(_) => self.finish().map(|()| true),
+            Output::File(file) => file.commit_new(),
+            #[cfg(feature = "s3")]
+            Output::S3(upload) => upload.complete_new(),
+        }
+    }
 }
 
 impl Write for Output {
@@ -367,5 +394,19 @@ mod tests {
         }
         assert_eq!(entries(dir.path()), ["out.fq"]);
         assert_eq!(fs::read(&path).unwrap(), b"old complete output");
+    }
+
+    #[test]
+    fn commit_new_never_replaces_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.fq");
+        let mut first = AtomicFile::create(&path).unwrap();
+        first.write_all(b"first").unwrap();
+        let mut second = AtomicFile::create(&path).unwrap();
+        second.write_all(b"second").unwrap();
+        assert!(second.commit_new().unwrap());
+        assert!(!first.commit_new().unwrap());
+        assert_eq!(fs::read(&path).unwrap(), b"second");
+        assert_eq!(entries(dir.path()), ["out.fq"], "the loser leaves nothing");
     }
 }

@@ -616,6 +616,110 @@ fn soak_10000_chunks_with_5_percent_failing_attempts() {
 }
 
 #[test]
+fn speculative_backups_finish_a_run_held_by_hanging_first_attempts() {
+    let (dir, chunks) = planned_reads(400, &["--chunks", "24"]);
+    let out = dir.path().join("out");
+    fs::create_dir(dir.path().join("started")).unwrap();
+    // Chunks 5, 13 and 21 hang on their first attempt only (its pid kept, to check that it is
+    // stopped); every attempt takes about 0.2 s.
+    let script = r#"if mkdir started/$CHUNK_SEQ 2>/dev/null && [ $((CHUNK_SEQ % 8)) = 5 ]; then
+        echo $$ > started/$CHUNK_SEQ/pid; exec sleep 120
+    fi
+    sleep 0.2; sha256sum"#;
+    let started = Instant::now();
+    run_ok(
+        fanout(dir.path(), &chunks)
+            .args(["-j", "4", "--speculate", "3", "--joblog", "run.tsv"])
+            .arg("--out-dir")
+            .arg(&out)
+            .args(["--", "sh", "-c", script]),
+    );
+    let wall = started.elapsed();
+    eprintln!("speculative run: {wall:?}");
+    // 24 tasks of 0.2 s on 4 slots take 1.2 s; a backup starts past 3 x the median.
+    assert!(
+        wall < Duration::from_secs(8),
+        "finished near the median time: {wall:?}"
+    );
+    assert_eq!(
+        outputs_in(&out).len(),
+        24,
+        "one output per chunk, nothing else"
+    );
+    let reference = dir.path().join("reference");
+    run_ok(
+        fanout(dir.path(), &chunks)
+            .args(["-j", "4", "--out-dir"])
+            .arg(&reference)
+            .args(["--", "sha256sum"]),
+    );
+    for name in outputs_in(&reference) {
+        assert_eq!(
+            fs::read(out.join(&name)).unwrap(),
+            fs::read(reference.join(&name)).unwrap(),
+            "{name}"
+        );
+    }
+    let rows = joblog_rows(&dir.path().join("run.tsv"));
+    for seq in 0..24 {
+        let mut attempts: Vec<(&str, &str)> = rows
+            .iter()
+            .filter(|r| r[1] == seq.to_string())
+            .map(|r| (r[2].as_str(), r[10].as_str()))
+            .collect();
+        attempts.sort_unstable();
+        if seq % 8 == 5 {
+            assert_eq!(
+                attempts,
+                [("1", "lost: another attempt succeeded first"), ("2", "ok")],
+                "chunk {seq}: the backup won, the straggler was stopped"
+            );
+            let pid = fs::read_to_string(dir.path().join(format!("started/{seq}/pid"))).unwrap();
+            assert!(
+                !Path::new(&format!("/proc/{}", pid.trim())).exists(),
+                "the straggler's process is gone"
+            );
+        } else {
+            assert_eq!(attempts, [("1", "ok")], "chunk {seq}: no backup");
+        }
+    }
+
+    // On stdout, in manifest order, each chunk's output once.
+    fs::remove_dir_all(dir.path().join("started")).unwrap();
+    fs::create_dir(dir.path().join("started")).unwrap();
+    let printed = run_ok(
+        fanout(dir.path(), &chunks)
+            .args(["-j", "4", "--speculate", "3", "--keep-order"])
+            .args(["--", "sh", "-c", script]),
+    );
+    let expected: Vec<u8> = outputs_in(&reference)
+        .iter()
+        .flat_map(|name| fs::read(reference.join(name)).unwrap())
+        .collect();
+    assert_eq!(
+        String::from_utf8(printed).unwrap(),
+        String::from_utf8(expected).unwrap()
+    );
+
+    // A factor below 1 is refused; so is Slurm.
+    let refused =
+        run_failing(fanout(dir.path(), &chunks).args(["--speculate", "0.5", "--", "true"]));
+    assert_eq!(refused.status.code(), Some(2));
+    let refused = run_failing(fanout(dir.path(), &chunks).args([
+        "--backend",
+        "slurm",
+        "--speculate",
+        "2",
+        "--out-dir",
+        "o",
+        "--",
+        "true",
+    ]));
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--timeout with --retries"));
+}
+
+#[test]
 fn remote_backends_refuse_what_they_cannot_run_before_submitting_anything() {
     let (dir, manifest_path) = planned(2);
     let refused = |args: &[&str]| {

@@ -370,3 +370,90 @@ fn a_cross_product_runs_every_pair_on_lambda() {
         .count();
     assert_eq!(outputs, 6, "3 read chunks x 2 parts");
 }
+
+#[test]
+#[ignore = "needs ministack (Lambda and S3); .ci/run starts it"]
+fn speculative_backups_on_lambda_publish_each_output_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (manifest_path, _) = planned(dir.path(), 800, 16);
+    let function = deploy("chunkwise-speculate", &["--timeout", "60s"]);
+    let out = format!("s3://{BUCKET}/{}/", run_prefix());
+    // ministack runs the function on this machine: a folder here tells first attempts apart.
+    // Chunks 3, 9 and 15 hang on their first attempt only.
+    let started = dir.path().join("started");
+    fs::create_dir(&started).unwrap();
+    let script = format!(
+        r#"if mkdir {0}/$CHUNK_SEQ 2>/dev/null && [ $((CHUNK_SEQ % 6)) = 3 ]; then
+            echo $$ > {0}/$CHUNK_SEQ/pid; exec sleep 120
+        fi
+        sleep 0.3; sha256sum"#,
+        started.display()
+    );
+    let joblog_path = dir.path().join("run.tsv");
+    let clock = Instant::now();
+    let ran = lambda_run(&function, &manifest_path, &out)
+        .args(["-j", "4", "--speculate", "3", "--joblog"])
+        .arg(&joblog_path)
+        .args(["--", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let wall = clock.elapsed();
+    let stderr = String::from_utf8_lossy(&ran.stderr);
+    assert!(ran.status.success(), "{stderr}");
+    assert!(stderr.contains("16 ok, 0 failed"), "{stderr}");
+    assert!(
+        wall < Duration::from_secs(30),
+        "the hanging attempts (120 s) did not hold the run: {wall:?}"
+    );
+
+    let local = dir.path().join("local");
+    run_ok(
+        Command::new(bin("fanout"))
+            .args(["-q", "--out-dir"])
+            .arg(&local)
+            .arg("-m")
+            .arg(&manifest_path)
+            .args(["--", "sha256sum"]),
+    );
+    let prefix = out.trim_start_matches(&format!("s3://{BUCKET}/"));
+    let rows = joblog_rows(&joblog_path);
+    for chunk in manifest(&fs::read(&manifest_path).unwrap()) {
+        let remote = get(BUCKET, &format!("{prefix}{}.out", chunk.id)).unwrap();
+        assert_eq!(
+            remote,
+            fs::read(local.join(format!("{}.out", chunk.id))).unwrap(),
+            "{}",
+            chunk.id
+        );
+        let mut attempts: Vec<(&str, &str)> = rows
+            .iter()
+            .filter(|row| row[0] == chunk.id)
+            .map(|row| (row[2].as_str(), row[10].as_str()))
+            .collect();
+        attempts.sort_unstable();
+        if chunk.seq % 6 == 3 {
+            assert_eq!(
+                attempts,
+                [("1", "lost: another attempt succeeded first"), ("2", "ok")],
+                "{}: the backup won and the straggler stopped itself",
+                chunk.id
+            );
+            let pid = fs::read_to_string(started.join(format!("{}/pid", chunk.seq))).unwrap();
+            assert!(!Path::new(&format!("/proc/{}", pid.trim())).exists());
+        } else {
+            assert_eq!(attempts, [("1", "ok")], "{}", chunk.id);
+        }
+    }
+
+    // Outputs are only created: a second run into the same prefix says what is in the way.
+    let again = lambda_run(&function, &manifest_path, &out)
+        .args(["-j", "4", "--speculate", "3", "--", "sha256sum"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(".out exists already, and with --speculate outputs are only created"),
+        "{stderr}"
+    );
+}

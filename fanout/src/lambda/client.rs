@@ -14,7 +14,7 @@ use partition_core::source::Location;
 use partition_core::{aws, Backoff, Chunk, Error, Result};
 use serde::Deserialize;
 
-use crate::backend::{Backend, Outcome};
+use crate::backend::{Attempt, Backend, Outcome};
 use crate::lambda::price::{Price, Usage};
 use crate::lambda::task::{Reply, Request, Task, PAYLOAD_LIMIT};
 use crate::lambda::{configuration, sdk_client};
@@ -49,6 +49,8 @@ pub struct Settings<'a> {
     pub task: &'a TaskSpec,
     /// Overrides the price table.
     pub price: Option<Price>,
+    /// Attempts of a chunk may run at once (`--speculate`): see [`TaskSpec::exclusive`].
+    pub exclusive: bool,
 }
 
 impl Lambda {
@@ -117,6 +119,7 @@ impl Lambda {
             task: TaskSpec {
                 out_dir: Some(out_dir),
                 timeout: None,
+                exclusive: settings.exclusive,
                 ..settings.task.clone()
             },
             deadline: settings
@@ -242,10 +245,10 @@ impl Backend for Lambda {
         format!("lambda:{}", self.function)
     }
 
-    fn run(&self, chunk: &Chunk, attempt: u32) -> Outcome {
+    fn run(&self, chunk: &Chunk, attempt: &Attempt) -> Outcome {
         let started = Instant::now();
-        let mut outcome = Outcome::new(chunk, attempt);
-        if let Err(error) = self.attempt(chunk, attempt, &mut outcome) {
+        let mut outcome = Outcome::new(chunk, attempt.number);
+        if let Err(error) = self.attempt(chunk, attempt.number, &mut outcome) {
             outcome.error = Some(error);
         }
         outcome.runtime = started.elapsed();

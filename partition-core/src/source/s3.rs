@@ -9,6 +9,7 @@ use std::io::{self, Read};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::Client;
 use bytes::{Buf, Bytes};
 use futures::StreamExt;
@@ -306,9 +307,20 @@ impl Upload {
     }
 
     /// Makes the object appear, whole.
-    pub(crate) fn complete(mut self) -> Result<()> {
+    pub(crate) fn complete(self) -> Result<()> {
+        self.publish(false).map(|_| ())
+    }
+
+    /// Makes the object appear, whole, unless one is there already (S3's `If-None-Match: *`):
+    /// false when one was.
+    pub(crate) fn complete_new(self) -> Result<bool> {
+        self.publish(true)
+    }
+
+    fn publish(mut self, only_new: bool) -> Result<bool> {
         let client = client();
-        match self.upload_id.take() {
+        let condition = only_new.then(|| "*".to_string());
+        let sent = match self.upload_id.take() {
             None => {
                 let body = std::mem::take(&mut self.buffer);
                 runtime()
@@ -317,10 +329,12 @@ impl Upload {
                             .put_object()
                             .bucket(&self.bucket)
                             .key(&self.key)
+                            .set_if_none_match(condition)
                             .body(body.into())
                             .send(),
                     )
-                    .map_err(|e| storage_error(&self.url, "PUT", e))?;
+                    .map(|_| ())
+                    .map_err(|e| (exists_already(&e), storage_error(&self.url, "PUT", e)))
             }
             Some(upload_id) => {
                 self.upload_id = Some(upload_id.clone());
@@ -330,22 +344,45 @@ impl Upload {
                 let parts = aws_sdk_s3::types::CompletedMultipartUpload::builder()
                     .set_parts(Some(std::mem::take(&mut self.parts)))
                     .build();
-                runtime()
+                let completed = runtime()
                     .block_on(
                         client
                             .complete_multipart_upload()
                             .bucket(&self.bucket)
                             .key(&self.key)
                             .upload_id(&upload_id)
+                            .set_if_none_match(condition)
                             .multipart_upload(parts)
                             .send(),
                     )
-                    .map_err(|e| storage_error(&self.url, "completing the multipart upload", e))?;
-                self.upload_id = None;
+                    .map(|_| ())
+                    .map_err(|e| {
+                        (
+                            exists_already(&e),
+                            storage_error(&self.url, "completing the multipart upload", e),
+                        )
+                    });
+                if completed.is_ok() {
+                    self.upload_id = None;
+                }
+                completed
             }
+        };
+        match sent {
+            Ok(()) => Ok(true),
+            Err((true, _)) if only_new => Ok(false),
+            Err((_, error)) => Err(error),
         }
-        Ok(())
     }
+}
+
+/// Whether a conditional write failed because the object exists (412), or because another
+/// conditional write of it was under way (409), which then made it exist.
+fn exists_already<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
+    matches!(
+        error.code(),
+        Some("PreconditionFailed" | "ConditionalRequestConflict")
+    )
 }
 
 impl Drop for Upload {

@@ -105,6 +105,9 @@ pub struct Outcome {
     pub bytes_out: u64,
     pub start: SystemTime,
     pub runtime: Duration,
+    /// What the engine bills for the attempt (Lambda), and its price in USD.
+    pub billed: Option<Duration>,
+    pub cost: Option<f64>,
     /// The command's stdout, when it is not written to a file.
     pub stdout: Spool,
     /// The last lines of the command's stderr (at most [`STDERR_TAIL`] bytes), for reports.
@@ -132,6 +135,8 @@ impl Outcome {
             bytes_out: 0,
             start: SystemTime::now(),
             runtime: Duration::ZERO,
+            billed: None,
+            cost: None,
             stdout: Spool::new(),
             stderr_tail: String::new(),
         }

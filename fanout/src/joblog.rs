@@ -2,10 +2,12 @@
 //! a crash (even `kill -9` of the runner) knows which chunks already succeeded.
 //!
 //! ```text
-//! id  seq  attempt  backend  start  runtime  exit  signal  bytes_in  bytes_out  result
+//! id  seq  attempt  backend  start  runtime  exit  signal  bytes_in  bytes_out  billed  cost  result
 //! ```
 //! `start` is Unix time in seconds, `runtime` seconds, `exit` and `signal` `-` when absent,
-//! `result` is `ok` or what went wrong. [`read`] gives the rows back ([`Row`]), for
+//! `billed` the seconds the engine bills (Lambda) and `cost` their price with the request's in
+//! USD (`-` where nothing is billed per task), `result` is `ok` or what went wrong. Logs
+//! written before `billed` and `cost` existed (11 columns) are read too. [`read`] gives the rows back ([`Row`]), for
 //! `--resume` and for `fanout report`.
 
 use std::collections::HashSet;
@@ -19,8 +21,7 @@ use partition_core::{Error, Position, Result};
 
 use crate::backend::Outcome;
 
-pub const HEADER: &str =
-    "id\tseq\tattempt\tbackend\tstart\truntime\texit\tsignal\tbytes_in\tbytes_out\tresult";
+pub const HEADER: &str = "id\tseq\tattempt\tbackend\tstart\truntime\texit\tsignal\tbytes_in\tbytes_out\tbilled\tcost\tresult";
 
 pub struct JobLog {
     file: Mutex<File>,
@@ -52,13 +53,19 @@ impl JobLog {
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
         let optional = |value: Option<i32>| value.map_or("-".to_string(), |v| v.to_string());
+        let billed = outcome.billed.map_or("-".to_string(), |billed| {
+            format!("{:.3}", billed.as_secs_f64())
+        });
+        let cost = outcome
+            .cost
+            .map_or("-".to_string(), |cost| format!("{cost:.10}"));
         let result = if outcome.succeeded() {
             "ok".to_string()
         } else {
             outcome.describe().replace(['\t', '\n', '\r'], " ")
         };
         let row = format!(
-            "{}\t{}\t{}\t{}\t{:.3}\t{:.3}\t{}\t{}\t{}\t{}\t{}\n",
+            "{}\t{}\t{}\t{}\t{:.3}\t{:.3}\t{}\t{}\t{}\t{}\t{billed}\t{cost}\t{}\n",
             outcome.id,
             outcome.seq,
             outcome.attempt,
@@ -93,6 +100,10 @@ pub struct Row {
     pub signal: Option<i32>,
     pub bytes_in: u64,
     pub bytes_out: u64,
+    /// Seconds billed (Lambda).
+    pub billed: Option<f64>,
+    /// USD (Lambda).
+    pub cost: Option<f64>,
     /// `ok`, or what went wrong.
     pub result: String,
 }
@@ -102,20 +113,33 @@ impl Row {
         self.result == "ok"
     }
 
+    /// Stopped because another attempt of its chunk succeeded first (`--speculate`).
+    pub fn lost(&self) -> bool {
+        self.result == crate::backend::LOST
+    }
+
     fn parse(line: &str) -> std::result::Result<Row, String> {
-        let fields: Vec<&str> = line.split('\t').collect();
-        if fields.len() != 11 {
-            return Err(format!("expected 11 fields, found {}", fields.len()));
+        let mut fields: Vec<&str> = line.split('\t').collect();
+        match fields.len() {
+            13 => {}
+            // Before `billed` and `cost`.
+            11 => fields.splice(10..10, ["-", "-"]).for_each(drop),
+            n => return Err(format!("expected 13 fields, found {n}")),
         }
         fn number<T: std::str::FromStr>(field: &str, name: &str) -> std::result::Result<T, String> {
             field
                 .parse()
                 .map_err(|_| format!("{name} '{field}' is not a number"))
         }
-        let optional = |field: &str, name: &str| match field {
-            "-" => Ok(None),
-            _ => number(field, name).map(Some),
-        };
+        fn optional<T: std::str::FromStr>(
+            field: &str,
+            name: &str,
+        ) -> std::result::Result<Option<T>, String> {
+            match field {
+                "-" => Ok(None),
+                _ => number(field, name).map(Some),
+            }
+        }
         Ok(Row {
             id: fields[0].to_string(),
             seq: number(fields[1], "seq")?,
@@ -127,7 +151,9 @@ impl Row {
             signal: optional(fields[7], "signal")?,
             bytes_in: number(fields[8], "bytes_in")?,
             bytes_out: number(fields[9], "bytes_out")?,
-            result: fields[10].to_string(),
+            billed: optional(fields[10], "billed")?,
+            cost: optional(fields[11], "cost")?,
+            result: fields[12].to_string(),
         })
     }
 }

@@ -13,10 +13,12 @@ use crate::joblog::Row;
 const WIDTH: f64 = 900.0;
 const LEFT: f64 = 70.0;
 
-/// Colours: first attempts that succeeded, retries that succeeded, failed attempts.
+/// Colours: first attempts that succeeded, retries and backups that succeeded, failed
+/// attempts, attempts stopped because another attempt of their chunk won (`--speculate`).
 const OK: &str = "#2ca02c";
 const OK_RETRY: &str = "#17becf";
 const FAILED: &str = "#d62728";
+const LOST: &str = "#aaaaaa";
 
 /// What a run amounted to.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,8 +27,13 @@ pub struct Figures {
     pub attempts: usize,
     /// Chunks with no successful attempt.
     pub failed: usize,
-    /// Attempts after the first, over all chunks.
+    /// Attempts after the first, over all chunks, but for those lost to a backup.
     pub retries: usize,
+    /// Attempts stopped because another attempt of their chunk succeeded first.
+    pub lost: usize,
+    /// Seconds billed and their cost in USD (Lambda); none when no row says.
+    pub billed: Option<f64>,
+    pub cost: Option<f64>,
     /// From the first start to the last end, in seconds.
     pub wall: f64,
     /// The attempts' runtimes added up, in seconds.
@@ -53,11 +60,20 @@ impl Figures {
                 .copied()
                 .unwrap_or(0.0)
         };
+        let lost = rows.iter().filter(|r| r.lost()).count();
+        let total = |value: fn(&Row) -> Option<f64>| {
+            rows.iter()
+                .filter_map(value)
+                .fold(None, |sum, v| Some(sum.unwrap_or(0.0) + v))
+        };
         Figures {
             chunks: ids.len(),
             attempts: rows.len(),
             failed: ids.len() - succeeded.len(),
-            retries: rows.len() - ids.len(),
+            retries: rows.len() - ids.len() - lost,
+            lost,
+            billed: total(|r| r.billed),
+            cost: total(|r| r.cost),
             wall: end - start,
             task_time: runtimes.iter().sum(),
             median: at(0.5),
@@ -90,10 +106,10 @@ pub fn picture(rows: &[Row]) -> String {
     let mut svg = String::new();
 
     // The figures.
-    let lines = [
+    let mut lines = vec![
         format!(
-            "{} chunks, {} attempts ({} retries), {} failed",
-            figures.chunks, figures.attempts, figures.retries, figures.failed
+            "{} chunks, {} attempts ({} retries, {} lost to a backup), {} failed",
+            figures.chunks, figures.attempts, figures.retries, figures.lost, figures.failed
         ),
         format!(
             "wall {}, task time {} ({:.1} tasks running on average)",
@@ -108,6 +124,12 @@ pub fn picture(rows: &[Row]) -> String {
             seconds(figures.longest)
         ),
     ];
+    if let Some(billed) = figures.billed {
+        let cost = figures
+            .cost
+            .map_or("no price known".to_string(), |cost| format!("${cost:.6}"));
+        lines.push(format!("billed {} in all, cost {cost}", seconds(billed)));
+    }
     let mut y = 24.0;
     let mut body = String::new();
     let _ = writeln!(
@@ -129,9 +151,10 @@ pub fn picture(rows: &[Row]) -> String {
         (OK, "first attempt ok"),
         (OK_RETRY, "retry ok"),
         (FAILED, "failed"),
+        (LOST, "lost to a backup"),
     ];
     for (i, (colour, what)) in legend.into_iter().enumerate() {
-        let at = LEFT + 200.0 + i as f64 * 150.0;
+        let at = LEFT + 200.0 + i as f64 * 140.0;
         let _ = writeln!(
             body,
             r#"<rect x="{at}" y="{:.1}" width="12" height="12" fill="{colour}"/><text x="{:.1}" y="{y}" font-size="12">{what}</text>"#,
@@ -148,6 +171,7 @@ pub fn picture(rows: &[Row]) -> String {
         let colour = match (row.ok(), row.attempt) {
             (true, 1) => OK,
             (true, _) => OK_RETRY,
+            (false, _) if row.lost() => LOST,
             (false, _) => FAILED,
         };
         let _ = writeln!(
@@ -320,6 +344,8 @@ mod tests {
             signal: None,
             bytes_in: 10,
             bytes_out: 20,
+            billed: None,
+            cost: None,
             result: if ok { "ok".into() } else { "exit 3".into() },
         }
     }
@@ -340,6 +366,30 @@ mod tests {
         assert_eq!(f.wall, 10.0);
         assert_eq!(f.task_time, 12.0);
         assert_eq!((f.median, f.longest), (2.0, 8.0));
+        assert_eq!((f.lost, f.billed, f.cost), (0, None, None));
+
+        // A straggler lost to its backup; billed Lambda attempts.
+        let mut rows = rows();
+        rows.push(Row {
+            result: crate::backend::LOST.to_string(),
+            ..row("d", 3, 1, 100.0, 9.0, false)
+        });
+        rows.push(row("d", 3, 2, 104.0, 1.0, true));
+        for (row, billed) in rows.iter_mut().zip([2.0, 1.0, 1.0]) {
+            row.billed = Some(billed);
+            row.cost = Some(billed * 1e-5);
+        }
+        let f = Figures::of(&rows);
+        assert_eq!((f.chunks, f.attempts, f.retries, f.lost), (4, 6, 1, 1));
+        assert_eq!(f.billed, Some(4.0));
+        assert!((f.cost.unwrap() - 4e-5).abs() < 1e-12);
+        let svg = picture(&rows);
+        assert!(
+            svg.contains("billed 4.00 s in all, cost $0.000040"),
+            "{svg}"
+        );
+        assert!(svg.contains(r#"data-seq="3" data-attempt="1" "#));
+        assert_eq!(svg.matches(&format!(r#"fill="{LOST}"><title>"#)).count(), 1);
     }
 
     #[test]

@@ -119,6 +119,12 @@ pub fn run_failing(command: &mut Command) -> Output {
     output
 }
 
+/// The joblog column of an attempt's result (`ok`, or what went wrong), and of its billed
+/// seconds and cost (Lambda).
+pub const RESULT: usize = 12;
+pub const BILLED: usize = 10;
+pub const COST: usize = 11;
+
 /// Rows of a fanout joblog as field lists, without the header.
 pub fn joblog_rows(path: &Path) -> Vec<Vec<String>> {
     std::fs::read_to_string(path)

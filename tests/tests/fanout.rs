@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use chunkwise_tests::{bin, joblog_rows, manifest, run_failing, run_ok};
+use chunkwise_tests::{bin, joblog_rows, manifest, run_failing, run_ok, RESULT};
 use test_support::Reads;
 
 /// A directory with reads.fq planned into `chunks` chunks (chunks.jsonl).
@@ -61,7 +61,7 @@ fn failed_attempts_are_retried_and_logged() {
         let attempts: Vec<(&str, &str, &str)> = rows
             .iter()
             .filter(|r| r[0] == id)
-            .map(|r| (r[2].as_str(), r[6].as_str(), r[10].as_str()))
+            .map(|r| (r[2].as_str(), r[6].as_str(), r[RESULT].as_str()))
             .collect();
         assert_eq!(attempts, [("1", "1", "exit 1"), ("2", "0", "ok")], "{id}");
     }
@@ -120,7 +120,7 @@ fn a_timeout_kills_the_whole_process_group() {
     let rows = joblog_rows(&dir.path().join("run.tsv"));
     assert!(
         rows.iter()
-            .all(|r| r[7] == "15" && r[10].starts_with("timed out")),
+            .all(|r| r[7] == "15" && r[RESULT].starts_with("timed out")),
         "{rows:?}"
     );
 }
@@ -202,7 +202,7 @@ fn resume_after_kill_9_loses_nothing_and_reruns_no_success() {
     runner.wait().unwrap();
     let done_before: Vec<String> = joblog_rows(&log)
         .into_iter()
-        .filter(|r| r[10] == "ok")
+        .filter(|r| r[RESULT] == "ok")
         .map(|r| r[0].clone())
         .collect();
     assert!(
@@ -444,7 +444,7 @@ fn crashed_tasks_and_their_partial_output_leave_no_output_file() {
     );
     let outcomes: Vec<(String, String)> = joblog_rows(&dir.path().join("run.tsv"))
         .into_iter()
-        .map(|r| (r[0].clone(), r[10].clone()))
+        .map(|r| (r[0].clone(), r[RESULT].clone()))
         .collect();
     assert!(
         outcomes.contains(&("reads-1".into(), "signal 11".into())),
@@ -508,7 +508,7 @@ fn a_full_disk_fails_cleanly_and_resume_completes_the_run() {
     assert_eq!(first.status.code(), Some(1), "{stderr}");
     let outcomes: Vec<String> = joblog_rows(&dir.path().join("run.tsv"))
         .into_iter()
-        .map(|r| r[10].clone())
+        .map(|r| r[RESULT].clone())
         .collect();
     assert!(
         outcomes
@@ -543,7 +543,7 @@ fn a_full_disk_fails_cleanly_and_resume_completes_the_run() {
     }
     let ok_runs = joblog_rows(&dir.path().join("run.tsv"))
         .into_iter()
-        .filter(|r| r[10] == "ok")
+        .filter(|r| r[RESULT] == "ok")
         .count();
     assert_eq!(
         ok_runs, 4,
@@ -609,8 +609,8 @@ fn soak_10000_chunks_with_5_percent_failing_attempts() {
         "the outputs hold every read exactly once"
     );
     let rows = joblog_rows(&dir.path().join("run.tsv"));
-    let ok = rows.iter().filter(|r| r[10] == "ok").count();
-    let failed = rows.iter().filter(|r| r[10] != "ok").count();
+    let ok = rows.iter().filter(|r| r[RESULT] == "ok").count();
+    let failed = rows.iter().filter(|r| r[RESULT] != "ok").count();
     assert_eq!(ok, CHUNKS, "every chunk succeeded once");
     assert_eq!(failed, failing.len(), "every failed attempt is logged");
 }
@@ -665,7 +665,7 @@ fn speculative_backups_finish_a_run_held_by_hanging_first_attempts() {
         let mut attempts: Vec<(&str, &str)> = rows
             .iter()
             .filter(|r| r[1] == seq.to_string())
-            .map(|r| (r[2].as_str(), r[10].as_str()))
+            .map(|r| (r[2].as_str(), r[RESULT].as_str()))
             .collect();
         attempts.sort_unstable();
         if seq % 8 == 5 {
@@ -852,7 +852,7 @@ fn report_draws_one_bar_per_joblog_attempt() {
         assert!((number("x") - expected_x).abs() < 0.01, "{row:?}");
         let expected_width = (runtime(row) / (end - first) * 900.0).max(0.5);
         assert!((number("width") - expected_width).abs() < 0.01, "{row:?}");
-        let failed = row[10] != "ok";
+        let failed = row[RESULT] != "ok";
         assert_eq!(bar.attribute("fill") == Some("#d62728"), failed, "{row:?}");
     }
     assert!(

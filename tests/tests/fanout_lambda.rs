@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use chunkwise_tests::s3::{delete, get, run_prefix, upload};
 use chunkwise_tests::{
-    bin, joblog_rows, local_cross, manifest, planned_parts, run_failing, run_ok,
+    bin, joblog_rows, local_cross, manifest, planned_parts, run_failing, run_ok, BILLED, COST,
+    RESULT,
 };
 use test_support::Reads;
 
@@ -116,7 +117,29 @@ fn fastq_gz_chunks_on_lambda_equal_the_local_backend() {
     assert_eq!(rows.len(), chunks.len());
     assert!(rows
         .iter()
-        .all(|row| row[3] == format!("lambda:{function}") && row[10] == "ok"));
+        .all(|row| row[3] == format!("lambda:{function}") && row[RESULT] == "ok"));
+    // Each attempt's billed time and cost; together, the run's estimate.
+    let cost: f64 = rows
+        .iter()
+        .map(|row| {
+            let billed: f64 = row[BILLED].parse().unwrap();
+            let cost: f64 = row[COST].parse().unwrap();
+            let expected = billed * 0.5 * 0.0000166667 + 0.2e-6;
+            assert!((cost - expected).abs() < 1e-9, "{row:?}");
+            assert!(
+                billed > 0.0 && billed <= row[5].parse::<f64>().unwrap(),
+                "{row:?}"
+            );
+            cost
+        })
+        .sum();
+    let estimate: f64 = stderr
+        .split("estimated $")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!((cost - estimate).abs() < 2e-6, "{cost} vs {estimate}");
 
     let local_out = dir.path().join("local");
     run_ok(
@@ -164,7 +187,7 @@ fn function_errors_and_timeouts_are_failed_attempts() {
     assert_eq!(rows.len(), 6, "two attempts per chunk: {rows:?}");
     assert!(
         rows.iter()
-            .all(|row| row[10].starts_with("function error (Unhandled)")),
+            .all(|row| row[RESULT].starts_with("function error (Unhandled)")),
         "{rows:?}"
     );
 
@@ -205,7 +228,7 @@ fn function_errors_and_timeouts_are_failed_attempts() {
     let rows = joblog_rows(&joblog_path);
     assert_eq!(rows.len(), 3);
     assert!(
-        rows.iter().all(|row| row[10].starts_with("timed out")),
+        rows.iter().all(|row| row[RESULT].starts_with("timed out")),
         "{rows:?}"
     );
 
@@ -222,7 +245,7 @@ fn function_errors_and_timeouts_are_failed_attempts() {
     let rows = joblog_rows(&joblog_path);
     assert!(
         rows.iter()
-            .all(|row| row[10] == "no reply within 1s (the client-side deadline)"),
+            .all(|row| row[RESULT] == "no reply within 1s (the client-side deadline)"),
         "{rows:?}"
     );
 
@@ -241,7 +264,7 @@ fn function_errors_and_timeouts_are_failed_attempts() {
     let url = format!("s3://{BUCKET}/{key}");
     assert!(
         rows.iter()
-            .all(|row| row[10] == format!("{url}: not found")),
+            .all(|row| row[RESULT] == format!("{url}: not found")),
         "{rows:?} {}",
         String::from_utf8_lossy(&failed.stderr)
     );
@@ -308,7 +331,7 @@ fn resume_after_the_client_is_killed_reruns_no_success() {
     first.wait().unwrap();
     let done_before: HashSet<String> = joblog_rows(&joblog_path)
         .into_iter()
-        .filter(|row| row.len() == 11 && row[10] == "ok")
+        .filter(|row| row.len() == 13 && row[RESULT] == "ok")
         .map(|row| row[0].clone())
         .collect();
     assert!(!done_before.is_empty() && done_before.len() < 12);
@@ -322,7 +345,7 @@ fn resume_after_the_client_is_killed_reruns_no_success() {
     let mut successes: HashMap<String, usize> = HashMap::new();
     for row in joblog_rows(&joblog_path)
         .into_iter()
-        .filter(|row| row.len() == 11 && row[10] == "ok")
+        .filter(|row| row.len() == 13 && row[RESULT] == "ok")
     {
         *successes.entry(row[0].clone()).or_default() += 1;
     }
@@ -428,7 +451,7 @@ fn speculative_backups_on_lambda_publish_each_output_once() {
         let mut attempts: Vec<(&str, &str)> = rows
             .iter()
             .filter(|row| row[0] == chunk.id)
-            .map(|row| (row[2].as_str(), row[10].as_str()))
+            .map(|row| (row[2].as_str(), row[RESULT].as_str()))
             .collect();
         attempts.sort_unstable();
         if chunk.seq % 6 == 3 {

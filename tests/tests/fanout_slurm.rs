@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chunkwise_tests::{bin, joblog_rows, local_cross, manifest, planned_parts, run_ok};
+use chunkwise_tests::{bin, joblog_rows, local_cross, manifest, planned_parts, run_ok, RESULT};
 
 /// A command that reaches the cluster.
 fn on_cluster(program: impl AsRef<OsStr>) -> Command {
@@ -134,7 +134,10 @@ fn a_job_array_gives_the_local_backends_outputs_and_retries_a_failed_task() {
     let seven: Vec<&Vec<String>> = rows.iter().filter(|row| row[1] == "7").collect();
     assert_eq!(seven.len(), 2);
     assert_eq!((seven[0][2].as_str(), seven[0][6].as_str()), ("1", "3"));
-    assert_eq!((seven[1][2].as_str(), seven[1][10].as_str()), ("2", "ok"));
+    assert_eq!(
+        (seven[1][2].as_str(), seven[1][RESULT].as_str()),
+        ("2", "ok")
+    );
     assert!(
         seven[0][3].starts_with("slurm:")
             && seven[1][3].starts_with("slurm:")
@@ -207,7 +210,7 @@ fn sigint_cancels_the_array_and_resume_finishes_it() {
     );
     let ok: HashSet<String> = joblog_rows(&joblog_path)
         .into_iter()
-        .filter(|row| row[10] == "ok")
+        .filter(|row| row[RESULT] == "ok")
         .map(|row| row[0].clone())
         .collect();
     assert_eq!(ok.len(), 4);

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::LogType;
+use base64::Engine;
 use partition_core::backoff::sleep_unless;
 use partition_core::source::Location;
 use partition_core::{aws, Backoff, Chunk, Error, Result};
@@ -138,6 +140,23 @@ impl Lambda {
         self.usage.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Counts a billed invocation, in the run's usage and in the attempt's outcome (the
+    /// joblog's `billed` and `cost`).
+    fn bill(&self, outcome: &mut Outcome, billed: Duration) {
+        let mut usage = self.tally();
+        let billed_ms = billed.as_millis().max(1) as u64;
+        usage.requests += 1;
+        usage.billed_ms += billed_ms;
+        let invocation = Usage {
+            requests: 1,
+            billed_ms,
+            memory_mb: usage.memory_mb,
+            ..Usage::default()
+        };
+        outcome.billed = Some(Duration::from_millis(billed_ms));
+        outcome.cost = self.price.map(|price| price.cost(&invocation));
+    }
+
     /// One attempt; the error is the attempt's failure as the joblog shows it.
     fn attempt(&self, chunk: &Chunk, attempt: u32, outcome: &mut Outcome) -> Result<(), String> {
         let request = Request::Run(Box::new(Task {
@@ -171,6 +190,7 @@ impl Lambda {
                 .client
                 .invoke()
                 .function_name(&self.function)
+                .log_type(LogType::Tail)
                 .payload(Blob::new(payload.clone()))
                 .send();
             let sent = aws::runtime().block_on(async {
@@ -183,17 +203,18 @@ impl Lambda {
                 None => return Err("interrupted while the function ran".to_string()),
                 Some(Err(_)) => continue,
                 Some(Ok(Ok(response))) => {
-                    self.tally().requests += 1;
                     let body = response
                         .payload()
                         .map_or(&[][..], |payload| payload.as_ref());
+                    let billed = response.log_result().and_then(billed_in_log);
                     if let Some(kind) = response.function_error() {
-                        self.tally().billed_ms += invoked.elapsed().as_millis() as u64;
+                        self.bill(outcome, billed.unwrap_or(invoked.elapsed()));
                         return Err(function_error(kind, body, outcome));
                     }
                     return match serde_json::from_slice::<Reply>(body) {
                         Ok(Reply::Ran(report)) => {
-                            self.tally().billed_ms += report.runtime_ms.max(1);
+                            let ran = Duration::from_millis(report.runtime_ms.max(1));
+                            self.bill(outcome, billed.unwrap_or(ran));
                             report.fill(outcome);
                             Ok(())
                         }
@@ -221,7 +242,7 @@ impl Lambda {
                 .filter(|body| status == Some(500) && looks_like_function_error(body))
             {
                 // `cargo lambda watch` answers a function error with a 500.
-                self.tally().requests += 1;
+                self.bill(outcome, invoked.elapsed());
                 return Err(function_error("Unhandled", body, outcome));
             } else if transient < TRANSIENT_RETRIES && is_transient(&error, status) {
                 transient += 1;
@@ -324,6 +345,22 @@ fn function_error(kind: &str, body: &[u8], outcome: &mut Outcome) -> String {
     )
 }
 
+/// The billed duration in the tail of an invocation's log (`LogType: Tail`, base64), whose
+/// last line Lambda writes as `REPORT RequestId: ... Billed Duration: 120 ms ...`. Emulators
+/// may leave it out; the caller falls back on the worker's own time.
+fn billed_in_log(log: &str) -> Option<Duration> {
+    let log = base64::engine::general_purpose::STANDARD.decode(log).ok()?;
+    let log = String::from_utf8_lossy(&log);
+    let report = log.lines().rev().find(|line| line.starts_with("REPORT "))?;
+    let ms = report
+        .split('\t')
+        .find_map(|field| field.trim().strip_prefix("Billed Duration: "))?
+        .strip_suffix(" ms")?
+        .parse()
+        .ok()?;
+    Some(Duration::from_millis(ms))
+}
+
 /// A reply shown in an error, at most 300 characters.
 fn clip(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
@@ -377,5 +414,18 @@ mod tests {
             br#"{"errorType":"x","errorMessage":"y"}"#
         ));
         assert!(!looks_like_function_error(b"<html>"));
+    }
+
+    #[test]
+    fn the_billed_duration_comes_from_the_report_line() {
+        use base64::Engine;
+        let log = "START RequestId: 6f1b Version: $LATEST\nsome stderr\nEND RequestId: 6f1b\n\
+                   REPORT RequestId: 6f1b\tDuration: 1234.56 ms\tBilled Duration: 1307 ms\t\
+                   Memory Size: 2048 MB\tMax Memory Used: 91 MB\tInit Duration: 71.9 ms\t\n";
+        let encoded = base64::engine::general_purpose::STANDARD.encode(log);
+        assert_eq!(billed_in_log(&encoded), Some(Duration::from_millis(1307)));
+        let quiet = base64::engine::general_purpose::STANDARD.encode("just stderr\n");
+        assert_eq!(billed_in_log(&quiet), None);
+        assert_eq!(billed_in_log("not base64!"), None);
     }
 }

@@ -76,16 +76,12 @@ pub(crate) fn attempt_line(outcome: &Outcome) -> String {
 }
 
 fn describe(summary: &Summary, wall: Duration) -> String {
-    // SAFETY: getrusage fills the struct it is given.
-    let cpu = |who| unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        libc::getrusage(who, &mut usage);
-        let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-        seconds(usage.ru_utime) + seconds(usage.ru_stime)
-    };
-    let cpu = cpu(libc::RUSAGE_SELF) + cpu(libc::RUSAGE_CHILDREN);
+    let ours = usage(libc::RUSAGE_SELF);
+    let children = usage(libc::RUSAGE_CHILDREN);
+    let tasks = (summary.succeeded + summary.failed.len()).max(1);
     format!(
-        "{} ok, {} failed, {} skipped, {} not run; in {}, out {}; wall {:.2}s, cpu {:.2}s",
+        "{} ok, {} failed, {} skipped, {} not run; in {}, out {}; wall {:.2}s, cpu {:.2}s; \
+         fanout itself: cpu {:.2}s ({:.2} ms per task), peak memory {}",
         summary.succeeded,
         summary.failed.len(),
         summary.skipped,
@@ -93,6 +89,30 @@ fn describe(summary: &Summary, wall: Duration) -> String {
         ByteSize(summary.bytes_in),
         ByteSize(summary.bytes_out),
         wall.as_secs_f64(),
-        cpu
+        ours.cpu + children.cpu,
+        ours.cpu,
+        ours.cpu * 1000.0 / tasks as f64,
+        ByteSize(ours.peak_memory)
     )
+}
+
+/// CPU seconds (user and system) and peak resident memory in bytes.
+struct Usage {
+    cpu: f64,
+    peak_memory: u64,
+}
+
+fn usage(who: libc::c_int) -> Usage {
+    // SAFETY: getrusage fills the struct it is given.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(who, &mut usage);
+        usage
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Usage {
+        cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+        // Linux reports KiB.
+        peak_memory: usage.ru_maxrss.max(0) as u64 * 1024,
+    }
 }

@@ -856,7 +856,7 @@ fn report_draws_one_bar_per_joblog_attempt() {
         assert_eq!(bar.attribute("fill") == Some("#d62728"), failed, "{row:?}");
     }
     assert!(
-        svg.contains("6 chunks, 7 attempts (1 retries), 0 failed"),
+        svg.contains("6 chunks, 7 attempts (1 retries, 0 lost to a backup), 0 failed"),
         "{svg}"
     );
 

@@ -16,6 +16,11 @@ use crate::spool::Spool;
 pub trait Backend: Sync {
     /// How the joblog names where attempts ran (`local:HOST`).
     fn name(&self) -> String;
+    /// Whether this engine can run `chunk` at all (a Lambda function cannot read local
+    /// files); an error stops the run before the chunk starts.
+    fn check(&self, _chunk: &Chunk) -> partition_core::Result<()> {
+        Ok(())
+    }
     /// Runs one attempt of the command on `chunk`; its output is published only if the
     /// attempt wins its [`Race`].
     fn run(&self, chunk: &Chunk, attempt: &Attempt) -> Outcome;

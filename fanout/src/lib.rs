@@ -7,6 +7,8 @@
 //!
 //! - [`options`]: what a run is asked to do ([`RunOptions`], [`Engine`], [`Halt`]);
 //!   [`task`]: what every attempt executes ([`TaskSpec`]: command, outputs, stdin, timeout).
+//! - [`feed`]: the manifest's chunks, read as workers ask for them (memory flat in the
+//!   manifest's size).
 //! - [`run`](mod@run): a run: `--dry-run`, `--resume`, Ctrl-C, then a driver: the pool
 //!   ([`pool`]: bounded parallelism, retries with backoff, timeouts, halting, output order) or
 //!   Slurm's rounds of job arrays, behind one seam ([`driver`]); [`summary`]: the tally and
@@ -30,6 +32,7 @@
 pub mod backend;
 pub mod cross;
 pub mod driver;
+pub mod feed;
 pub mod joblog;
 pub mod lambda;
 pub mod local;

@@ -281,16 +281,20 @@ fn speculation_factor(text: &str) -> std::result::Result<f64, String> {
 }
 
 fn run(args: RunArgs) -> Result<()> {
-    let mut chunks = ManifestReader::open(&args.manifest)?.read_all()?;
-    if let Some(cross) = &args.cross {
-        if cross == "-" && args.manifest == "-" {
-            return Err(partition_core::Error::Usage(
-                "--cross and --manifest cannot both be stdin".to_string(),
-            ));
+    // A manifest is read as the run goes; a cross product is made whole first.
+    let chunks: fanout::feed::Chunks = match &args.cross {
+        None => Box::new(ManifestReader::open(&args.manifest)?),
+        Some(cross) => {
+            if cross == "-" && args.manifest == "-" {
+                return Err(partition_core::Error::Usage(
+                    "--cross and --manifest cannot both be stdin".to_string(),
+                ));
+            }
+            let chunks = ManifestReader::open(&args.manifest)?.read_all()?;
+            let crossed = ManifestReader::open(cross)?.read_all()?;
+            Box::new(fanout::cross::pairs(&chunks, &crossed)?.into_iter().map(Ok))
         }
-        let crossed = ManifestReader::open(cross)?.read_all()?;
-        chunks = fanout::cross::pairs(&chunks, &crossed)?;
-    }
+    };
     let engine = match args.backend {
         BackendArg::Local => fanout::Engine::Local,
         BackendArg::Lambda => fanout::Engine::Lambda {
@@ -332,6 +336,6 @@ fn run(args: RunArgs) -> Result<()> {
         resume: args.resume,
         dry_run: args.dry_run,
     };
-    fanout::run(&chunks, &options)?;
+    fanout::run(chunks, &options)?;
     Ok(())
 }

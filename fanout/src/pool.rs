@@ -3,9 +3,9 @@
 //! outputs printed whole, a failure halting the run as asked, and running processes killed
 //! on timeout, halt or interrupt.
 
-use std::collections::BTreeMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -30,30 +30,23 @@ pub struct Pool<'a> {
 }
 
 impl Driver for Pool<'_> {
-    fn drive(&self, todo: &[&Chunk], run: &RunContext) -> Result<Summary> {
+    fn drive(&self, run: &RunContext) -> Result<Summary> {
         let options = run.options;
-        let mut printer = Printer::new(options.keep_order, run.chunks);
-        for chunk in run
-            .chunks
-            .iter()
-            .filter(|chunk| run.done.contains(&chunk.id))
-        {
-            printer.emit(chunk.seq, Spool::new());
-        }
+        // A plan's chunks all carry its chunk count.
+        let total = run.feed.first().map_or(0, |chunk| chunk.total);
         let work = Work {
             backend: self.backend,
             backend_name: self.backend.name(),
             run,
-            bar: progress::items(todo.len() as u64, options.quiet, "chunks"),
+            bar: progress::items(total, options.quiet, "chunks"),
             flights: Flights::default(),
             stopping: AtomicBool::new(false),
             kill_running: AtomicBool::new(false),
-            printer: Mutex::new(printer),
+            printer: Mutex::new(Printer::new(options.keep_order)),
             summary: Mutex::default(),
             record_error: Mutex::new(None),
         };
         let finished = AtomicBool::new(false);
-        let next = AtomicUsize::new(0);
         let (interrupted, processes) = (run.interrupted, run.processes);
 
         thread::scope(|scope| {
@@ -68,7 +61,7 @@ impl Driver for Pool<'_> {
                     thread::sleep(Duration::from_millis(10));
                 }
             });
-            let workers: Vec<_> = (0..options.jobs.max(1).min(todo.len().max(1)))
+            let workers: Vec<_> = (0..options.jobs.max(1))
                 .map(|_| {
                     scope.spawn(|| loop {
                         if interrupted.load(Ordering::Relaxed)
@@ -76,7 +69,7 @@ impl Driver for Pool<'_> {
                         {
                             break;
                         }
-                        if let Some(chunk) = todo.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        if let Some(chunk) = work.next_chunk() {
                             work.primary(chunk);
                             continue;
                         }
@@ -127,7 +120,7 @@ struct Work<'a, 'r> {
     backend_name: String,
     run: &'r RunContext<'r>,
     bar: ProgressBar,
-    flights: Flights<'r>,
+    flights: Flights,
     stopping: AtomicBool,
     kill_running: AtomicBool,
     printer: Mutex<Printer>,
@@ -135,9 +128,25 @@ struct Work<'a, 'r> {
     record_error: Mutex<Option<partition_core::Error>>,
 }
 
-impl<'r> Work<'_, 'r> {
+impl Work<'_, '_> {
+    /// The next chunk to run, its place in the output order taken as it is read; none at the
+    /// manifest's end or when it cannot be run (the error ends the run).
+    fn next_chunk(&self) -> Option<Chunk> {
+        self.run.next_chunk(
+            |chunk| {
+                self.backend.check(chunk)?;
+                self.printer
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .expect(chunk.seq);
+                Ok(())
+            },
+            || self.bar.inc(1),
+        )
+    }
+
     /// Runs a chunk's attempts until one succeeds, its retries are spent, or its backup wins.
-    fn primary(&self, chunk: &'r Chunk) {
+    fn primary(&self, chunk: Chunk) {
         let options = self.run.options;
         let flight = self.flights.add(chunk);
         let mut failures = 0;
@@ -174,7 +183,7 @@ impl<'r> Work<'_, 'r> {
     }
 
     /// Runs a straggler's backup attempt; it settles the chunk if it wins.
-    fn backup(&self, flight: &Arc<Flight<'r>>, number: u32) {
+    fn backup(&self, flight: &Arc<Flight>, number: u32) {
         let outcome = self.attempt(flight, number);
         flight.backup_done();
         if outcome.succeeded() {
@@ -183,9 +192,9 @@ impl<'r> Work<'_, 'r> {
     }
 
     /// One attempt, judged against the others of its chunk and logged.
-    fn attempt(&self, flight: &Flight<'r>, number: u32) -> Outcome {
+    fn attempt(&self, flight: &Flight, number: u32) -> Outcome {
         let race = &flight.race;
-        let mut outcome = self.backend.run(flight.chunk, &Attempt { number, race });
+        let mut outcome = self.backend.run(&flight.chunk, &Attempt { number, race });
         if outcome.succeeded() {
             // Backends running elsewhere (Lambda) publish once by themselves; this claim
             // decides the race here.
@@ -196,7 +205,7 @@ impl<'r> Work<'_, 'r> {
             outcome.error = Some(format!(
                 "{} exists already, and with --speculate outputs are only created: remove it, \
                  or --resume",
-                self.run.options.task.output_name(flight.chunk)
+                self.run.options.task.output_name(&flight.chunk)
             ));
         }
         self.record(&outcome);
@@ -224,7 +233,7 @@ impl<'r> Work<'_, 'r> {
     }
 
     /// Decides a chunk by its last attempt: counted, printed, and halting the run if asked.
-    fn settle(&self, flight: &Flight<'r>, mut outcome: Outcome) {
+    fn settle(&self, flight: &Flight, mut outcome: Outcome) {
         if !flight.settle() {
             return;
         }
@@ -261,23 +270,26 @@ impl<'r> Work<'_, 'r> {
 /// Writes each task's stdout whole, in completion order or in manifest order.
 struct Printer {
     keep_order: bool,
-    /// Manifest positions still to be printed, in order.
-    order: Vec<u64>,
-    next: usize,
-    waiting: BTreeMap<u64, Spool>,
+    /// Chunks started and not yet printed, in manifest order.
+    expected: VecDeque<u64>,
+    waiting: HashMap<u64, Spool>,
     error: Option<io::Error>,
 }
 
 impl Printer {
-    fn new(keep_order: bool, chunks: &[Chunk]) -> Printer {
-        let mut order: Vec<u64> = chunks.iter().map(|chunk| chunk.seq).collect();
-        order.sort_unstable();
+    fn new(keep_order: bool) -> Printer {
         Printer {
             keep_order,
-            order,
-            next: 0,
-            waiting: BTreeMap::new(),
+            expected: VecDeque::new(),
+            waiting: HashMap::new(),
             error: None,
+        }
+    }
+
+    /// A chunk starts: with `keep_order`, its output comes after those of earlier chunks.
+    fn expect(&mut self, seq: u64) {
+        if self.keep_order {
+            self.expected.push_back(seq);
         }
     }
 
@@ -288,19 +300,22 @@ impl Printer {
         }
         self.waiting.insert(seq, stdout);
         while let Some(stdout) = self
-            .order
-            .get(self.next)
+            .expected
+            .front()
             .and_then(|seq| self.waiting.remove(seq))
         {
             self.write(stdout);
-            self.next += 1;
+            self.expected.pop_front();
         }
     }
 
-    /// Prints what still waits behind chunks that never ran (halted, interrupted).
+    /// Prints what still waits behind chunks that never finished (halted, interrupted), in
+    /// manifest order.
     fn finish(&mut self) {
-        for stdout in std::mem::take(&mut self.waiting).into_values() {
-            self.write(stdout);
+        for seq in std::mem::take(&mut self.expected) {
+            if let Some(stdout) = self.waiting.remove(&seq) {
+                self.write(stdout);
+            }
         }
     }
 

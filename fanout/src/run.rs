@@ -1,5 +1,5 @@
-//! A run: checks, `--dry-run`, the output folder, `--resume` from the joblog, Ctrl-C, then
-//! the tasks handed to a [`Driver`] (the [`Pool`] for local processes and Lambda invocations,
+//! A run: checks, `--dry-run`, the output folder, `--resume` from the joblog, Ctrl-C, the
+//! manifest's [`Feed`], then the tasks handed to a [`Driver`] (the [`Pool`] for local processes and Lambda invocations,
 //! [`Slurm`] for job arrays), and the summary.
 
 use std::collections::HashSet;
@@ -10,10 +10,11 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use partition_core::output::{create_output_dir, exists, join};
+use partition_core::output::create_output_dir;
 use partition_core::{Chunk, Error, Result};
 
 use crate::driver::{Driver, RunContext};
+use crate::feed::{Chunks, Feed};
 use crate::joblog::{self, JobLog};
 use crate::lambda::client::{Lambda, Settings};
 use crate::local::Local;
@@ -24,15 +25,13 @@ use crate::slurm::Slurm;
 use crate::summary::{conclude, Summary};
 use crate::task::{shell_quote, substitute};
 
-/// Runs the command on every chunk; fails, listing them, if any chunk failed for good.
-pub fn run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
+/// Runs the command on every chunk the manifest gives (read as workers ask for them); fails,
+/// listing them, if any chunk failed for good.
+pub fn run(chunks: Chunks, options: &RunOptions) -> Result<Summary> {
     if options.task.command.is_empty() {
         return Err(Error::Usage(
             "no command given: fanout [OPTIONS] -- COMMAND [ARGS...]".to_string(),
         ));
-    }
-    if options.dry_run {
-        return dry_run(chunks, options);
     }
     if options.speculate.is_some() && matches!(options.engine, Engine::Slurm { .. }) {
         return Err(Error::Usage(
@@ -41,19 +40,19 @@ pub fn run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
                 .to_string(),
         ));
     }
+    if options.dry_run {
+        return dry_run(chunks, options);
+    }
     if let Some(dir) = &options.task.out_dir {
         create_output_dir(dir)?;
     }
-    let done = match (&options.joblog, options.resume) {
-        (Some(path), true) => already_done(path, chunks, options)?,
+    let succeeded = match (&options.joblog, options.resume) {
+        (Some(path), true) => resumed(path, options)?,
         (None, true) => return Err(Error::Usage("--resume needs --joblog FILE".to_string())),
         _ => HashSet::new(),
     };
+    let feed = Feed::new(chunks)?;
     let joblog = options.joblog.as_deref().map(JobLog::open).transpose()?;
-    let todo: Vec<&Chunk> = chunks
-        .iter()
-        .filter(|chunk| !done.contains(&chunk.id))
-        .collect();
 
     let interrupted = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -64,8 +63,8 @@ pub fn run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
     let stderr_lock = Mutex::new(());
     let context = RunContext {
         options,
-        chunks,
-        done: &done,
+        feed: &feed,
+        succeeded: &succeeded,
         joblog: joblog.as_ref(),
         interrupted: &interrupted,
         processes: &processes,
@@ -92,33 +91,32 @@ pub fn run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
                 // the output only if the other has not.
                 exclusive: options.speculate.is_some(),
             };
-            lambda = Lambda::connect(settings, &todo, Arc::clone(&interrupted))?;
+            lambda = Lambda::connect(settings, feed.first().as_ref(), Arc::clone(&interrupted))?;
             Box::new(Pool { backend: &lambda })
         }
         Engine::Slurm { partition } => Box::new(Slurm {
             partition: partition.as_deref(),
         }),
     };
-    let mut summary = driver.drive(&todo, &context)?;
-    summary.skipped = done.len();
-    conclude(
-        summary,
-        chunks.len(),
-        &interrupted,
-        started,
-        options,
-        driver.usage(),
-    )
+    let summary = driver.drive(&context);
+    let usage = driver.usage();
+    drop(driver);
+    let mut summary = summary?;
+    let tally = feed.finish()?;
+    summary.skipped = tally.skipped;
+    conclude(summary, tally.total, &interrupted, started, options, usage)
 }
 
-/// Chunks the joblog records as succeeded, whose outputs (with `--out-dir`) exist. Leftover
-/// temporary outputs of a crashed run are removed.
-fn already_done(joblog: &Path, chunks: &[Chunk], options: &RunOptions) -> Result<HashSet<String>> {
+/// Ids of the chunks the joblog records as succeeded. Leftover temporary outputs of a
+/// crashed run are removed.
+fn resumed(joblog: &Path, options: &RunOptions) -> Result<HashSet<String>> {
     let succeeded = joblog::succeeded(joblog)?;
-    let Some(dir) = &options.task.out_dir else {
-        return Ok(succeeded);
-    };
-    if !dir.starts_with("s3://") {
+    if let Some(dir) = options
+        .task
+        .out_dir
+        .as_ref()
+        .filter(|dir| !dir.starts_with("s3://"))
+    {
         for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
             let entry = entry.map_err(|e| Error::io(dir, e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -127,23 +125,18 @@ fn already_done(joblog: &Path, chunks: &[Chunk], options: &RunOptions) -> Result
             }
         }
     }
-    let mut done = HashSet::new();
-    for chunk in chunks.iter().filter(|chunk| succeeded.contains(&chunk.id)) {
-        if exists(&join(dir, &options.task.output_name(chunk)))? {
-            done.insert(chunk.id.clone());
-        }
-    }
-    Ok(done)
+    Ok(succeeded)
 }
 
-fn dry_run(chunks: &[Chunk], options: &RunOptions) -> Result<Summary> {
+fn dry_run(chunks: impl Iterator<Item = Result<Chunk>>, options: &RunOptions) -> Result<Summary> {
     let mut stdout = io::stdout().lock();
     for chunk in chunks {
+        let chunk = chunk?;
         let argv: Vec<String> = options
             .task
             .command
             .iter()
-            .map(|arg| shell_quote(&substitute(arg, chunk)))
+            .map(|arg| shell_quote(&substitute(arg, &chunk)))
             .collect();
         writeln!(stdout, "{}\t{}", chunk.id, argv.join(" "))
             .map_err(|e| Error::io("<stdout>", e))?;

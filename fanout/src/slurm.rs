@@ -44,13 +44,17 @@ pub struct Slurm<'a> {
 
 impl Driver for Slurm<'_> {
     /// Runs `todo` as job arrays, one per attempt; the joblog gets one row per task and attempt.
-    fn drive(&self, todo: &[&Chunk], run: &RunContext) -> Result<Summary> {
+    /// Reads the whole manifest first: a round submits every chunk left to run at once, from
+    /// a copy of the manifest on the shared filesystem.
+    fn drive(&self, run: &RunContext) -> Result<Summary> {
+        let chunks: Vec<Chunk> = std::iter::from_fn(|| run.next_chunk(|_| Ok(()), || {})).collect();
+        let todo: Vec<&Chunk> = chunks.iter().collect();
         let mut summary = Summary::default();
         let rounds = Rounds {
             partition: self.partition,
             run,
         };
-        rounds.run(todo, &mut summary)?;
+        rounds.run(&todo, &mut summary)?;
         Ok(summary)
     }
 }

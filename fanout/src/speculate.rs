@@ -14,8 +14,8 @@ use partition_core::Chunk;
 use crate::backend::Race;
 
 /// One chunk being worked on: its attempts so far and the race between them.
-pub struct Flight<'c> {
-    pub chunk: &'c Chunk,
+pub struct Flight {
+    pub chunk: Chunk,
     pub race: Race,
     state: Mutex<FlightState>,
 }
@@ -38,8 +38,8 @@ enum Backup {
     Done,
 }
 
-impl<'c> Flight<'c> {
-    fn new(chunk: &'c Chunk) -> Flight<'c> {
+impl Flight {
+    fn new(chunk: Chunk) -> Flight {
         Flight {
             chunk,
             race: Race::default(),
@@ -94,19 +94,19 @@ impl<'c> Flight<'c> {
 
 /// The chunks in flight and the durations of finished tasks.
 #[derive(Default)]
-pub struct Flights<'c> {
-    list: Mutex<Vec<Arc<Flight<'c>>>>,
+pub struct Flights {
+    list: Mutex<Vec<Arc<Flight>>>,
     durations: Mutex<Durations>,
 }
 
-impl<'c> Flights<'c> {
-    pub fn add(&self, chunk: &'c Chunk) -> Arc<Flight<'c>> {
+impl Flights {
+    pub fn add(&self, chunk: Chunk) -> Arc<Flight> {
         let flight = Arc::new(Flight::new(chunk));
         self.lock().push(Arc::clone(&flight));
         flight
     }
 
-    pub fn remove(&self, flight: &Arc<Flight<'c>>) {
+    pub fn remove(&self, flight: &Arc<Flight>) {
         self.lock().retain(|other| !Arc::ptr_eq(other, flight));
     }
 
@@ -124,7 +124,7 @@ impl<'c> Flights<'c> {
 
     /// The longest-running chunk whose current attempt has run past `factor` times the
     /// median successful task and has no backup yet, with its backup's attempt number.
-    pub fn straggler(&self, factor: f64) -> Option<(Arc<Flight<'c>>, u32)> {
+    pub fn straggler(&self, factor: f64) -> Option<(Arc<Flight>, u32)> {
         let median = self
             .durations
             .lock()
@@ -132,7 +132,7 @@ impl<'c> Flights<'c> {
             .median()?;
         let threshold = median.mul_f64(factor);
         let now = Instant::now();
-        let mut flights: Vec<Arc<Flight<'c>>> = self.lock().clone();
+        let mut flights: Vec<Arc<Flight>> = self.lock().clone();
         flights.sort_by_key(|flight| flight.state().running_since);
         flights.into_iter().find_map(|flight| {
             let number = flight.start_backup(now, threshold)?;
@@ -140,7 +140,7 @@ impl<'c> Flights<'c> {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Vec<Arc<Flight<'c>>>> {
+    fn lock(&self) -> MutexGuard<'_, Vec<Arc<Flight>>> {
         self.list.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -214,12 +214,12 @@ mod tests {
         manifest.push("fast", vec![], 0, ());
         let chunks = manifest.finish();
         let flights = Flights::default();
-        let slow = flights.add(&chunks[0]);
+        let slow = flights.add(chunks[0].clone());
         assert_eq!(slow.primary_attempt(), 1);
         assert!(flights.straggler(2.0).is_none(), "no task has finished yet");
         flights.finished(Duration::from_millis(1));
         std::thread::sleep(Duration::from_millis(20));
-        let fast = flights.add(&chunks[1]);
+        let fast = flights.add(chunks[1].clone());
         fast.primary_attempt();
         let (flight, number) = flights.straggler(2.0).expect("the slow chunk straggles");
         assert_eq!((flight.chunk.seq, number), (0, 2));

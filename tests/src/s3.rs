@@ -95,3 +95,48 @@ pub fn delete(bucket: &str, key: &str) {
             .unwrap();
     })
 }
+
+/// Every object under `prefix` whose key ends with `suffix`, by key: listed page by page,
+/// fetched 32 at a time.
+pub fn objects(
+    bucket: &str,
+    prefix: &str,
+    suffix: &str,
+) -> std::collections::BTreeMap<String, Vec<u8>> {
+    with_client(async |client| {
+        let mut keys = Vec::new();
+        let mut pages = client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            keys.extend(
+                page.unwrap()
+                    .contents()
+                    .iter()
+                    .filter_map(|object| object.key())
+                    .filter(|key| key.ends_with(suffix))
+                    .map(String::from),
+            );
+        }
+        let mut objects = std::collections::BTreeMap::new();
+        for batch in keys.chunks(32) {
+            let mut fetches = tokio::task::JoinSet::new();
+            for key in batch {
+                let (client, bucket, key) = (client.clone(), bucket.to_string(), key.clone());
+                fetches.spawn(async move {
+                    let object = client.get_object().bucket(bucket).key(&key).send().await;
+                    let body = object.unwrap().body.collect().await.unwrap();
+                    (key, body.into_bytes().to_vec())
+                });
+            }
+            while let Some(fetched) = fetches.join_next().await {
+                let (key, bytes) = fetched.unwrap();
+                objects.insert(key, bytes);
+            }
+        }
+        objects
+    })
+}

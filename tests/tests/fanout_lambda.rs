@@ -480,3 +480,129 @@ fn speculative_backups_on_lambda_publish_each_output_once() {
         "{stderr}"
     );
 }
+
+#[test]
+#[ignore = "needs ministack (Lambda and S3); .ci/run starts it"]
+fn ten_thousand_chunks_with_failures_and_throttling_each_output_once() {
+    const CHUNKS: usize = 10_000;
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = run_prefix();
+    let reads = Reads::new(CHUNKS).length(100..=100).bytes();
+    let key = format!("{prefix}/reads.fq");
+    upload(BUCKET, &key, reads.clone());
+    let plan = run_ok(Command::new(bin("fastq-split")).args([
+        "plan",
+        &format!("s3://{BUCKET}/{key}"),
+        "--records",
+        "1",
+    ]));
+    let manifest_path = dir.path().join("chunks.jsonl");
+    fs::write(&manifest_path, &plan).unwrap();
+    assert_eq!(manifest(&plan).len(), CHUNKS);
+
+    // 200 at once against a reserved concurrency of 24: throttled, retried.
+    let function = deploy("chunkwise-10k", &["--timeout", "60s", "--memory", "256"]);
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        aws_sdk_lambda::Client::new(&config)
+            .put_function_concurrency()
+            .function_name(&function)
+            .reserved_concurrent_executions(24)
+            .send()
+            .await
+            .unwrap();
+    });
+    // 2 % of the chunks fail their first attempt (ministack runs the function on this
+    // machine, so a folder here tells first attempts apart).
+    let marks = dir.path().join("marks");
+    fs::create_dir(&marks).unwrap();
+    let script = format!(
+        r#"if [ $((CHUNK_SEQ % 50)) = 7 ] && mkdir {}/$CHUNK_SEQ 2>/dev/null; then exit 3; fi; cat"#,
+        marks.display()
+    );
+    let joblog_path = dir.path().join("run.tsv");
+    let out = format!("s3://{BUCKET}/{prefix}/out/");
+    let ran = lambda_run(&function, &manifest_path, &out)
+        .args([
+            "-j",
+            "200",
+            "--retries",
+            "2",
+            "--retry-delay",
+            "10ms",
+            "--suffix",
+            ".fq",
+        ])
+        .arg("--joblog")
+        .arg(&joblog_path)
+        .args(["--", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&ran.stderr);
+    let summary: Vec<&str> = stderr
+        .lines()
+        .filter(|line| !line.contains(" exit 3 "))
+        .collect();
+    assert!(ran.status.success(), "{}", summary.join("\n"));
+    eprintln!("{}", summary.join("\n"));
+    assert!(
+        stderr.contains("10000 ok, 0 failed, 0 skipped, 0 not run"),
+        "{stderr}"
+    );
+    let usage = stderr
+        .lines()
+        .find(|line| line.starts_with(&format!("fanout: lambda:{function} in us-east-1: ")))
+        .unwrap_or_else(|| panic!("no usage line: {stderr}"));
+    let throttled: u64 = usage
+        .split(" requests (")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(
+        usage.contains(": 10200 requests (") && throttled > 0,
+        "10,000 successes and 200 failures billed, some throttled: {usage}"
+    );
+
+    // The joblog: every chunk once ok, the 200 failing first attempts, their costs adding up
+    // to the estimate.
+    let rows = joblog_rows(&joblog_path);
+    let mut results: HashMap<&str, usize> = HashMap::new();
+    for row in &rows {
+        *results.entry(row[RESULT].as_str()).or_default() += 1;
+    }
+    assert_eq!(rows.len(), CHUNKS + CHUNKS / 50, "{results:?}");
+    let mut ok = HashSet::new();
+    for row in &rows {
+        let seq: usize = row[1].parse().unwrap();
+        if row[RESULT] == "ok" {
+            assert!(ok.insert(seq), "chunk {seq} succeeded twice");
+        } else {
+            assert_eq!(
+                (seq % 50, row[2].as_str(), row[RESULT].as_str()),
+                (7, "1", "exit 3")
+            );
+        }
+    }
+    assert_eq!(ok.len(), CHUNKS);
+    let cost: f64 = rows
+        .iter()
+        .map(|row| row[COST].parse::<f64>().unwrap())
+        .sum();
+    let estimate: f64 = usage
+        .split("estimated $")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!((cost - estimate).abs() < 1e-5, "{cost} vs {estimate}");
+
+    // Every output exactly once: together, the reads in order.
+    let outputs = chunkwise_tests::s3::objects(BUCKET, &format!("{prefix}/out/"), ".fq");
+    assert_eq!(outputs.len(), CHUNKS, "one output per chunk, nothing else");
+    let joined: Vec<u8> = outputs.into_values().flatten().collect();
+    assert!(
+        joined == reads,
+        "the outputs hold every read once, in order"
+    );
+}

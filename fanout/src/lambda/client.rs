@@ -1,13 +1,16 @@
 //! The client side of the Lambda backend: one synchronous invocation per attempt, with
-//! bounded concurrency from the scheduler. Throttling (429) and transient failures are retried
-//! here with backoff, inside the attempt; a function error (`X-Amz-Function-Error`) or a
-//! failed task is a failed attempt, left to the scheduler's `--retries`.
+//! bounded concurrency from the scheduler. Throttling (429) is retried inside the attempt as
+//! soon as one of this client's invocations frees a slot (or after a backoff), transient
+//! failures after a backoff; a function error (`X-Amz-Function-Error`) or a failed task is a
+//! failed attempt, left to the scheduler's `--retries`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
+use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::operation::invoke::InvokeError;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::LogType;
 use base64::Engine;
@@ -36,11 +39,72 @@ pub struct Lambda {
     architecture: String,
     /// What every invocation runs (its `out_dir` an `s3://` prefix).
     task: TaskSpec,
-    /// The client-side deadline of one attempt.
+    /// The client-side deadline of one invocation (waits for a slot are not in it).
     deadline: Duration,
     price: Option<Price>,
     usage: Mutex<Usage>,
+    gate: Gate,
     interrupted: Arc<AtomicBool>,
+}
+
+/// How many invocations this client keeps in flight once Lambda has throttled it: at a
+/// throttle, as many as were in flight then (the room the function had); then one more after
+/// each `limit` invocations that were not throttled, probing for room freed by others. So a
+/// run larger than the function's concurrency keeps it full without a storm of 429s.
+#[derive(Default)]
+struct Gate {
+    state: Mutex<GateState>,
+    opened: Condvar,
+}
+
+#[derive(Default)]
+struct GateState {
+    in_flight: usize,
+    /// None until the first throttle.
+    limit: Option<usize>,
+    /// Invocations not throttled since the limit last changed.
+    since: usize,
+}
+
+impl Gate {
+    fn lock(&self) -> std::sync::MutexGuard<'_, GateState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until an invocation may start; false when interrupted.
+    fn enter(&self, interrupted: &AtomicBool) -> bool {
+        let mut state = self.lock();
+        while state.limit.is_some_and(|limit| state.in_flight >= limit) {
+            if interrupted.load(Ordering::Relaxed) {
+                return false;
+            }
+            state = self
+                .opened
+                .wait_timeout(state, Duration::from_millis(50))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        state.in_flight += 1;
+        true
+    }
+
+    /// An invocation ended, throttled or not.
+    fn leave(&self, throttled: bool) {
+        let mut state = self.lock();
+        state.in_flight -= 1;
+        if throttled {
+            state.limit = Some(state.in_flight.max(1));
+            state.since = 0;
+        } else if let Some(limit) = state.limit {
+            state.since += 1;
+            if state.since >= limit {
+                state.limit = Some(limit + 1);
+                state.since = 0;
+            }
+        }
+        drop(state);
+        self.opened.notify_one();
+    }
 }
 
 /// What the runner passes to [`Lambda::connect`].
@@ -56,11 +120,11 @@ pub struct Settings<'a> {
 }
 
 impl Lambda {
-    /// Checks that the function is ready and that the function can reach every chunk's
-    /// sources and the output prefix.
+    /// Checks that the function is ready, and that it can reach the first chunk's sources
+    /// (the others are checked as they come, [`Backend::check`]) and the output prefix.
     pub fn connect(
         settings: Settings<'_>,
-        chunks: &[&Chunk],
+        first: Option<&Chunk>,
         interrupted: Arc<AtomicBool>,
     ) -> Result<Lambda> {
         let out_dir =
@@ -72,14 +136,8 @@ impl Lambda {
                         .to_string(),
                 )),
             };
-        for chunk in chunks {
-            if let Some(source) = chunk.sources.iter().find(|source| !remote(&source.url)) {
-                return Err(Error::Usage(format!(
-                    "chunk {}: source {} is a local path; a Lambda function reads only s3:// \
-                     and https:// sources (plan from the uploaded files)",
-                    chunk.id, source.url
-                )));
-            }
+        if let Some(chunk) = first {
+            readable_remotely(chunk)?;
         }
         let function = settings.function;
         let client = sdk_client();
@@ -128,6 +186,7 @@ impl Lambda {
                 .task
                 .timeout
                 .unwrap_or(function_timeout + Duration::from_secs(30)),
+            gate: Gate::default(),
             usage: Mutex::new(Usage {
                 memory_mb: configuration.memory_size().unwrap_or(128).max(0) as u64,
                 ..Usage::default()
@@ -174,17 +233,13 @@ impl Lambda {
                 PAYLOAD_LIMIT
             ));
         }
-        let deadline = Instant::now() + self.deadline;
         let (mut throttled, mut transient) = (0u32, 0u32);
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                outcome.timed_out = true;
-                return Err(format!(
-                    "no reply within {:.0}s (the client-side deadline)",
-                    self.deadline.as_secs_f64()
-                ));
+            // The attempt's time is the invocation's: waits for a slot are not in it.
+            if !self.gate.enter(&self.interrupted) {
+                return Err("interrupted".to_string());
             }
+            outcome.start = SystemTime::now();
             let invoked = Instant::now();
             let call = self
                 .client
@@ -195,13 +250,21 @@ impl Lambda {
                 .send();
             let sent = aws::runtime().block_on(async {
                 tokio::select! {
-                    sent = tokio::time::timeout(left, call) => Some(sent),
+                    sent = tokio::time::timeout(self.deadline, call) => Some(sent),
                     () = until(&self.interrupted) => None,
                 }
             });
+            self.gate
+                .leave(matches!(sent, Some(Ok(Err(ref error))) if throttling(error)));
             let error = match sent {
                 None => return Err("interrupted while the function ran".to_string()),
-                Some(Err(_)) => continue,
+                Some(Err(_)) => {
+                    outcome.timed_out = true;
+                    return Err(format!(
+                        "no reply within {:.0}s (the client-side deadline)",
+                        self.deadline.as_secs_f64()
+                    ));
+                }
                 Some(Ok(Ok(response))) => {
                     let body = response
                         .payload()
@@ -227,12 +290,9 @@ impl Lambda {
                 Some(Ok(Err(error))) => error,
             };
             let status = error.raw_response().map(|raw| raw.status().as_u16());
-            let throttling = status == Some(429)
-                || matches!(
-                    error.code(),
-                    Some("TooManyRequestsException" | "EC2ThrottledException")
-                );
-            let wait = if throttling {
+            let wait = if throttling(&error) {
+                // Others hold the slots this client's gate now waits for; this attempt also
+                // backs off, in case they are not this client's.
                 self.tally().throttled += 1;
                 throttled += 1;
                 BACKOFF.delay(throttled)
@@ -254,7 +314,7 @@ impl Lambda {
                     aws::describe(&error)
                 ));
             };
-            if sleep_unless(&self.interrupted, wait.min(left)) {
+            if sleep_unless(&self.interrupted, wait) {
                 return Err("interrupted".to_string());
             }
         }
@@ -266,13 +326,16 @@ impl Backend for Lambda {
         format!("lambda:{}", self.function)
     }
 
+    fn check(&self, chunk: &Chunk) -> Result<()> {
+        readable_remotely(chunk)
+    }
+
     fn run(&self, chunk: &Chunk, attempt: &Attempt) -> Outcome {
-        let started = Instant::now();
         let mut outcome = Outcome::new(chunk, attempt.number);
         if let Err(error) = self.attempt(chunk, attempt.number, &mut outcome) {
             outcome.error = Some(error);
         }
-        outcome.runtime = started.elapsed();
+        outcome.runtime = outcome.start.elapsed().unwrap_or_default();
         outcome
     }
 
@@ -297,11 +360,22 @@ impl Backend for Lambda {
     }
 }
 
-fn remote(url: &str) -> bool {
-    matches!(
-        Location::parse(url),
-        Ok(Location::S3 { .. } | Location::Http(_))
-    )
+/// A Lambda function reads only `s3://` and `https://` sources.
+fn readable_remotely(chunk: &Chunk) -> Result<()> {
+    let remote = |url: &str| {
+        matches!(
+            Location::parse(url),
+            Ok(Location::S3 { .. } | Location::Http(_))
+        )
+    };
+    match chunk.sources.iter().find(|source| !remote(&source.url)) {
+        None => Ok(()),
+        Some(source) => Err(Error::Usage(format!(
+            "chunk {}: source {} is a local path; a Lambda function reads only s3:// and \
+             https:// sources (plan from the uploaded files)",
+            chunk.id, source.url
+        ))),
+    }
 }
 
 /// Resolves once `flag` is set.
@@ -309,6 +383,15 @@ async fn until(flag: &AtomicBool) {
     while !flag.load(Ordering::Relaxed) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Lambda's answer when the function's (or the account's) concurrency is full.
+fn throttling(error: &SdkError<InvokeError, HttpResponse>) -> bool {
+    error.raw_response().map(|raw| raw.status().as_u16()) == Some(429)
+        || matches!(
+            error.code(),
+            Some("TooManyRequestsException" | "EC2ThrottledException")
+        )
 }
 
 fn is_transient<E, R>(error: &SdkError<E, R>, status: Option<u16>) -> bool {

@@ -720,6 +720,51 @@ fn speculative_backups_finish_a_run_held_by_hanging_first_attempts() {
 }
 
 #[test]
+#[ignore = "22,000 tasks (about a minute); .ci/run runs it"]
+fn memory_stays_flat_in_the_manifest_size() {
+    // The summary line's peak memory of fanout itself, for a manifest of `chunks` lines.
+    let peak = |chunks: usize| {
+        let (dir, manifest) = planned_reads(chunks, &["--records", "1"]);
+        let ran = Command::new(bin("fanout"))
+            .current_dir(dir.path())
+            .args(["-j", "2", "--no-stdin", "-m"])
+            .arg(&manifest)
+            .args(["--", "true"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&ran.stderr);
+        assert!(ran.status.success(), "{stderr}");
+        assert!(
+            stderr.contains(&format!("{chunks} ok, 0 failed")),
+            "{stderr}"
+        );
+        let size = stderr
+            .split("peak memory ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no peak memory: {stderr}"));
+        let (number, unit) = size.split_at(size.find(|c: char| c.is_alphabetic()).unwrap());
+        let scale = match unit {
+            "KiB" => 1 << 10,
+            "MiB" => 1 << 20,
+            "GiB" => 1 << 30,
+            _ => 1,
+        };
+        (
+            number.parse::<f64>().unwrap() * scale as f64,
+            fs::metadata(manifest).unwrap().len(),
+        )
+    };
+    let (small, _) = peak(2_000);
+    let (large, manifest_bytes) = peak(20_000);
+    eprintln!("peak memory: {small:.0} B for 2,000 chunks, {large:.0} B for 20,000 ({manifest_bytes} B of manifest)");
+    assert!(
+        large < small + 4.0 * 1048576.0,
+        "10x the chunks, the same memory: {small} B vs {large} B"
+    );
+}
+
+#[test]
 fn remote_backends_refuse_what_they_cannot_run_before_submitting_anything() {
     let (dir, manifest_path) = planned(2);
     let refused = |args: &[&str]| {

@@ -62,6 +62,30 @@ fn lambda_run(function: &str, manifest: &Path, out: &str) -> Command {
     command
 }
 
+/// Caps the function's concurrency, so that more invocations at once are throttled.
+fn reserve_concurrency(function: &str, limit: i32) {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        aws_sdk_lambda::Client::new(&config)
+            .put_function_concurrency()
+            .function_name(function)
+            .reserved_concurrent_executions(limit)
+            .send()
+            .await
+            .unwrap();
+    });
+}
+
+/// The number that follows `after` in fanout's usage line (`estimated $`, ` requests (`).
+fn usage_figure(stderr: &str, after: &str) -> f64 {
+    stderr
+        .split(after)
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no {after:?} in the usage line: {stderr}"))
+}
+
 #[test]
 #[ignore = "needs ministack (Lambda and S3); .ci/run starts it"]
 fn fastq_gz_chunks_on_lambda_equal_the_local_backend() {
@@ -133,12 +157,7 @@ fn fastq_gz_chunks_on_lambda_equal_the_local_backend() {
             cost
         })
         .sum();
-    let estimate: f64 = stderr
-        .split("estimated $")
-        .nth(1)
-        .and_then(|rest| rest.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap();
+    let estimate = usage_figure(&stderr, "estimated $");
     assert!((cost - estimate).abs() < 2e-6, "{cost} vs {estimate}");
 
     let local_out = dir.path().join("local");
@@ -276,16 +295,7 @@ fn throttling_under_reserved_concurrency_is_retried_until_it_succeeds() {
     let dir = tempfile::tempdir().unwrap();
     let (manifest_path, _) = planned(dir.path(), 400, 8);
     let function = deploy("chunkwise-throttled", &["--timeout", "30s"]);
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        aws_sdk_lambda::Client::new(&config)
-            .put_function_concurrency()
-            .function_name(&function)
-            .reserved_concurrent_executions(1)
-            .send()
-            .await
-            .unwrap();
-    });
+    reserve_concurrency(&function, 1);
     let out = format!("s3://{BUCKET}/{}/", run_prefix());
     let ran = lambda_run(&function, &manifest_path, &out)
         .args(["-j", "4", "--", "sh", "-c", "sleep 0.3; wc -l"])
@@ -293,14 +303,9 @@ fn throttling_under_reserved_concurrency_is_retried_until_it_succeeds() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&ran.stderr);
     assert!(ran.status.success(), "{stderr}");
-    let throttled: u64 = stderr
-        .split(" requests (")
-        .nth(1)
-        .and_then(|rest| rest.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no usage line: {stderr}"));
+    let throttled = usage_figure(&stderr, " requests (");
     assert!(
-        throttled > 0,
+        throttled > 0.0,
         "4 at once against a concurrency of 1: {stderr}"
     );
     assert!(stderr.contains("8 ok, 0 failed"), "{stderr}");
@@ -502,16 +507,7 @@ fn ten_thousand_chunks_with_failures_and_throttling_each_output_once() {
 
     // 200 at once against a reserved concurrency of 24: throttled, retried.
     let function = deploy("chunkwise-10k", &["--timeout", "60s", "--memory", "256"]);
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        aws_sdk_lambda::Client::new(&config)
-            .put_function_concurrency()
-            .function_name(&function)
-            .reserved_concurrent_executions(24)
-            .send()
-            .await
-            .unwrap();
-    });
+    reserve_concurrency(&function, 24);
     // 2 % of the chunks fail their first attempt (ministack runs the function on this
     // machine, so a folder here tells first attempts apart).
     let marks = dir.path().join("marks");
@@ -553,14 +549,9 @@ fn ten_thousand_chunks_with_failures_and_throttling_each_output_once() {
         .lines()
         .find(|line| line.starts_with(&format!("fanout: lambda:{function} in us-east-1: ")))
         .unwrap_or_else(|| panic!("no usage line: {stderr}"));
-    let throttled: u64 = usage
-        .split(" requests (")
-        .nth(1)
-        .and_then(|rest| rest.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap();
+    let throttled = usage_figure(usage, " requests (");
     assert!(
-        usage.contains(": 10200 requests (") && throttled > 0,
+        usage.contains(": 10200 requests (") && throttled > 0.0,
         "10,000 successes and 200 failures billed, some throttled: {usage}"
     );
 
@@ -589,12 +580,7 @@ fn ten_thousand_chunks_with_failures_and_throttling_each_output_once() {
         .iter()
         .map(|row| row[COST].parse::<f64>().unwrap())
         .sum();
-    let estimate: f64 = usage
-        .split("estimated $")
-        .nth(1)
-        .and_then(|rest| rest.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap();
+    let estimate = usage_figure(usage, "estimated $");
     assert!((cost - estimate).abs() < 1e-5, "{cost} vs {estimate}");
 
     // Every output exactly once: together, the reads in order.

@@ -61,7 +61,7 @@ impl Driver for Pool<'_> {
                     thread::sleep(Duration::from_millis(10));
                 }
             });
-            let workers: Vec<_> = (0..options.jobs.max(1))
+            let workers: Vec<_> = (0..options.jobs.min(total.max(1) as usize).max(1))
                 .map(|_| {
                     scope.spawn(|| loop {
                         if interrupted.load(Ordering::Relaxed)

@@ -5,7 +5,7 @@
 //! failed attempt, left to the scheduler's `--retries`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_lambda::config::http::HttpResponse;
@@ -20,6 +20,7 @@ use partition_core::{aws, Backoff, Chunk, Error, Result};
 use serde::Deserialize;
 
 use crate::backend::{Attempt, Backend, Outcome};
+use crate::lambda::gate::Gate;
 use crate::lambda::price::{Price, Usage};
 use crate::lambda::task::{Reply, Request, Task, PAYLOAD_LIMIT};
 use crate::lambda::{configuration, sdk_client};
@@ -45,66 +46,6 @@ pub struct Lambda {
     usage: Mutex<Usage>,
     gate: Gate,
     interrupted: Arc<AtomicBool>,
-}
-
-/// How many invocations this client keeps in flight once Lambda has throttled it: at a
-/// throttle, as many as were in flight then (the room the function had); then one more after
-/// each `limit` invocations that were not throttled, probing for room freed by others. So a
-/// run larger than the function's concurrency keeps it full without a storm of 429s.
-#[derive(Default)]
-struct Gate {
-    state: Mutex<GateState>,
-    opened: Condvar,
-}
-
-#[derive(Default)]
-struct GateState {
-    in_flight: usize,
-    /// None until the first throttle.
-    limit: Option<usize>,
-    /// Invocations not throttled since the limit last changed.
-    since: usize,
-}
-
-impl Gate {
-    fn lock(&self) -> std::sync::MutexGuard<'_, GateState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Waits until an invocation may start; false when interrupted.
-    fn enter(&self, interrupted: &AtomicBool) -> bool {
-        let mut state = self.lock();
-        while state.limit.is_some_and(|limit| state.in_flight >= limit) {
-            if interrupted.load(Ordering::Relaxed) {
-                return false;
-            }
-            state = self
-                .opened
-                .wait_timeout(state, Duration::from_millis(50))
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-        state.in_flight += 1;
-        true
-    }
-
-    /// An invocation ended, throttled or not.
-    fn leave(&self, throttled: bool) {
-        let mut state = self.lock();
-        state.in_flight -= 1;
-        if throttled {
-            state.limit = Some(state.in_flight.max(1));
-            state.since = 0;
-        } else if let Some(limit) = state.limit {
-            state.since += 1;
-            if state.since >= limit {
-                state.limit = Some(limit + 1);
-                state.since = 0;
-            }
-        }
-        drop(state);
-        self.opened.notify_one();
-    }
 }
 
 /// What the runner passes to [`Lambda::connect`].

@@ -5,6 +5,7 @@
 //!   backoff on throttling, a client-side deadline, and a usage and cost report.
 //! - [`worker`]: what the function runs (the `fanout-lambda-worker` binary, deployed as
 //!   `bootstrap`): the local backend on one chunk, stdout and stderr uploaded to S3.
+//! - [`gate`]: how many invocations the client keeps in flight once it has been throttled.
 //! - [`deploy`]: packages the worker into a zip and creates or updates the function.
 //! - [`doctor`]: checks credentials, the function and S3 access, and says what is wrong.
 //! - [`price`]: Lambda prices per region, for the cost estimate.
@@ -12,6 +13,7 @@
 pub mod client;
 pub mod deploy;
 pub mod doctor;
+pub mod gate;
 pub mod price;
 pub mod task;
 pub mod worker;

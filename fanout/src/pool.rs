@@ -168,25 +168,29 @@ impl Work<'_, '_> {
                 break outcome;
             }
         };
-        if outcome.succeeded() {
-            self.settle(&flight, outcome);
-        } else if flight.race.winner().is_none() {
+        if flight.race.winner().is_none() {
             // A backup still running may yet succeed.
             while flight.backup_running() {
                 thread::sleep(LOOK);
             }
-            if flight.race.winner().is_none() {
-                self.settle(&flight, outcome);
-            }
+        }
+        // The attempt that won the race decides the chunk (it may still have failed to
+        // publish its output); with no winner, the last attempt does.
+        if flight
+            .race
+            .winner()
+            .is_none_or(|winner| winner == outcome.attempt)
+        {
+            self.settle(&flight, outcome);
         }
         self.flights.remove(&flight);
     }
 
-    /// Runs a straggler's backup attempt; it settles the chunk if it wins.
+    /// Runs a straggler's backup attempt; it decides the chunk if it wins the race.
     fn backup(&self, flight: &Arc<Flight>, number: u32) {
         let outcome = self.attempt(flight, number);
         flight.backup_done();
-        if outcome.succeeded() {
+        if flight.race.winner() == Some(number) {
             self.settle(flight, outcome);
         }
     }

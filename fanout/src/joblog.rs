@@ -199,3 +199,31 @@ pub fn succeeded(path: &Path) -> Result<HashSet<String>> {
         .map(|row| row.id)
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_with_and_without_billing_read_back() {
+        let lambda = Row::parse(
+            "r-1\t1\t2\tlambda:f\t1764800000.125\t1.500\t0\t-\t10\t20\t1.307\t0.0000436\tok",
+        )
+        .unwrap();
+        assert_eq!(
+            (lambda.attempt, lambda.billed, lambda.cost, lambda.ok()),
+            (2, Some(1.307), Some(0.0000436), true)
+        );
+        // Written before the billing columns.
+        let old =
+            Row::parse("r-2\t2\t1\tlocal:h\t1764800000.000\t0.2\t-\t9\t10\t0\tsignal 9").unwrap();
+        assert_eq!((old.signal, old.billed, old.cost), (Some(9), None, None));
+        assert_eq!(old.result, "signal 9");
+        assert!(Row::parse("r-3\t3\t1").is_err());
+        let lost = Row {
+            result: crate::backend::LOST.to_string(),
+            ..old
+        };
+        assert!(lost.lost() && !lost.ok());
+    }
+}

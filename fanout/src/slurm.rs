@@ -3,10 +3,12 @@
 //! manifest.
 //!
 //! An array index must stay below the cluster's `MaxArraySize` (1001 by default), so a round
-//! over more chunks is cut into arrays of at most that many indices, each covering the seqs
-//! `[base, base + size)` and told its base in the environment. The arrays of a round run one
-//! after another (each depends on the one before), at most `--jobs` tasks at once, so the
-//! cluster never holds more than one array's finished job records at a time (`MaxJobCount`).
+//! over more chunks is cut into arrays of at most that many indices (and at most half of
+//! `MaxJobCount`: every task is a job record), each covering the seqs `[base, base + size)`
+//! and told its base in the environment. The arrays of a round run one after another, at most
+//! `--jobs` tasks at once; two are in the queue at a time (the next depends on the one
+//! running), the others submitted as those leave, so that the cluster's job records stay
+//! within `MaxJobCount` however many chunks a round has.
 //!
 //! Everything a round needs sits in `DIR/.fanout-slurm/` of the shared output folder: the
 //! manifest, the batch script, Slurm's per-task logs and one result file per task and attempt
@@ -15,6 +17,7 @@
 //! that left none failed: killed, out of memory, node lost), writes the joblog, and submits
 //! the failed chunks again as a smaller array while `--retries` allow. Ctrl-C cancels the array.
 
+use std::collections::VecDeque;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -117,15 +120,22 @@ impl Rounds<'_> {
                     }
                 }
             }
-            let arrays = self.submit(&script, &work, &pending, array_size)?;
+            let mut arrays = Arrays::plan(&pending, array_size);
             let started = SystemTime::now();
             let clock = Instant::now();
             // A failure is for good in the last round; --halt then stops the array.
             let halting = options.halt != Halt::Never && attempt > options.retries;
-            let cut_short = self.wait(&arrays, &work, attempt, &pending, &bar, halting)?;
+            let round = Round {
+                script: &script,
+                work: &work,
+                attempt,
+                pending: &pending,
+                bar: &bar,
+            };
+            let cut_short = self.wait(&mut arrays, &round, halting)?;
             if cut_short && options.halt == Halt::Soon && !interrupted.load(Ordering::Relaxed) {
                 // The tasks already running finish.
-                self.wait(&arrays, &work, attempt, &pending, &bar, false)?;
+                self.wait(&mut arrays, &round, false)?;
             }
             let mut failed = Vec::new();
             for chunk in pending {
@@ -209,74 +219,102 @@ impl Rounds<'_> {
         )
     }
 
-    /// Submits the pending chunks as arrays of at most `size` indices, one after another
-    /// (each depends on the one before), each at most `--jobs` tasks at once.
-    fn submit(&self, script: &Path, work: &Path, pending: &[&Chunk], size: u64) -> Result<Arrays> {
-        let mut arrays = Arrays {
-            size,
-            jobs: Vec::new(),
+    /// Submits the next array of the round, depending on the one before while that one is
+    /// still queued (so that Slurm starts it as soon as the other ends), at most `--jobs`
+    /// tasks at once. A failed submission cancels the arrays already queued.
+    fn submit_next(&self, arrays: &mut Arrays, script: &Path, work: &Path) -> Result<()> {
+        let Some((base, indices)) = arrays.unsubmitted.pop_front() else {
+            return Ok(());
         };
-        // Grouped by seq: each array holds the seqs of one `[base, base + size)`.
-        let mut sorted = pending.to_vec();
-        sorted.sort_by_key(|chunk| chunk.seq);
-        let mut rest = &sorted[..];
-        while let Some(first) = rest.first() {
-            let base = first.seq - first.seq % size;
-            let count = rest.iter().take_while(|c| c.seq < base + size).count();
-            let (these, later) = rest.split_at(count);
-            rest = later;
-            let mut sbatch = Command::new("sbatch");
-            sbatch
-                .arg("--parsable")
-                .arg("--job-name=fanout")
-                .arg(format!("--export=ALL,FANOUT_SEQ_BASE={base}"))
-                .arg(format!(
-                    "--array={}%{}",
-                    array_indices(these.iter().map(|chunk| chunk.seq - base)),
-                    self.run.options.jobs.max(1)
-                ))
-                .arg(format!(
-                    "--output={}",
-                    work.join("logs").join("%A_%a.log").display()
-                ));
-            if let Some((_, previous)) = arrays.jobs.last() {
-                sbatch.arg(format!("--dependency=afterany:{previous}"));
+        let mut sbatch = Command::new("sbatch");
+        sbatch
+            .arg("--parsable")
+            .arg("--job-name=fanout")
+            .arg(format!("--export=ALL,FANOUT_SEQ_BASE={base}"))
+            .arg(format!(
+                "--array={indices}%{}",
+                self.run.options.jobs.max(1)
+            ))
+            .arg(format!(
+                "--output={}",
+                work.join("logs").join("%A_%a.log").display()
+            ));
+        if let Some((_, previous)) = arrays
+            .jobs
+            .last()
+            .filter(|(_, job)| arrays.queued.contains(job))
+        {
+            sbatch.arg(format!("--dependency=afterany:{previous}"));
+        }
+        if let Some(partition) = self.partition {
+            sbatch.arg(format!("--partition={partition}"));
+        }
+        match slurm_command(sbatch.arg(script)).and_then(|output| job_id(&output)) {
+            Ok(job) => {
+                arrays.queued.push(job.clone());
+                arrays.jobs.push((base, job));
+                Ok(())
             }
-            if let Some(partition) = self.partition {
-                sbatch.arg(format!("--partition={partition}"));
-            }
-            let submitted = slurm_command(sbatch.arg(script)).and_then(|output| job_id(&output));
-            match submitted {
-                Ok(job) => arrays.jobs.push((base, job)),
-                Err(error) => {
-                    // The arrays already queued would run unwatched.
-                    if !arrays.jobs.is_empty() {
-                        let _ = slurm_command(Command::new("scancel").args(arrays.ids()));
-                    }
-                    return Err(error);
+            Err(error) => {
+                // The arrays already queued would run unwatched.
+                if !arrays.jobs.is_empty() {
+                    let _ = slurm_command(Command::new("scancel").args(arrays.ids()));
                 }
+                Err(error)
             }
         }
-        Ok(arrays)
     }
 
-    /// Waits until the arrays have left the queue, showing finished tasks on the bar. Ctrl-C
+    /// Asks which of the round's arrays are still in the queue (only those seen there last
+    /// time are asked about: Slurm forgets a finished job after `MinJobAge`).
+    fn refresh_queued(&self, arrays: &mut Arrays) -> Result<()> {
+        if arrays.queued.is_empty() {
+            return Ok(());
+        }
+        let listing = slurm_command(Command::new("squeue").args([
+            "-h",
+            "-o",
+            "%F",
+            "-j",
+            &arrays.queued.join(","),
+        ]));
+        arrays.queued = match listing {
+            Ok(listing) => {
+                let mut jobs: Vec<String> = listing
+                    .lines()
+                    .map(|line| line.trim().to_string())
+                    .collect();
+                jobs.sort_unstable();
+                jobs.dedup();
+                jobs
+            }
+            // "Invalid job id specified": all of them are gone.
+            Err(Error::Failed(message)) if message.contains("Invalid job id") => Vec::new(),
+            Err(error) => return Err(error),
+        };
+        Ok(())
+    }
+
+    /// Submits the round's arrays as the queue has room ([`QUEUED_ARRAYS`]) and waits until
+    /// they have left it, showing finished tasks on the bar. Ctrl-C
     /// cancels them; when `halting`, a failed task cancels what has not started
     /// (`--halt soon`) or everything (`--halt now`). True when the arrays were cut short.
-    fn wait(
-        &self,
-        arrays: &Arrays,
-        work: &Path,
-        attempt: u32,
-        pending: &[&Chunk],
-        bar: &indicatif::ProgressBar,
-        halting: bool,
-    ) -> Result<bool> {
+    fn wait(&self, arrays: &mut Arrays, round: &Round, halting: bool) -> Result<bool> {
+        let Round {
+            script,
+            work,
+            attempt,
+            pending,
+            bar,
+        } = *round;
         let settled = bar.position();
         let mut finished = vec![false; pending.len()];
         loop {
             if self.run.interrupted.load(Ordering::Relaxed) {
-                slurm_command(Command::new("scancel").args(arrays.ids()))?;
+                arrays.unsubmitted.clear();
+                if !arrays.jobs.is_empty() {
+                    slurm_command(Command::new("scancel").args(arrays.ids()))?;
+                }
                 return Ok(true);
             }
             let mut any_failed = false;
@@ -290,6 +328,7 @@ impl Rounds<'_> {
             }
             bar.set_position(settled + finished.iter().filter(|&&f| f).count() as u64);
             if any_failed && halting {
+                arrays.unsubmitted.clear();
                 let mut scancel = Command::new("scancel");
                 if self.run.options.halt == Halt::Soon {
                     scancel.arg("--state=PENDING");
@@ -297,25 +336,27 @@ impl Rounds<'_> {
                 slurm_command(scancel.args(arrays.ids()))?;
                 return Ok(true);
             }
-            let queued = slurm_command(Command::new("squeue").args([
-                "-h",
-                "-o",
-                "%i",
-                "-j",
-                &arrays.ids().join(","),
-            ]));
-            match queued {
-                Ok(listing) if listing.trim().is_empty() => return Ok(false),
-                // Slurm forgets a finished job after MinJobAge: "Invalid job id specified".
-                Err(Error::Failed(message)) if message.contains("Invalid job id") => {
-                    return Ok(false)
-                }
-                Err(error) => return Err(error),
-                Ok(_) => {}
+            self.refresh_queued(arrays)?;
+            if arrays.queued.len() < QUEUED_ARRAYS && !arrays.unsubmitted.is_empty() {
+                self.submit_next(arrays, script, work)?;
+                continue;
+            }
+            if arrays.queued.is_empty() {
+                return Ok(false);
             }
             sleep_unless(self.run.interrupted, POLL);
         }
     }
+}
+
+/// What one attempt round waits on.
+#[derive(Clone, Copy)]
+struct Round<'r> {
+    script: &'r Path,
+    work: &'r Path,
+    attempt: u32,
+    pending: &'r [&'r Chunk],
+    bar: &'r indicatif::ProgressBar,
 }
 
 /// What each array task runs (`fanout worker`): the chunk at position `seq` of the manifest,
@@ -361,11 +402,42 @@ pub fn work(task: Task) -> Result<()> {
 /// The arrays of one round: each covers the seqs `[base, base + size)`.
 struct Arrays {
     size: u64,
-    /// Each array's base and job id, in seq order.
+    /// Each submitted array's base and job id, in seq order.
     jobs: Vec<(u64, String)>,
+    /// The arrays still to submit: base and `--array` indices.
+    unsubmitted: VecDeque<(u64, String)>,
+    /// Submitted arrays last seen in the queue (the others have left it for good).
+    queued: Vec<String>,
 }
 
+/// Arrays of a round in the queue at once: the one running and the next, so that the
+/// cluster holds at most two arrays' job records (each array is at most half of
+/// `MaxJobCount`), however many chunks the round has.
+const QUEUED_ARRAYS: usize = 2;
+
 impl Arrays {
+    /// The pending chunks as arrays of at most `size` indices, each covering the seqs
+    /// `[base, base + size)`.
+    fn plan(pending: &[&Chunk], size: u64) -> Arrays {
+        let mut seqs: Vec<u64> = pending.iter().map(|chunk| chunk.seq).collect();
+        seqs.sort_unstable();
+        let mut unsubmitted = VecDeque::new();
+        let mut rest = &seqs[..];
+        while let Some(first) = rest.first() {
+            let base = first - first % size;
+            let count = rest.iter().take_while(|&&seq| seq < base + size).count();
+            let (these, later) = rest.split_at(count);
+            rest = later;
+            unsubmitted.push_back((base, array_indices(these.iter().map(|seq| seq - base))));
+        }
+        Arrays {
+            size,
+            jobs: Vec::new(),
+            unsubmitted,
+            queued: Vec::new(),
+        }
+    }
+
     fn ids(&self) -> Vec<String> {
         self.jobs.iter().map(|(_, job)| job.clone()).collect()
     }
@@ -469,10 +541,25 @@ mod tests {
 
     #[test]
     fn arrays_cover_their_seqs_from_their_base() {
-        let arrays = Arrays {
-            size: 50,
-            jobs: vec![(0, "7".into()), (50, "8".into()), (150, "9".into())],
-        };
+        let mut manifest = partition_core::ManifestBuilder::new(partition_core::Kind::Fastq);
+        for i in 0..200 {
+            manifest.push(&format!("c{i}"), vec![], 0, ());
+        }
+        let chunks = manifest.finish();
+        let pending: Vec<&Chunk> = chunks
+            .iter()
+            .filter(|c| !(100..150).contains(&c.seq) && c.seq != 3)
+            .collect();
+        let mut arrays = Arrays::plan(&pending, 50);
+        assert_eq!(
+            Vec::from(arrays.unsubmitted.clone()),
+            [
+                (0, "0-2,4-49".to_string()),
+                (50, "0-49".to_string()),
+                (150, "0-49".to_string())
+            ]
+        );
+        arrays.jobs = vec![(0, "7".into()), (50, "8".into()), (150, "9".into())];
         assert_eq!((arrays.job_of(49), arrays.index_of(49)), ("7", 49));
         assert_eq!((arrays.job_of(50), arrays.index_of(50)), ("8", 0));
         assert_eq!((arrays.job_of(199), arrays.index_of(199)), ("9", 49));

@@ -149,7 +149,7 @@ pub fn picture(rows: &[Row]) -> String {
     heading(&mut body, y, "attempts over time");
     let legend = [
         (OK, "first attempt ok"),
-        (OK_RETRY, "retry ok"),
+        (OK_RETRY, "retry or backup ok"),
         (FAILED, "failed"),
         (LOST, "lost to a backup"),
     ];

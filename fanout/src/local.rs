@@ -173,20 +173,16 @@ impl Local<'_> {
         {
             outcome.lost = true;
         }
-        if outcome.lost {
-            return Ok(());
-        }
-        if let Some(log) = log {
-            log.finish()?;
-        }
         if let Some(file) = file.filter(|_| outcome.succeeded()) {
             if self.task.exclusive {
-                if !file.finish_new()? {
-                    outcome.lost = true;
-                }
+                outcome.lost = !file.finish_new()?;
             } else {
                 file.finish()?;
             }
+        }
+        // A lost attempt's stderr would replace the winner's.
+        if let Some(log) = log.filter(|_| !outcome.lost) {
+            log.finish()?;
         }
         Ok(())
     }

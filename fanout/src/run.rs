@@ -1,6 +1,6 @@
 //! A run: checks, `--dry-run`, the output folder, `--resume` from the joblog, Ctrl-C, the
-//! manifest's [`Feed`], then the tasks handed to a [`Driver`] (the [`Pool`] for local processes and Lambda invocations,
-//! [`Slurm`] for job arrays), and the summary.
+//! manifest's [`Feed`], then the tasks handed to a [`Driver`] (the [`Pool`] for local
+//! processes and Lambda invocations, [`Slurm`] for job arrays), and the summary.
 
 use std::collections::HashSet;
 use std::fs;

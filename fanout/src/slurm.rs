@@ -257,8 +257,8 @@ impl Rounds<'_> {
             }
             Err(error) => {
                 // The arrays already queued would run unwatched.
-                if !arrays.jobs.is_empty() {
-                    let _ = slurm_command(Command::new("scancel").args(arrays.ids()));
+                if !arrays.queued.is_empty() {
+                    let _ = slurm_command(Command::new("scancel").args(&arrays.queued));
                 }
                 Err(error)
             }
@@ -296,9 +296,10 @@ impl Rounds<'_> {
     }
 
     /// Submits the round's arrays as the queue has room ([`QUEUED_ARRAYS`]) and waits until
-    /// they have left it, showing finished tasks on the bar. Ctrl-C
-    /// cancels them; when `halting`, a failed task cancels what has not started
-    /// (`--halt soon`) or everything (`--halt now`). True when the arrays were cut short.
+    /// they have left it, showing finished tasks on the bar. Ctrl-C cancels the arrays still
+    /// queued (an array that has left the queue may be forgotten, and `scancel` would fail on
+    /// it); when `halting`, a failed task cancels what has not started (`--halt soon`) or
+    /// everything (`--halt now`). True when the arrays were cut short.
     fn wait(&self, arrays: &mut Arrays, round: &Round, halting: bool) -> Result<bool> {
         let Round {
             script,
@@ -312,8 +313,8 @@ impl Rounds<'_> {
         loop {
             if self.run.interrupted.load(Ordering::Relaxed) {
                 arrays.unsubmitted.clear();
-                if !arrays.jobs.is_empty() {
-                    slurm_command(Command::new("scancel").args(arrays.ids()))?;
+                if !arrays.queued.is_empty() {
+                    slurm_command(Command::new("scancel").args(&arrays.queued))?;
                 }
                 return Ok(true);
             }
@@ -333,7 +334,9 @@ impl Rounds<'_> {
                 if self.run.options.halt == Halt::Soon {
                     scancel.arg("--state=PENDING");
                 }
-                slurm_command(scancel.args(arrays.ids()))?;
+                if !arrays.queued.is_empty() {
+                    slurm_command(scancel.args(&arrays.queued))?;
+                }
                 return Ok(true);
             }
             self.refresh_queued(arrays)?;
@@ -436,10 +439,6 @@ impl Arrays {
             unsubmitted,
             queued: Vec::new(),
         }
-    }
-
-    fn ids(&self) -> Vec<String> {
-        self.jobs.iter().map(|(_, job)| job.clone()).collect()
     }
 
     fn job_of(&self, seq: u64) -> &str {
@@ -563,7 +562,6 @@ mod tests {
         assert_eq!((arrays.job_of(49), arrays.index_of(49)), ("7", 49));
         assert_eq!((arrays.job_of(50), arrays.index_of(50)), ("8", 0));
         assert_eq!((arrays.job_of(199), arrays.index_of(199)), ("9", 49));
-        assert_eq!(arrays.ids(), ["7", "8", "9"]);
         assert_eq!(job_id("123;cluster\n").unwrap(), "123");
         assert!(job_id("Submitted batch job 5").is_err());
     }

@@ -17,18 +17,65 @@ fn parse(line: &str) -> Result<Chunk> {
 }
 
 /// The chunk's bytes, rebuilt by the registry's `write_chunk` (what `cat` writes).
+///
+/// Rebuilt straight into the `bytes` object when the plan's size is exact (gzip and plain
+/// FASTQ, FASTA...): no second buffer, no copy of what may be gigabytes. Otherwise what
+/// overflows or falls short is gathered and copied once.
 #[pyfunction]
 pub fn read_chunk<'py>(py: Python<'py>, line: &str) -> PyResult<Bound<'py, PyBytes>> {
     let line = line.to_owned();
-    let bytes = detached(py, move || {
-        let chunk = parse(&line)?;
-        // The planned size, when it is plausible, saves growing the buffer many times.
-        let capacity = usize::try_from(chunk.est_bytes.min(1 << 30)).unwrap_or(0);
-        let mut bytes = Vec::with_capacity(capacity);
-        formats::write_chunk(&chunk, &mut bytes)?;
-        Ok(bytes)
+    let chunk = detached(py, move || parse(&line))?;
+    // A size past any real chunk is a bad line, not a reason to allocate it.
+    let planned = usize::try_from(chunk.est_bytes)
+        .ok()
+        .filter(|&size| size <= MAX_PLANNED)
+        .unwrap_or(0);
+    let mut other_size = None;
+    let bytes = PyBytes::new_with(py, planned, |buffer| {
+        let filling = &mut *buffer;
+        let written = detached(py, || {
+            let mut out = Filling {
+                buffer: filling,
+                filled: 0,
+                overflow: Vec::new(),
+            };
+            formats::write_chunk(&chunk, &mut out)?;
+            Ok((out.filled, out.overflow))
+        })?;
+        if written != (buffer.len(), Vec::new()) {
+            let (filled, overflow) = written;
+            other_size = Some([&buffer[..filled], &overflow].concat());
+        }
+        Ok(())
     })?;
-    Ok(PyBytes::new(py, &bytes))
+    Ok(match other_size {
+        Some(all) => PyBytes::new(py, &all),
+        None => bytes,
+    })
+}
+
+/// The largest planned size taken at its word (16 GiB).
+const MAX_PLANNED: usize = 1 << 34;
+
+/// Writes into a buffer of the planned size, and past its end into `overflow`.
+struct Filling<'a> {
+    buffer: &'a mut [u8],
+    filled: usize,
+    overflow: Vec<u8>,
+}
+
+impl Write for Filling<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let room = (self.buffer.len() - self.filled).min(bytes.len());
+        self.buffer[self.filled..self.filled + room].copy_from_slice(&bytes[..room]);
+        self.filled += room;
+        self.overflow.extend_from_slice(&bytes[room..]);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Bytes handed from the rebuilding thread to the reader at a time.

@@ -31,9 +31,10 @@ def python(name, call):
     return result
 
 
-def removed(path):
-    if os.path.exists(path):
-        os.unlink(path)
+def unindexed(path, suffix):
+    """`path`, its index removed, so that planning builds it again."""
+    if os.path.exists(path + suffix):
+        os.unlink(path + suffix)
     return path
 
 
@@ -55,10 +56,10 @@ for round_number in range(ROUNDS):
     python("cat: chunkwise.read_chunk", lambda: chunkwise.read_chunk(chunk))
     python("cat: chunkwise.open_chunk, 1 MiB reads", stream)
 
-    binary("plan fastq: fastq-split plan (index built)", "fastq-split", "plan", "-q", removed(gz + ".cwi"), "--chunks", "64")
-    python("plan fastq: chunkwise.fastq.plan (index built)", lambda: chunkwise.fastq.plan(removed(gz + ".cwi"), chunks=64))
-    binary("plan fasta: fasta-split plan (.fai built)", "fasta-split", "plan", "-q", removed(reference + ".fai"), "--chunks", "16")
-    python("plan fasta: chunkwise.fasta.plan (.fai built)", lambda: chunkwise.fasta.plan(removed(reference + ".fai"), chunks=16))
+    binary("plan fastq: fastq-split plan (index built)", "fastq-split", "plan", "-q", unindexed(gz, ".cwi"), "--chunks", "64")
+    python("plan fastq: chunkwise.fastq.plan (index built)", lambda: chunkwise.fastq.plan(unindexed(gz, ".cwi"), chunks=64))
+    binary("plan fasta: fasta-split plan (.fai built)", "fasta-split", "plan", "-q", unindexed(reference, ".fai"), "--chunks", "16")
+    python("plan fasta: chunkwise.fasta.plan (.fai built)", lambda: chunkwise.fasta.plan(unindexed(reference, ".fai"), chunks=16))
     binary("plan lidar: lidar-tile plan", "lidar-tile", "plan", "-q", cloud, "--max-points", "200000", "--buffer", "5")
     python("plan lidar: chunkwise.lidar.plan", lambda: chunkwise.lidar.plan(cloud, max_points=200000, buffer=5))
     binary("plan cog: cog-windows plan", "cog-windows", "plan", "-q", image, "--window-px", "512x512", "--halo", "8")

@@ -7,12 +7,12 @@
 //! bytes `cat` gives. The GIL is released while they run, so Python threads plan and read in
 //! parallel.
 //!
-//! - [`plan`](mod@plan): one function per format, from keyword arguments to the crate's
+//! - `plan`: one function per format, from keyword arguments to the crate's
 //!   `PlanOptions`; manifest lines, warnings and the summary line come back.
-//! - [`chunk`]: a chunk's bytes from its manifest line, whole or streamed.
-//! - [`window`]: a COG window's samples as a numpy array, without a copy.
-//! - [`name_map`]: `fasta`'s name map (part ids back to original coordinates).
-//! - [`errors`]: toolkit errors raised as the Python exception of their exit code.
+//! - `chunk`: a chunk's bytes from its manifest line, whole or streamed.
+//! - `window`: a COG window's samples as a numpy array, without a copy.
+//! - `name_map`: `fasta`'s name map (part ids back to original coordinates).
+//! - `errors`: toolkit errors raised as the Python exception of their exit code.
 
 mod chunk;
 mod errors;

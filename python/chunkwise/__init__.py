@@ -28,7 +28,7 @@ reading release the GIL, so threads run them in parallel.
 from __future__ import annotations
 
 import io
-from typing import Optional
+from typing import Any, Optional
 
 from . import _native, cog, errors, fasta, fastq, lidar, mpileup, sra
 from ._manifest import Chunk, ChunkLike, Plan, PlanWarning, line_of
@@ -88,7 +88,7 @@ class _ChunkReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer: Any) -> int:
         if self._stream is None:
             raise ValueError("I/O operation on closed chunk")
         data = self._stream.read(len(buffer))

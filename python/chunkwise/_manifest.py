@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import warnings
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union, overload
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union, cast, overload
 
 __all__ = ["Chunk", "Plan", "ChunkLike", "PlanWarning"]
 
@@ -49,7 +49,7 @@ class Chunk:
 
     def to_dict(self) -> Dict[str, Any]:
         """The manifest line parsed as JSON (a new dict each time)."""
-        return json.loads(self._line)
+        return cast(Dict[str, Any], json.loads(self._line))
 
     def _get(self, field: str) -> Any:
         if self._fields is None:
@@ -59,32 +59,32 @@ class Chunk:
     @property
     def id(self) -> str:
         """Unique in the manifest and safe as a file name."""
-        return self._get("id")
+        return cast(str, self._get("id"))
 
     @property
     def seq(self) -> int:
         """0-based position in the manifest."""
-        return self._get("seq")
+        return cast(int, self._get("seq"))
 
     @property
     def total(self) -> int:
         """Number of chunks in the manifest."""
-        return self._get("total")
+        return cast(int, self._get("total"))
 
     @property
     def kind(self) -> str:
         """``fastq``, ``fastq-gz``, ``fasta``, ``sra``, ``las``, ``cog`` or ``mpileup``."""
-        return self._get("kind")
+        return cast(str, self._get("kind"))
 
     @property
     def est_bytes(self) -> int:
         """Size of the rebuilt chunk (exact where the kind knows it)."""
-        return self._get("est_bytes")
+        return cast(int, self._get("est_bytes"))
 
     @property
     def sources(self) -> List[Dict[str, Any]]:
         """Every source the chunk reads: ``url``, ``size`` and byte ``ranges``."""
-        return self._get("sources")
+        return cast(List[Dict[str, Any]], self._get("sources"))
 
     @property
     def detail(self) -> Any:

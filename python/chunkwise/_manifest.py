@@ -129,12 +129,13 @@ class Plan(Sequence[Chunk]):
         lines = [chunk.to_json() for chunk in plan]
     """
 
-    def __init__(self, lines: List[str], warnings_: List[str], summary: str) -> None:
+    def __init__(self, lines: List[str], warnings_: List[str], summary: str, _stacklevel: int = 3) -> None:
         self.chunks: List[Chunk] = [Chunk(line) for line in lines]
         self.warnings: List[str] = warnings_
         self.summary: str = summary
+        # Issued where the user called `<format>.plan`.
         for warning in warnings_:
-            warnings.warn(warning, PlanWarning, stacklevel=3)
+            warnings.warn(warning, PlanWarning, stacklevel=_stacklevel)
 
     @overload
     def __getitem__(self, index: int) -> Chunk: ...

@@ -21,7 +21,7 @@ class FastaPlan(Plan):
     """A FASTA plan: its chunks and the name map of their parts."""
 
     def __init__(self, lines: List[str], warnings_: List[str], summary: str, name_map: NameMap) -> None:
-        super().__init__(lines, warnings_, summary)
+        super().__init__(lines, warnings_, summary, _stacklevel=4)
         self.name_map: NameMap = name_map
 
 

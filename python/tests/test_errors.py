@@ -75,3 +75,15 @@ def test_bad_lines_and_arguments():
         chunkwise.lidar.plan("cloud.laz", chunks=0)
     with pytest.raises(TypeError):
         chunkwise.read_chunk(42)
+
+
+def test_plan_warnings_are_python_warnings_at_the_callers_line(tmp_path):
+    (reference,) = copied(tmp_path, "fasta/htslib__faidx.fa")
+    stale = tmp_path / "stale.fai"
+    stale.write_text("nothing\t5\t10\t60\t61\n")
+    with pytest.warns(chunkwise.PlanWarning, match="does not match .* indexing again") as caught:
+        plan = chunkwise.fasta.plan(reference, chunks=2, fai=stale)
+    assert caught[0].filename == __file__
+    assert plan.warnings and "indexing again" in plan.warnings[0]
+    binary = Tool("fasta-split").run("plan", reference, "--chunks", "2", "--fai", stale)
+    assert f"fasta-split: warning: {plan.warnings[0]}" in binary.stderr.decode()

@@ -94,3 +94,25 @@ def test_threads_read_the_same_bytes_as_one(tmp_path):
     manifest = tmp_path / "chunks.jsonl"
     plan.write(manifest)
     assert b"".join(alone) == Tool("fastq-split").ok("cat", manifest, "--interleave")
+
+
+def test_a_planned_size_far_off_still_gives_the_chunk_without_holding_it(tmp_path):
+    import json
+    import resource
+
+    # A FASTA chunk: its planned size is an estimate the rebuild does not check (a FASTQ
+    # chunk's is part of what the rebuild checks, and a wrong one is refused).
+    reference = tmp_path / "ref.fa"
+    bases = b"ACGTTGCAAGGCTTAACCGT" * 2_000_000
+    reference.write_bytes(b">one\n" + b"\n".join(bases[i : i + 60] for i in range(0, len(bases), 60)) + b"\n")
+    chunk = chunkwise.fasta.plan(reference, chunks=1)[0]
+    expected = chunkwise.read_chunk(chunk)
+    assert chunk.est_bytes == len(expected) > 40_000_000
+    for est_bytes in (1, len(expected) - 1, len(expected) + 1, 8 << 30):
+        line = chunk.to_dict()
+        line["est_bytes"] = est_bytes
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        assert chunkwise.read_chunk(json.dumps(line)) == expected, est_bytes
+        grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+        # An 8 GiB plan maps no more than the chunk and the pages faulted in ahead of it.
+        assert grown_mib < 400, f"est_bytes {est_bytes}: peak memory grew by {grown_mib:.0f} MiB"

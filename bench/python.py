@@ -10,7 +10,7 @@ import chunkwise
 
 bin_dir, work = sys.argv[1], sys.argv[2]
 gz, reference, cloud, image = (os.path.join(work, name) for name in ("reads.fq.gz", "ref.fa", "cloud.laz", "image.tif"))
-ROUNDS = 3
+ROUNDS = 5
 fastest = {}
 
 

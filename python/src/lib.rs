@@ -9,7 +9,8 @@
 //!
 //! - `plan`: one function per format, from keyword arguments to the crate's
 //!   `PlanOptions`; manifest lines, warnings and the summary line come back.
-//! - `chunk`: a chunk's bytes from its manifest line, whole or streamed.
+//! - `chunk`: a chunk's bytes from its manifest line, whole.
+//! - `stream`: the same bytes as a stream, for chunks too large to hold.
 //! - `window`: a COG window's samples as a numpy array, without a copy.
 //! - `name_map`: `fasta`'s name map (part ids back to original coordinates).
 //! - `errors`: toolkit errors raised as the Python exception of their exit code.
@@ -18,6 +19,7 @@ mod chunk;
 mod errors;
 mod name_map;
 mod plan;
+mod stream;
 mod window;
 
 use pyo3::prelude::*;
@@ -32,7 +34,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(plan::cog_plan, module)?)?;
     module.add_function(wrap_pyfunction!(plan::mpileup_plan, module)?)?;
     module.add_function(wrap_pyfunction!(chunk::read_chunk, module)?)?;
-    module.add_class::<chunk::ChunkStream>()?;
+    module.add_class::<stream::ChunkStream>()?;
     module.add_function(wrap_pyfunction!(window::read_window, module)?)?;
     module.add_class::<name_map::NameMap>()?;
     module.add_class::<name_map::Part>()?;

@@ -16,8 +16,7 @@ pub fn read_window<'py>(
 ) -> PyResult<(Bound<'py, PyArray1<u8>>, String, (u64, u64, u64))> {
     let line = line.to_owned();
     let (samples, dtype, shape) = crate::errors::detached(py, move || {
-        let chunk = Chunk::from_json(line.trim_end())
-            .map_err(|message| Error::bad_file("manifest line", message))?;
+        let chunk = crate::chunk::parse(&line)?;
         let (dtype, shape) = layout(&chunk)?;
         Ok((cog::read_window(&chunk)?, dtype, shape))
     })?;

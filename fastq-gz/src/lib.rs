@@ -21,7 +21,8 @@
 //! - [`detail`]: what those chunks carry beyond byte ranges ([`FastqDetail`], [`GzDetail`]).
 //! - [`rebuild`]: rebuilds a chunk's bytes from its manifest line alone, checking the
 //!   record count and the CRC32s it promised (paired chunks interleaved, or each mate apart).
-//! - [`gzip`]: gzip decoding that stops at deflate block boundaries and resumes from them.
+//! - [`gzip`]: gzip decoding that stops at deflate block boundaries and resumes from them;
+//!   a block finder and a decoder with the window unknown, for decoding on many cores.
 //! - [`index`]: the checkpoint index of a gzip FASTQ (`.cwi`), built in one streaming pass.
 //! - [`gztool`]: that index written in gztool's format, for users who extract with gztool.
 //! - [`checksum`]: chunk CRC32s from the CRC32s of the stream before each of their ends.

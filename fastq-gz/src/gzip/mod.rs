@@ -1,8 +1,18 @@
 //! gzip decoding that can stop at deflate block boundaries and resume from them.
+//!
+//! - `decoder`, `inflate`, `header`: the streaming decoder on zlib-rs ([`Decoder`]).
+//! - `deflate`: deflate's structures read a bit at a time, for the three below.
+//! - [`trace`]: which bytes of a checkpoint's window the data after it uses.
+//! - [`finder`]: where a deflate block starts, from anywhere in a stream.
+//! - [`markers`]: deflate decoded with the window before it unknown, then resolved: the
+//!   pieces of decoding one stream on many cores (issue #26; not yet used by the index).
 
 mod decoder;
+mod deflate;
+pub mod finder;
 mod header;
 mod inflate;
+pub mod markers;
 pub mod trace;
 
 pub use decoder::{Decoder, NoObserver, Observer, Resume};

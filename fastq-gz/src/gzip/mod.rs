@@ -5,7 +5,8 @@
 //! - [`trace`]: which bytes of a checkpoint's window the data after it uses.
 //! - [`finder`]: where a deflate block starts, from anywhere in a stream.
 //! - [`markers`]: deflate decoded with the window before it unknown, then resolved: the
-//!   pieces of decoding one stream on many cores (issue #26; not yet used by the index).
+//!   pieces of decoding one stream on many cores, which [`parallel`] puts together (issue
+//!   #26; not yet used by the index).
 
 mod decoder;
 mod deflate;
@@ -13,6 +14,7 @@ pub mod finder;
 mod header;
 mod inflate;
 pub mod markers;
+pub mod parallel;
 pub mod trace;
 
 pub use decoder::{Decoder, NoObserver, Observer, Resume};

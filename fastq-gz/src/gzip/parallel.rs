@@ -9,7 +9,26 @@
 //! The index build does not use it yet (#26): it holds the whole output, where the index
 //! needs lines, records and checkpoints counted per range in bounded memory.
 
-use super::{finder, markers, WINDOW};
+use super::{finder, header_length, markers, WINDOW};
+
+/// The first gzip member of `data` decoded on `threads` threads, its CRC32 and size checked
+/// against its trailer; with the offset where the member ends.
+pub fn inflate_member(data: &[u8], threads: usize) -> Result<(Vec<u8>, usize), String> {
+    let header = header_length(data)?.ok_or("the data ends inside the gzip header")?;
+    let (output, end_bit) = inflate(data, header * 8, threads)?;
+    let trailer = end_bit.div_ceil(8);
+    let Some(fields) = data.get(trailer..trailer + 8) else {
+        return Err(format!("byte {trailer}: the data ends inside the gzip trailer"));
+    };
+    let crc = u32::from_le_bytes(fields[..4].try_into().expect("4 bytes"));
+    let size = u32::from_le_bytes(fields[4..].try_into().expect("4 bytes"));
+    if crc32fast::hash(&output) != crc || output.len() as u32 != size {
+        return Err(format!(
+            "byte {trailer}: the member's CRC32 or size differs from its trailer's"
+        ));
+    }
+    Ok((output, trailer + 8))
+}
 
 /// The bytes of the deflate stream starting at `start_bit` of `compressed` (a block start
 /// with nothing before it: a gzip member's body), decoded as `ranges` ranges on as many
@@ -155,6 +174,19 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_member_is_checked_against_its_trailer() {
+        let data = test_support::fastq(3_000, 19);
+        let mut member = test_support::gzip(&data, 1);
+        let (output, end) = inflate_member(&member, 4).unwrap();
+        assert!(output == data && end == member.len());
+        let crc_at = member.len() - 8;
+        member[crc_at] ^= 1;
+        assert!(inflate_member(&member, 4).unwrap_err().contains("CRC32"));
+        assert!(inflate_member(&member[..member.len() - 3], 4).unwrap_err().contains("trailer"));
+        assert!(inflate_member(b"not gzip at all", 2).unwrap_err().contains("magic"));
     }
 
     #[test]

@@ -7,8 +7,12 @@ use std::time::Instant;
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let path = args.next().expect("usage: parallel_inflate FILE.gz [THREADS]");
-    let threads: usize = args.next().map_or(2, |n| n.parse().expect("THREADS is a number"));
+    let path = args
+        .next()
+        .expect("usage: parallel_inflate FILE.gz [THREADS]");
+    let threads: usize = args
+        .next()
+        .map_or(2, |n| n.parse().expect("THREADS is a number"));
     let data = std::fs::read(&path).expect("readable");
     let started = Instant::now();
     match fastq_gz::gzip::parallel::inflate_member(&data, threads) {

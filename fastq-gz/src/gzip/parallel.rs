@@ -18,7 +18,9 @@ pub fn inflate_member(data: &[u8], threads: usize) -> Result<(Vec<u8>, usize), S
     let (output, end_bit) = inflate(data, header * 8, threads)?;
     let trailer = end_bit.div_ceil(8);
     let Some(fields) = data.get(trailer..trailer + 8) else {
-        return Err(format!("byte {trailer}: the data ends inside the gzip trailer"));
+        return Err(format!(
+            "byte {trailer}: the data ends inside the gzip trailer"
+        ));
     };
     let crc = u32::from_le_bytes(fields[..4].try_into().expect("4 bytes"));
     let size = u32::from_le_bytes(fields[4..].try_into().expect("4 bytes"));
@@ -185,8 +187,12 @@ mod tests {
         let crc_at = member.len() - 8;
         member[crc_at] ^= 1;
         assert!(inflate_member(&member, 4).unwrap_err().contains("CRC32"));
-        assert!(inflate_member(&member[..member.len() - 3], 4).unwrap_err().contains("trailer"));
-        assert!(inflate_member(b"not gzip at all", 2).unwrap_err().contains("magic"));
+        assert!(inflate_member(&member[..member.len() - 3], 4)
+            .unwrap_err()
+            .contains("trailer"));
+        assert!(inflate_member(b"not gzip at all", 2)
+            .unwrap_err()
+            .contains("magic"));
     }
 
     #[test]

@@ -310,7 +310,7 @@ mod tests {
         let path = dir.join("r.fq.gz");
         std::fs::write(&path, encoder.finish().unwrap()).unwrap();
         let source = Source::open(path.to_str().unwrap()).unwrap();
-        let index = crate::index::build(&source, span, true).unwrap();
+        let index = crate::index::build(&source, span, 1, true).unwrap();
         (text, source, index)
     }
 

@@ -37,6 +37,8 @@ pub(crate) use window::WindowDeflater;
 pub(crate) const MAGIC: &[u8; 8] = b"CWGZIDX\x01";
 /// The format version this build writes and reads.
 pub const VERSION: u32 = 2;
+/// Threads that decode the file by default.
+pub const DEFAULT_THREADS: usize = 1;
 /// Default output between checkpoints.
 pub const DEFAULT_SPAN: u64 = 1 << 20;
 /// Output after a checkpoint within which its first record is looked for at fine grain: the

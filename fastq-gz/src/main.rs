@@ -6,7 +6,7 @@ use partition_core::cli::{self, CatArgs, Destination, Quiet};
 use partition_core::output::{write_file, AtomicFile};
 use partition_core::{ByteSize, Error, Result, Source};
 
-use fastq_gz::index::{self, DEFAULT_SPAN};
+use fastq_gz::index::{self, DEFAULT_SPAN, DEFAULT_THREADS};
 use fastq_gz::{Chunking, Layout, PlanOptions};
 
 /// Cut FASTQ files (plain, gzip, BGZF) into record-aligned chunks and rebuild them.
@@ -38,6 +38,9 @@ enum Command {
         /// Output between checkpoints [default: 1MiB; an existing index is used as it is]
         #[arg(long, value_name = "SIZE")]
         span: Option<ByteSize>,
+        /// Threads that decode the file when the index is built (1: one streaming pass)
+        #[arg(short = 'j', long, value_name = "N", default_value_t = DEFAULT_THREADS)]
+        threads: usize,
     },
     /// Build the checkpoint index of a gzip FASTQ file
     Index {
@@ -53,6 +56,9 @@ enum Command {
         /// Index format: fastq-split's own, or gztool's (with line numbers, for `gztool -I`)
         #[arg(long, value_enum, default_value_t = IndexFormat::Cwi)]
         format: IndexFormat,
+        /// Threads that decode the file when the index is built (1: one streaming pass)
+        #[arg(short = 'j', long, value_name = "N", default_value_t = DEFAULT_THREADS)]
+        threads: usize,
     },
     /// Rebuild chunks from manifest lines (paired chunks: ID_1.fq and ID_2.fq, or interleaved)
     Cat {
@@ -157,6 +163,7 @@ fn run(args: Args) -> Result<()> {
             layout,
             index,
             span,
+            threads,
         } => {
             let options = PlanOptions {
                 chunking: chunking.chunking(),
@@ -164,6 +171,7 @@ fn run(args: Args) -> Result<()> {
                 span: span.map(ByteSize::bytes),
                 index,
                 layout: layout.layout(),
+                threads,
             };
             cli::print_plan("fastq-split", &fastq_gz::plan(&inputs, &options)?, quiet)
         }
@@ -172,9 +180,10 @@ fn run(args: Args) -> Result<()> {
             output,
             span,
             format,
+            threads,
         } => {
             let source = Source::open(&input)?;
-            let built = index::build(&source, span.bytes(), quiet)?;
+            let built = index::build(&source, span.bytes(), threads, quiet)?;
             match format {
                 IndexFormat::Cwi => {
                     let output = output.unwrap_or_else(|| format!("{input}.cwi"));

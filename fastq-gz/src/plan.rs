@@ -32,6 +32,8 @@ pub struct PlanOptions {
     pub index: Option<String>,
     /// How the inputs hold reads; None: one input is single-end, two are R1 and R2 of a pair.
     pub layout: Option<Layout>,
+    /// Threads that decode a gzip input whose index is built ([`crate::index::build`]).
+    pub threads: usize,
 }
 
 /// How the inputs hold reads. Every file (or pair of files) is planned into the one manifest,
@@ -56,6 +58,7 @@ impl PlanOptions {
             span: None,
             index: None,
             layout: None,
+            threads: crate::index::DEFAULT_THREADS,
         }
     }
 }

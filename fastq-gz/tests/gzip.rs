@@ -184,6 +184,7 @@ fn the_index_round_trips_and_damage_is_detected() {
     let built = index::build(
         &Source::open(path.to_str().unwrap()).unwrap(),
         1 << 14,
+        1,
         true,
     )
     .unwrap();
@@ -217,6 +218,52 @@ fn the_index_round_trips_and_damage_is_detected() {
         GzIndex::version(&fs::read(&sidecar).unwrap()),
         Some(index::VERSION)
     );
+}
+
+/// Built on many threads, the index places the same checkpoints with the same windows,
+/// lines, records and CRC32s as the one-pass build; only `tail_in` may differ (see
+/// `fastq_gz::index`), and plans made from it rebuild the input exactly.
+#[test]
+fn an_index_built_on_threads_equals_the_one_pass_index_but_for_tail_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = fastq(20_000, "r");
+    let third = text.len() / 3;
+    let mut members = gzip(&text[..third], 6);
+    members.extend(gzip(&text[third..], 9));
+    for (name, file) in [("one.fq.gz", gzip(&text, 6)), ("members.fq.gz", members)] {
+        let path = dir.path().join(name);
+        fs::write(&path, file).unwrap();
+        let url = path.to_str().unwrap().to_string();
+        let source = Source::open(&url).unwrap();
+        let sequential = index::build(&source, 1 << 14, 1, true).unwrap();
+        assert!(
+            sequential.checkpoints.len() > 20,
+            "{name}: {}",
+            sequential.checkpoints.len()
+        );
+        for threads in [2, 3] {
+            let built = index::build(&source, 1 << 14, threads, true).unwrap();
+            let mut bytes = Vec::new();
+            built.write(&mut bytes).unwrap();
+            fs::write(format!("{url}.cwi"), bytes).unwrap();
+            let chunks = plan(
+                std::slice::from_ref(&url),
+                &options(1 << 14, Chunking::Count(9)),
+            )
+            .unwrap()
+            .chunks;
+            assert!(
+                chunks.len() > 5 && rebuild(&chunks) == text,
+                "{name}, {threads} threads"
+            );
+            let mut masked = built;
+            for (checkpoint, one_pass) in masked.checkpoints.iter_mut().zip(&sequential.checkpoints)
+            {
+                checkpoint.tail_in = one_pass.tail_in;
+            }
+            assert!(masked == sequential, "{name}, {threads} threads");
+        }
+    }
 }
 
 #[test]
@@ -259,16 +306,19 @@ fn bad_gzip_input_is_a_clear_error() {
     for (name, bytes, expected) in cases {
         let path = dir.path().join(name);
         fs::write(&path, bytes).unwrap();
-        let error = plan(
-            &[path.to_str().unwrap().to_string()],
-            &options(1 << 14, Chunking::Count(3)),
-        )
-        .unwrap_err();
-        let message = error.to_string();
-        assert!(
-            message.contains(name) && message.contains(expected),
-            "{name}: {message}"
-        );
+        // Decoded on threads, the same error (the one-pass decoder says it).
+        for threads in [1, 3] {
+            let options = PlanOptions {
+                threads,
+                ..options(1 << 14, Chunking::Count(3))
+            };
+            let error = plan(&[path.to_str().unwrap().to_string()], &options).unwrap_err();
+            let message = error.to_string();
+            assert!(
+                message.contains(name) && message.contains(expected),
+                "{name}, {threads} threads: {message}"
+            );
+        }
         assert!(
             !dir.path().join(format!("{name}.cwi")).exists(),
             "{name}: no index is left behind"

@@ -18,6 +18,7 @@ def fastq_plan(
     layout: Optional[str] = None,
     index: Optional[str] = None,
     span: Union[int, str, None] = None,
+    threads: int = 1,
 ) -> _Planned: ...
 def fasta_plan(
     input: str,

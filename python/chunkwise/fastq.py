@@ -22,6 +22,7 @@ def plan(
     layout: Optional[Literal["single", "paired", "interleaved"]] = None,
     index: Optional[PathLike] = None,
     span: Optional[Size] = None,
+    threads: int = 1,
 ) -> Plan:
     """Cuts FASTQ files into record-aligned chunks; the manifest ``fastq-split plan`` prints.
 
@@ -30,7 +31,8 @@ def plan(
     single-end and two are R1 and R2 of a pair, unless ``layout`` says ``"single"`` (every input
     single-end), ``"paired"`` (inputs two by two are R1 and R2) or ``"interleaved"`` (pairs in
     one file; chunks never separate mates). A gzip input is indexed once (``INPUT.cwi`` beside
-    it unless ``index`` says where; ``span`` is the output between checkpoints).
+    it unless ``index`` says where; ``span`` is the output between checkpoints; ``threads``
+    decode it while it is indexed).
 
     >>> plan = chunkwise.fastq.plan("reads.fq.gz", chunks=64)
     >>> plan = chunkwise.fastq.plan(["R1.fq.gz", "R2.fq.gz"], records=1_000_000)
@@ -45,5 +47,6 @@ def plan(
             layout=layout,
             index=optional_url(index),
             span=span,
+            threads=threads,
         )
     )

@@ -63,7 +63,7 @@ fn positive(name: &str, value: u64) -> Result<u64> {
 }
 
 #[pyfunction]
-#[pyo3(signature = (inputs, *, chunks=None, chunk_size=None, records=None, layout=None, index=None, span=None))]
+#[pyo3(signature = (inputs, *, chunks=None, chunk_size=None, records=None, layout=None, index=None, span=None, threads=fastq_gz::index::DEFAULT_THREADS))]
 #[allow(clippy::too_many_arguments)]
 pub fn fastq_plan(
     py: Python<'_>,
@@ -74,6 +74,7 @@ pub fn fastq_plan(
     layout: Option<String>,
     index: Option<String>,
     span: Option<Size>,
+    threads: usize,
 ) -> PyResult<Planned> {
     use fastq_gz::{Chunking, Layout};
     detached(py, move || {
@@ -106,6 +107,7 @@ pub fn fastq_plan(
             span: span.map(|size| size.bytes("span")).transpose()?,
             index,
             layout,
+            threads,
         };
         Ok(planned(fastq_gz::plan(&inputs, &options)?))
     })

@@ -1,230 +1,386 @@
-//! One raw deflate stream decoded on many threads, as pugz and rapidgzip do: cut the
-//! compressed bytes into ranges, find a block start in each ([`finder`]), decode every range
-//! at once with its window unknown ([`markers`]), then chain them: a range counts only when
-//! the range before it, itself verified, ended exactly at its start; one that does not (a
-//! false block start) is decoded again from where the verified one ended. Windows pass from
-//! range to range (cheap: only each range's last 32 KiB is resolved in order), then every
-//! range is resolved at once.
+//! A gzip decoding reader whose decoding runs on many threads ([`super::rounds`]) while it
+//! hands out the output in order and tells an [`Observer`] what the sequential [`Decoder`]
+//! would: the same block boundaries, member starts and ends, input and output, so that the
+//! index builder places the same checkpoints. Progress comes every 64 KiB of output (the
+//! sequential decoder's depends on how its input buffer happened to be filled).
 //!
-//! The index build does not use it yet (#26): it holds the whole output, where the index
-//! needs lines, records and checkpoints counted per range in bounded memory.
+//! [`Decoder`]: super::Decoder
 
-use super::{finder, header_length, markers, WINDOW};
+use std::io::{self, Read};
+use std::sync::mpsc::{sync_channel, Receiver, Sender};
+use std::thread::{self, JoinHandle};
 
-/// The first gzip member of `data` decoded on `threads` threads, its CRC32 and size checked
-/// against its trailer; with the offset where the member ends.
-pub fn inflate_member(data: &[u8], threads: usize) -> Result<(Vec<u8>, usize), String> {
-    let header = header_length(data)?.ok_or("the data ends inside the gzip header")?;
-    let (output, end_bit) = inflate(data, header * 8, threads)?;
-    let trailer = end_bit.div_ceil(8);
-    let Some(fields) = data.get(trailer..trailer + 8) else {
-        return Err(format!(
-            "byte {trailer}: the data ends inside the gzip trailer"
-        ));
-    };
-    let crc = u32::from_le_bytes(fields[..4].try_into().expect("4 bytes"));
-    let size = u32::from_le_bytes(fields[4..].try_into().expect("4 bytes"));
-    if crc32fast::hash(&output) != crc || output.len() as u32 != size {
-        return Err(format!(
-            "byte {trailer}: the member's CRC32 or size differs from its trailer's"
-        ));
-    }
-    Ok((output, trailer + 8))
+use partition_core::{Error, Position};
+
+use super::range::Event;
+use super::rounds::{Rounds, Segment};
+use super::{NoObserver, Observer};
+
+/// Compressed bytes per range of a round, at most: each thread decodes about this much at a
+/// time. Smaller files get smaller ranges, a few rounds' worth, so that they too are
+/// decoded on every thread.
+const RANGE_BYTES: usize = 4 << 20;
+const ROUNDS_AT_LEAST: u64 = 4;
+/// Rounds decoded ahead of the reader.
+const ROUNDS_AHEAD: usize = 1;
+
+pub struct ParallelDecoder<O = NoObserver> {
+    segments: Receiver<io::Result<Segment>>,
+    /// Where read segments' buffers go back to be decoded into again.
+    recycler: Sender<Vec<u8>>,
+    worker: Option<JoinHandle<()>>,
+    name: String,
+    segment: Option<Segment>,
+    event: usize,
+    /// Output of the segment already observed but not yet read, and where the observed ends.
+    unread: (usize, usize),
+    /// File offset up to which the observer has seen the compressed data.
+    input_seen: u64,
+    /// A block boundary at the end of the unread output, told once that is read: the index
+    /// builder expects a boundary's output to have been read before it.
+    boundary: Option<(u64, u8, u64)>,
+    member_crc: crc32fast::Hasher,
+    member_size: u32,
+    observer: O,
 }
 
-/// The bytes of the deflate stream starting at `start_bit` of `compressed` (a block start
-/// with nothing before it: a gzip member's body), decoded as `ranges` ranges on as many
-/// threads, and the bit where its last block ends.
-pub fn inflate(
-    compressed: &[u8],
-    start_bit: usize,
-    ranges: usize,
-) -> Result<(Vec<u8>, usize), String> {
-    let starts = range_starts(compressed, start_bit, ranges.max(1));
-    // Each range decodes up to the next found start (the last, to the stream's end).
-    let stops: Vec<usize> = starts.iter().skip(1).copied().chain([usize::MAX]).collect();
-    let decoded: Vec<Result<markers::Decoded, String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = starts
-            .iter()
-            .zip(&stops)
-            .map(|(&start, &stop)| {
-                scope.spawn(move || markers::decode(compressed, start, stop, usize::MAX))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| handle.join().expect("decoding does not panic"))
-            .collect()
-    });
-    let segments = chain(compressed, &starts, decoded)?;
-    let end_bit = segments.last().map_or(start_bit, |segment| segment.end_bit);
-    // The windows, in order: each from the end of the segments before it.
-    let mut windows = Vec::with_capacity(segments.len());
-    let mut window: Vec<u8> = Vec::new();
-    for segment in &segments {
-        windows.push(window.clone());
-        let tail = &segment.symbols[segment.symbols.len().saturating_sub(WINDOW)..];
-        let resolved = markers::resolve(tail, &window).map_err(|_| before_start(segment))?;
-        window.extend_from_slice(&resolved);
-        window.drain(..window.len().saturating_sub(WINDOW));
-    }
-    let resolved: Vec<Result<Vec<u8>, String>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = segments
-            .iter()
-            .zip(&windows)
-            .map(|(segment, window)| {
-                scope.spawn(move || {
-                    markers::resolve(&segment.symbols, window).map_err(|_| before_start(segment))
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| handle.join().expect("resolving does not panic"))
-            .collect()
-    });
-    let mut output = Vec::new();
-    for bytes in resolved {
-        output.extend_from_slice(&bytes?);
-    }
-    Ok((output, end_bit))
-}
-
-fn before_start(segment: &markers::Decoded) -> String {
-    let bit = segment.blocks.first().map_or(0, |&(bit, _)| bit);
-    format!("bit {bit}: a match reaches before the stream's start")
-}
-
-/// The first range starts at `start_bit`; each other at the first block found in its share
-/// of the bytes (ranges without one are dropped), found on as many threads.
-fn range_starts(compressed: &[u8], start_bit: usize, ranges: usize) -> Vec<usize> {
-    let bits = compressed.len() * 8;
-    let share = (bits.saturating_sub(start_bit)) / ranges;
-    let found: Vec<Option<usize>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..ranges)
-            .map(|i| {
-                let from = start_bit + i * share;
-                let to = if i + 1 == ranges { bits } else { from + share };
-                scope.spawn(move || finder::next_block(compressed, from, to))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| handle.join().expect("the finder does not panic"))
-            .collect()
-    });
-    let mut starts = vec![start_bit];
-    starts.extend(found.into_iter().flatten());
-    starts
-}
-
-/// The verified chain of decoded ranges, from the first: a range joins when the chain ended
-/// exactly at its start; where none starts there (a false start found), the chain decodes on
-/// from its end to the next found start.
-fn chain(
-    compressed: &[u8],
-    starts: &[usize],
-    decoded: Vec<Result<markers::Decoded, String>>,
-) -> Result<Vec<markers::Decoded>, String> {
-    let mut decoded: Vec<Option<Result<markers::Decoded, String>>> =
-        decoded.into_iter().map(Some).collect();
-    let first = decoded[0].take().expect("the first range")?;
-    let mut segments = vec![first];
-    loop {
-        let current = segments.last().expect("one segment at least");
-        if current.last {
-            return Ok(segments);
-        }
-        let end = current.end_bit;
-        let next = match starts.iter().position(|&start| start == end) {
-            Some(index) => decoded[index].take().expect("each range joins once")?,
-            None => {
-                let stop = starts
-                    .iter()
-                    .copied()
-                    .find(|&start| start > end)
-                    .unwrap_or(usize::MAX);
-                markers::decode(compressed, end, stop, usize::MAX)?
-            }
+impl<O: Observer> ParallelDecoder<O> {
+    /// Decodes the gzip file `input` of `size` bytes (0 if unknown) on `threads` threads,
+    /// telling `observer`.
+    pub fn new<R: Read + Send + 'static>(
+        input: R,
+        name: &str,
+        size: u64,
+        threads: usize,
+        observer: O,
+    ) -> ParallelDecoder<O> {
+        let (sender, segments) = sync_channel(ROUNDS_AHEAD);
+        let range_bytes = match size {
+            0 => RANGE_BYTES,
+            size => (size / ROUNDS_AT_LEAST / (threads as u64 + 1)) as usize,
         };
-        segments.push(next);
+        let mut rounds = Rounds::new(input, name, threads, range_bytes.min(RANGE_BYTES));
+        let recycler = rounds.recycler();
+        let worker = thread::spawn(move || loop {
+            match rounds.next_round() {
+                Ok(Some(round)) => {
+                    for segment in round {
+                        if sender.send(Ok(segment)).is_err() {
+                            return;
+                        }
+                    }
+                }
+                Ok(None) => return,
+                Err(error) => {
+                    let _ = sender.send(Err(error));
+                    return;
+                }
+            }
+        });
+        ParallelDecoder {
+            segments,
+            recycler,
+            worker: Some(worker),
+            name: name.to_string(),
+            segment: None,
+            event: 0,
+            unread: (0, 0),
+            input_seen: 0,
+            boundary: None,
+            member_crc: crc32fast::Hasher::new(),
+            member_size: 0,
+            observer,
+        }
     }
+
+    pub fn observer_mut(&mut self) -> &mut O {
+        &mut self.observer
+    }
+
+    pub fn into_observer(self) -> O {
+        // Dropping the receiver stops the decoding thread at its next segment.
+        self.observer
+    }
+
+    /// The next event, with its segment; `None` after the last.
+    fn next_event(&mut self) -> io::Result<Option<Event>> {
+        loop {
+            if let Some(segment) = &self.segment {
+                if let Some(&event) = segment.events.get(self.event) {
+                    self.event += 1;
+                    return Ok(Some(event));
+                }
+            }
+            match self.segments.recv() {
+                Ok(segment) => {
+                    if let Some(done) = self.segment.replace(segment?) {
+                        // The decoding thread may have ended.
+                        let _ = self.recycler.send(done.output.bytes);
+                    }
+                    self.event = 0;
+                    self.unread = (0, 0);
+                }
+                Err(_) => {
+                    if let Some(worker) = self.worker.take() {
+                        worker.join().expect("the decoding thread does not panic");
+                    }
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    /// Tells the observer about one event; returns the output it made readable.
+    fn observe(&mut self, event: Event) -> io::Result<()> {
+        let segment = self
+            .segment
+            .as_ref()
+            .expect("an event comes with its segment");
+        let (in_base, out_base) = (segment.in_base, segment.out_base);
+        match event {
+            Event::MemberStart { byte, body, out } => {
+                self.observer
+                    .member_start(in_base + byte as u64, out_base + out as u64);
+                self.input_seen = in_base + body as u64;
+                self.member_crc = crc32fast::Hasher::new();
+                self.member_size = 0;
+            }
+            Event::Inflated {
+                byte,
+                out,
+                boundary,
+            } => {
+                let (from, in_byte) = (self.unread.1, in_base + byte as u64);
+                let produced = &segment.output.as_slice()[from..out];
+                self.member_crc.update(produced);
+                self.member_size = self.member_size.wrapping_add(produced.len() as u32);
+                if O::ACTIVE {
+                    let seen = (self.input_seen - in_base) as usize;
+                    self.observer.input(&segment.data[seen..byte]);
+                    self.observer.output(produced);
+                    self.observer.progress(in_byte, out_base + out as u64);
+                    self.boundary = boundary.map(|bits| (in_byte, bits, out_base + out as u64));
+                }
+                self.input_seen = in_byte;
+                self.unread.1 = out;
+            }
+            Event::MemberEnd { byte, crc, size } => {
+                let decoded = self.member_crc.clone().finalize();
+                if crc != decoded || size != self.member_size {
+                    let trailer = in_base + byte as u64 - 8;
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        Error::bad_input(
+                            &self.name,
+                            Position::Byte(trailer),
+                            format!(
+                                "gzip member is corrupt: CRC32 {crc:08x} and size {size} in its trailer, {decoded:08x} and {} decoded",
+                                self.member_size
+                            ),
+                        ),
+                    ));
+                }
+                self.observer.member_end(&self.member_crc);
+                self.input_seen = in_base + byte as u64;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<O: Observer> Read for ParallelDecoder<O> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let (from, to) = self.unread;
+            if from < to {
+                let segment = self.segment.as_ref().expect("unread output has a segment");
+                let length = (to - from).min(buffer.len());
+                buffer[..length].copy_from_slice(&segment.output.as_slice()[from..from + length]);
+                self.unread.0 += length;
+                return Ok(length);
+            }
+            if let Some((in_byte, bits, out)) = self.boundary.take() {
+                self.observer.block_boundary(in_byte, bits, out);
+            }
+            match self.next_event()? {
+                Some(event) => self.observe(event)?,
+                None => return Ok(0),
+            }
+        }
+    }
+}
+
+/// A whole gzip file in memory decoded on `threads` threads, every member's CRC32 and size
+/// checked.
+pub fn inflate(data: &[u8], threads: usize) -> io::Result<Vec<u8>> {
+    let mut output = Vec::new();
+    let size = data.len() as u64;
+    ParallelDecoder::new(
+        io::Cursor::new(data.to_vec()),
+        "data",
+        size,
+        threads,
+        NoObserver,
+    )
+    .read_to_end(&mut output)?;
+    Ok(output)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flate2::write::DeflateEncoder;
-    use flate2::Compression;
-    use std::io::Write;
+    use crate::gzip::Decoder;
 
-    #[test]
-    fn any_number_of_ranges_gives_flate2s_bytes() {
-        let data = test_support::fastq(12_000, 13);
-        for level in [2, 9] {
-            let mut encoder = DeflateEncoder::new(Vec::new(), Compression::new(level));
-            encoder.write_all(&data).unwrap();
-            let mut compressed = encoder.finish().unwrap();
-            let body_end = compressed.len() * 8;
-            compressed.extend_from_slice(b"trailer");
-            for ranges in [1, 3, 16, 200] {
-                let (output, end_bit) = inflate(&compressed, 0, ranges).unwrap();
-                assert!(output == data, "level {level}, {ranges} ranges");
-                assert!(
-                    end_bit <= body_end && body_end - end_bit < 8,
-                    "level {level}, {ranges} ranges"
-                );
+    /// The sequential decoder's output and observations, and the parallel decoder's.
+    #[derive(Default, Debug, PartialEq)]
+    struct Seen {
+        boundaries: Vec<(u64, u8, u64)>,
+        members: Vec<(u64, u64)>,
+        ends: Vec<u32>,
+        input: Vec<u8>,
+        output_length: u64,
+    }
+
+    impl Observer for Seen {
+        fn input(&mut self, bytes: &[u8]) {
+            self.input.extend_from_slice(bytes);
+        }
+        fn output(&mut self, bytes: &[u8]) {
+            self.output_length += bytes.len() as u64;
+        }
+        fn boundary_wanted_from(&self) -> u64 {
+            0
+        }
+        fn fine_progress(&self, _: u64) -> bool {
+            false
+        }
+        fn block_boundary(&mut self, in_byte: u64, bits: u8, out: u64) {
+            self.boundaries.push((in_byte, bits, out));
+        }
+        fn member_start(&mut self, in_byte: u64, out: u64) {
+            self.members.push((in_byte, out));
+        }
+        fn progress(&mut self, _: u64, _: u64) {}
+        fn member_end(&mut self, crc: &crc32fast::Hasher) {
+            self.ends.push(crc.clone().finalize());
+        }
+    }
+
+    fn observed<R: Read>(mut reader: R) -> Vec<u8> {
+        let mut output = Vec::new();
+        reader.read_to_end(&mut output).unwrap();
+        output
+    }
+
+    fn compare(file: &[u8], expected: &[u8], threads: usize, range_bytes: usize) {
+        let mut sequential = Decoder::observed(file, "f.gz", Seen::default());
+        assert!(observed(&mut sequential) == expected);
+        let mut rounds = Rounds::new(file, "f.gz", threads, range_bytes);
+        let mut output = Vec::new();
+        while let Some(round) = rounds.next_round().unwrap() {
+            for segment in round {
+                output.extend_from_slice(segment.output.as_slice());
             }
         }
-    }
-
-    #[test]
-    fn a_member_is_checked_against_its_trailer() {
-        let data = test_support::fastq(3_000, 19);
-        let mut member = test_support::gzip(&data, 1);
-        let (output, end) = inflate_member(&member, 4).unwrap();
-        assert!(output == data && end == member.len());
-        let crc_at = member.len() - 8;
-        member[crc_at] ^= 1;
-        assert!(inflate_member(&member, 4).unwrap_err().contains("CRC32"));
-        assert!(inflate_member(&member[..member.len() - 3], 4)
-            .unwrap_err()
-            .contains("trailer"));
-        assert!(inflate_member(b"not gzip at all", 2)
-            .unwrap_err()
-            .contains("magic"));
-    }
-
-    #[test]
-    fn a_false_start_is_decoded_again_from_the_verified_end() {
-        let data = test_support::fastq(8_000, 17);
-        let mut encoder = DeflateEncoder::new(Vec::new(), Compression::new(6));
-        encoder.write_all(&data).unwrap();
-        let compressed = encoder.finish().unwrap();
-        let whole = markers::decode(&compressed, 0, usize::MAX, usize::MAX).unwrap();
-        // A "found" start a bit past a true one: decoding from it fails or ends elsewhere,
-        // and the chain must not take it.
-        // Range 0 then ends at block 3, where no range starts: the chain decodes block 3 on
-        // its own, up to the range found at block 4.
-        let starts = vec![0, whole.blocks[2].0 + 1, whole.blocks[4].0];
-        let stops = [starts[1], starts[2], usize::MAX];
-        let decoded = starts
-            .iter()
-            .zip(stops)
-            .map(|(&start, stop)| markers::decode(&compressed, start, stop, usize::MAX))
-            .collect();
-        let segments = chain(&compressed, &starts, decoded).unwrap();
-        assert_eq!(
-            segments.len(),
-            3,
-            "range 0, block 3 decoded again, the range at block 4"
+        assert!(
+            output == expected,
+            "{threads} threads, ranges of {range_bytes}"
         );
-        assert_eq!(segments[1].blocks[0].0, whole.blocks[3].0);
-        let mut output = Vec::new();
-        for segment in &segments {
-            let bytes = markers::resolve(&segment.symbols, &output).unwrap();
-            output.extend(bytes);
+        let size = file.len() as u64;
+        let mut parallel = ParallelDecoder::new(
+            io::Cursor::new(file.to_vec()),
+            "f.gz",
+            size,
+            threads,
+            Seen::default(),
+        );
+        assert!(observed(&mut parallel) == expected);
+        assert_eq!(
+            parallel.into_observer(),
+            sequential.into_observer(),
+            "{threads} threads"
+        );
+    }
+
+    fn gzip(data: &[u8], level: u32) -> Vec<u8> {
+        use std::io::Write;
+        let mut encoder =
+            flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
+        encoder.write_all(data).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    /// BGZF: members of at most 64 KiB of output, each with a `BC` extra field holding its
+    /// size less one.
+    fn bgzf(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut file = Vec::new();
+        for piece in data.chunks(65_280) {
+            let mut encoder = flate2::GzBuilder::new()
+                .extra(vec![b'B', b'C', 2, 0, 0, 0])
+                .write(Vec::new(), flate2::Compression::new(6));
+            encoder.write_all(piece).unwrap();
+            let mut member = encoder.finish().unwrap();
+            let size = (member.len() - 1) as u16;
+            member[16..18].copy_from_slice(&size.to_le_bytes());
+            file.extend(member);
         }
-        assert_eq!(output, data);
+        file
+    }
+
+    #[test]
+    fn equals_the_sequential_decoder_output_and_observations() {
+        let data = test_support::fastq(40_000, 13);
+        for level in [2, 6, 9] {
+            let file = gzip(&data, level);
+            for threads in [1, 2, 3, 8] {
+                compare(&file, &data, threads, 64 * 1024);
+            }
+        }
+        assert_eq!(inflate(&gzip(&data, 6), 4).unwrap(), data);
+    }
+
+    #[test]
+    fn members_and_bgzf_are_decoded_across_ranges() {
+        let data = test_support::fastq(30_000, 5);
+        // Members of 100 KB, as concatenated lanes; and BGZF's 64 KiB blocks.
+        let mut members = Vec::new();
+        for piece in data.chunks(100_000) {
+            members.extend(gzip(piece, 6));
+        }
+        compare(&members, &data, 4, 64 * 1024);
+        let bgzf = bgzf(&data);
+        assert!(crate::gzip::is_bgzf(&bgzf));
+        compare(&bgzf, &data, 4, 64 * 1024);
+        assert_eq!(inflate(&[], 2).unwrap(), b"");
+    }
+
+    #[test]
+    fn corrupt_and_truncated_files_are_errors() {
+        let data = test_support::fastq(20_000, 3);
+        let file = gzip(&data, 6);
+        let truncated = inflate(&file[..file.len() * 2 / 3], 3).unwrap_err();
+        assert!(
+            truncated.to_string().contains("file ends inside"),
+            "{truncated}"
+        );
+        let mut crc = file.clone();
+        let at = crc.len() - 7;
+        crc[at] ^= 1;
+        let error = inflate(&crc, 3).unwrap_err();
+        assert!(
+            error.to_string().contains("gzip member is corrupt"),
+            "{error}"
+        );
+        let mut inside = file.clone();
+        let middle = inside.len() / 2;
+        for byte in &mut inside[middle..middle + 64] {
+            *byte ^= 0x5a;
+        }
+        assert!(inflate(&inside, 3).is_err());
+        let mut garbage = file;
+        garbage.extend_from_slice(b"trailing garbage");
+        let error = inflate(&garbage, 2).unwrap_err();
+        assert!(error.to_string().contains("not a gzip member"), "{error}");
     }
 }

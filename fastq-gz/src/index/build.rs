@@ -11,16 +11,60 @@ use partition_core::{progress, Error, Result, Source};
 use super::window::{WindowCompressor, WindowJob};
 use super::{Checkpoint, GzIndex, FINE_PROGRESS_AFTER};
 use crate::checksum::{Checksummed, Refill};
-use crate::gzip::{Decoder, Observer, WINDOW};
+use crate::gzip::{Decoder, Observer, ParallelDecoder, WINDOW};
 use crate::record::RecordReader;
 
-/// Builds the index in one streaming pass over `source`, validating every record.
+/// Builds the index in one streaming pass over `source`, validating every record, decoding
+/// on `threads` threads ([`ParallelDecoder`]; one: the sequential [`Decoder`]). Both see the
+/// same block boundaries, so they place the same checkpoints; see [`super`] for what differs.
 ///
-/// Decoding runs on a thread of its own and hands its output, in pieces, to the record scan
+/// Decoding runs on threads of its own and hands its output, in pieces, to the record scan
 /// on this one: the scan then costs no time on the decoding path.
-pub fn build(source: &Source, span: u64, quiet: bool) -> Result<GzIndex> {
+pub fn build(source: &Source, span: u64, threads: usize, quiet: bool) -> Result<GzIndex> {
     let input = progress::reader(source.reader()?, source.size(), quiet, source.url());
-    let decoder = Decoder::observed(input, source.url(), Builder::new(span.max(1)));
+    let builder = Builder::new(span.max(1));
+    if threads <= 1 {
+        let decoder = Decoder::observed(input, source.url(), builder);
+        return build_from(decoder, source, span).unwrap_or_else(Err);
+    }
+    let decoder = ParallelDecoder::new(input, source.url(), source.size(), threads, builder);
+    match build_from(decoder, source, span) {
+        Ok(built) => built,
+        // The sequential decoder says where and how the data is bad, in its own words.
+        Err(_) => build(source, span, 1, quiet),
+    }
+}
+
+/// A decoding reader that tells a [`Builder`] what it decodes.
+trait Decoding: Read + Send {
+    fn builder(&mut self) -> &mut Builder;
+    fn into_builder(self) -> Builder;
+}
+
+impl<R: Read + Send> Decoding for Decoder<R, Builder> {
+    fn builder(&mut self) -> &mut Builder {
+        self.observer_mut()
+    }
+    fn into_builder(self) -> Builder {
+        self.into_observer()
+    }
+}
+
+impl Decoding for ParallelDecoder<Builder> {
+    fn builder(&mut self) -> &mut Builder {
+        self.observer_mut()
+    }
+    fn into_builder(self) -> Builder {
+        self.into_observer()
+    }
+}
+
+/// The index, or any error but decoding's; a decoding error apart (the outer `Err`).
+fn build_from<D: Decoding>(
+    decoder: D,
+    source: &Source,
+    span: u64,
+) -> std::result::Result<Result<GzIndex>, Error> {
     // Record errors give positions in the uncompressed stream; the decoder's, in the file.
     let name = format!("{} (uncompressed)", source.url());
     let (piece_sender, pieces) = sync_channel(PIECES_IN_FLIGHT);
@@ -43,14 +87,17 @@ pub fn build(source: &Source, span: u64, quiet: bool) -> Result<GzIndex> {
     });
     // A decoding error ends the output early, so it explains a record error too.
     let decoded = decoded.map_err(|e: std::io::Error| Error::io(source.url(), e))?;
-    let scanned = scanned?;
+    let scanned = match scanned {
+        Ok(scanned) => scanned,
+        Err(error) => return Ok(Err(error)),
+    };
     let (mut builder, firsts) = decoded.expect("the scan ran to the end of the output");
     // The scan has ended: these are the last first records.
     for first in firsts.try_iter() {
         builder.resolve(first);
     }
     let (crc32, lines) = (builder.crc.clone().finalize(), scanned.lines);
-    Ok(GzIndex {
+    Ok(Ok(GzIndex {
         span,
         compressed_size: source.size(),
         uncompressed_size: scanned.size,
@@ -59,7 +106,7 @@ pub fn build(source: &Source, span: u64, quiet: bool) -> Result<GzIndex> {
         crc32,
         crcs_known: true,
         checkpoints: builder.finish(),
-    })
+    }))
 }
 
 /// Output bytes per piece handed from decoding to the record scan, and pieces under way.
@@ -78,8 +125,8 @@ struct Piece {
 /// Decodes the whole input into pieces, resolving checkpoints with the first records the
 /// scan finds. Returns the builder, or None if the scan stopped taking pieces (it failed, and
 /// says why).
-fn decode<R: Read>(
-    mut decoder: Decoder<R, Builder>,
+fn decode<D: Decoding>(
+    mut decoder: D,
     pieces: SyncSender<Piece>,
     spares: Receiver<Vec<u8>>,
     firsts: &Receiver<FirstRecord>,
@@ -94,13 +141,13 @@ fn decode<R: Read>(
                 n => length += n,
             }
         }
-        let builder = decoder.observer_mut();
+        let builder = decoder.builder();
         for first in firsts.try_iter() {
             builder.resolve(first);
         }
         let checkpoints = std::mem::take(&mut builder.unannounced);
         if length == 0 {
-            return Ok(Some(decoder.into_observer()));
+            return Ok(Some(decoder.into_builder()));
         }
         let piece = Piece {
             start,

@@ -228,7 +228,7 @@ fn load_or_build(source: &Source, chunking: Chunking, options: &PlanOptions) -> 
     let span = options
         .span
         .unwrap_or_else(|| span_for(chunking, source.size()));
-    let index = index::build(source, span, options.quiet)?;
+    let index = index::build(source, span, options.threads, options.quiet)?;
     // Kept for the next run; a place that cannot be written (a read-only bucket) costs only
     // that run a scan.
     if let Err(error) = write_file(&index_url, |out| index.write(out)) {

@@ -1,0 +1,354 @@
+//! One compressed range of a gzip file decoded on its own, on zlib-rs: the unit of decoding
+//! a file on many threads ([`super::parallel`]).
+//!
+//! A range that starts at a deflate block inside a member needs the 32 KiB of output before
+//! it, which the range before has not produced yet. pugz and rapidgzip decode such a range
+//! with a decoder of their own whose output symbols can stand for "byte i of the unknown
+//! window" (this crate's [`super::markers`] does too, for the block finder). Here zlib-rs
+//! does it instead, twice, with two made-up windows: window A holds `i & 0xff` at position
+//! `i`, window B holds `(i & 0xff) ^ (1 + (i >> 8))`. A byte decoded as a literal is the same
+//! in both passes; a byte copied, however indirectly, from window position `i` differs, and
+//! the pair of values names `i` (`a ^ b - 1` is `i >> 8`, `a` is `i & 0xff`). Once the true
+//! window is known, [`Range::resolve`] puts its bytes in. Two passes of zlib-rs cost less
+//! than one of a hand-written decoder that emits 16-bit symbols, and they validate the data
+//! exactly as the sequential decoder does. Why not switch to one pass once the output no
+//! longer refers to the window: in FASTQ it always does, since every read name copies the
+//! one before it, back to the first in the range.
+
+use super::header_length;
+use super::inflate::RawInflate;
+use super::WINDOW;
+
+/// Output per inflate call: how finely [`Event::Inflated`] reports progress.
+const CALL_OUTPUT: usize = 64 * 1024;
+
+/// Where a range starts (offsets in the data decoded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// A gzip member's header at this byte: nothing before it is needed.
+    Member(usize),
+    /// A deflate block at this bit, inside a member.
+    Block(usize),
+}
+
+impl Start {
+    pub fn bit(self) -> usize {
+        match self {
+            Start::Member(byte) => byte * 8,
+            Start::Block(bit) => bit,
+        }
+    }
+}
+
+/// What decoding a range met, in order. Offsets: bytes in the data, output within the range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// A member's header starts at `byte`; its deflate data at `body`.
+    MemberStart {
+        byte: usize,
+        body: usize,
+        out: usize,
+    },
+    /// One inflate call: the data up to `byte` gave the output up to `out`; it stopped at a
+    /// block boundary with `bits` unused bits in the last byte, or not (`None`).
+    Inflated {
+        byte: usize,
+        out: usize,
+        boundary: Option<u8>,
+    },
+    /// A member's trailer, ending at `byte`: the CRC32 and size its output must have.
+    MemberEnd { byte: usize, crc: u32, size: u32 },
+}
+
+/// Why a range did not decode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The data given ends before the range does, and the file goes on.
+    NeedMore,
+    /// Not gzip: what is wrong, at which byte of the data.
+    Invalid { byte: usize, message: String },
+}
+
+/// The window a range starts with.
+#[derive(Debug, Clone, Copy)]
+pub enum Window<'a> {
+    /// The true 32 KiB before the range (less at a member's start, none for a member start).
+    Known(&'a [u8]),
+    /// Not yet known: decoded twice, resolved later.
+    Unknown,
+}
+
+/// Output decoded into a buffer that is reused: `bytes` past `length` are left from before
+/// (zeroing them again would cost as much as a pass of decoding).
+#[derive(Debug, Default)]
+pub struct Output {
+    pub bytes: Vec<u8>,
+    pub length: usize,
+}
+
+impl Output {
+    pub fn reuse(bytes: Vec<u8>) -> Output {
+        Output { bytes, length: 0 }
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.length]
+    }
+}
+
+/// A decoded range.
+#[derive(Debug)]
+pub struct Range {
+    pub start: Start,
+    /// Where decoding stopped: the first block boundary or member header at or past the stop
+    /// bit it was given; `None` at the end of the file.
+    pub end: Option<Start>,
+    /// The output; with the window unknown, bytes copied from it are still made up.
+    pub output: Output,
+    /// With the window unknown: the output of the second pass, up to the end of the first
+    /// member (the window reaches no further). Empty once resolved.
+    second: Option<Output>,
+    pub events: Vec<Event>,
+}
+
+/// Decodes `data` from `start` until a block boundary or a member header at or past
+/// `stop_bit`, or the end of the file. `at_end`: `data` ends where the file does. `buffers`
+/// lends the memory the output goes to.
+pub fn decode(
+    data: &[u8],
+    at_end: bool,
+    start: Start,
+    stop_bit: usize,
+    window: Window<'_>,
+    buffers: &(dyn Fn() -> Vec<u8> + Sync),
+) -> Result<Range, Failure> {
+    let mut output = Output::reuse(buffers());
+    let mut events = Vec::new();
+    let (first, second) = match (start, window) {
+        (Start::Member(_), _) => (Vec::new(), None),
+        (Start::Block(_), Window::Known(window)) => (window.to_vec(), None),
+        (Start::Block(_), Window::Unknown) => (made_up_window(false), Some(made_up_window(true))),
+    };
+    let pass = Pass {
+        data,
+        at_end,
+        start,
+        stop_bit,
+    };
+    let end = pass.run(&first, false, &mut output, Some(&mut events))?;
+    let second = match second {
+        Some(window) => {
+            let mut second = Output::reuse(buffers());
+            pass.run(&window, true, &mut second, None)?;
+            Some(second)
+        }
+        None => None,
+    };
+    Ok(Range {
+        start,
+        end,
+        output,
+        second,
+        events,
+    })
+}
+
+/// Window A (`i & 0xff`) or B (`(i & 0xff) ^ (1 + (i >> 8))`): never equal at any position.
+fn made_up_window(b: bool) -> Vec<u8> {
+    (0..WINDOW)
+        .map(|i| {
+            let low = (i & 0xff) as u8;
+            if b {
+                low ^ (1 + (i >> 8)) as u8
+            } else {
+                low
+            }
+        })
+        .collect()
+}
+
+impl Range {
+    /// Puts the true window's bytes where the output copied from it. `window` is the output
+    /// before the range (its last 32 KiB or all of it); a copy from before its start is an
+    /// error naming the output offset in the range. Gives back the second pass's buffer.
+    pub fn resolve(&mut self, window: &[u8]) -> Result<Option<Vec<u8>>, usize> {
+        let Some(second) = self.second.take() else {
+            return Ok(None);
+        };
+        let missing = WINDOW - window.len().min(WINDOW);
+        let window = &window[window.len() - (WINDOW - missing)..];
+        let second_bytes = second.as_slice();
+        let first = &mut self.output.bytes[..second.length];
+        // Most bytes are literals or copies of literals, equal in both passes: skip them
+        // eight at a time.
+        let mut chunk = 0;
+        while chunk < first.len() {
+            let end = (chunk + 8).min(first.len());
+            if first[chunk..end] != second_bytes[chunk..end] {
+                for i in chunk..end {
+                    let (a, b) = (first[i], second_bytes[i]);
+                    if a != b {
+                        let position = (usize::from((a ^ b) - 1) << 8) | usize::from(a);
+                        let Some(index) = position.checked_sub(missing) else {
+                            return Err(i);
+                        };
+                        first[i] = window[index];
+                    }
+                }
+            }
+            chunk = end;
+        }
+        Ok(Some(second.bytes))
+    }
+
+    /// The window after this range, given the one before it: its last 32 KiB of output, or
+    /// the output since the last member's start (none when it stopped at a member's start).
+    pub fn window_after(&self, before: &[u8]) -> Vec<u8> {
+        if matches!(self.end, Some(Start::Member(_)) | None) {
+            return Vec::new();
+        }
+        let member_start = self.events.iter().rev().find_map(|event| match event {
+            Event::MemberStart { out, .. } => Some(*out),
+            _ => None,
+        });
+        let output = &self.output.as_slice()[member_start.unwrap_or(0)..];
+        if output.len() >= WINDOW || member_start.is_some() {
+            return output[output.len().saturating_sub(WINDOW)..].to_vec();
+        }
+        let keep = WINDOW - output.len();
+        let mut window = before[before.len().saturating_sub(keep)..].to_vec();
+        window.extend_from_slice(output);
+        window
+    }
+}
+
+/// One decoding pass over a range.
+struct Pass<'a> {
+    data: &'a [u8],
+    at_end: bool,
+    start: Start,
+    stop_bit: usize,
+}
+
+impl Pass<'_> {
+    /// Decodes with `window` before the start, appending to `output` and `events`; with
+    /// `first_member_only`, stops at the first member's end.
+    fn run(
+        &self,
+        window: &[u8],
+        first_member_only: bool,
+        output: &mut Output,
+        mut events: Option<&mut Vec<Event>>,
+    ) -> Result<Option<Start>, Failure> {
+        let data = self.data;
+        let mut inflate = RawInflate::new();
+        let produced = &mut output.length;
+        let output = &mut output.bytes;
+        let (mut at, mut in_body) = match self.start {
+            Start::Member(byte) => (byte, false),
+            Start::Block(bit) => {
+                let at = bit.div_ceil(8);
+                let bits = (at * 8 - bit) as u8;
+                if bits > 0 {
+                    let byte = *data.get(at - 1).ok_or(Failure::NeedMore)?;
+                    inflate.prime(bits, byte).map_err(|m| invalid(at, m))?;
+                }
+                inflate.set_dictionary(window).map_err(|m| invalid(at, m))?;
+                (at, true)
+            }
+        };
+        let mut record = |event: Event| {
+            if let Some(events) = events.as_deref_mut() {
+                events.push(event);
+            }
+        };
+        loop {
+            if !in_body {
+                if at == data.len() && self.at_end && at * 8 > self.start.bit() {
+                    return Ok(None);
+                }
+                if at * 8 >= self.stop_bit && at * 8 > self.start.bit() {
+                    return Ok(Some(Start::Member(at)));
+                }
+                let length = match header_length(&data[at..]) {
+                    Ok(Some(length)) => length,
+                    Ok(None) if self.at_end => {
+                        return Err(invalid(at, "file ends inside a gzip header (truncated?)"))
+                    }
+                    Ok(None) => return Err(Failure::NeedMore),
+                    Err(message) => return Err(invalid(at, message)),
+                };
+                record(Event::MemberStart {
+                    byte: at,
+                    body: at + length,
+                    out: *produced,
+                });
+                at += length;
+                inflate.reset();
+                in_body = true;
+                continue;
+            }
+            if at == data.len() {
+                return Err(self.ran_out(at, "file ends inside compressed data (truncated?)"));
+            }
+            if output.len() < *produced + CALL_OUTPUT {
+                let grown = (output.len() * 2).max(*produced + CALL_OUTPUT).max(1 << 20);
+                output.resize(grown, 0);
+            }
+            let step = inflate
+                .inflate(
+                    &data[at..],
+                    &mut output[*produced..*produced + CALL_OUTPUT],
+                    true,
+                )
+                .map_err(|m| invalid(at, m))?;
+            at += step.consumed;
+            *produced += step.produced;
+            let boundary = (step.at_block_boundary && !step.stream_end).then_some(step.bits);
+            record(Event::Inflated {
+                byte: at,
+                out: *produced,
+                boundary,
+            });
+            if step.stream_end {
+                let Some(trailer) = data.get(at..at + 8) else {
+                    return Err(self.ran_out(at, "file ends inside a gzip trailer (truncated?)"));
+                };
+                let crc = u32::from_le_bytes(trailer[..4].try_into().expect("4 bytes"));
+                let size = u32::from_le_bytes(trailer[4..].try_into().expect("4 bytes"));
+                at += 8;
+                record(Event::MemberEnd {
+                    byte: at,
+                    crc,
+                    size,
+                });
+                in_body = false;
+                if first_member_only {
+                    return Ok(Some(Start::Member(at)));
+                }
+            } else if let Some(bits) = boundary {
+                let bit = at * 8 - usize::from(bits);
+                if bit >= self.stop_bit {
+                    return Ok(Some(Start::Block(bit)));
+                }
+            } else if step.consumed == 0 && step.produced == 0 && at < data.len() {
+                return Err(invalid(at, "inflate made no progress"));
+            }
+        }
+    }
+
+    fn ran_out(&self, at: usize, message: &str) -> Failure {
+        if self.at_end {
+            invalid(at, message)
+        } else {
+            Failure::NeedMore
+        }
+    }
+}
+
+fn invalid(byte: usize, message: impl Into<String>) -> Failure {
+    Failure::Invalid {
+        byte,
+        message: message.into(),
+    }
+}

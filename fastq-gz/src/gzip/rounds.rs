@@ -1,0 +1,349 @@
+//! A gzip file decoded on many threads, round after round, in bounded memory: each round
+//! reads the next few MiB of compressed data, cuts them into one range per thread, finds
+//! where each range can start ([`finder`], or a member header), decodes them all at once
+//! ([`range`]), then chains them: a range counts only when the chain of verified ranges
+//! before it ended exactly at its start. One that does not (a false block start, or a range
+//! where nothing was found) is decoded again from where the chain ended, its window known.
+//! Correctness never rests on the finder: every byte that comes out was decoded from a
+//! verified place with its true window, and the member trailers are checked downstream.
+
+use std::io::{self, Read};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Mutex;
+
+use partition_core::{Error, Position};
+
+use super::range::{self, Failure, Output, Range, Start, Window};
+use super::{finder, header_length, markers};
+
+/// Compressed data read past a round's end, where its last range finishes its last block.
+const LOOKAHEAD: usize = 1 << 20;
+
+/// Decoded output with the compressed data it came from, in file order.
+pub struct Segment {
+    /// File offsets of `data[0]` and of `output[0]`.
+    pub in_base: u64,
+    pub out_base: u64,
+    pub data: Vec<u8>,
+    pub output: Output,
+    /// Offsets in `data` and `output`.
+    pub events: Vec<range::Event>,
+}
+
+/// The decoding state between rounds.
+pub struct Rounds<R> {
+    input: R,
+    name: String,
+    threads: usize,
+    range_bytes: usize,
+    /// Compressed data from file offset `base` on, not yet decoded (but for the byte that
+    /// holds the next block's first bits).
+    buffer: Vec<u8>,
+    base: u64,
+    at_end: bool,
+    /// Where the next round starts (in `buffer`), with the 32 KiB of output before it.
+    next: Start,
+    window: Vec<u8>,
+    out: u64,
+    done: bool,
+    /// Output buffers to decode into: given back by whoever reads the segments.
+    buffers: Mutex<Vec<Vec<u8>>>,
+    returned: Receiver<Vec<u8>>,
+    recycler: Sender<Vec<u8>>,
+}
+
+impl<R: Read> Rounds<R> {
+    /// Rounds of `threads` ranges of about `range_bytes` compressed bytes each.
+    pub fn new(input: R, name: &str, threads: usize, range_bytes: usize) -> Rounds<R> {
+        let (recycler, returned) = channel();
+        Rounds {
+            input,
+            name: name.to_string(),
+            threads: threads.max(1),
+            range_bytes: range_bytes.max(64 * 1024),
+            buffer: Vec::new(),
+            base: 0,
+            at_end: false,
+            next: Start::Member(0),
+            window: Vec::new(),
+            out: 0,
+            done: false,
+            buffers: Mutex::new(Vec::new()),
+            returned,
+            recycler,
+        }
+    }
+
+    /// Where a segment's output buffer goes once read, to be decoded into again.
+    pub fn recycler(&self) -> Sender<Vec<u8>> {
+        self.recycler.clone()
+    }
+
+    /// The next round's output, in order; `None` after the end of the file.
+    pub fn next_round(&mut self) -> io::Result<Option<Vec<Segment>>> {
+        if self.done {
+            return Ok(None);
+        }
+        // The first range gets a double share: it decodes once where the others decode
+        // twice, their windows being unknown.
+        let mut wanted = self.range_bytes * (self.threads + 1) + LOOKAHEAD;
+        loop {
+            self.fill(wanted)?;
+            // At the end of the last member, or of an empty file (no members, no output, as
+            // gzip -d).
+            if self.at_end && self.next == Start::Member(self.buffer.len()) {
+                self.done = true;
+                return Ok(None);
+            }
+            match self.round() {
+                Ok(segments) => return Ok(Some(segments)),
+                Err(Failure::NeedMore) => wanted = self.buffer.len() + self.range_bytes,
+                Err(Failure::Invalid { byte, message }) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        Error::bad_input(
+                            &self.name,
+                            Position::Byte(self.base + byte as u64),
+                            message,
+                        ),
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Reads until the buffer holds `wanted` bytes or the file ends.
+    fn fill(&mut self, wanted: usize) -> io::Result<()> {
+        while !self.at_end && self.buffer.len() < wanted {
+            let length = self.buffer.len();
+            self.buffer.resize(wanted, 0);
+            let read = loop {
+                match self.input.read(&mut self.buffer[length..]) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    other => break other,
+                }
+            };
+            let read = read.inspect_err(|_| self.buffer.truncate(length))?;
+            self.buffer.truncate(length + read);
+            self.at_end = read == 0;
+        }
+        Ok(())
+    }
+
+    fn round(&mut self) -> Result<Vec<Segment>, Failure> {
+        self.buffers
+            .lock()
+            .expect("no thread panics holding it")
+            .extend(self.returned.try_iter());
+        let pool = &self.buffers;
+        let buffers = &|| {
+            let mut pool = pool.lock().expect("no thread panics holding it");
+            pool.pop().unwrap_or_default()
+        };
+        let data = &self.buffer[..];
+        let at_end = self.at_end;
+        let usable = if at_end {
+            data.len()
+        } else {
+            data.len().saturating_sub(LOOKAHEAD)
+        };
+        let end_bit = if at_end { usize::MAX } else { usable * 8 };
+        let starts = range_starts(data, self.next, usable * 8, self.threads);
+        let stops: Vec<usize> = starts
+            .iter()
+            .skip(1)
+            .map(|start| start.bit())
+            .chain([end_bit])
+            .collect();
+        let window = &self.window;
+        let mut decoded: Vec<Option<Result<Range, Failure>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = starts
+                .iter()
+                .zip(&stops)
+                .enumerate()
+                .map(|(i, (&start, &stop))| {
+                    let window = if i == 0 {
+                        Window::Known(window)
+                    } else {
+                        Window::Unknown
+                    };
+                    scope.spawn(move || range::decode(data, at_end, start, stop, window, buffers))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| Some(handle.join().expect("decoding does not panic")))
+                .collect()
+        });
+        // The chain, from the round's start.
+        let mut segments = Vec::new();
+        let mut window = self.window.clone();
+        let mut next = self.next;
+        let mut out = self.out;
+        loop {
+            let mut range = match starts.iter().position(|&start| start == next) {
+                Some(index) => decoded[index].take().expect("each range joins once")?,
+                None => {
+                    let stop = stops
+                        .iter()
+                        .copied()
+                        .find(|&stop| stop > next.bit())
+                        .unwrap_or(end_bit);
+                    range::decode(data, at_end, next, stop, Window::Known(&window), buffers)?
+                }
+            };
+            let second = range.resolve(&window).map_err(|at| Failure::Invalid {
+                byte: next.bit() / 8,
+                message: format!(
+                    "a match {at} bytes after this block reaches before the data's start"
+                ),
+            })?;
+            if let Some(second) = second {
+                self.buffers
+                    .lock()
+                    .expect("no thread panics holding it")
+                    .push(second);
+            }
+            window = range.window_after(&window);
+            let end = range.end;
+            segments.push(segment(data, self.base, out, range));
+            out += segments
+                .last()
+                .map_or(0, |s: &Segment| s.output.length as u64);
+            match end {
+                None => {
+                    self.done = true;
+                    return Ok(segments);
+                }
+                Some(end) => {
+                    next = end;
+                    if end.bit() >= end_bit {
+                        break;
+                    }
+                }
+            }
+        }
+        // The next round starts where this one's chain ended; keep the byte holding its
+        // first bits.
+        let keep_from = next.bit() / 8;
+        self.buffer.drain(..keep_from);
+        self.base += keep_from as u64;
+        self.next = match next {
+            Start::Member(byte) => Start::Member(byte - keep_from),
+            Start::Block(bit) => Start::Block(bit - keep_from * 8),
+        };
+        self.window = window;
+        self.out = out;
+        Ok(segments)
+    }
+}
+
+/// A decoded range as a segment: its data and offsets made absolute.
+fn segment(data: &[u8], base: u64, out_base: u64, range: Range) -> Segment {
+    let from = range.start.bit() / 8;
+    let to = range
+        .events
+        .iter()
+        .map(|event| match *event {
+            range::Event::MemberStart { body, .. } => body,
+            range::Event::Inflated { byte, .. } | range::Event::MemberEnd { byte, .. } => byte,
+        })
+        .max()
+        .unwrap_or(from);
+    let events = range
+        .events
+        .into_iter()
+        .map(|event| match event {
+            range::Event::MemberStart { byte, body, out } => range::Event::MemberStart {
+                byte: byte - from,
+                body: body - from,
+                out,
+            },
+            range::Event::Inflated {
+                byte,
+                out,
+                boundary,
+            } => range::Event::Inflated {
+                byte: byte - from,
+                out,
+                boundary,
+            },
+            range::Event::MemberEnd { byte, crc, size } => range::Event::MemberEnd {
+                byte: byte - from,
+                crc,
+                size,
+            },
+        })
+        .collect();
+    Segment {
+        in_base: base + from as u64,
+        out_base,
+        data: data[from..to].to_vec(),
+        output: range.output,
+        events,
+    }
+}
+
+/// The first range starts at `first`; each other at the first block or member header found
+/// in its share of the data up to `end_bit` (ranges without one are dropped), found on as
+/// many threads. The first range's share is double.
+fn range_starts(data: &[u8], first: Start, end_bit: usize, ranges: usize) -> Vec<Start> {
+    let from = first.bit();
+    let share = end_bit.saturating_sub(from) / (ranges + 1);
+    let found: Vec<Option<Start>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..ranges)
+            .map(|i| {
+                let from = from + (i + 1) * share;
+                let to = if i + 1 == ranges {
+                    end_bit
+                } else {
+                    from + share
+                };
+                scope.spawn(move || next_start(data, from, to))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().expect("the finder does not panic"))
+            .collect()
+    });
+    let mut starts = vec![first];
+    starts.extend(found.into_iter().flatten());
+    starts.dedup();
+    starts
+}
+
+/// Where a range can start in `from_bit..to_bit`: the first gzip member header (which needs
+/// no window) or, before it, the first deflate block.
+fn next_start(data: &[u8], from_bit: usize, to_bit: usize) -> Option<Start> {
+    let to_bit = to_bit.min(data.len() * 8);
+    let member = member_header(data, from_bit.div_ceil(8), to_bit / 8);
+    let blocks_to = member.map_or(to_bit, |byte| byte * 8);
+    match finder::next_block(data, from_bit, blocks_to) {
+        Some(bit) => Some(Start::Block(bit)),
+        None => member.map(Start::Member),
+    }
+}
+
+/// Deflate output allowed when trying a member's first block.
+const TRIAL_LIMIT: usize = 16 << 20;
+
+/// The first byte in `from..to` where a gzip member header parses and its first block
+/// decodes with nothing before it.
+fn member_header(data: &[u8], from: usize, to: usize) -> Option<usize> {
+    let region = data.get(from..to.max(from))?;
+    memchr::memmem::find_iter(region, b"\x1f\x8b\x08")
+        .map(|offset| from + offset)
+        .find(|&byte| {
+            let Ok(Some(length)) = header_length(&data[byte..]) else {
+                return false;
+            };
+            let body = (byte + length) * 8;
+            markers::decode(data, body, body + 1, TRIAL_LIMIT).is_ok_and(|decoded| {
+                decoded
+                    .symbols
+                    .iter()
+                    .all(|&symbol| symbol < markers::MARKER)
+            })
+        })
+}

@@ -175,51 +175,85 @@ impl Range {
         let Some(second) = self.second.take() else {
             return Ok(None);
         };
-        let missing = WINDOW - window.len().min(WINDOW);
-        let window = &window[window.len() - (WINDOW - missing)..];
-        let second_bytes = second.as_slice();
         let first = &mut self.output.bytes[..second.length];
-        // Most bytes are literals or copies of literals, equal in both passes: skip them
-        // eight at a time.
-        let mut chunk = 0;
-        while chunk < first.len() {
-            let end = (chunk + 8).min(first.len());
-            if first[chunk..end] != second_bytes[chunk..end] {
-                for i in chunk..end {
-                    let (a, b) = (first[i], second_bytes[i]);
-                    if a != b {
-                        let position = (usize::from((a ^ b) - 1) << 8) | usize::from(a);
-                        let Some(index) = position.checked_sub(missing) else {
-                            return Err(i);
-                        };
-                        first[i] = window[index];
-                    }
-                }
-            }
-            chunk = end;
-        }
+        resolve(first, second.as_slice(), window, 0)?;
         Ok(Some(second.bytes))
     }
 
-    /// The window after this range, given the one before it: its last 32 KiB of output, or
-    /// the output since the last member's start (none when it stopped at a member's start).
-    pub fn window_after(&self, before: &[u8]) -> Vec<u8> {
+    /// The window after this range, given the one before it: its last 32 KiB of output
+    /// (resolved, when the range is not yet), or the output since the last member's start
+    /// (none when it stopped at a member's start).
+    pub fn window_after(&self, before: &[u8]) -> Result<Vec<u8>, usize> {
         if matches!(self.end, Some(Start::Member(_)) | None) {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let member_start = self.events.iter().rev().find_map(|event| match event {
             Event::MemberStart { out, .. } => Some(*out),
             _ => None,
         });
-        let output = &self.output.as_slice()[member_start.unwrap_or(0)..];
-        if output.len() >= WINDOW || member_start.is_some() {
-            return output[output.len().saturating_sub(WINDOW)..].to_vec();
+        let output = self.output.as_slice();
+        let from = member_start
+            .unwrap_or(0)
+            .max(output.len().saturating_sub(WINDOW));
+        let mut tail = output[from..].to_vec();
+        if let Some(second) = &self.second {
+            let marked = second.length.saturating_sub(from).min(tail.len());
+            let second = &second.as_slice()[from.min(second.length)..];
+            resolve(&mut tail[..marked], &second[..marked], before, from)?;
         }
-        let keep = WINDOW - output.len();
-        let mut window = before[before.len().saturating_sub(keep)..].to_vec();
-        window.extend_from_slice(output);
-        window
+        if tail.len() >= WINDOW || member_start.is_some() {
+            return Ok(tail);
+        }
+        let mut window = before[before.len().saturating_sub(WINDOW - tail.len())..].to_vec();
+        window.extend_from_slice(&tail);
+        Ok(window)
     }
+}
+
+/// Where the two passes differ, the byte came from window position `((a ^ b) - 1) << 8 | a`:
+/// put `window`'s byte there (`window` ends where the range starts). `offset`: where `first`
+/// sits in the range's output, for the error, which names the output offset of a copy from
+/// before the window's start.
+fn resolve(first: &mut [u8], second: &[u8], window: &[u8], offset: usize) -> Result<(), usize> {
+    let missing = WINDOW - window.len().min(WINDOW);
+    let window = &window[window.len() - (WINDOW - missing)..];
+    // Most bytes are literals or copies of literals, equal in both passes: compared eight at
+    // a time.
+    let words = first.len() / 8 * 8;
+    for (chunk, (a, b)) in first[..words]
+        .chunks_exact_mut(8)
+        .zip(second[..words].chunks_exact(8))
+        .enumerate()
+    {
+        let word = |bytes: &[u8]| u64::from_ne_bytes(bytes.try_into().expect("8 bytes"));
+        if word(a) != word(b) {
+            put_window_bytes(a, b, window, missing, offset + chunk * 8)?;
+        }
+    }
+    put_window_bytes(
+        &mut first[words..],
+        &second[words..],
+        window,
+        missing,
+        offset + words,
+    )
+}
+
+fn put_window_bytes(
+    first: &mut [u8],
+    second: &[u8],
+    window: &[u8],
+    missing: usize,
+    offset: usize,
+) -> Result<(), usize> {
+    for (i, (a, &b)) in first.iter_mut().zip(second).enumerate() {
+        if *a != b {
+            let position = (usize::from((*a ^ b) - 1) << 8) | usize::from(*a);
+            let index = position.checked_sub(missing).ok_or(offset + i)?;
+            *a = window[index];
+        }
+    }
+    Ok(())
 }
 
 /// One decoding pass over a range.

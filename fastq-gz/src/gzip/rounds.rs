@@ -60,7 +60,7 @@ impl<R: Read> Rounds<R> {
             input,
             name: name.to_string(),
             threads: threads.max(1),
-            range_bytes: range_bytes.max(64 * 1024),
+            range_bytes: range_bytes.max(1),
             buffer: Vec::new(),
             base: 0,
             at_end: false,
@@ -175,13 +175,13 @@ impl<R: Read> Rounds<R> {
                 .map(|handle| Some(handle.join().expect("decoding does not panic")))
                 .collect()
         });
-        // The chain, from the round's start.
-        let mut segments = Vec::new();
+        // The chain, from the round's start: each range with the window before it, passed on
+        // by resolving only each range's last 32 KiB.
+        let mut chain = Vec::new();
         let mut window = self.window.clone();
         let mut next = self.next;
-        let mut out = self.out;
         loop {
-            let mut range = match starts.iter().position(|&start| start == next) {
+            let range = match starts.iter().position(|&start| start == next) {
                 Some(index) => decoded[index].take().expect("each range joins once")?,
                 None => {
                     let stop = stops
@@ -192,28 +192,15 @@ impl<R: Read> Rounds<R> {
                     range::decode(data, at_end, next, stop, Window::Known(&window), buffers)?
                 }
             };
-            let second = range.resolve(&window).map_err(|at| Failure::Invalid {
-                byte: next.bit() / 8,
-                message: format!(
-                    "a match {at} bytes after this block reaches before the data's start"
-                ),
-            })?;
-            if let Some(second) = second {
-                self.buffers
-                    .lock()
-                    .expect("no thread panics holding it")
-                    .push(second);
-            }
-            window = range.window_after(&window);
+            let after = range
+                .window_after(&window)
+                .map_err(|at| reaches_before(range.start, at))?;
             let end = range.end;
-            segments.push(segment(data, self.base, out, range));
-            out += segments
-                .last()
-                .map_or(0, |s: &Segment| s.output.length as u64);
+            chain.push((range, std::mem::replace(&mut window, after)));
             match end {
                 None => {
                     self.done = true;
-                    return Ok(segments);
+                    break;
                 }
                 Some(end) => {
                     next = end;
@@ -222,6 +209,39 @@ impl<R: Read> Rounds<R> {
                     }
                 }
             }
+        }
+        // Every range resolved at once.
+        let resolved: Vec<Result<Range, Failure>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = chain
+                .into_iter()
+                .map(|(mut range, before)| {
+                    scope.spawn(move || {
+                        let second = range
+                            .resolve(&before)
+                            .map_err(|at| reaches_before(range.start, at))?;
+                        if let Some(second) = second {
+                            pool.lock()
+                                .expect("no thread panics holding it")
+                                .push(second);
+                        }
+                        Ok(range)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| handle.join().expect("resolving does not panic"))
+                .collect()
+        });
+        let mut segments = Vec::with_capacity(resolved.len());
+        for range in resolved {
+            let range = range?;
+            let length = range.output.length as u64;
+            segments.push(segment(data, self.base, self.out, range));
+            self.out += length;
+        }
+        if self.done {
+            return Ok(segments);
         }
         // The next round starts where this one's chain ended; keep the byte holding its
         // first bits.
@@ -233,8 +253,14 @@ impl<R: Read> Rounds<R> {
             Start::Block(bit) => Start::Block(bit - keep_from * 8),
         };
         self.window = window;
-        self.out = out;
         Ok(segments)
+    }
+}
+
+fn reaches_before(start: Start, at: usize) -> Failure {
+    Failure::Invalid {
+        byte: start.bit() / 8,
+        message: format!("a match {at} bytes after this block reaches before the data's start"),
     }
 }
 

@@ -14,6 +14,16 @@
 //! Chunks are cut at checkpoints, so a worker decodes only its own bytes and knows exactly
 //! where its first record starts.
 //!
+//! With `threads` above one the file is decoded on that many threads
+//! ([`crate::gzip::ParallelDecoder`]); the record scan and the checkpoints are the same code.
+//! Both decoders report every block boundary past a checkpoint's span, so the checkpoints, their
+//! windows, lines, first records and CRC32s are the same, byte for byte. Only `tail_in` may
+//! differ: each build takes it from the progress its decoder reports (every 8 KiB of output
+//! near a checkpoint in one pass, where the input buffer's refills also cut calls; every
+//! 64 KiB on threads), and either is a compressed offset that suffices. Plans from either
+//! rebuild the input exactly (tests/gzip.rs). On two cores the one-pass build is the faster:
+//! decoding a range whose window is unknown costs two passes (see [`crate::gzip::range`]).
+//!
 //! The sidecar file (`reads.fq.gz.cwi`) is little-endian binary:
 //!
 //! ```text

@@ -47,16 +47,26 @@ impl Code {
             counts[usize::from(length)] += 1;
         }
         counts[0] = 0;
-        let mut symbols: Vec<u16> = (0..lengths.len() as u16)
-            .filter(|&s| lengths[usize::from(s)] > 0)
-            .collect();
-        symbols.sort_by_key(|&s| lengths[usize::from(s)]);
-        // More codes of a length than the lengths before leave room for is not a code.
+        // More codes of a length than the lengths before leave room for is not a code. Checked
+        // first: the block finder tries many headers, and most fail here.
         let mut room = 1i32;
         for &count in &counts[1..] {
             room = room * 2 - i32::from(count);
             if room < 0 {
                 return None;
+            }
+        }
+        // Symbols in code order: by length, then by value (a counting sort).
+        let mut next = [0u16; 16];
+        for length in 2..16 {
+            next[length] = next[length - 1] + counts[length - 1];
+        }
+        let mut symbols = vec![0u16; usize::from(next[15] + counts[15])];
+        for (symbol, &length) in lengths.iter().enumerate() {
+            if length > 0 {
+                let slot = &mut next[usize::from(length)];
+                symbols[usize::from(*slot)] = symbol as u16;
+                *slot += 1;
             }
         }
         Some(Code {

@@ -133,7 +133,7 @@ impl<O: Observer> ParallelDecoder<O> {
         }
     }
 
-    /// Tells the observer about one event; returns the output it made readable.
+    /// Tells the observer about one event; an inflate call's output becomes readable.
     fn observe(&mut self, event: Event) -> io::Result<()> {
         let segment = self
             .segment

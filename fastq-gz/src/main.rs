@@ -39,7 +39,7 @@ enum Command {
         #[arg(long, value_name = "SIZE")]
         span: Option<ByteSize>,
         /// Threads that decode the file when the index is built (1: one streaming pass, the
-        /// fastest on 2 cores; more pays on more cores)
+        /// fastest on 2 cores; more threads are meant for 4 cores or more)
         #[arg(short = 'j', long, value_name = "N", default_value_t = DEFAULT_THREADS)]
         threads: usize,
     },
@@ -58,7 +58,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = IndexFormat::Cwi)]
         format: IndexFormat,
         /// Threads that decode the file when the index is built (1: one streaming pass, the
-        /// fastest on 2 cores; more pays on more cores)
+        /// fastest on 2 cores; more threads are meant for 4 cores or more)
         #[arg(short = 'j', long, value_name = "N", default_value_t = DEFAULT_THREADS)]
         threads: usize,
     },

@@ -7,9 +7,10 @@
 //! block must then decode, ending where another block can start. False positives remain
 //! possible in principle: whoever decodes from a found block checks that its range ends
 //! where the next range's verified start is, and the member's CRC32 and size at its end.
+//! A gzip member's header is a start too, and needs no window: [`next_member`].
 
 use super::deflate::{dynamic_codes, Bits};
-use super::markers;
+use super::{header_length, markers};
 
 /// A block decoded on trial may produce at most this much (deflate blocks of gzip -9 on
 /// text hold a few hundred KiB at most).
@@ -20,6 +21,26 @@ const TRIAL_LIMIT: usize = 16 << 20;
 pub fn next_block(compressed: &[u8], from_bit: usize, to_bit: usize) -> Option<usize> {
     let to_bit = to_bit.min(compressed.len() * 8);
     (from_bit..to_bit).find(|&bit| is_block_start(compressed, bit))
+}
+
+/// The first byte in `from..to` where a gzip member header parses and the member's first
+/// block decodes with nothing before it (a member start needs no window).
+pub fn next_member(data: &[u8], from: usize, to: usize) -> Option<usize> {
+    let region = data.get(from..to.max(from))?;
+    memchr::memmem::find_iter(region, b"\x1f\x8b\x08")
+        .map(|offset| from + offset)
+        .find(|&byte| {
+            let Ok(Some(length)) = header_length(&data[byte..]) else {
+                return false;
+            };
+            let body = (byte + length) * 8;
+            markers::decode(data, body, body + 1, TRIAL_LIMIT).is_ok_and(|decoded| {
+                decoded
+                    .symbols
+                    .iter()
+                    .all(|&symbol| symbol < markers::MARKER)
+            })
+        })
 }
 
 fn is_block_start(compressed: &[u8], bit: usize) -> bool {

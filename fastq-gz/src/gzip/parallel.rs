@@ -213,26 +213,26 @@ impl<O: Observer> Read for ParallelDecoder<O> {
     }
 }
 
-/// A whole gzip file in memory decoded on `threads` threads, every member's CRC32 and size
-/// checked.
-pub fn inflate(data: &[u8], threads: usize) -> io::Result<Vec<u8>> {
-    let mut output = Vec::new();
-    let size = data.len() as u64;
-    ParallelDecoder::new(
-        io::Cursor::new(data.to_vec()),
-        "data",
-        size,
-        threads,
-        NoObserver,
-    )
-    .read_to_end(&mut output)?;
-    Ok(output)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::gzip::Decoder;
+
+    /// A whole gzip file in memory decoded on `threads` threads, every member's CRC32 and size
+    /// checked.
+    fn inflate(data: &[u8], threads: usize) -> io::Result<Vec<u8>> {
+        let mut output = Vec::new();
+        let size = data.len() as u64;
+        ParallelDecoder::new(
+            io::Cursor::new(data.to_vec()),
+            "data",
+            size,
+            threads,
+            NoObserver,
+        )
+        .read_to_end(&mut output)?;
+        Ok(output)
+    }
 
     /// The sequential decoder's output and observations, and the parallel decoder's.
     #[derive(Default, Debug, PartialEq)]

@@ -13,8 +13,8 @@ use std::sync::Mutex;
 
 use partition_core::{Error, Position};
 
+use super::finder;
 use super::range::{self, Failure, Output, Range, Start, Window};
-use super::{finder, header_length, markers};
 
 /// Compressed data read past a round's end, where its last range finishes its last block.
 const LOOKAHEAD: usize = 1 << 20;
@@ -343,33 +343,10 @@ fn range_starts(data: &[u8], first: Start, end_bit: usize, ranges: usize) -> Vec
 /// no window) or, before it, the first deflate block.
 fn next_start(data: &[u8], from_bit: usize, to_bit: usize) -> Option<Start> {
     let to_bit = to_bit.min(data.len() * 8);
-    let member = member_header(data, from_bit.div_ceil(8), to_bit / 8);
+    let member = finder::next_member(data, from_bit.div_ceil(8), to_bit / 8);
     let blocks_to = member.map_or(to_bit, |byte| byte * 8);
     match finder::next_block(data, from_bit, blocks_to) {
         Some(bit) => Some(Start::Block(bit)),
         None => member.map(Start::Member),
     }
-}
-
-/// Deflate output allowed when trying a member's first block.
-const TRIAL_LIMIT: usize = 16 << 20;
-
-/// The first byte in `from..to` where a gzip member header parses and its first block
-/// decodes with nothing before it.
-fn member_header(data: &[u8], from: usize, to: usize) -> Option<usize> {
-    let region = data.get(from..to.max(from))?;
-    memchr::memmem::find_iter(region, b"\x1f\x8b\x08")
-        .map(|offset| from + offset)
-        .find(|&byte| {
-            let Ok(Some(length)) = header_length(&data[byte..]) else {
-                return false;
-            };
-            let body = (byte + length) * 8;
-            markers::decode(data, body, body + 1, TRIAL_LIMIT).is_ok_and(|decoded| {
-                decoded
-                    .symbols
-                    .iter()
-                    .all(|&symbol| symbol < markers::MARKER)
-            })
-        })
 }

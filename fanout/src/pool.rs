@@ -198,12 +198,22 @@ impl Work<'_, '_> {
     /// One attempt, judged against the others of its chunk and logged.
     fn attempt(&self, flight: &Flight, number: u32) -> Outcome {
         let race = &flight.race;
+        flight.attempt_starts();
         let mut outcome = self.backend.run(&flight.chunk, &Attempt { number, race });
         if outcome.succeeded() {
             // Backends running elsewhere (Lambda) publish once by themselves; this claim
             // decides the race here.
             outcome.lost = race.claim(number).is_none();
-        } else if outcome.lost && race.winner().is_none() {
+        }
+        flight.attempt_judged();
+        if outcome.lost {
+            // An attempt elsewhere stops once the winner's output appears, and its answer may
+            // reach us before the winner's own: wait for the winner to claim here.
+            while race.winner().is_none() && flight.unjudged() > 0 {
+                thread::sleep(LOOK);
+            }
+        }
+        if outcome.lost && race.winner().is_none() {
             // No attempt of this run wrote the output that stopped this one.
             outcome.lost = false;
             outcome.error = Some(format!(
@@ -331,5 +341,128 @@ impl Printer {
         if let Err(error) = stdout.copy_to(&mut out).and_then(|()| out.flush()) {
             self.error = Some(error);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::sync::atomic::AtomicBool;
+    use std::time::Instant;
+
+    use partition_core::{ByteRange, Kind, ManifestBuilder, SourceRanges};
+
+    use super::*;
+    use crate::feed::Feed;
+    use crate::joblog::{self, JobLog};
+    use crate::options::{Engine, RunOptions};
+    use crate::processes::Processes;
+    use crate::task::TaskSpec;
+
+    /// Attempts that publish by themselves, as Lambda functions do: the straggler (chunk 2's
+    /// first attempt) stops once its backup has published, and answers before the backup does.
+    struct Elsewhere {
+        published: AtomicBool,
+    }
+
+    impl Backend for Elsewhere {
+        fn name(&self) -> String {
+            "elsewhere".to_string()
+        }
+
+        fn run(&self, chunk: &Chunk, attempt: &Attempt) -> Outcome {
+            let mut outcome = Outcome::new(chunk, attempt.number);
+            match (chunk.seq, attempt.number) {
+                (2, 1) => {
+                    let since = Instant::now();
+                    while !self.published.load(Ordering::Relaxed) {
+                        assert!(since.elapsed() < Duration::from_secs(20), "no backup");
+                        thread::sleep(Duration::from_millis(5));
+                    }
+                    outcome.lost = true;
+                    outcome.signal = Some(15);
+                }
+                (2, _) => {
+                    self.published.store(true, Ordering::Relaxed);
+                    thread::sleep(Duration::from_millis(300));
+                    outcome.exit_code = Some(0);
+                }
+                _ => {
+                    thread::sleep(Duration::from_millis(20));
+                    outcome.exit_code = Some(0);
+                }
+            }
+            outcome
+        }
+    }
+
+    #[test]
+    fn a_straggler_stopped_by_its_backup_is_lost_even_when_it_answers_first() {
+        let mut builder = ManifestBuilder::new(Kind::Fastq);
+        for _ in 0..3 {
+            let source = SourceRanges {
+                url: "reads.fq".to_string(),
+                size: Some(30),
+                ranges: vec![ByteRange::new(0, 10)],
+            };
+            builder.push("reads", vec![source], 10, serde_json::Value::Null);
+        }
+        let chunks = builder.finish().into_iter().map(Ok);
+        let feed = Feed::new(Box::new(chunks)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let joblog_path = dir.path().join("run.tsv");
+        let options = RunOptions {
+            engine: Engine::Local,
+            task: TaskSpec {
+                command: vec!["true".to_string()],
+                out_dir: None,
+                suffix: String::new(),
+                feed_stdin: false,
+                timeout: None,
+                exclusive: true,
+            },
+            jobs: 2,
+            keep_order: false,
+            quiet: true,
+            retries: 0,
+            retry_delay: Duration::ZERO,
+            halt: Halt::Never,
+            speculate: Some(3.0),
+            joblog: Some(joblog_path.clone()),
+            resume: false,
+            dry_run: false,
+        };
+        let joblog = JobLog::open(&joblog_path).unwrap();
+        let (succeeded, interrupted) = (HashSet::new(), AtomicBool::new(false));
+        let (processes, stderr_lock) = (Processes::default(), Mutex::new(()));
+        let run = RunContext {
+            options: &options,
+            feed: &feed,
+            succeeded: &succeeded,
+            joblog: Some(&joblog),
+            interrupted: &interrupted,
+            processes: &processes,
+            stderr_lock: &stderr_lock,
+        };
+        let backend = Elsewhere {
+            published: AtomicBool::new(false),
+        };
+        let summary = Pool { backend: &backend }.drive(&run).unwrap();
+        assert_eq!((summary.succeeded, summary.failed.len()), (3, 0));
+        drop(joblog);
+        let mut attempts: Vec<(String, u32, String)> = joblog::read(&joblog_path)
+            .unwrap()
+            .into_iter()
+            .map(|row| (row.id, row.attempt, row.result))
+            .collect();
+        attempts.sort_unstable();
+        let expected = [
+            ("reads-0", 1, "ok"),
+            ("reads-1", 1, "ok"),
+            ("reads-2", 1, crate::backend::LOST),
+            ("reads-2", 2, "ok"),
+        ]
+        .map(|(id, attempt, result)| (id.to_string(), attempt, result.to_string()));
+        assert_eq!(attempts, expected);
     }
 }

@@ -27,6 +27,8 @@ struct FlightState {
     /// When the primary's current attempt started; none while it waits to retry.
     running_since: Option<Instant>,
     backup: Backup,
+    /// Attempts between their start and their judgement ([`Flight::attempt_judged`]).
+    unjudged: u32,
     settled: bool,
 }
 
@@ -84,6 +86,21 @@ impl Flight {
 
     pub fn backup_running(&self) -> bool {
         self.state().backup == Backup::Running
+    }
+
+    /// An attempt starts; judged later by [`Flight::attempt_judged`].
+    pub fn attempt_starts(&self) {
+        self.state().unjudged += 1;
+    }
+
+    /// An attempt is judged: it claimed the race, failed, or lost.
+    pub fn attempt_judged(&self) {
+        self.state().unjudged -= 1;
+    }
+
+    /// How many attempts are still unjudged.
+    pub fn unjudged(&self) -> u32 {
+        self.state().unjudged
     }
 
     /// Marks the chunk's fate decided; true for the one caller that decides it.

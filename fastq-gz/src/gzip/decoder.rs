@@ -39,6 +39,13 @@ pub trait Observer {
     fn member_end(&mut self, crc: &crc32fast::Hasher);
 }
 
+/// A reader of gzip's output that tells an [`Observer`] what it decodes: [`Decoder`] on one
+/// thread, [`super::ParallelDecoder`] on many.
+pub trait ObservedRead<O>: Read {
+    fn observer_mut(&mut self) -> &mut O;
+    fn into_observer(self) -> O;
+}
+
 /// For plain decoding.
 pub struct NoObserver;
 
@@ -167,18 +174,6 @@ impl<R: Read, O: Observer> Decoder<R, O> {
         Ok(decoder)
     }
 
-    pub fn observer(&self) -> &O {
-        &self.observer
-    }
-
-    pub fn observer_mut(&mut self) -> &mut O {
-        &mut self.observer
-    }
-
-    pub fn into_observer(self) -> O {
-        self.observer
-    }
-
     /// Compressed bytes consumed so far (absolute offset in the file).
     pub fn in_offset(&self) -> u64 {
         self.in_offset
@@ -279,6 +274,16 @@ impl<R: Read, O: Observer> Decoder<R, O> {
         self.consume(8);
         self.state = State::Header;
         Ok(())
+    }
+}
+
+impl<R: Read, O: Observer> ObservedRead<O> for Decoder<R, O> {
+    fn observer_mut(&mut self) -> &mut O {
+        &mut self.observer
+    }
+
+    fn into_observer(self) -> O {
+        self.observer
     }
 }
 

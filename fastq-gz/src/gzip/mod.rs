@@ -21,7 +21,7 @@ pub mod range;
 pub mod rounds;
 pub mod trace;
 
-pub use decoder::{Decoder, NoObserver, Observer, Resume};
+pub use decoder::{Decoder, NoObserver, ObservedRead, Observer, Resume};
 pub(crate) use header::header_length;
 pub use header::is_bgzf;
 pub use parallel::ParallelDecoder;

@@ -14,7 +14,7 @@ use partition_core::{Error, Position};
 
 use super::range::Event;
 use super::rounds::{Rounds, Segment};
-use super::{NoObserver, Observer};
+use super::{NoObserver, ObservedRead, Observer};
 
 /// Compressed bytes per range of a round, at most: each thread decodes about this much at a
 /// time. Smaller files get smaller ranges, a few rounds' worth, so that they too are
@@ -94,15 +94,6 @@ impl<O: Observer> ParallelDecoder<O> {
             member_size: 0,
             observer,
         }
-    }
-
-    pub fn observer_mut(&mut self) -> &mut O {
-        &mut self.observer
-    }
-
-    pub fn into_observer(self) -> O {
-        // Dropping the receiver stops the decoding thread at its next segment.
-        self.observer
     }
 
     /// The next event, with its segment; `None` after the last.
@@ -188,6 +179,17 @@ impl<O: Observer> ParallelDecoder<O> {
             }
         }
         Ok(())
+    }
+}
+
+impl<O: Observer> ObservedRead<O> for ParallelDecoder<O> {
+    fn observer_mut(&mut self) -> &mut O {
+        &mut self.observer
+    }
+
+    fn into_observer(self) -> O {
+        // Dropping the receiver stops the decoding thread at its next segment.
+        self.observer
     }
 }
 

@@ -60,6 +60,41 @@ pub enum Event {
     MemberEnd { byte: usize, crc: u32, size: u32 },
 }
 
+impl Event {
+    /// The end of the data the event covers.
+    pub fn last_byte(&self) -> usize {
+        match *self {
+            Event::MemberStart { body, .. } => body,
+            Event::Inflated { byte, .. } | Event::MemberEnd { byte, .. } => byte,
+        }
+    }
+
+    /// The same event with its data offsets `bytes` smaller.
+    pub fn moved_back(self, bytes: usize) -> Event {
+        match self {
+            Event::MemberStart { byte, body, out } => Event::MemberStart {
+                byte: byte - bytes,
+                body: body - bytes,
+                out,
+            },
+            Event::Inflated {
+                byte,
+                out,
+                boundary,
+            } => Event::Inflated {
+                byte: byte - bytes,
+                out,
+                boundary,
+            },
+            Event::MemberEnd { byte, crc, size } => Event::MemberEnd {
+                byte: byte - bytes,
+                crc,
+                size,
+            },
+        }
+    }
+}
+
 /// Why a range did not decode.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {

@@ -270,36 +270,13 @@ fn segment(data: &[u8], base: u64, out_base: u64, range: Range) -> Segment {
     let to = range
         .events
         .iter()
-        .map(|event| match *event {
-            range::Event::MemberStart { body, .. } => body,
-            range::Event::Inflated { byte, .. } | range::Event::MemberEnd { byte, .. } => byte,
-        })
+        .map(|event| event.last_byte())
         .max()
         .unwrap_or(from);
     let events = range
         .events
         .into_iter()
-        .map(|event| match event {
-            range::Event::MemberStart { byte, body, out } => range::Event::MemberStart {
-                byte: byte - from,
-                body: body - from,
-                out,
-            },
-            range::Event::Inflated {
-                byte,
-                out,
-                boundary,
-            } => range::Event::Inflated {
-                byte: byte - from,
-                out,
-                boundary,
-            },
-            range::Event::MemberEnd { byte, crc, size } => range::Event::MemberEnd {
-                byte: byte - from,
-                crc,
-                size,
-            },
-        })
+        .map(|event| event.moved_back(from))
         .collect();
     Segment {
         in_base: base + from as u64,

@@ -2,7 +2,7 @@
 //! windows and finds the first record after each.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, Read};
+use std::io::BufRead;
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 use std::thread;
 
@@ -11,7 +11,7 @@ use partition_core::{progress, Error, Result, Source};
 use super::window::{WindowCompressor, WindowJob};
 use super::{Checkpoint, GzIndex, FINE_PROGRESS_AFTER};
 use crate::checksum::{Checksummed, Refill};
-use crate::gzip::{Decoder, Observer, ParallelDecoder, WINDOW};
+use crate::gzip::{Decoder, ObservedRead, Observer, ParallelDecoder, WINDOW};
 use crate::record::RecordReader;
 
 /// Builds the index in one streaming pass over `source`, validating every record, decoding
@@ -35,32 +35,8 @@ pub fn build(source: &Source, span: u64, threads: usize, quiet: bool) -> Result<
     }
 }
 
-/// A decoding reader that tells a [`Builder`] what it decodes.
-trait Decoding: Read + Send {
-    fn builder(&mut self) -> &mut Builder;
-    fn into_builder(self) -> Builder;
-}
-
-impl<R: Read + Send> Decoding for Decoder<R, Builder> {
-    fn builder(&mut self) -> &mut Builder {
-        self.observer_mut()
-    }
-    fn into_builder(self) -> Builder {
-        self.into_observer()
-    }
-}
-
-impl Decoding for ParallelDecoder<Builder> {
-    fn builder(&mut self) -> &mut Builder {
-        self.observer_mut()
-    }
-    fn into_builder(self) -> Builder {
-        self.into_observer()
-    }
-}
-
 /// The index, or any error but decoding's; a decoding error apart (the outer `Err`).
-fn build_from<D: Decoding>(
+fn build_from<D: ObservedRead<Builder> + Send>(
     decoder: D,
     source: &Source,
     span: u64,
@@ -125,7 +101,7 @@ struct Piece {
 /// Decodes the whole input into pieces, resolving checkpoints with the first records the
 /// scan finds. Returns the builder, or None if the scan stopped taking pieces (it failed, and
 /// says why).
-fn decode<D: Decoding>(
+fn decode<D: ObservedRead<Builder>>(
     mut decoder: D,
     pieces: SyncSender<Piece>,
     spares: Receiver<Vec<u8>>,
@@ -141,13 +117,13 @@ fn decode<D: Decoding>(
                 n => length += n,
             }
         }
-        let builder = decoder.builder();
+        let builder = decoder.observer_mut();
         for first in firsts.try_iter() {
             builder.resolve(first);
         }
         let checkpoints = std::mem::take(&mut builder.unannounced);
         if length == 0 {
-            return Ok(Some(decoder.into_builder()));
+            return Ok(Some(decoder.into_observer()));
         }
         let piece = Piece {
             start,

@@ -96,6 +96,14 @@ pub fn range_crc(prefix_at_start: u32, prefix_at_end: u32, length: u64) -> u32 {
     prefix_at_end ^ shifted.finalize()
 }
 
+/// The CRC32 of a stream whose first part has CRC32 `prefix` and whose `length` bytes after
+/// it have CRC32 `crc`.
+pub fn append_crc(prefix: u32, crc: u32, length: u64) -> u32 {
+    let mut joined = Hasher::new_with_initial_len(prefix, 0);
+    joined.combine(&Hasher::new_with_initial_len(crc, length));
+    joined.finalize()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

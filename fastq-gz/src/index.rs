@@ -37,6 +37,7 @@
 
 mod build;
 mod file;
+pub mod parts;
 mod window;
 
 pub use build::build;
@@ -56,7 +57,7 @@ pub const DEFAULT_SPAN: u64 = 1 << 20;
 pub(crate) const FINE_PROGRESS_AFTER: u64 = 64 * 1024;
 
 /// A place where decoding can resume.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Checkpoint {
     /// Compressed bytes before the resume point (the byte before holds `bits` of it).
     pub in_byte: u64,

@@ -158,7 +158,7 @@ fn is_gzip(source: &Source) -> Result<bool> {
 }
 
 /// `data/reads_1.fastq.gz` -> `reads_1`.
-fn stem(url: &str) -> String {
+pub(crate) fn stem(url: &str) -> String {
     url_stem(url, &[".gz", ".bgz", ".fastq", ".fq"])
 }
 

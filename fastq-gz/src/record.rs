@@ -40,6 +40,11 @@ impl<R: BufRead> RecordReader<R> {
         self.offset
     }
 
+    /// Lines read so far (blank lines included).
+    pub fn lines(&self) -> u64 {
+        self.line_number
+    }
+
     pub fn input_mut(&mut self) -> &mut R {
         &mut self.input
     }

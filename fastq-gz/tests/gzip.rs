@@ -472,3 +472,90 @@ fn many_files_make_one_manifest() {
         "{error}"
     );
 }
+
+/// The whole build across workers, each round's results passed through JSON as workers pass
+/// them: scans, chain, one build per part, join.
+fn build_in_parts(source: &Source, parts: u64, span: u64) -> partition_core::Result<GzIndex> {
+    build_in_parts_with(source, parts, span, |_| {})
+}
+
+/// [`build_in_parts`] with the scans altered before the chain sees them.
+fn build_in_parts_with(
+    source: &Source,
+    parts: u64,
+    span: u64,
+    alter: impl FnOnce(&mut Vec<index::parts::PartScan>),
+) -> partition_core::Result<GzIndex> {
+    use index::parts::{self, Part};
+    let chunks = parts::plan(source, parts, span);
+    let parts: Vec<Part> = chunks.iter().map(|c| Part::of_chunk(c).unwrap()).collect();
+    let mut scans = Vec::new();
+    for part in &parts {
+        let scan = parts::scan(part)?;
+        let json = serde_json::to_string(&scan).unwrap();
+        scans.push(serde_json::from_str(&json).unwrap());
+    }
+    alter(&mut scans);
+    let starts = parts::chain(&parts, scans)?;
+    let mut built = Vec::new();
+    for (part, start) in parts.iter().zip(&starts) {
+        let start: parts::PartStart =
+            serde_json::from_str(&serde_json::to_string(start).unwrap()).unwrap();
+        let share = parts::build_part(part, &start)?;
+        built.push(serde_json::from_str(&serde_json::to_string(&share).unwrap()).unwrap());
+    }
+    parts::join(&parts, &starts, built, true)
+}
+
+fn equal_but_for_tail_in(mut built: GzIndex, one_pass: &GzIndex) -> bool {
+    for (checkpoint, one_pass) in built.checkpoints.iter_mut().zip(&one_pass.checkpoints) {
+        checkpoint.tail_in = one_pass.tail_in;
+    }
+    built == *one_pass
+}
+
+/// `fastq-split index-parts`: the index joined from parts equals the one-pass index (but
+/// for `tail_in`, as on threads) for any number of parts, on one member, many members, BGZF,
+/// and gzip -1 (whose blocks the finder also finds).
+#[test]
+fn an_index_joined_from_parts_equals_the_one_pass_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = fastq(12_000, "r");
+    let third = text.len() / 3;
+    let mut members = gzip(&text[..third], 6);
+    members.extend(gzip(&text[third..], 9));
+    let mut bgzf = Vec::new();
+    for piece in text.chunks(65_280) {
+        bgzf.extend(gzip(piece, 6));
+    }
+    for (name, file) in [
+        ("one.fq.gz", gzip(&text, 6)),
+        ("fast.fq.gz", gzip(&text, 1)),
+        ("members.fq.gz", members),
+        ("pieces.fq.gz", bgzf),
+    ] {
+        let path = dir.path().join(name);
+        fs::write(&path, &file).unwrap();
+        let source = Source::open(path.to_str().unwrap()).unwrap();
+        let one_pass = index::build(&source, 1 << 14, 1, true).unwrap();
+        for parts in [1, 2, 3, 7, 40] {
+            let joined = build_in_parts(&source, parts, 1 << 14).unwrap();
+            assert!(
+                equal_but_for_tail_in(joined, &one_pass),
+                "{name} in {parts} parts"
+            );
+        }
+        // A part whose start was a false block start, and one where none was found: the
+        // chain decodes them again from where the part before stopped.
+        let joined = build_in_parts_with(&source, 5, 1 << 14, |scans| {
+            // (gzip -1 writes blocks the finder does not take: its parts are all redone.)
+            if let Some(found) = scans[2].start {
+                let bit = found.bit() + 3;
+                scans[2].start = Some(index::parts::Place::Block { bit });
+            }
+            scans[3].start = None;
+        })
+        .unwrap();
+        assert!(equal_but_for_tail_in(joined, &one_pass), "{name}: redone");
+    }
+}

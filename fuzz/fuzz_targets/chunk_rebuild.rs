@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
     let files = fixtures();
     let file = match chunk.kind {
         Kind::Fastq => &files.fastq,
-        Kind::FastqGz => &files.fastq_gz,
+        Kind::FastqGz | Kind::GzipRange => &files.fastq_gz,
         Kind::Fasta => &files.fasta,
         Kind::Mpileup => &files.pileup,
         Kind::Las => &files.las,

@@ -45,10 +45,13 @@ pub enum Kind {
     Cog,
     /// A position range of partial mpileups (`mpileup-reduce`).
     Mpileup,
+    /// A compressed byte range of a gzip file, one part of an index built across workers
+    /// (`fastq-split index-parts`); rebuilt as its compressed bytes.
+    GzipRange,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::FastqGz,
         Kind::Fastq,
         Kind::Fasta,
@@ -56,6 +59,7 @@ impl Kind {
         Kind::Las,
         Kind::Cog,
         Kind::Mpileup,
+        Kind::GzipRange,
     ];
 
     pub fn name(self) -> &'static str {
@@ -67,6 +71,7 @@ impl Kind {
             Kind::Las => "las",
             Kind::Cog => "cog",
             Kind::Mpileup => "mpileup",
+            Kind::GzipRange => "gzip-range",
         }
     }
 }

@@ -219,24 +219,31 @@ impl Range {
     /// (resolved, when the range is not yet), or the output since the last member's start
     /// (none when it stopped at a member's start).
     pub fn window_after(&self, before: &[u8]) -> Result<Vec<u8>, usize> {
-        if matches!(self.end, Some(Start::Member(_)) | None) {
-            return Ok(Vec::new());
-        }
-        let member_start = self.events.iter().rev().find_map(|event| match event {
-            Event::MemberStart { out, .. } => Some(*out),
-            _ => None,
-        });
-        let output = self.output.as_slice();
-        let from = member_start
-            .unwrap_or(0)
-            .max(output.len().saturating_sub(WINDOW));
-        let mut tail = output[from..].to_vec();
-        if let Some(second) = &self.second {
-            let marked = second.length.saturating_sub(from).min(tail.len());
-            let second = &second.as_slice()[from.min(second.length)..];
-            resolve(&mut tail[..marked], &second[..marked], before, from)?;
-        }
-        if tail.len() >= WINDOW || member_start.is_some() {
+        self.marked_tail().resolve(before)
+    }
+}
+
+/// A range's last 32 KiB of output with the window before it unknown (or its output since
+/// its last member's start): pass A's bytes, and for the first `marked` of them pass B's,
+/// which tell where they copy the window from ([`MarkedTail::resolve`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MarkedTail {
+    pub first: Vec<u8>,
+    pub second: Vec<u8>,
+    /// The tail starts at a member's start: nothing before it belongs to the window after.
+    pub from_member_start: bool,
+    /// Where the tail starts in the range's output (for errors).
+    pub offset: usize,
+}
+
+impl MarkedTail {
+    /// The window after the range, given the one before it; a copy from before the window's
+    /// start is an error naming its output offset in the range.
+    pub fn resolve(&self, before: &[u8]) -> Result<Vec<u8>, usize> {
+        let mut tail = self.first.clone();
+        let marked = self.second.len();
+        resolve(&mut tail[..marked], &self.second, before, self.offset)?;
+        if tail.len() >= WINDOW || self.from_member_start {
             return Ok(tail);
         }
         let mut window = before[before.len().saturating_sub(WINDOW - tail.len())..].to_vec();
@@ -245,11 +252,82 @@ impl Range {
     }
 }
 
+impl Range {
+    /// [`Range::window_after`] before the window is known. A range that stopped at a member
+    /// start (or the file's end) leaves no window.
+    pub fn marked_tail(&self) -> MarkedTail {
+        if matches!(self.end, Some(Start::Member(_)) | None) {
+            return MarkedTail {
+                first: Vec::new(),
+                second: Vec::new(),
+                from_member_start: true,
+                offset: self.output.length,
+            };
+        }
+        let member_start = self.member_start_out();
+        let output = self.output.as_slice();
+        let from = member_start
+            .unwrap_or(0)
+            .max(output.len().saturating_sub(WINDOW));
+        let second = self.second.as_ref().map_or(&[][..], |second| {
+            &second.as_slice()[from.min(second.length)..]
+        });
+        MarkedTail {
+            first: output[from..].to_vec(),
+            second: second.to_vec(),
+            from_member_start: member_start.is_some(),
+            offset: from,
+        }
+    }
+
+    /// Calls `each` with the window position that every byte copied from the unknown window
+    /// came from, and says how many of them pass A decoded as a line feed.
+    pub fn for_each_marker(&self, mut each: impl FnMut(usize)) -> u64 {
+        let Some(second) = &self.second else {
+            return 0;
+        };
+        let (first, second) = (&self.output.bytes[..second.length], second.as_slice());
+        let mut line_feeds = 0;
+        for (a, b) in first.chunks(8).zip(second.chunks(8)) {
+            if a == b {
+                continue;
+            }
+            for (&a, &b) in a.iter().zip(b) {
+                if a != b {
+                    each((usize::from((a ^ b) - 1) << 8) | usize::from(a));
+                    line_feeds += u64::from(a == b'\n');
+                }
+            }
+        }
+        line_feeds
+    }
+
+    /// The output's last byte from both passes (equal unless copied from the unknown window):
+    /// resolve it as the output is, with [`resolve`].
+    pub fn last_byte(&self) -> Option<[u8; 2]> {
+        let at = self.output.length.checked_sub(1)?;
+        let a = self.output.bytes[at];
+        let b = self
+            .second
+            .as_ref()
+            .filter(|second| at < second.length)
+            .map_or(a, |second| second.bytes[at]);
+        Some([a, b])
+    }
+
+    fn member_start_out(&self) -> Option<usize> {
+        self.events.iter().rev().find_map(|event| match event {
+            Event::MemberStart { out, .. } => Some(*out),
+            _ => None,
+        })
+    }
+}
+
 /// Where the two passes differ, the byte came from window position `((a ^ b) - 1) << 8 | a`:
 /// put `window`'s byte there (`window` ends where the range starts). `offset`: where `first`
 /// sits in the range's output, for the error, which names the output offset of a copy from
 /// before the window's start.
-fn resolve(first: &mut [u8], second: &[u8], window: &[u8], offset: usize) -> Result<(), usize> {
+pub fn resolve(first: &mut [u8], second: &[u8], window: &[u8], offset: usize) -> Result<(), usize> {
     let missing = WINDOW - window.len().min(WINDOW);
     let window = &window[window.len() - (WINDOW - missing)..];
     // Most bytes are literals or copies of literals, equal in both passes: compared eight at

@@ -48,16 +48,11 @@ fn build_from<D: ObservedRead<Builder> + Send>(
     let (first_sender, firsts) = channel();
     let (decoded, scanned) = thread::scope(|scope| {
         let decoding = scope.spawn(move || {
-            let builder = decode(decoder, piece_sender, spares, &firsts)?;
-            Ok(builder.map(|builder| (builder, firsts)))
+            let (decoder, ended) = decode(decoder, 0, piece_sender, spares, &firsts)?;
+            Ok(ended.then(|| (decoder.into_observer(), firsts)))
         });
-        let pieces = Pieces {
-            receiver: pieces,
-            spares: spare_sender,
-            checkpoints: VecDeque::new(),
-            lines: 0,
-        };
-        let scanned = scan(pieces, &name, first_sender);
+        let pieces = Pieces::new(pieces, spare_sender);
+        let scanned = scan(pieces, &name, first_sender, &ScanBounds::WHOLE);
         let decoded = decoding.join().expect("the decoding thread does not panic");
         (decoded, scanned)
     });
@@ -86,28 +81,28 @@ fn build_from<D: ObservedRead<Builder> + Send>(
 }
 
 /// Output bytes per piece handed from decoding to the record scan, and pieces under way.
-const PIECE: usize = 1 << 20;
-const PIECES_IN_FLIGHT: usize = 4;
+pub(super) const PIECE: usize = 1 << 20;
+pub(super) const PIECES_IN_FLIGHT: usize = 4;
 
 /// Decoded output from offset `start`, with the output offsets of the checkpoints placed up to
 /// its end.
-struct Piece {
+pub(super) struct Piece {
     start: u64,
     bytes: Vec<u8>,
     length: usize,
     checkpoints: Vec<u64>,
 }
 
-/// Decodes the whole input into pieces, resolving checkpoints with the first records the
-/// scan finds. Returns the builder, or None if the scan stopped taking pieces (it failed, and
-/// says why).
-fn decode<D: ObservedRead<Builder>>(
+/// Decodes the input into pieces (the first at output offset `start`), resolving checkpoints
+/// with the first records the scan finds. Returns the decoder, and whether the output ended
+/// (else the scan stopped taking pieces: it failed, and says why, or a part's scan is done).
+pub(super) fn decode<D: ObservedRead<Builder>>(
     mut decoder: D,
+    mut start: u64,
     pieces: SyncSender<Piece>,
     spares: Receiver<Vec<u8>>,
     firsts: &Receiver<FirstRecord>,
-) -> std::io::Result<Option<Builder>> {
-    let mut start = 0;
+) -> std::io::Result<(D, bool)> {
     loop {
         let mut bytes = spares.try_recv().unwrap_or_else(|_| vec![0; PIECE]);
         let mut length = 0;
@@ -123,7 +118,7 @@ fn decode<D: ObservedRead<Builder>>(
         }
         let checkpoints = std::mem::take(&mut builder.unannounced);
         if length == 0 {
-            return Ok(Some(decoder.into_observer()));
+            return Ok((decoder, true));
         }
         let piece = Piece {
             start,
@@ -133,14 +128,14 @@ fn decode<D: ObservedRead<Builder>>(
         };
         start += length as u64;
         if pieces.send(piece).is_err() {
-            return Ok(None);
+            return Ok((decoder, false));
         }
     }
 }
 
 /// The decoded output, piece by piece, knowing the checkpoints placed up to where it has read
 /// and counting lines (off the decoding thread).
-struct Pieces {
+pub(super) struct Pieces {
     receiver: Receiver<Piece>,
     spares: Sender<Vec<u8>>,
     /// Output offsets of checkpoints whose first record is not yet known, with the lines
@@ -148,6 +143,17 @@ struct Pieces {
     checkpoints: VecDeque<(u64, u64)>,
     /// Lines in the pieces so far.
     lines: u64,
+}
+
+impl Pieces {
+    pub(super) fn new(receiver: Receiver<Piece>, spares: Sender<Vec<u8>>) -> Pieces {
+        Pieces {
+            receiver,
+            spares,
+            checkpoints: VecDeque::new(),
+            lines: 0,
+        }
+    }
 }
 
 impl Refill for Pieces {
@@ -176,65 +182,127 @@ impl Refill for Pieces {
 
 /// What the record scan learns besides the first records: the size, the record count and the
 /// line count.
-struct Scanned {
-    size: u64,
-    records: u64,
-    lines: u64,
+pub(super) struct Scanned {
+    pub size: u64,
+    pub records: u64,
+    pub lines: u64,
+    /// Where the first record scanned starts, and where the scan stopped (a part's scan: at
+    /// the first record past its end).
+    pub first_record: u64,
+    pub stop: u64,
+    /// Every record scanned had four lines (a part's scan stops at one that does not).
+    pub four_line: bool,
 }
 
 /// A checkpoint's lines before it, and its first record: where it starts, its number, and the
 /// CRC32 of the output before it. One per checkpoint, in order.
-struct FirstRecord {
+pub(super) struct FirstRecord {
     lines: u64,
     out: u64,
     record: u64,
     crc_before: u32,
 }
 
-fn scan(pieces: Pieces, name: &str, firsts: Sender<FirstRecord>) -> Result<Scanned> {
-    let mut records = RecordReader::new(Checksummed::with_capacity(PIECE, pieces), name, 0);
+/// What the record scan covers: the whole output, or a part's records, from the first that
+/// starts in it to the first after it. Offsets and lines count from the pieces' start.
+pub(super) struct ScanBounds {
+    /// Output offset of the pieces' start.
+    pub start: u64,
+    /// Lines to pass over before the first record (the first may be the rest of a line that
+    /// began before the pieces).
+    pub skip_lines: u64,
+    /// Stop at the first record that starts here or later (all records: `None`).
+    pub stop: Option<u64>,
+}
+
+impl ScanBounds {
+    pub const WHOLE: ScanBounds = ScanBounds {
+        start: 0,
+        skip_lines: 0,
+        stop: None,
+    };
+}
+
+pub(super) fn scan(
+    pieces: Pieces,
+    name: &str,
+    firsts: Sender<FirstRecord>,
+    bounds: &ScanBounds,
+) -> Result<Scanned> {
+    let mut input = Checksummed::with_capacity(PIECE, pieces);
+    let mut skipped = 0u64;
+    let mut line = Vec::new();
+    for _ in 0..bounds.skip_lines {
+        line.clear();
+        skipped += input
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::io(name, e))? as u64;
+    }
+    let first_record = bounds.start + skipped;
+    let mut records = RecordReader::new(input, name, first_record);
     let mut count = 0u64;
+    let mut four_line = true;
     loop {
         // Checkpoints up to the next record's start are known once its bytes are decoded; the
-        // CRC before the record is taken only where one of them resolves (about once a span).
+        // CRC32 before the record is taken only where one of them resolves (about once a span).
         let start = records.offset();
         let input = records.input_mut();
-        input.fill_buf().map_err(|e| Error::io(name, e))?;
+        if input.fill_buf().map_err(|e| Error::io(name, e))?.is_empty() {
+            // Checkpoints after the last record have no first record: dropped.
+            break;
+        }
         let resolves = input
             .get_mut()
             .checkpoints
             .front()
             .is_some_and(|&(out, _)| out <= start);
         let crc_before = resolves.then(|| input.prefix_crc());
-        let Some(span) = records.next_record(None)? else {
-            break;
+        let stops = bounds.stop.is_some_and(|stop| start >= stop);
+        let record_start = if stops {
+            // A part's checkpoints close to its end have their first record in the next part.
+            start
+        } else {
+            let Some(span) = records.next_record(None)? else {
+                break;
+            };
+            span.start
         };
         if let Some(crc_before) = crc_before {
             let checkpoints = &mut records.input_mut().get_mut().checkpoints;
-            while let Some(&(_, lines)) = checkpoints.front().filter(|&&(out, _)| out <= start) {
+            while let Some(&(_, lines)) = checkpoints.front().filter(|&&(at, _)| at <= start) {
                 checkpoints.pop_front();
                 // The decoding thread may have failed; its error is the one reported.
                 let _ = firsts.send(FirstRecord {
                     lines,
-                    out: span.start,
+                    out: record_start,
                     record: count,
                     crc_before,
                 });
             }
         }
+        if stops {
+            break;
+        }
         count += 1;
+        if bounds.stop.is_some() && records.lines() != 4 * count {
+            four_line = false;
+            break;
+        }
     }
-    let size = records.offset();
+    let stop = records.offset();
     let lines = records.into_input().into_inner().lines;
     Ok(Scanned {
-        size,
+        size: stop,
         records: count,
         lines,
+        first_record,
+        stop,
+        four_line,
     })
 }
 
 /// The decoding observer that places checkpoints.
-struct Builder {
+pub(super) struct Builder {
     span: u64,
     ring: Box<[u8; WINDOW]>,
     ring_end: usize,
@@ -253,6 +321,16 @@ struct Builder {
     /// Windows of the latest checkpoints, still gathering the data that follows them.
     gathering: VecDeque<WindowJob>,
     compressor: WindowCompressor,
+    /// Building a part's share ([`super::parts`]): where its output ends, and the CRC32s
+    /// of its output up to each member start in it and to its end.
+    part: Option<PartCrcs>,
+}
+
+pub(super) struct PartCrcs {
+    out: u64,
+    end: u64,
+    crc: crc32fast::Hasher,
+    pub cuts: Vec<(u64, u32)>,
 }
 
 impl Builder {
@@ -271,7 +349,52 @@ impl Builder {
             crc: crc32fast::Hasher::new(),
             gathering: VecDeque::new(),
             compressor: WindowCompressor::new(),
+            part: None,
         }
+    }
+
+    /// A builder for the part of the output from `out` to `end`, as the one-pass builder is
+    /// there: the last checkpoint before at `last_out`, `window` before `out`, and `last_input`
+    /// the compressed byte before the part's first whole one.
+    pub(super) fn for_part(
+        span: u64,
+        last_out: Option<u64>,
+        window: &[u8],
+        last_input: u8,
+        (out, end): (u64, u64),
+    ) -> Builder {
+        let mut builder = Builder::new(span);
+        builder.last_out = last_out;
+        builder.last_input = last_input;
+        builder.ring[..window.len()].copy_from_slice(window);
+        builder.ring_end = window.len() % WINDOW;
+        builder.ring_length = window.len();
+        builder.part = Some(PartCrcs {
+            out,
+            end,
+            crc: crc32fast::Hasher::new(),
+            cuts: Vec::new(),
+        });
+        builder
+    }
+
+    /// Whether a checkpoint at `out` is this builder's to place (a part's ends at its end).
+    fn owns(&self, out: u64) -> bool {
+        self.part.as_ref().is_none_or(|part| out < part.end)
+    }
+
+    /// Whether every placed checkpoint's window has seen the data after it.
+    pub(super) fn windows_complete(&self) -> bool {
+        self.gathering.is_empty()
+    }
+
+    /// The CRC32s of a part's output from its start: to each member start in it, then to its
+    /// end.
+    pub(super) fn part_crcs(&mut self) -> Vec<(u64, u32)> {
+        let part = self.part.as_mut().expect("building a part");
+        let mut cuts = std::mem::take(&mut part.cuts);
+        cuts.push((part.end, part.crc.clone().finalize()));
+        cuts
     }
 
     fn due(&self, out: u64) -> bool {
@@ -336,7 +459,7 @@ impl Builder {
 
     /// The windows, stored, of the checkpoints that were resolved (the rest followed the last
     /// record and are dropped).
-    fn finish(mut self) -> Vec<Checkpoint> {
+    pub(super) fn finish(mut self) -> Vec<Checkpoint> {
         self.submit_gathered();
         let mut checkpoints = self.resolved;
         // Checkpoints resolve in the order they were added, so the resolved ones are the
@@ -348,7 +471,7 @@ impl Builder {
     }
 
     /// The first pending checkpoint's first record is `first`.
-    fn resolve(&mut self, first: FirstRecord) {
+    pub(super) fn resolve(&mut self, first: FirstRecord) {
         let mut checkpoint = self
             .pending
             .pop_front()
@@ -384,6 +507,11 @@ impl Observer for Builder {
     }
 
     fn output(&mut self, bytes: &[u8]) {
+        if let Some(part) = &mut self.part {
+            let owned = (part.end.saturating_sub(part.out) as usize).min(bytes.len());
+            part.crc.update(&bytes[..owned]);
+            part.out += bytes.len() as u64;
+        }
         for job in &mut self.gathering {
             let wanted = WINDOW - job.following.len();
             job.following
@@ -417,7 +545,7 @@ impl Observer for Builder {
     }
 
     fn block_boundary(&mut self, in_byte: u64, bits: u8, out: u64) {
-        if self.due(out) {
+        if self.due(out) && self.owns(out) {
             self.add(in_byte, bits, false, out);
         }
     }
@@ -425,7 +553,10 @@ impl Observer for Builder {
     fn member_start(&mut self, in_byte: u64, out: u64) {
         // A new member references nothing before it.
         self.ring_length = 0;
-        if self.due(out) {
+        if let Some(part) = self.part.as_mut().filter(|part| out < part.end) {
+            part.cuts.push((out, part.crc.clone().finalize()));
+        }
+        if self.due(out) && self.owns(out) {
             self.add(in_byte, 0, true, out);
         }
     }

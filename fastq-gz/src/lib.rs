@@ -46,7 +46,7 @@ use partition_core::{Format, Kind};
 /// interleaved).
 pub const FORMAT: Format = Format {
     name: "fastq",
-    kinds: &[Kind::Fastq, Kind::FastqGz],
+    kinds: &[Kind::Fastq, Kind::FastqGz, Kind::GzipRange],
     binary: "fastq-split",
     suffix: ".fq",
     write_chunk,

@@ -62,6 +62,10 @@ enum Command {
         #[arg(short = 'j', long, value_name = "N", default_value_t = DEFAULT_THREADS)]
         threads: usize,
     },
+    /// Build the checkpoint index across workers (fanout on Lambda or Slurm): plan the parts,
+    /// scan each, chain, build each, join
+    #[command(subcommand, after_help = PARTS_EXAMPLE)]
+    IndexParts(PartsStep),
     /// Rebuild chunks from manifest lines (paired chunks: ID_1.fq and ID_2.fq, or interleaved)
     Cat {
         #[command(flatten)]
@@ -71,6 +75,70 @@ enum Command {
         #[arg(long)]
         interleave: bool,
     },
+}
+
+/// The steps of `index-parts`, in order. WORK is a directory or an s3:// prefix that holds
+/// every part's files: ID.scan.json, ID.start.json, ID.part.json.
+#[derive(Subcommand)]
+enum PartsStep {
+    /// Cut a gzip file into N compressed parts: a manifest (kind gzip-range) on stdout
+    Plan {
+        /// gzip FASTQ file: a path, s3:// or https:// URL
+        input: String,
+        /// How many parts (workers)
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        parts: u64,
+        /// Output between checkpoints
+        #[arg(long, value_name = "SIZE", default_value_t = ByteSize(DEFAULT_SPAN))]
+        span: ByteSize,
+    },
+    /// Round one, on a worker: decode one part with its window unknown; JSON on stdout
+    Scan {
+        #[command(flatten)]
+        chunk: PartChunk,
+    },
+    /// Join one: chain the parts' scans (WORK/ID.scan.json) into their starts (ID.start.json)
+    Chain {
+        /// The parts' manifest
+        manifest: String,
+        work: String,
+    },
+    /// Round two, on a worker: build one part's share of the index; JSON on stdout
+    Build {
+        work: String,
+        #[command(flatten)]
+        chunk: PartChunk,
+    },
+    /// Join two: write the index from the parts' shares (WORK/ID.part.json)
+    Join {
+        /// The parts' manifest
+        manifest: String,
+        work: String,
+        /// Where to write the index: a path, s3:// URL, or - for stdout [default: INPUT.cwi]
+        #[arg(short, long, value_name = "PATH")]
+        output: Option<String>,
+    },
+}
+
+/// The part a worker takes.
+#[derive(clap::Args)]
+struct PartChunk {
+    /// The part's manifest line [default: $CHUNK_JSON, which fanout sets]
+    #[arg(long, value_name = "JSON")]
+    chunk: Option<String>,
+}
+
+impl PartChunk {
+    fn line(self) -> Result<String> {
+        self.chunk
+            .or_else(|| std::env::var("CHUNK_JSON").ok())
+            .ok_or_else(|| {
+                Error::Usage(
+                    "no part given: pass --chunk LINE, or run under fanout (CHUNK_JSON)"
+                        .to_string(),
+                )
+            })
+    }
 }
 
 /// How the inputs hold reads [default: one file single-end, two files R1 and R2].
@@ -152,6 +220,16 @@ Examples:
   fastq-split cat chunks.jsonl --out-dir chunks/
   fastq-split cat pairs.jsonl --seq 0 --interleave | bwa mem -p ref.fa -";
 
+const PARTS_EXAMPLE: &str = "\
+Example, 100 Lambda functions (fastq-split in a layer under /opt/bin):
+  fastq-split index-parts plan s3://lab/reads.fq.gz --parts 100 > parts.jsonl
+  fanout -m parts.jsonl --backend lambda --function f --no-stdin --out-dir s3://lab/work/ \\
+    --suffix .scan.json -- fastq-split index-parts scan
+  fastq-split index-parts chain parts.jsonl s3://lab/work/
+  fanout -m parts.jsonl --backend lambda --function f --no-stdin --out-dir s3://lab/work/ \\
+    --suffix .part.json -- fastq-split index-parts build s3://lab/work/
+  fastq-split index-parts join parts.jsonl s3://lab/work/    # writes s3://lab/reads.fq.gz.cwi";
+
 fn main() -> ExitCode {
     let args = Args::parse();
     cli::main("fastq-split", || run(args))
@@ -201,6 +279,7 @@ fn run(args: Args) -> Result<()> {
                 }
             }
         }
+        Command::IndexParts(step) => run_parts_step(step, quiet),
         Command::Cat { cat, interleave } => {
             cli::cat_each(&cat, fastq_gz::FORMAT.kinds, |chunk, destination| {
                 let paired = chunk.sources.len() > 1;
@@ -228,6 +307,37 @@ fn run(args: Args) -> Result<()> {
                     }
                 }
             })
+        }
+    }
+}
+
+fn run_parts_step(step: PartsStep, quiet: bool) -> Result<()> {
+    use fastq_gz::index::parts::{self, work};
+    match step {
+        PartsStep::Plan { input, parts, span } => {
+            let source = Source::open(&input)?;
+            let mut writer = partition_core::ManifestWriter::new(std::io::stdout().lock());
+            for chunk in parts::plan(&source, parts, span.bytes()) {
+                writer.write(&chunk)?;
+            }
+            writer.finish()
+        }
+        PartsStep::Scan { chunk } => {
+            let (_, part) = work::part_of_line(&chunk.line()?)?;
+            work::write_json("-", &parts::scan(&part)?)
+        }
+        PartsStep::Chain { manifest, work } => work::chain_work(&manifest, &work),
+        PartsStep::Build { work, chunk } => {
+            work::write_json("-", &work::build_work(&chunk.line()?, &work)?)
+        }
+        PartsStep::Join {
+            manifest,
+            work,
+            output,
+        } => {
+            let (built, input) = work::join_work(&manifest, &work, quiet)?;
+            let output = output.unwrap_or_else(|| format!("{input}.cwi"));
+            write_file(&output, |out| built.write(out))
         }
     }
 }

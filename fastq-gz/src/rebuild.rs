@@ -18,6 +18,9 @@ type Records = RecordReader<Box<dyn BufRead + Send>>;
 /// checking that the mates' names agree. Fails, naming the chunk, unless the sources hold
 /// exactly the records the plan promised.
 pub fn write_chunk(chunk: &Chunk, output: &mut dyn Write) -> Result<()> {
+    if chunk.kind == Kind::GzipRange {
+        return crate::index::parts::write_range(chunk, output);
+    }
     write_records(chunk, &mut [output])
 }
 

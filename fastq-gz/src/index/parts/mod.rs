@@ -36,6 +36,7 @@ mod build;
 mod chain;
 mod join;
 mod scan;
+pub mod work;
 
 pub use build::{build_part, PartIndex};
 pub use chain::{chain, PartStart};

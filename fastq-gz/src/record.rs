@@ -91,7 +91,7 @@ impl<R: BufRead> RecordReader<R> {
         let mut sequence_length = 0u64;
         loop {
             if !self.read_line(copy.as_deref_mut())? {
-                return Err(self.truncated(header_line, "no '+' line"));
+                return Err(self.truncated(header_line, start, "no '+' line"));
             }
             if self.line.first() == Some(&b'+') {
                 break;
@@ -101,7 +101,11 @@ impl<R: BufRead> RecordReader<R> {
         let mut quality_length = 0u64;
         loop {
             if !self.read_line(copy.as_deref_mut())? {
-                return Err(self.truncated(header_line, "quality shorter than the sequence"));
+                return Err(self.truncated(
+                    header_line,
+                    start,
+                    "quality shorter than the sequence",
+                ));
             }
             quality_length += content(&self.line).len() as u64;
             if quality_length >= sequence_length {
@@ -111,7 +115,8 @@ impl<R: BufRead> RecordReader<R> {
         if quality_length != sequence_length {
             return Err(self.error(format!(
                 "quality length {quality_length} differs from sequence length {sequence_length} \
-                 (record starting at line {header_line})"
+                 (record starting at {})",
+                self.place(header_line, start)
             )));
         }
         self.skip_blank_lines(copy)?;
@@ -170,12 +175,23 @@ impl<R: BufRead> RecordReader<R> {
         Error::bad_input(&self.name, position, message)
     }
 
-    fn truncated(&self, header_line: u64, what: &str) -> Error {
+    fn truncated(&self, header_line: u64, start: u64, what: &str) -> Error {
         Error::bad_input(
             &self.name,
             Position::Byte(self.offset),
-            format!("file ends inside the record starting at line {header_line}: {what}"),
+            format!(
+                "file ends inside the record starting at {}: {what}",
+                self.place(header_line, start)
+            ),
         )
+    }
+
+    /// Where a record starts: its line, when reading began at the file's start, else its byte.
+    fn place(&self, header_line: u64, start: u64) -> String {
+        match self.lines_known {
+            true => format!("line {header_line}"),
+            false => format!("byte {start}"),
+        }
     }
 }
 

@@ -302,6 +302,16 @@ fn bad_gzip_input_is_a_clear_error() {
             },
             "byte",
         ),
+        (
+            "bad-crc.fq.gz",
+            {
+                let mut bad = compressed.clone();
+                let n = bad.len();
+                bad[n - 8] ^= 1;
+                bad
+            },
+            "CRC",
+        ),
     ];
     for (name, bytes, expected) in cases {
         let path = dir.path().join(name);
@@ -323,6 +333,16 @@ fn bad_gzip_input_is_a_clear_error() {
             !dir.path().join(format!("{name}.cwi")).exists(),
             "{name}: no index is left behind"
         );
+        // Across workers, whichever step meets the damage says so (exit 65).
+        let source = Source::open(path.to_str().unwrap()).unwrap();
+        for parts in [1, 3] {
+            let error = build_in_parts(&source, parts, 1 << 14).unwrap_err();
+            let message = error.to_string();
+            assert!(
+                message.contains(name) && error.exit_code() == 65,
+                "{name} in {parts} parts: {message}"
+            );
+        }
     }
 }
 
@@ -557,5 +577,39 @@ fn an_index_joined_from_parts_equals_the_one_pass_index() {
         })
         .unwrap();
         assert!(equal_but_for_tail_in(joined, &one_pass), "{name}: redone");
+    }
+}
+
+/// Parts decoded from inside a member cannot check its trailer: the join does, from the CRC32s
+/// the parts report, and a mismatch fails it (exit 65).
+#[test]
+fn the_join_checks_every_members_crc32() {
+    let dir = tempfile::tempdir().unwrap();
+    // A small member, then one far longer than a part decodes past its end.
+    let text = fastq(40_000, "r");
+    let cut = text.len() / 40;
+    let first = gzip(&text[..cut], 6);
+    let mut file = first.clone();
+    file.extend(gzip(&text[cut..], 6));
+    // The first member's trailer is checked by the decoder of the part that starts with it;
+    // the last member's, by the join.
+    for (name, at, expected) in [
+        (
+            "first.fq.gz",
+            first.len() - 8,
+            "gzip member is corrupt: CRC32",
+        ),
+        ("last.fq.gz", file.len() - 8, "member 2 (output bytes"),
+    ] {
+        let mut bad = file.clone();
+        bad[at] ^= 1;
+        let path = dir.path().join(name);
+        fs::write(&path, bad).unwrap();
+        let source = Source::open(path.to_str().unwrap()).unwrap();
+        let error = build_in_parts(&source, 9, 1 << 14).unwrap_err();
+        assert!(
+            error.exit_code() == 65 && error.to_string().contains(expected),
+            "{name}: {error}"
+        );
     }
 }

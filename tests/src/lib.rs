@@ -356,3 +356,66 @@ pub fn local_cross(reads: &Path, parts: &Path, out: &Path, command: &[&str]) {
             .args(command),
     );
 }
+
+/// Builds the index of the gzip FASTQ `input` across workers with `fastq-split index-parts`
+/// in `parts` parts, running both rounds through `fanout` with `backend` arguments (none:
+/// local processes), the parts' files under `work` (a directory or an `s3://` prefix).
+/// Returns the joined index.
+pub fn index_in_parts(
+    input: &str,
+    parts: u32,
+    span: &str,
+    work: &str,
+    backend: &[&str],
+) -> fastq_gz::index::GzIndex {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = run_ok(Command::new(bin("fastq-split")).args([
+        "index-parts",
+        "plan",
+        input,
+        "--parts",
+        &parts.to_string(),
+        "--span",
+        span,
+    ]));
+    let manifest_path = dir.path().join("parts.jsonl");
+    std::fs::write(&manifest_path, plan).unwrap();
+    let fastq_split = bin("fastq-split");
+    let round = |suffix: &str, step: &[&str]| {
+        run_ok(
+            Command::new(bin("fanout"))
+                .args(backend)
+                .args([
+                    "-q",
+                    "-j",
+                    "3",
+                    "--no-stdin",
+                    "--out-dir",
+                    work,
+                    "--suffix",
+                    suffix,
+                ])
+                .arg("-m")
+                .arg(&manifest_path)
+                .arg("--")
+                .arg(&fastq_split)
+                .args(["index-parts"])
+                .args(step),
+        )
+    };
+    round(".scan.json", &["scan"]);
+    run_ok(
+        Command::new(&fastq_split)
+            .args(["index-parts", "chain"])
+            .arg(&manifest_path)
+            .arg(work),
+    );
+    round(".part.json", &["build", work]);
+    let joined = run_ok(
+        Command::new(&fastq_split)
+            .args(["-q", "index-parts", "join"])
+            .arg(&manifest_path)
+            .args([work, "-o", "-"]),
+    );
+    fastq_gz::index::GzIndex::read(&joined, "joined index").unwrap()
+}

@@ -592,3 +592,33 @@ fn ten_thousand_chunks_with_failures_and_throttling_each_output_once() {
         "the outputs hold every read once, in order"
     );
 }
+
+/// `fastq-split index-parts` with both rounds on Lambda functions, the file and the work
+/// prefix in S3: the joined index equals the one-pass index.
+#[test]
+#[ignore = "needs ministack (Lambda and S3); .ci/run starts it"]
+fn an_index_built_by_lambda_workers_equals_the_one_pass_index() {
+    let prefix = run_prefix();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+    gz.write_all(&Reads::new(30_000).bytes()).unwrap();
+    let key = format!("{prefix}/reads.fq.gz");
+    upload(BUCKET, &key, gz.finish().unwrap());
+    let url = format!("s3://{BUCKET}/{key}");
+    let function = deploy("chunkwise-index", &["--timeout", "60s", "--memory", "512"]);
+    let work = format!("s3://{BUCKET}/{prefix}/work/");
+    let backend = ["--backend", "lambda", "--function", &function];
+    let joined = chunkwise_tests::index_in_parts(&url, 6, "64KiB", &work, &backend);
+
+    run_ok(Command::new(bin("fastq-split")).args(["-q", "index", &url, "--span", "64KiB"]));
+    let one_pass = get(BUCKET, &format!("{key}.cwi")).unwrap();
+    let one_pass = fastq_gz::index::GzIndex::read(&one_pass, "one pass").unwrap();
+    assert!(
+        one_pass.checkpoints.len() > 20,
+        "{}",
+        one_pass.checkpoints.len()
+    );
+    assert!(joined.same_but_for_tail_in(&one_pass));
+    for step in [".scan.json", ".part.json"] {
+        assert!(get(BUCKET, &format!("{prefix}/work/reads-part-5{step}")).is_some());
+    }
+}

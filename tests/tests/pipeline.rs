@@ -362,3 +362,36 @@ fn missing_sra_tools_exit_69_with_install_advice() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("an accession needs its spot count"));
 }
+
+/// `fastq-split index-parts` with both rounds under local fanout: the joined index equals the
+/// one-pass index, and plans from it rebuild the input.
+#[test]
+fn an_index_built_by_fanout_workers_equals_the_one_pass_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = Reads::new(30_000).bytes();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+    gz.write_all(&text).unwrap();
+    let input = dir.path().join("reads.fq.gz");
+    fs::write(&input, gz.finish().unwrap()).unwrap();
+    let input = input.to_str().unwrap();
+    let work = dir.path().join("work");
+    let joined = chunkwise_tests::index_in_parts(input, 8, "64KiB", work.to_str().unwrap(), &[]);
+    run_ok(Command::new(bin("fastq-split")).args(["-q", "index", input, "--span", "64KiB"]));
+    let one_pass = fs::read(format!("{input}.cwi")).unwrap();
+    let one_pass = fastq_gz::index::GzIndex::read(&one_pass, "one pass").unwrap();
+    assert!(one_pass.checkpoints.len() > 20 && joined.same_but_for_tail_in(&one_pass));
+
+    let mut bytes = Vec::new();
+    joined.write(&mut bytes).unwrap();
+    let joined_path = dir.path().join("joined.cwi");
+    fs::write(&joined_path, bytes).unwrap();
+    let plan = run_ok(
+        Command::new(bin("fastq-split"))
+            .args(["plan", input, "--chunks", "7", "--index"])
+            .arg(&joined_path),
+    );
+    let chunks = dir.path().join("chunks.jsonl");
+    fs::write(&chunks, plan).unwrap();
+    let rebuilt = run_ok(Command::new(bin("fastq-split")).arg("cat").arg(&chunks));
+    assert!(rebuilt == text);
+}

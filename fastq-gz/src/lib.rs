@@ -23,7 +23,8 @@
 //!   record count and the CRC32s it promised (paired chunks interleaved, or each mate apart).
 //! - [`gzip`]: gzip decoding that stops at deflate block boundaries and resumes from them;
 //!   a block finder and a decoder with the window unknown, for decoding on many cores.
-//! - [`index`]: the checkpoint index of a gzip FASTQ (`.cwi`), built in one streaming pass.
+//! - [`index`]: the checkpoint index of a gzip FASTQ (`.cwi`), built in one streaming pass,
+//!   or across workers ([`index::parts`]: chunks of kind `gzip-range`).
 //! - [`gztool`]: that index written in gztool's format, for users who extract with gztool.
 //! - [`checksum`]: chunk CRC32s from the CRC32s of the stream before each of their ends.
 

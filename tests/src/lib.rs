@@ -358,15 +358,15 @@ pub fn local_cross(reads: &Path, parts: &Path, out: &Path, command: &[&str]) {
 }
 
 /// Builds the index of the gzip FASTQ `input` across workers with `fastq-split index-parts`
-/// in `parts` parts, running both rounds through `fanout` with `backend` arguments (none:
-/// local processes), the parts' files under `work` (a directory or an `s3://` prefix).
+/// in `parts` parts, running both rounds through the `fanout` command that `fanout` gives
+/// (its backend chosen), the parts' files under `work` (a directory or an `s3://` prefix).
 /// Returns the joined index.
 pub fn index_in_parts(
     input: &str,
     parts: u32,
     span: &str,
     work: &str,
-    backend: &[&str],
+    fanout: &dyn Fn() -> Command,
 ) -> fastq_gz::index::GzIndex {
     let dir = tempfile::tempdir().unwrap();
     let plan = run_ok(Command::new(bin("fastq-split")).args([
@@ -383,8 +383,7 @@ pub fn index_in_parts(
     let fastq_split = bin("fastq-split");
     let round = |suffix: &str, step: &[&str]| {
         run_ok(
-            Command::new(bin("fanout"))
-                .args(backend)
+            fanout()
                 .args([
                     "-q",
                     "-j",

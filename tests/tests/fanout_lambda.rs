@@ -606,8 +606,12 @@ fn an_index_built_by_lambda_workers_equals_the_one_pass_index() {
     let url = format!("s3://{BUCKET}/{key}");
     let function = deploy("chunkwise-index", &["--timeout", "60s", "--memory", "512"]);
     let work = format!("s3://{BUCKET}/{prefix}/work/");
-    let backend = ["--backend", "lambda", "--function", &function];
-    let joined = chunkwise_tests::index_in_parts(&url, 6, "64KiB", &work, &backend);
+    let fanout = || {
+        let mut command = Command::new(bin("fanout"));
+        command.args(["--backend", "lambda", "--function", &function]);
+        command
+    };
+    let joined = chunkwise_tests::index_in_parts(&url, 6, "64KiB", &work, &fanout);
 
     run_ok(Command::new(bin("fastq-split")).args(["-q", "index", &url, "--span", "64KiB"]));
     let one_pass = get(BUCKET, &format!("{key}.cwi")).unwrap();

@@ -325,3 +325,29 @@ fn more_chunks_than_max_array_size_run_as_several_arrays() {
         "{arrays:?}"
     );
 }
+
+/// `fastq-split index-parts` with both rounds as Slurm job arrays: the joined index equals the
+/// one-pass index.
+#[test]
+#[ignore = "needs a Slurm cluster; .ci/run starts one"]
+fn an_index_built_by_slurm_tasks_equals_the_one_pass_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+    gz.write_all(&test_support::Reads::new(30_000).bytes())
+        .unwrap();
+    let input = dir.path().join("reads.fq.gz");
+    fs::write(&input, gz.finish().unwrap()).unwrap();
+    let input = input.to_str().unwrap();
+    let fanout = || {
+        let mut command = on_cluster(bin("fanout"));
+        command.args(["--backend", "slurm"]);
+        command
+    };
+    let work = dir.path().join("work");
+    let joined =
+        chunkwise_tests::index_in_parts(input, 6, "64KiB", work.to_str().unwrap(), &fanout);
+    run_ok(Command::new(bin("fastq-split")).args(["-q", "index", input, "--span", "64KiB"]));
+    let one_pass = fs::read(format!("{input}.cwi")).unwrap();
+    let one_pass = fastq_gz::index::GzIndex::read(&one_pass, "one pass").unwrap();
+    assert!(one_pass.checkpoints.len() > 20 && joined.same_but_for_tail_in(&one_pass));
+}

@@ -375,7 +375,9 @@ fn an_index_built_by_fanout_workers_equals_the_one_pass_index() {
     fs::write(&input, gz.finish().unwrap()).unwrap();
     let input = input.to_str().unwrap();
     let work = dir.path().join("work");
-    let joined = chunkwise_tests::index_in_parts(input, 8, "64KiB", work.to_str().unwrap(), &[]);
+    let fanout = || Command::new(bin("fanout"));
+    let joined =
+        chunkwise_tests::index_in_parts(input, 8, "64KiB", work.to_str().unwrap(), &fanout);
     run_ok(Command::new(bin("fastq-split")).args(["-q", "index", input, "--span", "64KiB"]));
     let one_pass = fs::read(format!("{input}.cwi")).unwrap();
     let one_pass = fastq_gz::index::GzIndex::read(&one_pass, "one pass").unwrap();

@@ -111,6 +111,9 @@ pub enum Window<'a> {
     Known(&'a [u8]),
     /// Not yet known: decoded twice, resolved later.
     Unknown,
+    /// Not yet known, but the range before was decoded twice with it unknown: its tail in
+    /// marker form is this range's window, so that copies from the window still name it.
+    Marked(&'a MarkedTail),
 }
 
 /// Output decoded into a buffer that is reused: `bytes` past `length` are left from before
@@ -163,6 +166,11 @@ pub fn decode(
         (Start::Member(_), _) => (Vec::new(), None),
         (Start::Block(_), Window::Known(window)) => (window.to_vec(), None),
         (Start::Block(_), Window::Unknown) => (made_up_window(false), Some(made_up_window(true))),
+        (Start::Block(_), Window::Marked(tail)) => {
+            let mut second = tail.second.clone();
+            second.extend_from_slice(&tail.first[tail.second.len()..]);
+            (tail.first.clone(), Some(second))
+        }
     };
     let pass = Pass {
         data,

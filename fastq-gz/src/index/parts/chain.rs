@@ -4,7 +4,7 @@
 use partition_core::{Error, Result, Source};
 use serde::{Deserialize, Serialize};
 
-use super::scan::{scan_from, PartScan, Trailer};
+use super::scan::{scan_from, PartScan, Trailer, STRETCH};
 use super::{Part, Place};
 
 /// Where a part's round two begins, and what it needs to build its share of the index.
@@ -80,7 +80,7 @@ pub fn chain(parts: &[Part], scans: Vec<PartScan>) -> Result<Vec<PartStart>> {
         let scan = if scan.start == Some(start) {
             scan
         } else {
-            scan_from(&source, part, Some((start, &window)))?
+            scan_from(&source, part, Some((start, &window)), STRETCH)?
         };
         let reaches_before = || {
             Error::bad_input(

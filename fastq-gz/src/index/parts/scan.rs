@@ -8,8 +8,11 @@ use crate::gzip::range::{self, Event, Failure, MarkedTail, Start, Window};
 use crate::gzip::rounds::next_start;
 use crate::gzip::WINDOW;
 
-/// Compressed data read past a part's end at first, where its last block ends.
+/// Compressed data read past a stretch's end at first, where its last block ends.
 const LOOKAHEAD: u64 = 1 << 20;
+/// A part is decoded in stretches of about this much compressed data, each stretch's window
+/// the last one's tail, so that memory stays bounded however large the part.
+pub(super) const STRETCH: u64 = 32 << 20;
 
 /// What decoding one part found, the window before it unknown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,7 +55,7 @@ pub struct Trailer {
 pub fn scan(part: &Part) -> Result<PartScan> {
     let source = Source::open(&part.url)?;
     source.expect_size(Some(part.size))?;
-    scan_from(&source, part, None)
+    scan_from(&source, part, None, STRETCH)
 }
 
 /// Decodes `part` from `from` with its window known (the chain redoing a part), or from where
@@ -61,27 +64,104 @@ pub(crate) fn scan_from(
     source: &Source,
     part: &Part,
     from: Option<(Place, &[u8])>,
+    stretch: u64,
 ) -> Result<PartScan> {
-    let base = from.map_or(part.range.start, |(place, _)| place.bit() / 8);
-    let stop_bit = ((part.range.end - base) * 8) as usize;
-    let mut read_to = (part.range.end + LOOKAHEAD).min(part.size);
+    let start = match from {
+        Some((place, _)) => Some(place),
+        None if part.range.start == 0 => Some(Place::Member { byte: 0 }),
+        None => find_start(source, part, stretch)?,
+    };
+    let Some(mut place) = start else {
+        return Ok(PartScan::without_start(part.seq));
+    };
+    let mut scan = PartScan::without_start(part.seq);
+    scan.start = Some(place);
+    let mut counts = vec![0u64; WINDOW];
+    let mut known = from.map(|(_, window)| window.to_vec());
+    let mut marked: Option<MarkedTail> = None;
+    loop {
+        // The last stretch takes the rest of the part, so that it is never a short one (its
+        // tail is the part's).
+        let remaining = (part.range.end * 8).saturating_sub(place.bit()) / 8;
+        let stop = match remaining > 2 * stretch {
+            true => place.bit() / 8 + stretch,
+            false => part.range.end,
+        };
+        let window = match (&known, &marked) {
+            (Some(window), _) => Window::Known(window),
+            (None, Some(tail)) => Window::Marked(tail),
+            (None, None) => Window::Unknown,
+        };
+        let (base, decoded) = decode_stretch(source, part, place, stop, window)?;
+        scan.add_stretch(base, &decoded, &mut counts);
+        if let Some(window) = &known {
+            let after = decoded.window_after(window).map_err(|at| {
+                Error::bad_input(
+                    &part.url,
+                    Position::Byte(base),
+                    format!(
+                        "output byte {at} after here copies from before its member's start \
+                         (corrupt data)"
+                    ),
+                )
+            })?;
+            known = Some(after);
+        } else {
+            marked = Some(decoded.marked_tail());
+        }
+        match decoded.end.map(|end| Place::from_start(end, base)) {
+            Some(end) if end.bit() < part.range.end * 8 => place = end,
+            _ => break,
+        }
+    }
+    scan.copies = counts
+        .iter()
+        .enumerate()
+        .filter(|(_, &count)| count > 0)
+        .map(|(position, &count)| (position as u16, count))
+        .collect();
+    Ok(scan)
+}
+
+/// Where a block or member first starts in the part's range, looked for a stretch at a time.
+fn find_start(source: &Source, part: &Part, stretch: u64) -> Result<Option<Place>> {
+    let mut from = part.range.start;
+    while from < part.range.end {
+        let to = (from + stretch).min(part.range.end);
+        let data = source.read_range(ByteRange::new(from, (to + LOOKAHEAD).min(part.size)))?;
+        if let Some(start) = next_start(&data, 0, ((to - from) * 8) as usize) {
+            return Ok(Some(Place::from_start(start, from)));
+        }
+        from = to;
+    }
+    Ok(None)
+}
+
+/// Decodes from `place` to the first block boundary or member header at or past byte `stop`
+/// (or the file's end), reading more where a block runs on. Returns the file offset the
+/// decoded range's offsets count from.
+fn decode_stretch(
+    source: &Source,
+    part: &Part,
+    place: Place,
+    stop: u64,
+    window: Window<'_>,
+) -> Result<(u64, range::Range)> {
+    let base = place.bit() / 8;
+    let stop_bit = ((stop - base) * 8) as usize;
+    let mut read_to = (stop + LOOKAHEAD).min(part.size);
     loop {
         let data = source.read_range(ByteRange::new(base, read_to))?;
         let at_end = read_to == part.size;
-        let start = match from {
-            Some((place, _)) => Some(place.to_start(base)),
-            None if part.range.start == 0 => Some(Start::Member(0)),
-            None => next_start(&data, 0, stop_bit),
-        };
-        let Some(start) = start else {
-            return Ok(PartScan::without_start(part.seq));
-        };
-        let window = match from {
-            Some((_, window)) => Window::Known(window),
-            None => Window::Unknown,
-        };
-        match range::decode(&data, at_end, start, stop_bit, window, &Vec::new) {
-            Ok(decoded) => return Ok(PartScan::of_range(part.seq, base, &decoded)),
+        match range::decode(
+            &data,
+            at_end,
+            place.to_start(base),
+            stop_bit,
+            window,
+            &Vec::new,
+        ) {
+            Ok(decoded) => return Ok((base, decoded)),
             Err(Failure::NeedMore) => read_to = (read_to + (read_to - base)).min(part.size),
             Err(Failure::Invalid { byte, message }) => {
                 return Err(Error::bad_input(
@@ -116,55 +196,44 @@ impl PartScan {
         }
     }
 
-    fn of_range(seq: u64, base: u64, decoded: &range::Range) -> PartScan {
+    /// Adds a decoded stretch (its offsets counting from file offset `base`), its copies from
+    /// the unknown window to `counts`.
+    fn add_stretch(&mut self, base: u64, decoded: &range::Range, counts: &mut [u64]) {
+        let out_base = self.output;
         let output = decoded.output.length as u64;
-        let mut boundaries = Vec::new();
-        let mut members = Vec::new();
-        let mut trailers = Vec::new();
         if let Start::Block(_) = decoded.start {
-            boundaries.push(0);
+            self.boundaries.push(out_base);
         }
         let mut out = 0;
         for event in &decoded.events {
             match *event {
                 Event::MemberStart { out: at, .. } => {
-                    boundaries.push(at as u64);
-                    members.push(at as u64);
+                    self.boundaries.push(out_base + at as u64);
+                    self.members.push(out_base + at as u64);
                 }
                 Event::Inflated {
                     out: at, boundary, ..
                 } => {
                     out = at as u64;
                     if boundary.is_some() && out < output {
-                        boundaries.push(out);
+                        self.boundaries.push(out_base + out);
                     }
                 }
-                Event::MemberEnd { crc, size, .. } => trailers.push(Trailer { out, crc, size }),
+                Event::MemberEnd { crc, size, .. } => self.trailers.push(Trailer {
+                    out: out_base + out,
+                    crc,
+                    size,
+                }),
             }
         }
-        let mut counts = vec![0u64; WINDOW];
         let marked_line_feeds = decoded.for_each_marker(|position| counts[position] += 1);
-        let line_feeds = memchr::memchr_iter(b'\n', decoded.output.as_slice()).count() as u64
-            - marked_line_feeds;
-        let copies = counts
-            .iter()
-            .enumerate()
-            .filter(|(_, &count)| count > 0)
-            .map(|(position, &count)| (position as u16, count))
-            .collect();
-        PartScan {
-            seq,
-            start: Some(Place::from_start(decoded.start, base)),
-            end: decoded.end.map(|end| Place::from_start(end, base)),
-            output,
-            boundaries,
-            members,
-            trailers,
-            line_feeds,
-            copies,
-            tail: decoded.marked_tail(),
-            last_byte: decoded.last_byte(),
-        }
+        let line_feeds = memchr::memchr_iter(b'\n', decoded.output.as_slice()).count() as u64;
+        self.line_feeds += line_feeds - marked_line_feeds;
+        self.output += output;
+        self.end = decoded.end.map(|end| Place::from_start(end, base));
+        self.tail = decoded.marked_tail();
+        self.tail.offset += out_base as usize;
+        self.last_byte = decoded.last_byte().or(self.last_byte);
     }
 
     /// Whether the part's output ends with a line feed, given the window before it; `None` if
@@ -188,5 +257,73 @@ impl PartScan {
             lines += count * u64::from(byte == b'\n');
         }
         Some(lines)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    /// A part scanned in stretches of a few KiB gives what one stretch gives: boundaries,
+    /// trailers, line feeds, copies, tail; with its window unknown or known.
+    #[test]
+    fn stretches_add_up_to_the_whole_part() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = test_support::Reads::new(20_000).length(100..=160).bytes();
+        let mut file = Vec::new();
+        for (piece, level) in text.chunks(text.len() / 3 + 1).zip([6, 9, 1]) {
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
+            encoder.write_all(piece).unwrap();
+            file.extend(encoder.finish().unwrap());
+        }
+        let path = dir.path().join("r.fq.gz");
+        std::fs::write(&path, &file).unwrap();
+        let url = path.to_str().unwrap().to_string();
+        let source = Source::open(&url).unwrap();
+        let size = file.len() as u64;
+        for range in [ByteRange::new(0, size), ByteRange::new(size / 5, size)] {
+            let part = Part {
+                seq: 0,
+                url: url.clone(),
+                range,
+                size,
+                span: 1 << 14,
+            };
+            let whole = scan_from(&source, &part, None, u64::MAX / 4).unwrap();
+            assert!(whole.boundaries.len() > 10, "{}", whole.boundaries.len());
+            // Inside a member, the window is unknown: bytes are copied from it.
+            assert_eq!(range.start > 0, !whole.copies.is_empty());
+            for stretch in [4096, 20_000] {
+                let stretched = scan_from(&source, &part, None, stretch).unwrap();
+                assert!(stretched == whole, "{range:?} in stretches of {stretch}");
+            }
+        }
+        // From a checkpoint inside a member with its window known: the chain's redo.
+        let index = crate::index::build(&source, 1 << 14, 1, true).unwrap();
+        let checkpoint = index
+            .checkpoints
+            .iter()
+            .find(|checkpoint| checkpoint.out > 100_000 && !checkpoint.member_start)
+            .unwrap();
+        let window = crate::index::decode_window(&checkpoint.window).unwrap();
+        let place = Place::Block {
+            bit: checkpoint.in_byte * 8 - u64::from(checkpoint.bits),
+        };
+        let part = Part {
+            seq: 0,
+            url,
+            range: ByteRange::new(checkpoint.in_byte, size),
+            size,
+            span: 1 << 14,
+        };
+        let whole = scan_from(&source, &part, Some((place, &window)), u64::MAX / 4).unwrap();
+        assert!(
+            whole.copies.is_empty() && whole.output == index.uncompressed_size - checkpoint.out
+        );
+        let stretched = scan_from(&source, &part, Some((place, &window)), 4096).unwrap();
+        assert!(stretched == whole, "known window, in stretches");
     }
 }

@@ -79,6 +79,7 @@ pub struct Checkpoint {
     pub first_crc: u32,
     /// The 32 KiB of output before `out` (less at a member's start), raw-deflate compressed;
     /// bytes that decoding from here never copies are zeros.
+    #[serde(with = "crate::json")]
     pub window: Vec<u8>,
 }
 

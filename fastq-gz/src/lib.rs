@@ -27,12 +27,14 @@
 //!   or across workers ([`index::parts`]: chunks of kind `gzip-range`).
 //! - [`gztool`]: that index written in gztool's format, for users who extract with gztool.
 //! - [`checksum`]: chunk CRC32s from the CRC32s of the stream before each of their ends.
+//! - `json`: byte strings as base64 in the JSON that workers pass on.
 
 pub mod checksum;
 pub mod detail;
 pub mod gzip;
 pub mod gztool;
 pub mod index;
+mod json;
 pub mod plan;
 pub mod rebuild;
 pub mod record;

@@ -236,7 +236,9 @@ impl Range {
 /// which tell where they copy the window from ([`MarkedTail::resolve`]).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MarkedTail {
+    #[serde(with = "crate::json")]
     pub first: Vec<u8>,
+    #[serde(with = "crate::json")]
     pub second: Vec<u8>,
     /// The tail starts at a member's start: nothing before it belongs to the window after.
     pub from_member_start: bool,

@@ -16,6 +16,7 @@ pub struct PartStart {
     pub start: Option<Place>,
     pub end: Option<Place>,
     /// The 32 KiB of output before `start` (less after a member's start).
+    #[serde(with = "crate::json")]
     pub window: Vec<u8>,
     /// Output offsets of `start` and `end`, and line feeds before each.
     pub out: u64,

@@ -12,7 +12,7 @@ use crate::gzip::WINDOW;
 const LOOKAHEAD: u64 = 1 << 20;
 /// A part is decoded in stretches of about this much compressed data, each stretch's window
 /// the last one's tail, so that memory stays bounded however large the part.
-pub(super) const STRETCH: u64 = 32 << 20;
+pub(super) const STRETCH: u64 = 8 << 20;
 
 /// What decoding one part found, the window before it unknown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

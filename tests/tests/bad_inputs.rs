@@ -263,6 +263,71 @@ fn fastq_cases() -> Vec<Case> {
     ]
 }
 
+/// `fastq-split index-parts`: a worker's part, the work directory's files.
+fn index_parts_cases() -> Vec<Case> {
+    let gz = seed("gzip_stream/small.fq.gz");
+    let half = gz.len() / 2;
+    let part = |size: usize, end: usize| {
+        format!(
+            r#"{{"v":1,"kind":"gzip-range","id":"r-part-0","seq":0,"total":1,"sources":[{{"url":"r.fq.gz","size":{size},"ranges":[[0,{end}]]}}],"est_bytes":{end},"detail":{{"span":4096}}}}"#
+        )
+    };
+    vec![
+        case(
+            "a truncated part",
+            "fastq-split",
+            &["index-parts", "scan", "--chunk"],
+        )
+        .arg(&part(half, half))
+        .file("r.fq.gz", gz[..half].to_vec())
+        .fails(BAD_INPUT, &["r.fq.gz: byte ", "truncated?"]),
+        case(
+            "corrupt data in a part",
+            "fastq-split",
+            &["index-parts", "scan", "--chunk"],
+        )
+        .arg(&part(gz.len(), gz.len()))
+        .file("r.fq.gz", patched(gz.clone(), 12, &[0xff; 8]))
+        .fails(BAD_INPUT, &["r.fq.gz: byte "]),
+        case(
+            "a part past its file's end",
+            "fastq-split",
+            &["index-parts", "scan", "--chunk"],
+        )
+        .arg(&part(gz.len(), gz.len() + 10))
+        .file("r.fq.gz", gz.clone())
+        .fails(
+            BAD_INPUT,
+            &["r.fq.gz: range [0, 166] ends past the source size 156"],
+        ),
+        case("no part given", "fastq-split", &["index-parts", "scan"])
+            .fails(USAGE, &["no part given", "CHUNK_JSON"]),
+        case(
+            "a scan missing from the work directory",
+            "fastq-split",
+            &["index-parts", "chain", "parts.jsonl", "work"],
+        )
+        .file("r.fq.gz", gz.clone())
+        .file("parts.jsonl", part(gz.len(), gz.len()))
+        .fails(NOT_FOUND, &["work/r-part-0.scan.json: not found"]),
+        case(
+            "a start file of another build",
+            "fastq-split",
+            &["index-parts", "build", "work", "--chunk"],
+        )
+        .arg(&part(gz.len(), gz.len()))
+        .file("r.fq.gz", gz.clone())
+        .file("work/r-part-0.start.json", "{\"seq\":0}")
+        .fails(
+            BAD_INPUT,
+            &[
+                "work/r-part-0.start.json: ",
+                "not a part's file of this build",
+            ],
+        ),
+    ]
+}
+
 fn fasta_cases() -> Vec<Case> {
     vec![
         case("line lengths differ", "fasta-split", &["index", "r.fa"])
@@ -821,7 +886,9 @@ fn listing(dir: &Path) -> Vec<PathBuf> {
 fn check(case: &Case) -> Result<(), String> {
     let dir = tempfile::tempdir().unwrap();
     for (name, bytes) in &case.files {
-        fs::write(dir.path().join(name), bytes).unwrap();
+        let path = dir.path().join(name);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, bytes).unwrap();
     }
     fs::create_dir(dir.path().join("out")).unwrap();
     let before = listing(dir.path());
@@ -892,6 +959,7 @@ fn check(case: &Case) -> Result<(), String> {
 fn every_tool_refuses_bad_input_clearly() {
     let cases: Vec<Case> = [
         fastq_cases(),
+        index_parts_cases(),
         fasta_cases(),
         lidar_cases(),
         cog_cases(),

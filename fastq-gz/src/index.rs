@@ -24,6 +24,13 @@
 //! rebuild the input exactly (tests/gzip.rs). On two cores the one-pass build is the faster:
 //! decoding a range whose window is unknown costs two passes (see [`crate::gzip::range`]).
 //!
+//! Across workers ([`parts`]), each part of the file is decoded by a worker of its own, the
+//! same builder seeded where the part begins: the same index again, but for `tail_in`.
+//!
+//! - `build`: the pass, decoding on threads of its own beside the record scan;
+//! - `builder`: the observer that places checkpoints and gathers their windows;
+//! - `window`: windows traced and deflated; `file`: the `.cwi` written and read.
+//!
 //! The sidecar file (`reads.fq.gz.cwi`) is little-endian binary:
 //!
 //! ```text
@@ -36,6 +43,7 @@
 //! ```
 
 mod build;
+mod builder;
 mod file;
 pub mod parts;
 mod window;

@@ -6,9 +6,10 @@
 //! - [`finder`]: where a deflate block starts, from anywhere in a stream.
 //! - [`markers`]: deflate decoded with the window before it unknown, symbol by symbol: how
 //!   the finder tries a block.
-//! - [`range`], [`rounds`], [`parallel`]: one file decoded on many threads: ranges decoded
-//!   at once with their windows unknown, chained and resolved round after round, and a
-//!   reader over them that tells an [`Observer`] what the sequential decoder would.
+//! - [`range`], [`resolve`], [`rounds`], [`parallel`]: one file decoded on many threads:
+//!   ranges decoded at once with their windows unknown, chained and resolved round after
+//!   round, and a reader over them that tells an [`Observer`] what the sequential decoder
+//!   would.
 
 mod decoder;
 mod deflate;
@@ -18,6 +19,7 @@ mod inflate;
 pub mod markers;
 pub mod parallel;
 pub mod range;
+pub mod resolve;
 pub mod rounds;
 pub mod trace;
 

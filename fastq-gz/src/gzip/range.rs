@@ -17,6 +17,7 @@
 
 use super::header_length;
 use super::inflate::RawInflate;
+use super::resolve::{resolve, MarkedTail};
 use super::WINDOW;
 
 /// Output per inflate call: how finely [`Event::Inflated`] reports progress.
@@ -231,37 +232,6 @@ impl Range {
     }
 }
 
-/// A range's last 32 KiB of output with the window before it unknown (or its output since
-/// its last member's start): pass A's bytes, and for the first `marked` of them pass B's,
-/// which tell where they copy the window from ([`MarkedTail::resolve`]).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct MarkedTail {
-    #[serde(with = "crate::json")]
-    pub first: Vec<u8>,
-    #[serde(with = "crate::json")]
-    pub second: Vec<u8>,
-    /// The tail starts at a member's start: nothing before it belongs to the window after.
-    pub from_member_start: bool,
-    /// Where the tail starts in the range's output (for errors).
-    pub offset: usize,
-}
-
-impl MarkedTail {
-    /// The window after the range, given the one before it; a copy from before the window's
-    /// start is an error naming its output offset in the range.
-    pub fn resolve(&self, before: &[u8]) -> Result<Vec<u8>, usize> {
-        let mut tail = self.first.clone();
-        let marked = self.second.len();
-        resolve(&mut tail[..marked], &self.second, before, self.offset)?;
-        if tail.len() >= WINDOW || self.from_member_start {
-            return Ok(tail);
-        }
-        let mut window = before[before.len().saturating_sub(WINDOW - tail.len())..].to_vec();
-        window.extend_from_slice(&tail);
-        Ok(window)
-    }
-}
-
 impl Range {
     /// [`Range::window_after`] before the window is known. A range that stopped at a member
     /// start (or the file's end) leaves no window.
@@ -331,52 +301,6 @@ impl Range {
             _ => None,
         })
     }
-}
-
-/// Where the two passes differ, the byte came from window position `((a ^ b) - 1) << 8 | a`:
-/// put `window`'s byte there (`window` ends where the range starts). `offset`: where `first`
-/// sits in the range's output, for the error, which names the output offset of a copy from
-/// before the window's start.
-pub fn resolve(first: &mut [u8], second: &[u8], window: &[u8], offset: usize) -> Result<(), usize> {
-    let missing = WINDOW - window.len().min(WINDOW);
-    let window = &window[window.len() - (WINDOW - missing)..];
-    // Most bytes are literals or copies of literals, equal in both passes: compared eight at
-    // a time.
-    let words = first.len() / 8 * 8;
-    for (chunk, (a, b)) in first[..words]
-        .chunks_exact_mut(8)
-        .zip(second[..words].chunks_exact(8))
-        .enumerate()
-    {
-        let word = |bytes: &[u8]| u64::from_ne_bytes(bytes.try_into().expect("8 bytes"));
-        if word(a) != word(b) {
-            put_window_bytes(a, b, window, missing, offset + chunk * 8)?;
-        }
-    }
-    put_window_bytes(
-        &mut first[words..],
-        &second[words..],
-        window,
-        missing,
-        offset + words,
-    )
-}
-
-fn put_window_bytes(
-    first: &mut [u8],
-    second: &[u8],
-    window: &[u8],
-    missing: usize,
-    offset: usize,
-) -> Result<(), usize> {
-    for (i, (a, &b)) in first.iter_mut().zip(second).enumerate() {
-        if *a != b {
-            let position = (usize::from((*a ^ b) - 1) << 8) | usize::from(*a);
-            let index = position.checked_sub(missing).ok_or(offset + i)?;
-            *a = window[index];
-        }
-    }
-    Ok(())
 }
 
 /// One decoding pass over a range.

@@ -8,7 +8,8 @@ use std::thread;
 use partition_core::{ByteRange, Error, Result, Source};
 use serde::{Deserialize, Serialize};
 
-use super::super::build::{decode, scan, Builder, Pieces, ScanBounds, PIECE, PIECES_IN_FLIGHT};
+use super::super::build::{decode, scan, Pieces, ScanBounds, PIECE, PIECES_IN_FLIGHT};
+use super::super::builder::Builder;
 use super::super::Checkpoint;
 use super::{Part, PartStart, Place};
 use crate::gzip::{Decoder, ObservedRead, Observer, Resume};

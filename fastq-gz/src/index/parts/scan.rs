@@ -4,7 +4,8 @@ use partition_core::{ByteRange, Error, Position, Result, Source};
 use serde::{Deserialize, Serialize};
 
 use super::{Part, Place};
-use crate::gzip::range::{self, Event, Failure, MarkedTail, Start, Window};
+use crate::gzip::range::{self, Event, Failure, Start, Window};
+use crate::gzip::resolve::{self, MarkedTail};
 use crate::gzip::rounds::next_start;
 use crate::gzip::WINDOW;
 
@@ -243,7 +244,7 @@ impl PartScan {
             return Some(false);
         };
         let mut byte = [a];
-        range::resolve(&mut byte, &[b], window, 0).ok()?;
+        resolve::resolve(&mut byte, &[b], window, 0).ok()?;
         Some(byte[0] == b'\n')
     }
 

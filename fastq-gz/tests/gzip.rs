@@ -604,3 +604,36 @@ fn the_join_checks_every_members_crc32() {
         );
     }
 }
+
+/// Records wrapped over several lines cannot be found by line counts: a part says so, and the
+/// join builds the index in one pass.
+#[test]
+fn wrapped_records_are_joined_by_one_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    // The reads of `fastq`, each sequence and quality wrapped after 60 characters.
+    let mut text = Vec::new();
+    for record in fastq(20_000, "w")
+        .split_inclusive(|&b| b == b'\n')
+        .collect::<Vec<_>>()
+        .chunks(4)
+    {
+        text.extend_from_slice(record[0]);
+        for line in [record[1], record[3]] {
+            let line = &line[..line.len() - 1];
+            text.extend_from_slice(&line[..60]);
+            text.push(b'\n');
+            text.extend_from_slice(&line[60..]);
+            text.push(b'\n');
+            if line == &record[1][..record[1].len() - 1] {
+                text.extend_from_slice(record[2]);
+            }
+        }
+    }
+    let path = dir.path().join("wrapped.fq.gz");
+    fs::write(&path, gzip(&text, 6)).unwrap();
+    let source = Source::open(path.to_str().unwrap()).unwrap();
+    let one_pass = index::build(&source, 1 << 14, 1, true).unwrap();
+    assert!(one_pass.checkpoints.len() > 5 && one_pass.records == 20_000);
+    let joined = build_in_parts(&source, 4, 1 << 14).unwrap();
+    assert!(joined == one_pass);
+}

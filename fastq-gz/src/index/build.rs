@@ -188,7 +188,8 @@ pub(super) struct Scanned {
     pub lines: u64,
     pub first_record: u64,
     pub stop: u64,
-    /// Every record scanned had four lines (a part's scan stops at one that does not).
+    /// Every record scanned had four lines (a part's scan stops at one that does not, or that
+    /// does not parse).
     pub four_line: bool,
 }
 
@@ -260,10 +261,17 @@ pub(super) fn scan(
             // A part's checkpoints close to its end have their first record in the next part.
             start
         } else {
-            let Some(span) = records.next_record(None)? else {
-                break;
-            };
-            span.start
+            match records.next_record(None) {
+                Ok(Some(span)) => span.start,
+                Ok(None) => break,
+                // A part's records were placed by line counts, four lines each: where that
+                // fails the one-pass build says what is wrong, if anything is.
+                Err(_) if bounds.stop.is_some() => {
+                    four_line = false;
+                    break;
+                }
+                Err(error) => return Err(error),
+            }
         };
         if let Some(crc_before) = crc_before {
             let checkpoints = &mut records.input_mut().get_mut().checkpoints;

@@ -26,8 +26,8 @@ pub struct PartIndex {
     pub records: u64,
     pub first_record: u64,
     pub next_record: u64,
-    /// Every record in the part has four lines: else the part's records were not found
-    /// where the line count says, and the join builds the index in one pass instead.
+    /// Every record in the part has four lines and parses: else its records may not be
+    /// where the line count put them, and the join builds the index in one pass instead.
     pub four_line: bool,
     /// CRC32s of the part's output from its start to each member start in it, then to its
     /// end (output offset, CRC32).

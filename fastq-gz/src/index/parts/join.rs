@@ -32,10 +32,12 @@ pub fn join(
         )));
     }
     if built.iter().any(|part| !part.four_line) {
-        eprintln!(
-            "{}: records of other than four lines: building the index in one pass",
-            first.url
-        );
+        if !quiet {
+            eprintln!(
+                "{}: records of other than four lines: building the index in one pass",
+                first.url
+            );
+        }
         return build(&source, first.span, 1, quiet);
     }
 

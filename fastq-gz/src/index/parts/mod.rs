@@ -11,7 +11,8 @@
 //!    and stops at the first block boundary at or past its range's end. It returns where it
 //!    started and stopped, its output's length, the output offsets of the block boundaries it
 //!    crossed, its member trailers, its last 32 KiB in marker form, and its line feeds (those
-//!    decoded, and how often it copied each window position).
+//!    decoded, and how often it copied each window position). It decodes in stretches of
+//!    8 MiB, each with the last one's tail as its window, so its memory is bounded.
 //! 2. **chain** ([`chain()`]): one pass over the scans, in order. A part counts only where
 //!    the part before it stopped exactly at its start (a false block start, or a range with
 //!    none, is decoded again here from where the chain stopped, its window known). Each
@@ -30,7 +31,8 @@
 //!
 //! The joined index equals the one-pass index but for `tail_in` (see [`crate::index`]: each
 //! build takes it from where its decoder reported progress, and any value that suffices is
-//! right).
+//! right). [`work`] keeps the rounds' files in one directory or `s3://` prefix, for
+//! `fastq-split index-parts`.
 
 mod build;
 mod chain;

@@ -101,10 +101,12 @@ enum PartsStep {
     Chain {
         /// The parts' manifest
         manifest: String,
+        /// The work directory or s3:// prefix
         work: String,
     },
     /// Round two, on a worker: build one part's share of the index; JSON on stdout
     Build {
+        /// The work directory or s3:// prefix
         work: String,
         #[command(flatten)]
         chunk: PartChunk,
@@ -113,6 +115,7 @@ enum PartsStep {
     Join {
         /// The parts' manifest
         manifest: String,
+        /// The work directory or s3:// prefix
         work: String,
         /// Where to write the index: a path, s3:// URL, or - for stdout [default: INPUT.cwi]
         #[arg(short, long, value_name = "PATH")]
@@ -215,6 +218,7 @@ Examples:
   fastq-split plan --paired L1_R1.fq.gz L1_R2.fq.gz L2_R1.fq.gz L2_R2.fq.gz --chunks 64
   fastq-split index s3://lab/run7/reads.fq.gz -o reads.fq.gz.cwi --span 4MiB
   fastq-split index reads.fq.gz -j 16    # decoded on 16 threads: the same checkpoints
+  fastq-split index-parts --help         # the index built by many workers (Lambda, Slurm)
   fastq-split index reads.fq.gz --format gztool && gztool -L 1000001 reads.fq.gz | head -4
   fastq-split cat chunks.jsonl --seq 3 > chunk3.fq
   fastq-split cat chunks.jsonl --out-dir chunks/

@@ -230,9 +230,7 @@ impl Range {
     pub fn window_after(&self, before: &[u8]) -> Result<Vec<u8>, usize> {
         self.marked_tail().resolve(before)
     }
-}
 
-impl Range {
     /// [`Range::window_after`] before the window is known. A range that stopped at a member
     /// start (or the file's end) leaves no window.
     pub fn marked_tail(&self) -> MarkedTail {

@@ -539,10 +539,14 @@ fn an_index_joined_from_parts_equals_the_one_pass_index() {
     for piece in text.chunks(65_280) {
         bgzf.extend(gzip(piece, 6));
     }
+    let mut empty_member = gzip(&text[..third], 6);
+    empty_member.extend(gzip(b"", 6));
+    empty_member.extend(gzip(&text[third..], 6));
     for (name, file) in [
         ("one.fq.gz", gzip(&text, 6)),
         ("fast.fq.gz", gzip(&text, 1)),
         ("members.fq.gz", members),
+        ("empty-member.fq.gz", empty_member),
         ("pieces.fq.gz", bgzf),
     ] {
         let path = dir.path().join(name);

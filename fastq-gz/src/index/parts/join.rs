@@ -101,13 +101,12 @@ pub fn join(
 
 /// Every member's output against its trailer: CRC32 and size.
 fn check_members(starts: &[PartStart], prefixes: &HashMap<u64, u32>, url: &str) -> Result<()> {
-    let mut member_starts = vec![0];
-    member_starts.extend(
-        starts
-            .iter()
-            .flat_map(|start| start.members.iter().copied()),
-    );
-    member_starts.dedup();
+    // The first part starts with the first member, so every member's start is listed (an
+    // empty member's equal to the next one's).
+    let member_starts: Vec<u64> = starts
+        .iter()
+        .flat_map(|start| start.members.iter().copied())
+        .collect();
     let trailers = starts.iter().flat_map(|start| start.trailers.iter());
     for (index, trailer) in trailers.enumerate() {
         let begin = *member_starts.get(index).ok_or_else(|| {

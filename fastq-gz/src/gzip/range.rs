@@ -152,7 +152,9 @@ pub struct Range {
 
 /// Decodes `data` from `start` until a block boundary or a member header at or past
 /// `stop_bit`, or the end of the file. `at_end`: `data` ends where the file does. `buffers`
-/// lends the memory the output goes to.
+/// lends the memory the output goes to. `passes_at_once`: with the window unknown, run the
+/// two passes on two threads (for a caller that has the cores to itself; [`super::rounds`]
+/// fills them with ranges instead).
 pub fn decode(
     data: &[u8],
     at_end: bool,
@@ -160,6 +162,7 @@ pub fn decode(
     stop_bit: usize,
     window: Window<'_>,
     buffers: &(dyn Fn() -> Vec<u8> + Sync),
+    passes_at_once: bool,
 ) -> Result<Range, Failure> {
     let mut output = Output::reuse(buffers());
     let mut events = Vec::new();
@@ -179,15 +182,30 @@ pub fn decode(
         start,
         stop_bit,
     };
-    let end = pass.run(&first, false, &mut output, Some(&mut events))?;
-    let second = match second {
-        Some(window) => {
-            let mut second = Output::reuse(buffers());
-            pass.run(&window, true, &mut second, None)?;
-            Some(second)
-        }
-        None => None,
+    let second_pass = |window: &[u8]| {
+        let mut second = Output::reuse(buffers());
+        pass.run(window, true, &mut second, None).map(|_| second)
     };
+    let (end, second) = match second {
+        Some(window) if passes_at_once => std::thread::scope(|scope| {
+            let second = scope.spawn(|| second_pass(&window));
+            let end = pass.run(&first, false, &mut output, Some(&mut events));
+            let second = second.join().expect("decoding does not panic");
+            (end, Some(second))
+        }),
+        Some(window) => {
+            let end = pass.run(&first, false, &mut output, Some(&mut events));
+            // The second pass fails where the first does: only the first's error counts.
+            let second = end.is_ok().then(|| second_pass(&window));
+            (end, second)
+        }
+        None => (
+            pass.run(&first, false, &mut output, Some(&mut events)),
+            None,
+        ),
+    };
+    let end = end?;
+    let second = second.transpose()?;
     Ok(Range {
         start,
         end,

@@ -167,7 +167,9 @@ impl<R: Read> Rounds<R> {
                     } else {
                         Window::Unknown
                     };
-                    scope.spawn(move || range::decode(data, at_end, start, stop, window, buffers))
+                    scope.spawn(move || {
+                        range::decode(data, at_end, start, stop, window, buffers, false)
+                    })
                 })
                 .collect();
             handles
@@ -189,7 +191,15 @@ impl<R: Read> Rounds<R> {
                         .copied()
                         .find(|&stop| stop > next.bit())
                         .unwrap_or(end_bit);
-                    range::decode(data, at_end, next, stop, Window::Known(&window), buffers)?
+                    range::decode(
+                        data,
+                        at_end,
+                        next,
+                        stop,
+                        Window::Known(&window),
+                        buffers,
+                        false,
+                    )?
                 }
             };
             let after = range

@@ -161,6 +161,7 @@ fn decode_stretch(
             stop_bit,
             window,
             &Vec::new,
+            true,
         ) {
             Ok(decoded) => return Ok((base, decoded)),
             Err(Failure::NeedMore) => read_to = (read_to + (read_to - base)).min(part.size),

@@ -320,11 +320,7 @@ fn run_parts_step(step: PartsStep, quiet: bool) -> Result<()> {
     match step {
         PartsStep::Plan { input, parts, span } => {
             let source = Source::open(&input)?;
-            let mut writer = partition_core::ManifestWriter::new(std::io::stdout().lock());
-            for chunk in parts::plan(&source, parts, span.bytes()) {
-                writer.write(&chunk)?;
-            }
-            writer.finish()
+            cli::print_manifest(&parts::plan(&source, parts, span.bytes()))
         }
         PartsStep::Scan { chunk } => {
             let (_, part) = work::part_of_line(&chunk.line()?)?;

@@ -140,7 +140,7 @@ pub fn print_plan<S: std::fmt::Display>(tool: &str, plan: &Plan<S>, quiet: bool)
 }
 
 /// Prints chunks as a manifest on stdout.
-fn print_manifest(chunks: &[Chunk]) -> Result<()> {
+pub fn print_manifest(chunks: &[Chunk]) -> Result<()> {
     let mut writer = crate::ManifestWriter::new(io::stdout().lock());
     for chunk in chunks {
         writer.write(chunk)?;

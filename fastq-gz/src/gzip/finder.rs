@@ -10,6 +10,7 @@
 //! A gzip member's header is a start too, and needs no window: [`next_member`].
 
 use super::deflate::{dynamic_codes, Bits};
+use super::range::Start;
 use super::{header_length, markers};
 
 /// A block decoded on trial may produce at most this much (deflate blocks of gzip -9 on
@@ -41,6 +42,18 @@ pub fn next_member(data: &[u8], from: usize, to: usize) -> Option<usize> {
                     .all(|&symbol| symbol < markers::MARKER)
             })
         })
+}
+
+/// Where a range can start in `from_bit..to_bit`: the first gzip member header (which needs
+/// no window) or, before it, the first deflate block.
+pub fn next_start(data: &[u8], from_bit: usize, to_bit: usize) -> Option<Start> {
+    let to_bit = to_bit.min(data.len() * 8);
+    let member = next_member(data, from_bit.div_ceil(8), to_bit / 8);
+    let blocks_to = member.map_or(to_bit, |byte| byte * 8);
+    match next_block(data, from_bit, blocks_to) {
+        Some(bit) => Some(Start::Block(bit)),
+        None => member.map(Start::Member),
+    }
 }
 
 fn is_block_start(compressed: &[u8], bit: usize) -> bool {

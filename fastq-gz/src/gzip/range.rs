@@ -17,7 +17,7 @@
 
 use super::header_length;
 use super::inflate::RawInflate;
-use super::resolve::{resolve, MarkedTail};
+use super::resolve::{resolve, window_position, MarkedTail};
 use super::WINDOW;
 
 /// Output per inflate call: how finely [`Event::Inflated`] reports progress.
@@ -193,16 +193,14 @@ pub fn decode(
             let second = second.join().expect("decoding does not panic");
             (end, Some(second))
         }),
-        Some(window) => {
+        second => {
             let end = pass.run(&first, false, &mut output, Some(&mut events));
             // The second pass fails where the first does: only the first's error counts.
-            let second = end.is_ok().then(|| second_pass(&window));
+            let second = second
+                .filter(|_| end.is_ok())
+                .map(|window| second_pass(&window));
             (end, second)
         }
-        None => (
-            pass.run(&first, false, &mut output, Some(&mut events)),
-            None,
-        ),
     };
     let end = end?;
     let second = second.transpose()?;
@@ -290,7 +288,7 @@ impl Range {
             }
             for (&a, &b) in a.iter().zip(b) {
                 if a != b {
-                    each((usize::from((a ^ b) - 1) << 8) | usize::from(a));
+                    each(window_position(a, b));
                     line_feeds += u64::from(a == b'\n');
                 }
             }

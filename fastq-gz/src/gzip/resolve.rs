@@ -35,13 +35,25 @@ impl MarkedTail {
     }
 }
 
-/// Where the two passes differ, the byte came from window position `((a ^ b) - 1) << 8 | a`:
-/// put `window`'s byte there (`window` ends where the range starts). `offset`: where `first`
-/// sits in the range's output, for the error, which names the output offset of a copy from
-/// before the window's start.
+/// The window position a byte copied from the unknown window came from, from its values in
+/// the two passes (A holds `i & 0xff` at position `i`, B `(i & 0xff) ^ (1 + (i >> 8))`).
+pub fn window_position(a: u8, b: u8) -> usize {
+    (usize::from((a ^ b) - 1) << 8) | usize::from(a)
+}
+
+/// Byte `position` of the 32 KiB window (0 is the oldest) in `window`, which ends where the
+/// range starts and may be shorter; none before its start.
+pub fn window_byte(window: &[u8], position: usize) -> Option<u8> {
+    let missing = WINDOW.saturating_sub(window.len());
+    let start = window.len().saturating_sub(WINDOW);
+    window.get(start + position.checked_sub(missing)?).copied()
+}
+
+/// Where the two passes differ, put `window`'s byte at the position the pair names
+/// (`window` ends where the range starts). `offset`: where `first` sits in the range's
+/// output, for the error, which names the output offset of a copy from before the window's
+/// start.
 pub fn resolve(first: &mut [u8], second: &[u8], window: &[u8], offset: usize) -> Result<(), usize> {
-    let missing = WINDOW - window.len().min(WINDOW);
-    let window = &window[window.len() - (WINDOW - missing)..];
     // Most bytes are literals or copies of literals, equal in both passes: compared eight at
     // a time.
     let words = first.len() / 8 * 8;
@@ -52,14 +64,13 @@ pub fn resolve(first: &mut [u8], second: &[u8], window: &[u8], offset: usize) ->
     {
         let word = |bytes: &[u8]| u64::from_ne_bytes(bytes.try_into().expect("8 bytes"));
         if word(a) != word(b) {
-            put_window_bytes(a, b, window, missing, offset + chunk * 8)?;
+            put_window_bytes(a, b, window, offset + chunk * 8)?;
         }
     }
     put_window_bytes(
         &mut first[words..],
         &second[words..],
         window,
-        missing,
         offset + words,
     )
 }
@@ -68,14 +79,11 @@ fn put_window_bytes(
     first: &mut [u8],
     second: &[u8],
     window: &[u8],
-    missing: usize,
     offset: usize,
 ) -> Result<(), usize> {
     for (i, (a, &b)) in first.iter_mut().zip(second).enumerate() {
         if *a != b {
-            let position = (usize::from((*a ^ b) - 1) << 8) | usize::from(*a);
-            let index = position.checked_sub(missing).ok_or(offset + i)?;
-            *a = window[index];
+            *a = window_byte(window, window_position(*a, b)).ok_or(offset + i)?;
         }
     }
     Ok(())

@@ -312,7 +312,7 @@ fn range_starts(data: &[u8], first: Start, end_bit: usize, ranges: usize) -> Vec
                 } else {
                     from + share
                 };
-                scope.spawn(move || next_start(data, from, to))
+                scope.spawn(move || finder::next_start(data, from, to))
             })
             .collect();
         handles
@@ -324,16 +324,4 @@ fn range_starts(data: &[u8], first: Start, end_bit: usize, ranges: usize) -> Vec
     starts.extend(found.into_iter().flatten());
     starts.dedup();
     starts
-}
-
-/// Where a range can start in `from_bit..to_bit`: the first gzip member header (which needs
-/// no window) or, before it, the first deflate block.
-pub(crate) fn next_start(data: &[u8], from_bit: usize, to_bit: usize) -> Option<Start> {
-    let to_bit = to_bit.min(data.len() * 8);
-    let member = finder::next_member(data, from_bit.div_ceil(8), to_bit / 8);
-    let blocks_to = member.map_or(to_bit, |byte| byte * 8);
-    match finder::next_block(data, from_bit, blocks_to) {
-        Some(bit) => Some(Start::Block(bit)),
-        None => member.map(Start::Member),
-    }
 }

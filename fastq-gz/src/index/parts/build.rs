@@ -54,12 +54,16 @@ pub fn build_part(part: &Part, start: &PartStart) -> Result<PartIndex> {
         Place::Member { byte } => (byte, 0),
         Place::Block { bit } => (bit.div_ceil(8), (bit.div_ceil(8) * 8 - bit) as u8),
     };
+    // The byte that holds the start's first bits is the resumed decoder's to read, and the
+    // builder's to keep: read once, handed to both.
     let read_from = in_byte - u64::from(bits > 0);
-    let last_input = match bits {
-        0 => 0,
-        _ => source.read_range(ByteRange::new(read_from, in_byte))?[0],
-    };
-    let input = source.range_reader(ByteRange::new(read_from, part.size))?;
+    let mut input = source.range_reader(ByteRange::new(read_from, part.size))?;
+    let mut first_byte = vec![0; usize::from(bits > 0)];
+    input
+        .read_exact(&mut first_byte)
+        .map_err(|e| Error::io(&part.url, e))?;
+    let last_input = first_byte.first().copied().unwrap_or(0);
+    let input = std::io::Cursor::new(first_byte).chain(input);
     let bounds = (start.out, start.out_end);
     let mut builder = Builder::for_part(
         part.span,

@@ -4,9 +4,9 @@ use partition_core::{ByteRange, Error, Position, Result, Source};
 use serde::{Deserialize, Serialize};
 
 use super::{Part, Place};
+use crate::gzip::finder::next_start;
 use crate::gzip::range::{self, Event, Failure, Start, Window};
 use crate::gzip::resolve::{self, MarkedTail};
-use crate::gzip::rounds::next_start;
 use crate::gzip::WINDOW;
 
 /// Compressed data read past a stretch's end at first, where its last block ends.
@@ -252,10 +252,9 @@ impl PartScan {
     /// Line feeds in the part's output, given the window before it; `None` if it copies from
     /// before the window's start.
     pub(crate) fn lines(&self, window: &[u8]) -> Option<u64> {
-        let missing = WINDOW - window.len().min(WINDOW);
         let mut lines = self.line_feeds;
         for &(position, count) in &self.copies {
-            let byte = window[usize::from(position).checked_sub(missing)?];
+            let byte = resolve::window_byte(window, usize::from(position))?;
             lines += count * u64::from(byte == b'\n');
         }
         Some(lines)

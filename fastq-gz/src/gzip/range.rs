@@ -282,18 +282,30 @@ impl Range {
         };
         let (first, second) = (&self.output.bytes[..second.length], second.as_slice());
         let mut line_feeds = 0;
-        for (a, b) in first.chunks(8).zip(second.chunks(8)) {
-            if a == b {
-                continue;
-            }
+        let mut each_different = |a: &[u8], b: &[u8]| {
             for (&a, &b) in a.iter().zip(b) {
                 if a != b {
                     each(window_position(a, b));
                     line_feeds += u64::from(a == b'\n');
                 }
             }
+        };
+        // Eight bytes compared at once: most are literals, the same in both passes.
+        let (words_a, words_b) = (first.chunks_exact(8), second.chunks_exact(8));
+        let rest = (words_a.remainder(), words_b.remainder());
+        for (a, b) in words_a.zip(words_b) {
+            let word = |bytes: &[u8]| u64::from_ne_bytes(bytes.try_into().expect("8 bytes"));
+            if word(a) != word(b) {
+                each_different(a, b);
+            }
         }
+        each_different(rest.0, rest.1);
         line_feeds
+    }
+
+    /// The range's output buffers, to decode the next range into.
+    pub fn into_buffers(self) -> impl Iterator<Item = Vec<u8>> {
+        std::iter::once(self.output.bytes).chain(self.second.map(|second| second.bytes))
     }
 
     /// The output's last byte from both passes (equal unless copied from the unknown window):

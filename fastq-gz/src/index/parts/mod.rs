@@ -12,7 +12,7 @@
 //!    started and stopped, its output's length, the output offsets of the block boundaries it
 //!    crossed, its member trailers, its last 32 KiB in marker form, and its line feeds (those
 //!    decoded, and how often it copied each window position). It decodes in stretches of
-//!    8 MiB, each with the last one's tail as its window, so its memory is bounded.
+//!    512 KiB, each with the last one's tail as its window, so its memory is bounded.
 //! 2. **chain** ([`chain()`]): one pass over the scans, in order. A part counts only where
 //!    the part before it stopped exactly at its start (a false block start, or a range with
 //!    none, is decoded again here from where the chain stopped, its window known). Each

@@ -230,13 +230,17 @@ impl<'a> Compressed<'a> {
         };
         let held_to = self.base + self.data.len() as u64;
         if to > held_to {
-            self.data.drain(..(from - self.base) as usize);
+            let failed = |error| Error::io(self.source.url(), error);
+            // Bytes before `from` not read yet (none so far: each read reaches past the
+            // next offset asked for) are skipped.
+            let skipped = from.saturating_sub(held_to);
+            std::io::copy(&mut reader.take(skipped), &mut std::io::sink()).map_err(failed)?;
+            let kept = (from - self.base).min(self.data.len() as u64) as usize;
+            self.data.drain(..kept);
             self.base = from;
             let held = self.data.len();
             self.data.resize((to - from) as usize, 0);
-            reader
-                .read_exact(&mut self.data[held..])
-                .map_err(|error| Error::io(self.source.url(), error))?;
+            reader.read_exact(&mut self.data[held..]).map_err(failed)?;
         }
         let at = (from - self.base) as usize;
         Ok(&self.data[at..at + (to - from) as usize])
@@ -333,6 +337,31 @@ mod tests {
     use std::io::Write;
 
     use super::*;
+
+    /// The compressed data as the scan reads it: forward, overlapping, or past bytes never
+    /// asked for, always the file's bytes; the end clamped at the file's.
+    #[test]
+    fn compressed_data_is_read_forward_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let path = dir.path().join("data");
+        std::fs::write(&path, &bytes).unwrap();
+        let source = Source::open(path.to_str().unwrap()).unwrap();
+        let mut compressed = Compressed::new(&source, bytes.len() as u64);
+        for (from, to) in [
+            (10, 20),
+            (15, 5_000),
+            (5_000, 5_000),
+            (40_000, 41_000),
+            (40_500, 200_000),
+        ] {
+            let expected = &bytes[from..to.min(bytes.len())];
+            assert!(
+                compressed.get(from as u64, to as u64).unwrap() == expected,
+                "{from}..{to}"
+            );
+        }
+    }
 
     /// A part scanned in stretches of a few KiB gives what one stretch gives: boundaries,
     /// trailers, line feeds, copies, tail; with its window unknown or known.

@@ -86,6 +86,10 @@ pub(crate) fn scan_from(
     let mut counts = vec![0u64; WINDOW];
     let mut known = from.map(|(_, window)| window.to_vec());
     let mut marked: Option<MarkedTail> = None;
+    // Once a member starts in the part, the window from there on is known whatever came
+    // before the part: the stretches after it decode once, not twice, and the part's tail
+    // needs nothing from before the part.
+    let mut since_member_start = false;
     let buffers = Buffers::default();
     loop {
         // The last stretch takes the rest of the part, so that it is never a short one (its
@@ -115,7 +119,13 @@ pub(crate) fn scan_from(
             })?;
             known = Some(after);
         } else {
-            marked = Some(decoded.marked_tail());
+            let tail = decoded.marked_tail();
+            if tail.from_member_start && tail.second.is_empty() {
+                since_member_start = true;
+                known = Some(tail.first);
+            } else {
+                marked = Some(tail);
+            }
         }
         let end = decoded.end.map(|end| Place::from_start(end, base));
         buffers
@@ -127,6 +137,7 @@ pub(crate) fn scan_from(
             _ => break,
         }
     }
+    scan.tail.from_member_start |= since_member_start;
     scan.copies = counts
         .iter()
         .enumerate()

@@ -15,6 +15,8 @@
 //! longer refers to the window: in FASTQ it always does, since every read name copies the
 //! one before it, back to the first in the range.
 
+use std::sync::Mutex;
+
 use super::header_length;
 use super::inflate::RawInflate;
 use super::resolve::{resolve, window_position, MarkedTail};
@@ -135,6 +137,25 @@ impl Output {
     }
 }
 
+/// Output buffers lent to decoding and given back once their output is read: reused, they
+/// stay mapped and warm, and their sizes settle near the largest range's output.
+#[derive(Debug, Default)]
+pub struct Buffers(Mutex<Vec<Vec<u8>>>);
+
+impl Buffers {
+    fn take(&self) -> Vec<u8> {
+        self.lock().pop().unwrap_or_default()
+    }
+
+    pub fn give(&self, buffers: impl IntoIterator<Item = Vec<u8>>) {
+        self.lock().extend(buffers);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Vec<u8>>> {
+        self.0.lock().expect("no thread panics holding it")
+    }
+}
+
 /// A decoded range.
 #[derive(Debug)]
 pub struct Range {
@@ -161,10 +182,10 @@ pub fn decode(
     start: Start,
     stop_bit: usize,
     window: Window<'_>,
-    buffers: &(dyn Fn() -> Vec<u8> + Sync),
+    buffers: &Buffers,
     passes_at_once: bool,
 ) -> Result<Range, Failure> {
-    let mut output = Output::reuse(buffers());
+    let mut output = Output::reuse(buffers.take());
     let mut events = Vec::new();
     let (first, second) = match (start, window) {
         (Start::Member(_), _) => (Vec::new(), None),
@@ -183,7 +204,7 @@ pub fn decode(
         stop_bit,
     };
     let second_pass = |window: &[u8]| {
-        let mut second = Output::reuse(buffers());
+        let mut second = Output::reuse(buffers.take());
         pass.run(window, true, &mut second, None).map(|_| second)
     };
     let (end, second) = match second {

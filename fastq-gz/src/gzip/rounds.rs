@@ -9,12 +9,11 @@
 
 use std::io::{self, Read};
 use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::Mutex;
 
 use partition_core::{Error, Position};
 
 use super::finder;
-use super::range::{self, Failure, Output, Range, Start, Window};
+use super::range::{self, Buffers, Failure, Output, Range, Start, Window};
 
 /// Compressed data read past a round's end, where its last range finishes its last block.
 const LOOKAHEAD: usize = 1 << 20;
@@ -47,7 +46,7 @@ pub struct Rounds<R> {
     out: u64,
     done: bool,
     /// Output buffers to decode into: given back by whoever reads the segments.
-    buffers: Mutex<Vec<Vec<u8>>>,
+    buffers: Buffers,
     returned: Receiver<Vec<u8>>,
     recycler: Sender<Vec<u8>>,
 }
@@ -68,7 +67,7 @@ impl<R: Read> Rounds<R> {
             window: Vec::new(),
             out: 0,
             done: false,
-            buffers: Mutex::new(Vec::new()),
+            buffers: Buffers::default(),
             returned,
             recycler,
         }
@@ -131,15 +130,8 @@ impl<R: Read> Rounds<R> {
     }
 
     fn round(&mut self) -> Result<Vec<Segment>, Failure> {
-        self.buffers
-            .lock()
-            .expect("no thread panics holding it")
-            .extend(self.returned.try_iter());
-        let pool = &self.buffers;
-        let buffers = &|| {
-            let mut pool = pool.lock().expect("no thread panics holding it");
-            pool.pop().unwrap_or_default()
-        };
+        self.buffers.give(self.returned.try_iter());
+        let buffers = &self.buffers;
         let data = &self.buffer[..];
         let at_end = self.at_end;
         let usable = if at_end {
@@ -229,11 +221,7 @@ impl<R: Read> Rounds<R> {
                         let second = range
                             .resolve(&before)
                             .map_err(|at| reaches_before(range.start, at))?;
-                        if let Some(second) = second {
-                            pool.lock()
-                                .expect("no thread panics holding it")
-                                .push(second);
-                        }
+                        buffers.give(second);
                         Ok(range)
                     })
                 })

@@ -1,14 +1,13 @@
 //! Round one: a part decoded on its own, the window before it unknown.
 
 use std::io::Read;
-use std::sync::Mutex;
 
 use partition_core::{ByteRange, Error, Position, Result, Source};
 use serde::{Deserialize, Serialize};
 
 use super::{Part, Place};
 use crate::gzip::finder::next_start;
-use crate::gzip::range::{self, Event, Failure, Start, Window};
+use crate::gzip::range::{self, Buffers, Event, Failure, Start, Window};
 use crate::gzip::resolve::{self, MarkedTail};
 use crate::gzip::WINDOW;
 
@@ -128,10 +127,7 @@ pub(crate) fn scan_from(
             }
         }
         let end = decoded.end.map(|end| Place::from_start(end, base));
-        buffers
-            .lock()
-            .expect("no decoding pass panics")
-            .extend(decoded.into_buffers());
+        buffers.give(decoded.into_buffers());
         match end {
             Some(end) if end.bit() < part.range.end * 8 => place = end,
             _ => break,
@@ -178,14 +174,13 @@ fn decode_stretch(
     loop {
         let data = compressed.get(base, read_to)?;
         let at_end = base + data.len() as u64 == size;
-        let buffers = || buffers.lock().expect("no decoding pass panics").pop();
         match range::decode(
             data,
             at_end,
             place.to_start(base),
             stop_bit,
             window,
-            &|| buffers().unwrap_or_default(),
+            buffers,
             true,
         ) {
             Ok(decoded) => return Ok((base, decoded)),
@@ -200,9 +195,6 @@ fn decode_stretch(
         }
     }
 }
-
-/// Output buffers handed from stretch to stretch: reused, they stay mapped and warm.
-type Buffers = Mutex<Vec<Vec<u8>>>;
 
 /// The part's compressed data, streamed from where decoding begins and each byte read once:
 /// what the finder and a stretch read past the stretch's end (the block running on) is kept

@@ -61,6 +61,12 @@ pub fn records<'a>(
         });
         match decoded {
             Ok(Ok(())) => Ok(()),
+            // Said plainly: the library's own words are "IoError: failed to fill whole buffer".
+            Ok(Err(laz::LasZipError::IoError(e)))
+                if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+            {
+                Err("its compressed data ends before its points do".to_string())
+            }
             Ok(Err(e)) => Err(e.to_string()),
             Err(panic) => Err(panic),
         }

@@ -469,7 +469,13 @@ fn lidar_cases() -> Vec<Case> {
             &[
                 "p.laz: byte 396",
                 "corrupt LAZ chunk of points 0..124",
-                "recursed too deep",
+                // In an optimised build the chunk's data runs out before the descent
+                // reaches the guard's depth.
+                if cfg!(debug_assertions) {
+                    "recursed too deep"
+                } else {
+                    "its compressed data ends before its points do"
+                },
             ],
         ),
         case(

@@ -504,9 +504,37 @@ fn build_in_parts_with(
     span: u64,
     alter: impl FnOnce(&mut Vec<index::parts::PartScan>),
 ) -> partition_core::Result<GzIndex> {
-    use index::parts::{self, Part};
-    let chunks = parts::plan(source, parts, span);
-    let parts: Vec<Part> = chunks.iter().map(|c| Part::of_chunk(c).unwrap()).collect();
+    let chunks = index::parts::plan(source, parts, span);
+    let parts = chunks
+        .iter()
+        .map(|c| index::parts::Part::of_chunk(c).unwrap())
+        .collect();
+    build_parts(parts, alter)
+}
+
+/// The parts of `source` whose ranges end at `cuts` (and at its end).
+fn parts_cut_at(source: &Source, cuts: &[u64], span: u64) -> Vec<index::parts::Part> {
+    let size = source.size();
+    let starts = [0].iter().chain(cuts);
+    let ends = cuts.iter().chain([&size]);
+    starts
+        .zip(ends)
+        .enumerate()
+        .map(|(seq, (&start, &end))| index::parts::Part {
+            seq: seq as u64,
+            url: source.url().to_string(),
+            range: partition_core::ByteRange::new(start, end),
+            size,
+            span,
+        })
+        .collect()
+}
+
+fn build_parts(
+    parts: Vec<index::parts::Part>,
+    alter: impl FnOnce(&mut Vec<index::parts::PartScan>),
+) -> partition_core::Result<GzIndex> {
+    use index::parts;
     let mut scans = Vec::new();
     for part in &parts {
         let scan = parts::scan(part)?;
@@ -573,6 +601,75 @@ fn an_index_joined_from_parts_equals_the_one_pass_index() {
         .unwrap();
         assert!(joined.same_but_for_tail_in(&one_pass), "{name}: redone");
     }
+}
+
+/// Blocks and members that add no output: a sync flush's empty stored block (pigz writes one
+/// after every 128 KiB of input), a partial flush's empty fixed-code block and an empty
+/// member. Their starts share an output offset with the boundary after them: the one-pass
+/// build checkpoints the first of the two, and so must the parts, wherever their ranges end
+/// (inside the empty block or member, or such that a part decodes it alone).
+#[test]
+fn parts_ending_at_an_empty_block_or_member_match_the_one_pass_index() {
+    use flate2::FlushCompress;
+    let dir = tempfile::tempdir().unwrap();
+    let text = fastq(600, "e");
+    // Flushed after every 40 records: a part that decodes an empty block alone must pass on
+    // that the next part starts a line.
+    let records: Vec<&[u8]> = text.split_inclusive(|&b| b == b'\n').collect();
+    let mut pieces = Vec::new();
+    let mut at = 0;
+    for record_lines in records.chunks(4 * 40) {
+        let length: usize = record_lines.iter().map(|line| line.len()).sum();
+        pieces.push(&text[at..at + length]);
+        at += length;
+    }
+    let synced = test_support::gzip_flushed(&pieces, 6, FlushCompress::Sync);
+    let partial = test_support::gzip_flushed(&pieces, 1, FlushCompress::Partial);
+    let mut members = gzip(&text[..text.len() / 2], 6);
+    let empty_member_at = members.len() as u64;
+    members.extend(gzip(b"", 6));
+    members.extend(gzip(&text[text.len() / 2..], 6));
+    let stored_at: Vec<u64> = synced
+        .windows(4)
+        .enumerate()
+        .filter(|(_, bytes)| bytes == &[0, 0, 0xff, 0xff])
+        .map(|(at, _)| at as u64)
+        .collect();
+    assert!(stored_at.len() > 10);
+    let mut partial_boundaries = 0;
+    for (name, file) in [
+        ("synced.fq.gz", synced),
+        ("members.fq.gz", members),
+        ("partial.fq.gz", partial),
+    ] {
+        let path = dir.path().join(name);
+        fs::write(&path, &file).unwrap();
+        let source = Source::open(path.to_str().unwrap()).unwrap();
+        // A span of 1: every boundary is a checkpoint.
+        let one_pass = index::build(&source, 1, 1, true).unwrap();
+        let cuts: Vec<Vec<u64>> = match name {
+            // Inside the stored blocks' length fields.
+            "synced.fq.gz" => vec![stored_at.iter().map(|at| at + 1).collect()],
+            "members.fq.gz" => vec![vec![empty_member_at + 5]],
+            // Around each block boundary: where an empty fixed-code block follows one, the
+            // part between the two cuts decodes that block alone.
+            _ => one_pass
+                .checkpoints
+                .iter()
+                .filter(|checkpoint| checkpoint.bits > 0)
+                .map(|checkpoint| vec![checkpoint.in_byte - 1, checkpoint.in_byte])
+                .inspect(|_| partial_boundaries += 1)
+                .collect(),
+        };
+        for cuts in cuts {
+            let joined = build_parts(parts_cut_at(&source, &cuts, 1), |_| {}).unwrap();
+            assert!(
+                joined.same_but_for_tail_in(&one_pass),
+                "{name} cut at {cuts:?}"
+            );
+        }
+    }
+    assert!(partial_boundaries > 5, "{partial_boundaries}");
 }
 
 /// Parts decoded from inside a member cannot check its trailer: the join does, from the CRC32s

@@ -22,7 +22,7 @@ fn scratch_dir() -> &'static PathBuf {
     })
 }
 
-pub use test_support::{fasta, fastq, gzip, las, pileup, Rng};
+pub use test_support::{fasta, fastq, gzip, gzip_flushed, las, pileup, Rng};
 
 /// A tiled, Deflate-compressed GeoTIFF made by GDAL (see `make-seeds`).
 pub const TIFF: &[u8] = include_bytes!("../corpus/tiff_file/deflate-pred2.tif");

@@ -134,6 +134,42 @@ pub fn gzip(data: &[u8], members: usize) -> Vec<u8> {
     out
 }
 
+/// One gzip member of `pieces` at `level`, with a `flush` after each piece but the last:
+/// `Sync` ends the block there and adds an empty stored block (as pigz does), `Full` also
+/// forgets the window, `Partial` adds an empty fixed-code block.
+pub fn gzip_flushed(pieces: &[&[u8]], level: u32, flush: flate2::FlushCompress) -> Vec<u8> {
+    let mut deflate = flate2::Compress::new(flate2::Compression::new(level), false);
+    let mut data = Vec::new();
+    let mut crc = flate2::Crc::new();
+    for (i, piece) in pieces.iter().enumerate() {
+        let flush = match i + 1 == pieces.len() {
+            true => flate2::FlushCompress::Finish,
+            false => flush,
+        };
+        crc.update(piece);
+        let mut input = *piece;
+        loop {
+            data.reserve(input.len() + 1024);
+            let before = deflate.total_in();
+            let status = deflate.compress_vec(input, &mut data, flush).unwrap();
+            input = &input[(deflate.total_in() - before) as usize..];
+            // A flush is complete once deflate leaves room in its output.
+            let done = match flush {
+                flate2::FlushCompress::Finish => status == flate2::Status::StreamEnd,
+                _ => input.is_empty() && data.len() < data.capacity(),
+            };
+            if done {
+                break;
+            }
+        }
+    }
+    let mut member = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+    member.extend(data);
+    member.extend(crc.sum().to_le_bytes());
+    member.extend(crc.amount().to_le_bytes());
+    member
+}
+
 /// A FASTA reference: sequences of several lengths, line widths and a short last line.
 pub fn fasta(seed: u64) -> Vec<u8> {
     let mut rng = Rng::new(seed);

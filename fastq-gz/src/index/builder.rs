@@ -36,6 +36,8 @@ pub(super) struct Builder {
 struct PartCrcs {
     out: u64,
     end: u64,
+    /// The compressed bit where the part ends (none at the file's end).
+    end_bit: Option<u64>,
     crc: crc32fast::Hasher,
     cuts: Vec<(u64, u32)>,
 }
@@ -60,15 +62,16 @@ impl Builder {
         }
     }
 
-    /// A builder for the part of the output from `out` to `end`, as the one-pass builder is
-    /// there: the last checkpoint before at `last_out`, `window` before `out`, and `last_input`
-    /// the compressed byte before the part's first whole one.
+    /// A builder for the part of the output from `out` to `end`, which ends at compressed bit
+    /// `end_bit`, as the one-pass builder is there: the last checkpoint before at `last_out`,
+    /// `window` before `out`, and `last_input` the compressed byte before the part's first
+    /// whole one.
     pub(super) fn for_part(
         span: u64,
         last_out: Option<u64>,
         window: &[u8],
         last_input: u8,
-        (out, end): (u64, u64),
+        (out, end, end_bit): (u64, u64, Option<u64>),
     ) -> Builder {
         let mut builder = Builder::new(span);
         builder.last_out = last_out;
@@ -79,6 +82,7 @@ impl Builder {
         builder.part = Some(PartCrcs {
             out,
             end,
+            end_bit,
             crc: crc32fast::Hasher::new(),
             cuts: Vec::new(),
         });
@@ -95,9 +99,14 @@ impl Builder {
         std::mem::take(&mut self.unannounced)
     }
 
-    /// Whether a checkpoint at `out` is this builder's to place (a part's ends at its end).
-    fn owns(&self, out: u64) -> bool {
-        self.part.as_ref().is_none_or(|part| out < part.end)
+    /// Whether a checkpoint at output `out`, compressed bit `bit`, is this builder's to place.
+    /// A part's ends at its end, but for the boundaries that share the end's output offset
+    /// and come before it (an empty stored block or member follows them): the one-pass build
+    /// checkpoints the first boundary at an offset, and the next part starts at the last.
+    fn owns(&self, out: u64, bit: u64) -> bool {
+        self.part.as_ref().is_none_or(|part| {
+            out < part.end || (out == part.end && part.end_bit.is_some_and(|end| bit < end))
+        })
     }
 
     /// Whether every placed checkpoint's window has seen the data after it.
@@ -262,7 +271,7 @@ impl Observer for Builder {
     }
 
     fn block_boundary(&mut self, in_byte: u64, bits: u8, out: u64) {
-        if self.due(out) && self.owns(out) {
+        if self.due(out) && self.owns(out, in_byte * 8 - u64::from(bits)) {
             self.add(in_byte, bits, false, out);
         }
     }
@@ -273,7 +282,7 @@ impl Observer for Builder {
         if let Some(part) = self.part.as_mut().filter(|part| out < part.end) {
             part.cuts.push((out, part.crc.clone().finalize()));
         }
-        if self.due(out) && self.owns(out) {
+        if self.due(out) && self.owns(out, in_byte * 8) {
             self.add(in_byte, 0, true, out);
         }
     }

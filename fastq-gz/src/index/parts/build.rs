@@ -64,7 +64,7 @@ pub fn build_part(part: &Part, start: &PartStart) -> Result<PartIndex> {
         .map_err(|e| Error::io(&part.url, e))?;
     let last_input = first_byte.first().copied().unwrap_or(0);
     let input = std::io::Cursor::new(first_byte).chain(input);
-    let bounds = (start.out, start.out_end);
+    let bounds = (start.out, start.out_end, start.end.map(Place::bit));
     let mut builder = Builder::for_part(
         part.span,
         start.last_checkpoint,

@@ -91,7 +91,11 @@ pub fn chain(parts: &[Part], scans: Vec<PartScan>) -> Result<Vec<PartStart>> {
             )
         };
         let part_lines = scan.lines(&window).ok_or_else(reaches_before)?;
-        let ends_line = scan.ends_line(&window).ok_or_else(reaches_before)?;
+        // A part that decodes no output (an empty block) leaves the line where it was.
+        let ends_line = match scan.output {
+            0 => line_start,
+            _ => scan.ends_line(&window).ok_or_else(reaches_before)?,
+        };
         let before = last_checkpoint;
         for &boundary in &scan.boundaries {
             let at = out + boundary;

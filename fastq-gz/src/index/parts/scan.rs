@@ -288,10 +288,18 @@ impl PartScan {
                     self.members.push(out_base + at as u64);
                 }
                 Event::Inflated {
-                    out: at, boundary, ..
+                    byte,
+                    out: at,
+                    boundary,
                 } => {
                     out = at as u64;
-                    if boundary.is_some() && out < output {
+                    // The end is the next stretch's start; a boundary before it at the same
+                    // output offset (an empty stored block follows) is this one's.
+                    let before_end = |bits: u8| {
+                        let bit = byte * 8 - usize::from(bits);
+                        decoded.end.is_some_and(|end| bit < end.bit())
+                    };
+                    if boundary.is_some_and(|bits| out < output || before_end(bits)) {
                         self.boundaries.push(out_base + out);
                     }
                 }

@@ -366,6 +366,26 @@ mod tests {
         assert_eq!(inflate(&[], 2).unwrap(), b"");
     }
 
+    /// Flushes add blocks of no output (a sync flush's empty stored block, a partial flush's
+    /// empty fixed-code block) and full flushes forget the window: ranges that end or start
+    /// at them tell the same boundaries as the sequential decoder.
+    #[test]
+    fn flushed_blocks_are_decoded_across_ranges() {
+        use flate2::FlushCompress;
+        let data = test_support::fastq(20_000, 9);
+        let pieces: Vec<&[u8]> = data.chunks(7_000).collect();
+        for (flush, level) in [
+            (FlushCompress::Sync, 6),
+            (FlushCompress::Partial, 1),
+            (FlushCompress::Full, 6),
+        ] {
+            let file = test_support::gzip_flushed(&pieces, level, flush);
+            for range_bytes in [4 * 1024, 16 * 1024] {
+                compare(&file, &data, 3, range_bytes);
+            }
+        }
+    }
+
     #[test]
     fn corrupt_and_truncated_files_are_errors() {
         let data = test_support::fastq(20_000, 3);

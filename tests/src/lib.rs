@@ -368,7 +368,6 @@ pub fn index_in_parts(
     work: &str,
     fanout: &dyn Fn() -> Command,
 ) -> fastq_gz::index::GzIndex {
-    let dir = tempfile::tempdir().unwrap();
     let plan = run_ok(Command::new(bin("fastq-split")).args([
         "index-parts",
         "plan",
@@ -378,6 +377,17 @@ pub fn index_in_parts(
         "--span",
         span,
     ]));
+    index_from_parts(&plan, work, fanout)
+}
+
+/// [`index_in_parts`] from the parts' manifest `plan` (its lines as `index-parts plan`
+/// writes them, or altered).
+pub fn index_from_parts(
+    plan: &[u8],
+    work: &str,
+    fanout: &dyn Fn() -> Command,
+) -> fastq_gz::index::GzIndex {
+    let dir = tempfile::tempdir().unwrap();
     let manifest_path = dir.path().join("parts.jsonl");
     std::fs::write(&manifest_path, plan).unwrap();
     let fastq_split = bin("fastq-split");

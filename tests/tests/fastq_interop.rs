@@ -432,3 +432,77 @@ fn gztool_extracts_with_our_index_by_byte_and_by_line() {
         }
     }
 }
+
+/// pigz compresses blocks of input on many threads and ends each with a sync flush: an
+/// empty stored block, a boundary that adds no output, every 32 KiB here (`-b 32`). The index
+/// built on one thread, on three, and across workers (parts planned, and parts cut inside
+/// each of those empty blocks) is the same, and chunks planned from it equal zcat's output.
+#[test]
+#[ignore = "needs pigz, zcat and ../shared/data"]
+fn pigz_files_index_alike_on_threads_and_across_workers() {
+    require_tool("pigz");
+    let dir = tempfile::tempdir().unwrap();
+    let text = zcat(&[&shared_data("fastq/seqkit__Illimina1.8.fq.gz")]);
+    let plain = dir.path().join("reads.fq");
+    fs::write(&plain, text.repeat((3 << 19) / text.len() + 1)).unwrap();
+    run_ok(
+        Command::new("pigz")
+            .args(["-k", "-b", "32", "-p", "2"])
+            .arg(&plain),
+    );
+    let input = dir.path().join("reads.fq.gz");
+    let gz = fs::read(&input).unwrap();
+    let stored: Vec<u64> = gz
+        .windows(4)
+        .enumerate()
+        .filter(|(_, bytes)| bytes == &[0, 0, 0xff, 0xff])
+        .map(|(at, _)| at as u64)
+        .collect();
+    assert!(stored.len() > 30, "{} empty stored blocks", stored.len());
+    let input = input.to_str().unwrap();
+    let source = partition_core::Source::open(input).unwrap();
+    let span = 32 << 10;
+    let one_pass = fastq_gz::index::build(&source, span, 1, true).unwrap();
+    assert!(one_pass.checkpoints.len() > 30);
+    let threads = fastq_gz::index::build(&source, span, 3, true).unwrap();
+    assert!(threads.same_but_for_tail_in(&one_pass), "on three threads");
+
+    let fanout = || Command::new(bin("fanout"));
+    let work = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let planned = chunkwise_tests::index_in_parts(input, 7, "32KiB", &work("planned"), &fanout);
+    assert!(planned.same_but_for_tail_in(&one_pass), "7 planned parts");
+    // One part per stored block, each range ending inside the block's length fields.
+    let plan = run_ok(Command::new(bin("fastq-split")).args([
+        "index-parts",
+        "plan",
+        input,
+        "--parts",
+        &(stored.len() + 1).to_string(),
+        "--span",
+        "32KiB",
+    ]));
+    let mut cut = Vec::new();
+    let ends = stored.iter().map(|at| at + 1).chain([gz.len() as u64]);
+    let mut start = 0;
+    for (mut chunk, end) in manifest(&plan).into_iter().zip(ends) {
+        chunk.sources[0].ranges = vec![partition_core::ByteRange::new(start, end)];
+        start = end;
+        cut.extend(serde_json::to_vec(&chunk).unwrap());
+        cut.push(b'\n');
+    }
+    let joined = chunkwise_tests::index_from_parts(&cut, &work("cut"), &fanout);
+    assert!(
+        joined.same_but_for_tail_in(&one_pass),
+        "parts cut in the stored blocks"
+    );
+
+    let joined_path = dir.path().join("joined.cwi");
+    let mut bytes = Vec::new();
+    joined.write(&mut bytes).unwrap();
+    fs::write(&joined_path, bytes).unwrap();
+    let (count, rebuilt) = plan_and_cat(
+        &[Path::new(input)],
+        &["--chunks", "9", "--index", joined_path.to_str().unwrap()],
+    );
+    assert!(count >= 8 && rebuilt == zcat(&[Path::new(input)]));
+}

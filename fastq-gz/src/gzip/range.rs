@@ -234,6 +234,16 @@ pub fn decode(
     })
 }
 
+/// The window a range decoded with it unknown starts with, in marker form.
+pub fn unknown_window() -> MarkedTail {
+    MarkedTail {
+        first: made_up_window(false),
+        second: made_up_window(true),
+        from_member_start: false,
+        offset: 0,
+    }
+}
+
 /// Window A (`i & 0xff`) or B (`(i & 0xff) ^ (1 + (i >> 8))`): never equal at any position.
 fn made_up_window(b: bool) -> Vec<u8> {
     (0..WINDOW)

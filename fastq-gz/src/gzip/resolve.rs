@@ -35,6 +35,35 @@ impl MarkedTail {
     }
 }
 
+impl MarkedTail {
+    /// This tail, of a range decoded right after the one whose tail is `before`, grown to
+    /// 32 KiB with the end of `before` where it is shorter: a range can end at a block
+    /// boundary after less than 32 KiB of output (small blocks, empty ones), and the window
+    /// after it then reaches back into the range before. Both tails' offsets count from the
+    /// same output start.
+    pub fn after(self, before: &MarkedTail) -> MarkedTail {
+        if self.first.len() >= WINDOW || self.from_member_start {
+            return self;
+        }
+        let from = before.first.len() - (WINDOW - self.first.len()).min(before.first.len());
+        // Pass B's bytes where `before` has them; past them, pass A's are both (literals),
+        // wanted only where this tail has pass B's after them.
+        let mut second = before.second.get(from..).unwrap_or_default().to_vec();
+        if !self.second.is_empty() {
+            second.extend_from_slice(&before.first[from.max(before.second.len())..]);
+            second.extend_from_slice(&self.second);
+        }
+        let mut first = before.first[from..].to_vec();
+        first.extend_from_slice(&self.first);
+        MarkedTail {
+            first,
+            second,
+            from_member_start: before.from_member_start && from == 0,
+            offset: before.offset + from,
+        }
+    }
+}
+
 /// The window position a byte copied from the unknown window came from, from its values in
 /// the two passes (A holds `i & 0xff` at position `i`, B `(i & 0xff) ^ (1 + (i >> 8))`).
 pub fn window_position(a: u8, b: u8) -> usize {

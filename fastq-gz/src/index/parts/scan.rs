@@ -91,8 +91,7 @@ pub(crate) fn scan_from(
     let mut since_member_start = false;
     let buffers = Buffers::default();
     loop {
-        // The last stretch takes the rest of the part, so that it is never a short one (its
-        // tail is the part's).
+        // The last stretch takes the rest of the part, so that it is never a short one.
         let remaining = (part.range.end * 8).saturating_sub(place.bit()) / 8;
         let stop = match remaining > 2 * stretch {
             true => place.bit() / 8 + stretch,
@@ -104,7 +103,8 @@ pub(crate) fn scan_from(
             (None, None) => Window::Unknown,
         };
         let (base, decoded) = decode_stretch(&mut compressed, &buffers, place, stop, window)?;
-        scan.add_stretch(base, &decoded, &mut counts);
+        let first_stretch = scan.start == Some(place);
+        scan.add_stretch(base, &decoded, &mut counts, first_stretch);
         if let Some(window) = &known {
             let after = decoded.window_after(window).map_err(|at| {
                 Error::bad_input(
@@ -123,7 +123,10 @@ pub(crate) fn scan_from(
                 since_member_start = true;
                 known = Some(tail.first);
             } else {
-                marked = Some(tail);
+                // The next stretch's window, in marker form: made up where it still reaches
+                // into the unknown window before the part.
+                let before = marked.take().unwrap_or_else(range::unknown_window);
+                marked = Some(tail.after(&before));
             }
         }
         let end = decoded.end.map(|end| Place::from_start(end, base));
@@ -273,8 +276,8 @@ impl PartScan {
     }
 
     /// Adds a decoded stretch (its offsets counting from file offset `base`), its copies from
-    /// the unknown window to `counts`.
-    fn add_stretch(&mut self, base: u64, decoded: &range::Range, counts: &mut [u64]) {
+    /// the unknown window to `counts`; `first`: the part's first stretch.
+    fn add_stretch(&mut self, base: u64, decoded: &range::Range, counts: &mut [u64], first: bool) {
         let out_base = self.output;
         let output = decoded.output.length as u64;
         if let Start::Block(_) = decoded.start {
@@ -315,8 +318,12 @@ impl PartScan {
         self.line_feeds += line_feeds - marked_line_feeds;
         self.output += output;
         self.end = decoded.end.map(|end| Place::from_start(end, base));
-        self.tail = decoded.marked_tail();
-        self.tail.offset += out_base as usize;
+        let mut tail = decoded.marked_tail();
+        tail.offset += out_base as usize;
+        self.tail = match first {
+            true => tail,
+            false => tail.after(&self.tail),
+        };
         self.last_byte = decoded.last_byte().or(self.last_byte);
     }
 
@@ -433,5 +440,58 @@ mod tests {
         );
         let stretched = scan_from(&source, &part, Some((place, &window)), 4096).unwrap();
         assert!(stretched == whole, "known window, in stretches");
+    }
+
+    /// Stretches of less than 32 KiB of output (blocks of 2 KB), then copies from further
+    /// back than the last stretch (reads repeated 29 KB later): each stretch's window and the
+    /// part's tail reach back into the stretches before, with the window before the part
+    /// unknown or known.
+    #[test]
+    fn stretches_of_little_output_add_up_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let reads = test_support::Reads::new(50).length(100..=160).bytes();
+        let other = test_support::Reads::new(50)
+            .seed(2)
+            .length(100..=160)
+            .bytes();
+        let text = [&reads[..], &other, &reads, &other, &reads].concat();
+        // Sync flushes end the blocks and keep the window.
+        let pieces: Vec<&[u8]> = text.chunks(2_000).collect();
+        let file = test_support::gzip_flushed(&pieces, 6, flate2::FlushCompress::Sync);
+        let path = dir.path().join("far.fq.gz");
+        std::fs::write(&path, &file).unwrap();
+        let url = path.to_str().unwrap().to_string();
+        let source = Source::open(&url).unwrap();
+        let size = file.len() as u64;
+        let part = |range| Part {
+            seq: 0,
+            url: url.clone(),
+            range,
+            size,
+            span: 1 << 12,
+        };
+        let index = crate::index::build(&source, 1 << 12, 1, true).unwrap();
+        let checkpoint = index
+            .checkpoints
+            .iter()
+            .find(|checkpoint| checkpoint.out > 20_000 && !checkpoint.member_start)
+            .unwrap();
+        let window = crate::index::decode_window(&checkpoint.window).unwrap();
+        let place = Place::Block {
+            bit: checkpoint.in_byte * 8 - u64::from(checkpoint.bits),
+        };
+        let known = Some((place, &window[..]));
+        for (range, from) in [
+            (ByteRange::new(0, size / 2), None),
+            (ByteRange::new(size / 9, size / 2), None),
+            (ByteRange::new(size / 9, size), None),
+            (ByteRange::new(checkpoint.in_byte, size * 3 / 4), known),
+        ] {
+            let whole = scan_from(&source, &part(range), from, u64::MAX / 4).unwrap();
+            for stretch in [512, 2048] {
+                let stretched = scan_from(&source, &part(range), from, stretch).unwrap();
+                assert!(stretched == whole, "{range:?} in stretches of {stretch}");
+            }
+        }
     }
 }

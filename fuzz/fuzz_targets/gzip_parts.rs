@@ -1,9 +1,10 @@
 //! The index built across workers (`fastq-split index-parts`: scan each part with its window
 //! unknown, chain, build each part, join) against the one-pass index, on FASTQ the fuzzer
 //! shapes: records of its lengths, compressed at its level with block boundaries (sync, full
-//! and partial flushes) and member ends where it says, in up to 12 parts and a span as small
-//! as 64 bytes, and maybe one byte damaged. Where the one-pass build succeeds, the joined
-//! index equals it; where it fails, the joined build fails too: never a wrong index.
+//! and partial flushes) and member ends where it says, in up to 12 parts scanned in stretches
+//! of 64 bytes to 8 KiB, a span as small as 64 bytes, and maybe one byte damaged. Where the
+//! one-pass build succeeds, the joined index equals it; where it fails, the joined build
+//! fails too: never a wrong index.
 #![no_main]
 
 use chunkwise_fuzz::gzip_flushed;
@@ -16,7 +17,10 @@ fuzz_target!(|data: &[u8]| {
     let [parts, span, level, mode, d0, d1, d2, flip, body @ ..] = data else {
         return;
     };
-    let parts = 1 + u64::from(*parts % 12);
+    // The low bits: parts; the high bits: stretches of 64 bytes to 8 KiB (the scan's own
+    // 512 KiB would give these small inputs one stretch each).
+    let stretch = 64u64 << (parts >> 5);
+    let parts = 1 + u64::from(*parts & 31) % 12;
     let span = 64u64 << (span % 8);
     let level = u32::from(level % 10);
     let damage = (mode & 1 == 1).then(|| (u32::from_le_bytes([*d0, *d1, *d2, 0]), *flip | 1));
@@ -37,7 +41,7 @@ fuzz_target!(|data: &[u8]| {
     let url = chunkwise_fuzz::scratch("parts.fq.gz", &file);
     let source = Source::open(&url).expect("the scratch file opens");
     let one_pass = index::build(&source, span, 1, true);
-    let joined = joined(&source, parts, span);
+    let joined = joined(&source, parts, span, stretch);
     match (one_pass, joined) {
         (Ok(one_pass), Ok(joined)) => assert!(
             joined.same_but_for_tail_in(&one_pass),
@@ -89,8 +93,8 @@ fn difference(joined: &GzIndex, one_pass: &GzIndex) -> String {
     }
 }
 
-/// Scans, chain, builds and join, in one process.
-fn joined(source: &Source, count: u64, span: u64) -> partition_core::Result<GzIndex> {
+/// Scans (in stretches of `stretch` bytes), chain, builds and join, in one process.
+fn joined(source: &Source, count: u64, span: u64, stretch: u64) -> partition_core::Result<GzIndex> {
     let chunks = parts::plan(source, count, span);
     let parts: Vec<parts::Part> = chunks
         .iter()
@@ -98,7 +102,7 @@ fn joined(source: &Source, count: u64, span: u64) -> partition_core::Result<GzIn
         .collect();
     let scans = parts
         .iter()
-        .map(parts::scan)
+        .map(|part| parts::scan_in_stretches(part, stretch))
         .collect::<Result<Vec<_>, _>>()?;
     let starts = parts::chain(&parts, scans)?;
     let built = parts

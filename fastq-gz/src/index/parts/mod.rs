@@ -43,6 +43,8 @@ pub mod work;
 pub use build::{build_part, PartIndex};
 pub use chain::{chain, PartStart};
 pub use join::join;
+#[cfg(fuzzing)]
+pub use scan::scan_in_stretches;
 pub use scan::{scan, PartScan};
 
 use partition_core::{

@@ -63,6 +63,15 @@ pub fn scan(part: &Part) -> Result<PartScan> {
     scan_from(&source, part, None, STRETCH)
 }
 
+/// [`scan`] in stretches of `stretch` compressed bytes: for the fuzz target, whose small
+/// inputs reach many stretches only with small ones.
+#[cfg(fuzzing)]
+pub fn scan_in_stretches(part: &Part, stretch: u64) -> Result<PartScan> {
+    let source = Source::open(&part.url)?;
+    source.expect_size(Some(part.size))?;
+    scan_from(&source, part, None, stretch)
+}
+
 /// Decodes `part` from `from` with its window known (the chain redoing a part), or from where
 /// a block or member is found to start in its range.
 pub(crate) fn scan_from(

@@ -33,9 +33,7 @@ impl MarkedTail {
         window.extend_from_slice(&tail);
         Ok(window)
     }
-}
 
-impl MarkedTail {
     /// This tail, of a range decoded right after the one whose tail is `before`, grown to
     /// 32 KiB with the end of `before` where it is shorter: a range can end at a block
     /// boundary after less than 32 KiB of output (small blocks, empty ones), and the window

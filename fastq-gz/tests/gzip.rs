@@ -629,12 +629,7 @@ fn parts_ending_at_an_empty_block_or_member_match_the_one_pass_index() {
     let empty_member_at = members.len() as u64;
     members.extend(gzip(b"", 6));
     members.extend(gzip(&text[text.len() / 2..], 6));
-    let stored_at: Vec<u64> = synced
-        .windows(4)
-        .enumerate()
-        .filter(|(_, bytes)| bytes == &[0, 0, 0xff, 0xff])
-        .map(|(at, _)| at as u64)
-        .collect();
+    let stored_at = test_support::empty_stored_blocks(&synced);
     assert!(stored_at.len() > 10);
     let mut partial_boundaries = 0;
     for (name, file) in [

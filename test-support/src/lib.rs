@@ -170,6 +170,16 @@ pub fn gzip_flushed(pieces: &[&[u8]], level: u32, flush: flate2::FlushCompress) 
     member
 }
 
+/// Offsets in `gz` of `00 00 ff ff`: the length fields of the empty stored blocks that sync
+/// flushes write (and, rarely, compressed bytes that happen to read so).
+pub fn empty_stored_blocks(gz: &[u8]) -> Vec<u64> {
+    gz.windows(4)
+        .enumerate()
+        .filter(|(_, bytes)| bytes == &[0, 0, 0xff, 0xff])
+        .map(|(at, _)| at as u64)
+        .collect()
+}
+
 /// A FASTA reference: sequences of several lengths, line widths and a short last line.
 pub fn fasta(seed: u64) -> Vec<u8> {
     let mut rng = Rng::new(seed);

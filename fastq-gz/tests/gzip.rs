@@ -530,6 +530,7 @@ fn parts_cut_at(source: &Source, cuts: &[u64], span: u64) -> Vec<index::parts::P
         .collect()
 }
 
+/// Both rounds and both joins over `parts`, the scans altered by `alter` before the chain.
 fn build_parts(
     parts: Vec<index::parts::Part>,
     alter: impl FnOnce(&mut Vec<index::parts::PartScan>),

@@ -143,13 +143,15 @@ pub fn choose(hits: &[Hit], paired_at: &[Locus]) -> Choice {
             runner_up,
         };
     }
-    // The primary is the first tied locus an aligner reported as a primary record (one always
-    // did: the part whose secondary record ties the best has a primary at least as good), so
-    // its sequence and qualities are there whatever the aligner writes for secondaries.
+    // The primary is the first tied locus an aligner reported as a primary record, so that
+    // its sequence and qualities are there whatever the aligner writes for secondaries. A
+    // part whose secondary record ties the best has a primary at least as good, but the mates
+    // may rule that locus out, and damaged input may score a secondary above its primary:
+    // then the first tied locus, as where a secondary record is the one best locus.
     let kept = **competing
         .iter()
         .find(|hit| hit.primary)
-        .expect("a part's primary record scores at least its secondary ones");
+        .unwrap_or(&competing[0]);
     let others = loci
         .values()
         .filter(|hit| hit.locus != kept.locus)
@@ -237,6 +239,27 @@ mod tests {
         };
         assert_eq!(kept, primary);
         assert_eq!(others, vec![secondary]);
+    }
+
+    /// The mates rule out both parts' primary records, leaving two tied secondary ones.
+    #[test]
+    fn a_tie_of_secondary_records_only_keeps_the_first() {
+        let mut secondaries = [hit(0, 0, 10, 100), hit(1, 1, 10, 100)];
+        for secondary in &mut secondaries {
+            secondary.primary = false;
+        }
+        let hits = [
+            hit(0, 0, 2000, 100),
+            secondaries[0],
+            hit(1, 1, 3000, 100),
+            secondaries[1],
+        ];
+        let loci = secondaries.map(|hit| hit.locus.unwrap());
+        let Choice::Tied { kept, others } = choose(&hits, &loci) else {
+            panic!()
+        };
+        assert_eq!(kept, secondaries[0]);
+        assert_eq!(others.len(), 3);
     }
 
     #[test]

@@ -58,14 +58,11 @@ pub struct Trailer {
 
 /// Round one for `part`: where it starts, and what decoding it with the window unknown finds.
 pub fn scan(part: &Part) -> Result<PartScan> {
-    let source = Source::open(&part.url)?;
-    source.expect_size(Some(part.size))?;
-    scan_from(&source, part, None, STRETCH)
+    scan_in_stretches(part, STRETCH)
 }
 
-/// [`scan`] in stretches of `stretch` compressed bytes: for the fuzz target, whose small
-/// inputs reach many stretches only with small ones.
-#[cfg(fuzzing)]
+/// [`scan`] in stretches of `stretch` compressed bytes; exported only to the fuzz target,
+/// whose small inputs reach many stretches only with small ones.
 pub fn scan_in_stretches(part: &Part, stretch: u64) -> Result<PartScan> {
     let source = Source::open(&part.url)?;
     source.expect_size(Some(part.size))?;

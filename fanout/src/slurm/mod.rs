@@ -12,30 +12,37 @@
 //!
 //! Everything a round needs sits in `DIR/.fanout-slurm/` of the shared output folder: the
 //! manifest, the batch script, Slurm's per-task logs and one result file per task and attempt
-//! (an [`Report`] as JSON, written by the worker under a temporary name and renamed).
+//! (a [`Report`](crate::backend::Report) as JSON, written by the worker under a temporary name and renamed).
 //! The runner submits the array, waits for it to leave the queue, reads the results (a task
 //! that left none failed: killed, out of memory, node lost), writes the joblog, and submits
 //! the failed chunks again as a smaller array while `--retries` allow. Ctrl-C cancels the array.
+//!
+//! - `arrays`: how a round's chunks are cut into arrays and written as `--array` indices.
+//! - `worker`: what each array task runs (`fanout worker`), and where it leaves its report.
 
-use std::collections::VecDeque;
+mod arrays;
+mod worker;
+
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
-use partition_core::output::{create_dir, write_file};
-use partition_core::{progress, AtomicFile, Chunk, Error, ManifestReader, Result};
-
 use partition_core::backoff::sleep_unless;
+use partition_core::output::{create_dir, write_file};
+use partition_core::{progress, Chunk, Error, Result};
 
-use crate::backend::{Outcome, Report};
+use crate::backend::Outcome;
 use crate::driver::{Driver, RunContext};
-use crate::local::run_alone;
 use crate::options::Halt;
 use crate::summary::{attempt_line, Summary};
-use crate::task::{shell_quote, TaskSpec};
+use crate::task::shell_quote;
+
+use arrays::{Arrays, QUEUED_ARRAYS};
+use worker::{read_report, result_path};
+pub use worker::{work, Task};
 
 /// How often the queue is asked whether the array is done.
 const POLL: Duration = Duration::from_secs(1);
@@ -362,98 +369,6 @@ struct Round<'r> {
     bar: &'r indicatif::ProgressBar,
 }
 
-/// What each array task runs (`fanout worker`): the chunk at position `seq` of the manifest,
-/// its outputs in `out_dir`, its report in `out_dir/.fanout-slurm/results/`.
-pub struct Task {
-    pub manifest: String,
-    pub seq: u64,
-    pub attempt: u32,
-    /// What the run executes; its `out_dir` is the shared folder.
-    pub spec: TaskSpec,
-}
-
-/// Runs one array task; the result file records how the command went, so the task itself
-/// fails only when it cannot run or record at all.
-pub fn work(task: Task) -> Result<()> {
-    let chunks = ManifestReader::open(&task.manifest)?.read_all()?;
-    let chunk = chunks
-        .iter()
-        .find(|chunk| chunk.seq == task.seq)
-        .ok_or_else(|| {
-            Error::Usage(format!("{}: no chunk with seq {}", task.manifest, task.seq))
-        })?;
-    let Some(out_dir) = &task.spec.out_dir else {
-        return Err(Error::Usage(
-            "a Slurm task needs the shared output folder".to_string(),
-        ));
-    };
-    let work = Path::new(out_dir).join(".fanout-slurm");
-    create_dir(&work.join("results"))?;
-    let outcome = run_alone(&task.spec, chunk, task.attempt);
-    let report = serde_json::to_vec(&Report::from_outcome(&outcome))
-        .map_err(|e| Error::io("the task report", std::io::Error::other(e)))?;
-    let mut file = AtomicFile::create(result_path(&work, task.seq, task.attempt))?;
-    std::io::Write::write_all(&mut file, &report)
-        .map_err(|e| Error::io(file.path().display(), e))?;
-    file.commit()?;
-    if let Some(error) = &outcome.error {
-        eprintln!("fanout worker: {}: {error}", chunk.id);
-    }
-    Ok(())
-}
-
-/// The arrays of one round: each covers the seqs `[base, base + size)`.
-struct Arrays {
-    size: u64,
-    /// Each submitted array's base and job id, in seq order.
-    jobs: Vec<(u64, String)>,
-    /// The arrays still to submit: base and `--array` indices.
-    unsubmitted: VecDeque<(u64, String)>,
-    /// Submitted arrays last seen in the queue (the others have left it for good).
-    queued: Vec<String>,
-}
-
-/// Arrays of a round in the queue at once: the one running and the next, so that the
-/// cluster holds at most two arrays' job records (each array is at most half of
-/// `MaxJobCount`), however many chunks the round has.
-const QUEUED_ARRAYS: usize = 2;
-
-impl Arrays {
-    /// The pending chunks as arrays of at most `size` indices, each covering the seqs
-    /// `[base, base + size)`.
-    fn plan(pending: &[&Chunk], size: u64) -> Arrays {
-        let mut seqs: Vec<u64> = pending.iter().map(|chunk| chunk.seq).collect();
-        seqs.sort_unstable();
-        let mut unsubmitted = VecDeque::new();
-        let mut rest = &seqs[..];
-        while let Some(first) = rest.first() {
-            let base = first - first % size;
-            let count = rest.iter().take_while(|&&seq| seq < base + size).count();
-            let (these, later) = rest.split_at(count);
-            rest = later;
-            unsubmitted.push_back((base, array_indices(these.iter().map(|seq| seq - base))));
-        }
-        Arrays {
-            size,
-            jobs: Vec::new(),
-            unsubmitted,
-            queued: Vec::new(),
-        }
-    }
-
-    fn job_of(&self, seq: u64) -> &str {
-        let base = seq - seq % self.size;
-        self.jobs
-            .iter()
-            .find(|(b, _)| *b == base)
-            .map_or("", |(_, job)| job.as_str())
-    }
-
-    fn index_of(&self, seq: u64) -> u64 {
-        seq % self.size
-    }
-}
-
 /// The job id in what `sbatch --parsable` printed: "JOBID" or "JOBID;CLUSTER".
 fn job_id(output: &str) -> Result<String> {
     let job = output.split(';').next().unwrap_or_default().trim();
@@ -482,15 +397,6 @@ fn array_size() -> Result<u64> {
     Ok(max_array.min(max_jobs / 2).max(1))
 }
 
-fn result_path(work: &Path, seq: u64, attempt: u32) -> PathBuf {
-    work.join("results").join(format!("{seq}.{attempt}.json"))
-}
-
-fn read_report(work: &Path, seq: u64, attempt: u32) -> Option<Report> {
-    let bytes = fs::read(result_path(work, seq, attempt)).ok()?;
-    serde_json::from_slice(&bytes).ok()
-}
-
 /// Runs a Slurm client command; its stdout, or its stderr as the error.
 fn slurm_command(command: &mut Command) -> Result<String> {
     let program = command.get_program().to_string_lossy().into_owned();
@@ -512,67 +418,13 @@ fn slurm_command(command: &mut Command) -> Result<String> {
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
-/// `0-3,7,9-10` from ascending positions.
-fn array_indices(seqs: impl Iterator<Item = u64>) -> String {
-    let mut ranges: Vec<(u64, u64)> = Vec::new();
-    for seq in seqs {
-        match ranges.last_mut() {
-            Some((_, end)) if *end + 1 == seq => *end = seq,
-            _ => ranges.push((seq, seq)),
-        }
-    }
-    ranges
-        .iter()
-        .map(|&(start, end)| {
-            if start == end {
-                start.to_string()
-            } else {
-                format!("{start}-{end}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn arrays_cover_their_seqs_from_their_base() {
-        let mut manifest = partition_core::ManifestBuilder::new(partition_core::Kind::Fastq);
-        for i in 0..200 {
-            manifest.push(&format!("c{i}"), vec![], 0, ());
-        }
-        let chunks = manifest.finish();
-        let pending: Vec<&Chunk> = chunks
-            .iter()
-            .filter(|c| !(100..150).contains(&c.seq) && c.seq != 3)
-            .collect();
-        let mut arrays = Arrays::plan(&pending, 50);
-        assert_eq!(
-            Vec::from(arrays.unsubmitted.clone()),
-            [
-                (0, "0-2,4-49".to_string()),
-                (50, "0-49".to_string()),
-                (150, "0-49".to_string())
-            ]
-        );
-        arrays.jobs = vec![(0, "7".into()), (50, "8".into()), (150, "9".into())];
-        assert_eq!((arrays.job_of(49), arrays.index_of(49)), ("7", 49));
-        assert_eq!((arrays.job_of(50), arrays.index_of(50)), ("8", 0));
-        assert_eq!((arrays.job_of(199), arrays.index_of(199)), ("9", 49));
+    fn job_ids_are_read_from_sbatch_parsable() {
         assert_eq!(job_id("123;cluster\n").unwrap(), "123");
         assert!(job_id("Submitted batch job 5").is_err());
-    }
-
-    #[test]
-    fn array_indices_are_ranges() {
-        assert_eq!(
-            array_indices([0, 1, 2, 3, 7, 9, 10].into_iter()),
-            "0-3,7,9-10"
-        );
-        assert_eq!(array_indices([5].into_iter()), "5");
-        assert_eq!(array_indices([2, 4, 6].into_iter()), "2,4,6");
     }
 }

@@ -148,35 +148,44 @@ impl<R: Read> Rounds<R> {
             .chain([end_bit])
             .collect();
         let window = &self.window;
-        let mut decoded: Vec<Option<Result<Range, Failure>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = starts
-                .iter()
-                .zip(&stops)
-                .enumerate()
-                .map(|(i, (&start, &stop))| {
-                    let window = if i == 0 {
-                        Window::Known(window)
-                    } else {
-                        Window::Unknown
-                    };
-                    scope.spawn(move || {
-                        range::decode(data, at_end, start, stop, window, buffers, false)
+        // Each thread's ranges, by where they start.
+        let mut decoded: Vec<(Start, Option<Result<Range, Failure>>)> =
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = starts
+                    .iter()
+                    .zip(&stops)
+                    .enumerate()
+                    .map(|(i, (&start, &stop))| {
+                        scope.spawn(move || match i {
+                            0 => decode_share(data, at_end, start, stop, window, buffers),
+                            _ => {
+                                let range = range::decode(
+                                    data,
+                                    at_end,
+                                    start,
+                                    stop,
+                                    Window::Unknown,
+                                    buffers,
+                                    false,
+                                );
+                                vec![(start, Some(range))]
+                            }
+                        })
                     })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|handle| Some(handle.join().expect("decoding does not panic")))
-                .collect()
-        });
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|handle| handle.join().expect("decoding does not panic"))
+                    .collect()
+            });
         // The chain, from the round's start: each range with the window before it, passed on
         // by resolving only each range's last 32 KiB.
         let mut chain = Vec::new();
         let mut window = self.window.clone();
         let mut next = self.next;
         loop {
-            let range = match starts.iter().position(|&start| start == next) {
-                Some(index) => decoded[index].take().expect("each range joins once")?,
+            let range = match decoded.iter().position(|&(start, _)| start == next) {
+                Some(index) => decoded[index].1.take().expect("each range joins once")?,
                 None => {
                     let stop = stops
                         .iter()
@@ -253,6 +262,45 @@ impl<R: Read> Rounds<R> {
         self.window = window;
         Ok(segments)
     }
+}
+
+/// The first thread's double share, from `start` (its window known) to `stop`, as two ranges
+/// of the others' size, one after the other: output buffers then all settle near one
+/// range's output, where one range of a double share's would grow every reused buffer to
+/// twice that.
+fn decode_share(
+    data: &[u8],
+    at_end: bool,
+    start: Start,
+    stop: usize,
+    window: &[u8],
+    buffers: &Buffers,
+) -> Vec<(Start, Option<Result<Range, Failure>>)> {
+    let half = start.bit() + stop.saturating_sub(start.bit()) / 2;
+    let first = range::decode(
+        data,
+        at_end,
+        start,
+        half,
+        Window::Known(window),
+        buffers,
+        false,
+    );
+    let next = first.as_ref().ok().and_then(|range| {
+        let end = range.end.filter(|end| end.bit() < stop)?;
+        Some((end, range.window_after(window)))
+    });
+    let mut ranges = vec![(start, Some(first))];
+    if let Some((end, after)) = next {
+        let second = after
+            .map_err(|at| reaches_before(start, at))
+            .and_then(|after| {
+                let window = Window::Known(&after);
+                range::decode(data, at_end, end, stop, window, buffers, false)
+            });
+        ranges.push((end, Some(second)));
+    }
+    ranges
 }
 
 fn reaches_before(start: Start, at: usize) -> Failure {

@@ -14,20 +14,17 @@
 //! Chunks are cut at checkpoints, so a worker decodes only its own bytes and knows exactly
 //! where its first record starts.
 //!
-//! With `threads` above one the file is decoded on that many threads
-//! ([`crate::gzip::ParallelDecoder`]); the record scan and the checkpoints are the same code.
-//! Both decoders report every block boundary past a checkpoint's span, so the checkpoints, their
-//! windows, lines, first records and CRC32s are the same, byte for byte. Only `tail_in` may
-//! differ: each build takes it from the progress its decoder reports (every 8 KiB of output
-//! near a checkpoint in one pass, where the input buffer's refills also cut calls; every
-//! 64 KiB on threads), and either is a compressed offset that suffices. Plans from either
-//! rebuild the input exactly (tests/gzip.rs). On two cores the one-pass build is the faster:
-//! decoding a range whose window is unknown costs two passes (see [`crate::gzip::range`]).
-//!
 //! Across workers ([`parts`]), each part of the file is decoded by a worker of its own, the
-//! same builder seeded where the part begins: the same index again, but for `tail_in`.
+//! same builder seeded where the part begins; with `threads` above one, the same parts run
+//! on that many threads of this process ([`parts::build_on_threads`]). Both see every block
+//! boundary the one pass sees, so the checkpoints, their windows, lines, first records and
+//! CRC32s are the same, byte for byte. Only `tail_in` may differ: each build takes it from
+//! where its decoder reported progress, which depends on how its input was read, and any
+//! value that suffices is right. Plans from either rebuild the input exactly
+//! (tests/gzip.rs). On two cores the one pass is the faster: a part whose window is unknown
+//! is decoded twice before it is built (see [`crate::gzip::range`]).
 //!
-//! - `build`: the pass, decoding on threads of its own beside the record scan;
+//! - `build`: the pass, decoding on a thread of its own beside the record scan;
 //! - `builder`: the observer that places checkpoints and gathers their windows;
 //! - `window`: windows traced and deflated; `file`: the `.cwi` written and read.
 //!

@@ -38,8 +38,9 @@ enum Command {
         /// Output between checkpoints [default: 1MiB; an existing index is used as it is]
         #[arg(long, value_name = "SIZE")]
         span: Option<ByteSize>,
-        /// Threads that decode the file when the index is built (1: one streaming pass, the
-        /// fastest on 2 cores; more threads are meant for 4 cores or more)
+        /// Threads that build the index (1: one streaming pass, the fastest on 2 cores; N: the
+        /// file in N parts on N threads, as `index-parts` does across workers, for 4 cores or
+        /// more)
         #[arg(short = 'j', long, value_name = "N", default_value_t = DEFAULT_THREADS)]
         threads: usize,
     },
@@ -57,8 +58,9 @@ enum Command {
         /// Index format: fastq-split's own, or gztool's (with line numbers, for `gztool -I`)
         #[arg(long, value_enum, default_value_t = IndexFormat::Cwi)]
         format: IndexFormat,
-        /// Threads that decode the file when the index is built (1: one streaming pass, the
-        /// fastest on 2 cores; more threads are meant for 4 cores or more)
+        /// Threads that build the index (1: one streaming pass, the fastest on 2 cores; N: the
+        /// file in N parts on N threads, as `index-parts` does across workers, for 4 cores or
+        /// more)
         #[arg(short = 'j', long, value_name = "N", default_value_t = DEFAULT_THREADS)]
         threads: usize,
     },
@@ -217,7 +219,7 @@ Examples:
   fastq-split plan sample.interleaved.fq.gz --interleaved --chunks 64 | fanout -- bwa mem -p ref.fa -
   fastq-split plan --paired L1_R1.fq.gz L1_R2.fq.gz L2_R1.fq.gz L2_R2.fq.gz --chunks 64
   fastq-split index s3://lab/run7/reads.fq.gz -o reads.fq.gz.cwi --span 4MiB
-  fastq-split index reads.fq.gz -j 16    # decoded on 16 threads: the same checkpoints
+  fastq-split index reads.fq.gz -j 16    # in 16 parts on 16 threads: the same checkpoints
   fastq-split index-parts --help         # the index built by many workers (Lambda, Slurm)
   fastq-split index reads.fq.gz --format gztool && gztool -L 1000001 reads.fq.gz | head -4
   fastq-split cat chunks.jsonl --seq 3 > chunk3.fq

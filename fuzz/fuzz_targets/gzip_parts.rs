@@ -4,7 +4,8 @@
 //! and partial flushes) and member ends where it says, in up to 12 parts scanned in stretches
 //! of 64 bytes to 8 KiB, a span as small as 64 bytes, and maybe one byte damaged. Where the
 //! one-pass build succeeds, the joined index equals it; where it fails, the joined build
-//! fails too: never a wrong index.
+//! fails too: never a wrong index. The same holds for `index -j 3`, which builds the index
+//! in parts on threads.
 #![no_main]
 
 use chunkwise_fuzz::gzip_flushed;
@@ -42,15 +43,20 @@ fuzz_target!(|data: &[u8]| {
     let source = Source::open(&url).expect("the scratch file opens");
     let one_pass = index::build(&source, span, 1, true);
     let joined = joined(&source, parts, span, stretch);
-    match (one_pass, joined) {
-        (Ok(one_pass), Ok(joined)) => assert!(
-            joined.same_but_for_tail_in(&one_pass),
-            "the joined index of {parts} parts differs from the one-pass index: {}",
-            difference(&joined, &one_pass)
-        ),
-        (Err(_), Err(_)) => {}
-        (Ok(_), Err(error)) => panic!("the one-pass build succeeded, the parts failed: {error}"),
-        (Err(error), Ok(_)) => panic!("the one-pass build failed ({error}), the parts did not"),
+    // As `index -j 3` builds it: three parts (the first double) on three threads.
+    let on_threads = parts::build_on_threads(&source, span, 3, true);
+    let ways = [(format!("in {parts} parts"), joined), ("on threads".into(), on_threads)];
+    for (how, joined) in ways {
+        match (&one_pass, joined) {
+            (Ok(one_pass), Ok(joined)) => assert!(
+                joined.same_but_for_tail_in(one_pass),
+                "the index built {how} differs from the one-pass index: {}",
+                difference(&joined, one_pass)
+            ),
+            (Err(_), Err(_)) => {}
+            (Ok(_), Err(error)) => panic!("the one-pass build succeeded, {how} failed: {error}"),
+            (Err(error), Ok(_)) => panic!("the one-pass build failed ({error}), {how} did not"),
+        }
     }
 });
 

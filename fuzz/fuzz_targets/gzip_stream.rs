@@ -1,12 +1,12 @@
 //! Any bytes as a gzip stream: decoded output is either complete (every member's CRC and
-//! length checked) or an error, and equals flate2's, and decoded on threads in small ranges
-//! it is the same; and as raw deflate data for the window tracer of sparse checkpoint
-//! windows, the block finder and the marker decoder.
+//! length checked) or an error, and equals flate2's; and as raw deflate data for the window
+//! tracer of sparse checkpoint windows, the block finder and the marker decoder. (Decoding in
+//! ranges is `gzip_parts`'s.)
 #![no_main]
 
 use std::io::Read;
 
-use fastq_gz::gzip::{finder, markers, rounds::Rounds, trace, Decoder};
+use fastq_gz::gzip::{finder, markers, trace, Decoder};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -46,20 +46,5 @@ fuzz_target!(|data: &[u8]| {
         {
             assert_eq!(output, expected, "our decoder and flate2 agree");
         }
-        // Ranges of 256 bytes on 3 threads: found starts, false ones, chains, resolution.
-        let mut rounds = Rounds::new(data, "fuzz.gz", 3, 256);
-        let mut parallel = Vec::new();
-        loop {
-            match rounds.next_round() {
-                Ok(Some(round)) => {
-                    for segment in round {
-                        parallel.extend_from_slice(segment.output.as_slice());
-                    }
-                }
-                Ok(None) => break,
-                Err(error) => panic!("the one-pass decoder succeeded, the rounds failed: {error}"),
-            }
-        }
-        assert_eq!(parallel, output, "decoded on threads, the same output");
     }
 });

@@ -39,13 +39,6 @@ pub trait Observer {
     fn member_end(&mut self, crc: &crc32fast::Hasher);
 }
 
-/// A reader of gzip's output that tells an [`Observer`] what it decodes: [`Decoder`] on one
-/// thread, [`super::ParallelDecoder`] on many.
-pub trait ObservedRead<O>: Read {
-    fn observer_mut(&mut self) -> &mut O;
-    fn into_observer(self) -> O;
-}
-
 /// For plain decoding.
 pub struct NoObserver;
 
@@ -116,6 +109,15 @@ impl<R: Read> Decoder<R, NoObserver> {
 }
 
 impl<R: Read, O: Observer> Decoder<R, O> {
+    /// The observer told what was decoded.
+    pub fn observer_mut(&mut self) -> &mut O {
+        &mut self.observer
+    }
+
+    pub fn into_observer(self) -> O {
+        self.observer
+    }
+
     /// Decodes a whole gzip file, telling `observer` what happens.
     pub fn observed(input: R, name: &str, observer: O) -> Self {
         Decoder {
@@ -274,16 +276,6 @@ impl<R: Read, O: Observer> Decoder<R, O> {
         self.consume(8);
         self.state = State::Header;
         Ok(())
-    }
-}
-
-impl<R: Read, O: Observer> ObservedRead<O> for Decoder<R, O> {
-    fn observer_mut(&mut self) -> &mut O {
-        &mut self.observer
-    }
-
-    fn into_observer(self) -> O {
-        self.observer
     }
 }
 

@@ -1,5 +1,5 @@
-//! One compressed range of a gzip file decoded on its own, on zlib-rs: the unit of decoding
-//! a file on many threads ([`super::parallel`]).
+//! One compressed range of a gzip file decoded on its own, on zlib-rs: the unit of the index
+//! built in parts, across workers or on threads ([`crate::index::parts`]).
 //!
 //! A range that starts at a deflate block inside a member needs the 32 KiB of output before
 //! it, which the range before has not produced yet. pugz and rapidgzip decode such a range
@@ -9,7 +9,7 @@
 //! `i`, window B holds `(i & 0xff) ^ (1 + (i >> 8))`. A byte decoded as a literal is the same
 //! in both passes; a byte copied, however indirectly, from window position `i` differs, and
 //! the pair of values names `i` (`a ^ b - 1` is `i >> 8`, `a` is `i & 0xff`). Once the true
-//! window is known, [`Range::resolve`] puts its bytes in. Two passes of zlib-rs cost less
+//! window is known, [`super::resolve`] puts its bytes in. Two passes of zlib-rs cost less
 //! than one of a hand-written decoder that emits 16-bit symbols, and they validate the data
 //! exactly as the sequential decoder does. Why not switch to one pass once the output no
 //! longer refers to the window: in FASTQ it always does, since every read name copies the
@@ -19,7 +19,7 @@ use std::sync::Mutex;
 
 use super::header_length;
 use super::inflate::RawInflate;
-use super::resolve::{resolve, window_position, MarkedTail};
+use super::resolve::{window_position, MarkedTail};
 use super::WINDOW;
 
 /// Output per inflate call: how finely [`Event::Inflated`] reports progress.
@@ -61,41 +61,6 @@ pub enum Event {
     },
     /// A member's trailer, ending at `byte`: the CRC32 and size its output must have.
     MemberEnd { byte: usize, crc: u32, size: u32 },
-}
-
-impl Event {
-    /// The end of the data the event covers.
-    pub fn last_byte(&self) -> usize {
-        match *self {
-            Event::MemberStart { body, .. } => body,
-            Event::Inflated { byte, .. } | Event::MemberEnd { byte, .. } => byte,
-        }
-    }
-
-    /// The same event with its data offsets `bytes` smaller.
-    pub fn moved_back(self, bytes: usize) -> Event {
-        match self {
-            Event::MemberStart { byte, body, out } => Event::MemberStart {
-                byte: byte - bytes,
-                body: body - bytes,
-                out,
-            },
-            Event::Inflated {
-                byte,
-                out,
-                boundary,
-            } => Event::Inflated {
-                byte: byte - bytes,
-                out,
-                boundary,
-            },
-            Event::MemberEnd { byte, crc, size } => Event::MemberEnd {
-                byte: byte - bytes,
-                crc,
-                size,
-            },
-        }
-    }
 }
 
 /// Why a range did not decode.
@@ -166,16 +131,15 @@ pub struct Range {
     /// The output; with the window unknown, bytes copied from it are still made up.
     pub output: Output,
     /// With the window unknown: the output of the second pass, up to the end of the first
-    /// member (the window reaches no further). Empty once resolved.
+    /// member (the window reaches no further).
     second: Option<Output>,
     pub events: Vec<Event>,
 }
 
 /// Decodes `data` from `start` until a block boundary or a member header at or past
 /// `stop_bit`, or the end of the file. `at_end`: `data` ends where the file does. `buffers`
-/// lends the memory the output goes to. `passes_at_once`: with the window unknown, run the
-/// two passes on two threads (for a caller that has the cores to itself; [`super::rounds`]
-/// fills them with ranges instead).
+/// lends the memory the output goes to. With the window unknown, the two passes run on two
+/// threads.
 pub fn decode(
     data: &[u8],
     at_end: bool,
@@ -183,7 +147,6 @@ pub fn decode(
     stop_bit: usize,
     window: Window<'_>,
     buffers: &Buffers,
-    passes_at_once: bool,
 ) -> Result<Range, Failure> {
     let mut output = Output::reuse(buffers.take());
     let mut events = Vec::new();
@@ -203,26 +166,22 @@ pub fn decode(
         start,
         stop_bit,
     };
-    let second_pass = |window: &[u8]| {
-        let mut second = Output::reuse(buffers.take());
-        pass.run(window, true, &mut second, None).map(|_| second)
-    };
     let (end, second) = match second {
-        Some(window) if passes_at_once => std::thread::scope(|scope| {
-            let second = scope.spawn(|| second_pass(&window));
+        Some(window) => std::thread::scope(|scope| {
+            let second = scope.spawn(|| {
+                let mut second = Output::reuse(buffers.take());
+                pass.run(&window, true, &mut second, None).map(|_| second)
+            });
             let end = pass.run(&first, false, &mut output, Some(&mut events));
             let second = second.join().expect("decoding does not panic");
             (end, Some(second))
         }),
-        second => {
-            let end = pass.run(&first, false, &mut output, Some(&mut events));
-            // The second pass fails where the first does: only the first's error counts.
-            let second = second
-                .filter(|_| end.is_ok())
-                .map(|window| second_pass(&window));
-            (end, second)
-        }
+        None => (
+            pass.run(&first, false, &mut output, Some(&mut events)),
+            None,
+        ),
     };
+    // The second pass fails where the first does: only the first's error counts.
     let end = end?;
     let second = second.transpose()?;
     Ok(Range {
@@ -259,18 +218,6 @@ fn made_up_window(b: bool) -> Vec<u8> {
 }
 
 impl Range {
-    /// Puts the true window's bytes where the output copied from it. `window` is the output
-    /// before the range (its last 32 KiB or all of it); a copy from before its start is an
-    /// error naming the output offset in the range. Gives back the second pass's buffer.
-    pub fn resolve(&mut self, window: &[u8]) -> Result<Option<Vec<u8>>, usize> {
-        let Some(second) = self.second.take() else {
-            return Ok(None);
-        };
-        let first = &mut self.output.bytes[..second.length];
-        resolve(first, second.as_slice(), window, 0)?;
-        Ok(Some(second.bytes))
-    }
-
     /// The window after this range, given the one before it: its last 32 KiB of output
     /// (resolved, when the range is not yet), or the output since the last member's start
     /// (none when it stopped at a member's start).
@@ -340,7 +287,7 @@ impl Range {
     }
 
     /// The output's last byte from both passes (equal unless copied from the unknown window):
-    /// resolve it as the output is, with [`resolve`].
+    /// resolve it as the output is, with [`super::resolve::resolve`].
     pub fn last_byte(&self) -> Option<[u8; 2]> {
         let at = self.output.length.checked_sub(1)?;
         let a = self.output.bytes[at];

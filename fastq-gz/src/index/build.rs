@@ -2,7 +2,7 @@
 //! windows and finds the first record after each.
 
 use std::collections::VecDeque;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 use std::thread;
 
@@ -11,36 +11,23 @@ use partition_core::{progress, Error, Result, Source};
 use super::builder::Builder;
 use super::GzIndex;
 use crate::checksum::{Checksummed, Refill};
-use crate::gzip::{Decoder, ObservedRead, ParallelDecoder};
+use crate::gzip::Decoder;
 use crate::record::RecordReader;
 
-/// Builds the index in one streaming pass over `source`, validating every record, decoding
-/// on `threads` threads ([`ParallelDecoder`]; one: the sequential [`Decoder`]). Both see the
-/// same block boundaries, so they place the same checkpoints; see [`super`] for what differs.
+/// Builds the index of `source`: in one streaming pass that validates every record, or with
+/// `threads` above one in parts on that many threads ([`super::parts::build_on_threads`]),
+/// which gives the same checkpoints; see [`super`] for what differs.
 ///
-/// Decoding runs on threads of its own and hands its output, in pieces, to the record scan
-/// on this one: the scan then costs no time on the decoding path.
+/// In the pass, decoding runs on a thread of its own and hands its output, in pieces, to the
+/// record scan on this one: the scan then costs no time on the decoding path.
 pub fn build(source: &Source, span: u64, threads: usize, quiet: bool) -> Result<GzIndex> {
+    if threads > 1 {
+        return super::parts::build_on_threads(source, span, threads, quiet)
+            // The one-pass build says where and how the data is bad, in its own words.
+            .or_else(|_| build(source, span, 1, quiet));
+    }
     let input = progress::reader(source.reader()?, source.size(), quiet, source.url());
-    let builder = Builder::new(span.max(1));
-    if threads <= 1 {
-        let decoder = Decoder::observed(input, source.url(), builder);
-        return build_from(decoder, source, span).unwrap_or_else(Err);
-    }
-    let decoder = ParallelDecoder::new(input, source.url(), source.size(), threads, builder);
-    match build_from(decoder, source, span) {
-        Ok(built) => built,
-        // The sequential decoder says where and how the data is bad, in its own words.
-        Err(_) => build(source, span, 1, quiet),
-    }
-}
-
-/// The index, or any error but decoding's; a decoding error apart (the outer `Err`).
-fn build_from<D: ObservedRead<Builder> + Send>(
-    decoder: D,
-    source: &Source,
-    span: u64,
-) -> std::result::Result<Result<GzIndex>, Error> {
+    let decoder = Decoder::observed(input, source.url(), Builder::new(span.max(1)));
     // Record errors give positions in the uncompressed stream; the decoder's, in the file.
     let name = format!("{} (uncompressed)", source.url());
     let (piece_sender, pieces) = sync_channel(PIECES_IN_FLIGHT);
@@ -58,17 +45,14 @@ fn build_from<D: ObservedRead<Builder> + Send>(
     });
     // A decoding error ends the output early, so it explains a record error too.
     let decoded = decoded.map_err(|e: std::io::Error| Error::io(source.url(), e))?;
-    let scanned = match scanned {
-        Ok(scanned) => scanned,
-        Err(error) => return Ok(Err(error)),
-    };
+    let scanned = scanned?;
     let (mut builder, firsts) = decoded.expect("the scan ran to the end of the output");
     // The scan has ended: these are the last first records.
     for first in firsts.try_iter() {
         builder.resolve(first);
     }
     let (crc32, lines) = (builder.crc32(), scanned.lines);
-    Ok(Ok(GzIndex {
+    Ok(GzIndex {
         span,
         compressed_size: source.size(),
         uncompressed_size: scanned.stop,
@@ -77,7 +61,7 @@ fn build_from<D: ObservedRead<Builder> + Send>(
         crc32,
         crcs_known: true,
         checkpoints: builder.finish(),
-    }))
+    })
 }
 
 /// Output bytes per piece handed from decoding to the record scan, and pieces under way.
@@ -96,13 +80,13 @@ pub(super) struct Piece {
 /// Decodes the input into pieces (the first at output offset `start`), resolving checkpoints
 /// with the first records the scan finds. Returns the decoder, and whether the output ended
 /// (else the scan stopped taking pieces: it failed, and says why, or a part's scan is done).
-pub(super) fn decode<D: ObservedRead<Builder>>(
-    mut decoder: D,
+pub(super) fn decode<R: Read>(
+    mut decoder: Decoder<R, Builder>,
     mut start: u64,
     pieces: SyncSender<Piece>,
     spares: Receiver<Vec<u8>>,
     firsts: &Receiver<FirstRecord>,
-) -> std::io::Result<(D, bool)> {
+) -> std::io::Result<(Decoder<R, Builder>, bool)> {
     loop {
         let mut bytes = spares.try_recv().unwrap_or_else(|_| vec![0; PIECE]);
         let mut length = 0;

@@ -12,7 +12,7 @@ use super::super::build::{decode, scan, Pieces, ScanBounds, PIECE, PIECES_IN_FLI
 use super::super::builder::Builder;
 use super::super::Checkpoint;
 use super::{Part, PartStart, Place};
-use crate::gzip::{Decoder, ObservedRead, Observer, Resume};
+use crate::gzip::{Decoder, Observer, Resume};
 
 /// A part's share of the index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

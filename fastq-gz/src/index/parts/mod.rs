@@ -32,12 +32,14 @@
 //! The joined index equals the one-pass index but for `tail_in` (see [`crate::index`]: each
 //! build takes it from where its decoder reported progress, and any value that suffices is
 //! right). [`work`] keeps the rounds' files in one directory or `s3://` prefix, for
-//! `fastq-split index-parts`.
+//! `fastq-split index-parts`; [`build_on_threads`] runs the same rounds on the threads of one
+//! process, for `fastq-split index -j N`.
 
 mod build;
 mod chain;
 mod join;
 mod scan;
+mod threads;
 pub mod work;
 
 pub use build::{build_part, PartIndex};
@@ -46,6 +48,7 @@ pub use join::join;
 #[cfg(fuzzing)]
 pub use scan::scan_in_stretches;
 pub use scan::{scan, PartScan};
+pub use threads::build_on_threads;
 
 use partition_core::{
     ByteRange, Chunk, Error, Kind, ManifestBuilder, Result, Source, SourceRanges,

@@ -190,7 +190,6 @@ fn decode_stretch(
             stop_bit,
             window,
             buffers,
-            true,
         ) {
             Ok(decoded) => return Ok((base, decoded)),
             Err(Failure::NeedMore) => read_to += read_to - base,

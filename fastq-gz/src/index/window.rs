@@ -143,3 +143,22 @@ impl WindowCompressor {
             .expect("the compressor thread does not panic")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stored window holds its deflated bytes and no more: the index keeps one per
+    /// checkpoint until it is written, so 32 KiB of room each would grow with the file.
+    #[test]
+    fn a_stored_window_takes_its_size_not_the_room_it_was_deflated_in() {
+        let mut deflater = WindowDeflater::new();
+        let window: Vec<u8> = (0..WINDOW).map(|i| b"ACGT\n"[i % 5]).collect();
+        for _ in 0..3 {
+            let stored = deflater.compress(&window);
+            assert!(stored.len() < 1024, "{}", stored.len());
+            assert_eq!(stored.capacity(), stored.len());
+            assert_eq!(decode_window(&stored).unwrap(), window);
+        }
+    }
+}

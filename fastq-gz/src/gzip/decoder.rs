@@ -109,15 +109,6 @@ impl<R: Read> Decoder<R, NoObserver> {
 }
 
 impl<R: Read, O: Observer> Decoder<R, O> {
-    /// The observer told what was decoded.
-    pub fn observer_mut(&mut self) -> &mut O {
-        &mut self.observer
-    }
-
-    pub fn into_observer(self) -> O {
-        self.observer
-    }
-
     /// Decodes a whole gzip file, telling `observer` what happens.
     pub fn observed(input: R, name: &str, observer: O) -> Self {
         Decoder {
@@ -276,6 +267,15 @@ impl<R: Read, O: Observer> Decoder<R, O> {
         self.consume(8);
         self.state = State::Header;
         Ok(())
+    }
+
+    /// The observer, told what was decoded.
+    pub fn observer_mut(&mut self) -> &mut O {
+        &mut self.observer
+    }
+
+    pub fn into_observer(self) -> O {
+        self.observer
     }
 }
 

@@ -32,7 +32,7 @@ def plan(
     single-end), ``"paired"`` (inputs two by two are R1 and R2) or ``"interleaved"`` (pairs in
     one file; chunks never separate mates). A gzip input is indexed once (``INPUT.cwi`` beside
     it unless ``index`` says where; ``span`` is the output between checkpoints; ``threads``
-    decode it while it is indexed).
+    above 1 build the index in as many parts at once).
 
     >>> plan = chunkwise.fastq.plan("reads.fq.gz", chunks=64)
     >>> plan = chunkwise.fastq.plan(["R1.fq.gz", "R2.fq.gz"], records=1_000_000)

@@ -2,7 +2,8 @@
 
 use std::io::{self, IsTerminal};
 
-use indicatif::{ProgressBar, ProgressBarIter, ProgressDrawTarget, ProgressFinish, ProgressStyle};
+pub use indicatif::ProgressBar;
+use indicatif::{ProgressBarIter, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 
 /// A byte-counting bar; hidden with `--quiet` or when stderr is not a terminal.
 pub fn bytes(total: u64, quiet: bool, message: &str) -> ProgressBar {

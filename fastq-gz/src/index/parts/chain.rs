@@ -39,49 +39,81 @@ pub fn chain(parts: &[Part], scans: Vec<PartScan>) -> Result<Vec<PartStart>> {
     let Some(first) = parts.first() else {
         return Ok(Vec::new());
     };
-    let source = Source::open(&first.url)?;
-    source.expect_size(Some(first.size))?;
     if scans.len() != parts.len() {
         return Err(Error::bad_file(
             &first.url,
             format!("{} parts, {} scans", parts.len(), scans.len()),
         ));
     }
-    let mut expected = Some(Place::Member { byte: 0 });
-    let mut window = Vec::new();
-    let (mut out, mut lines, mut last_checkpoint) = (0, 0, None);
-    let mut line_start = true;
-    let mut starts = Vec::with_capacity(parts.len());
-    for (part, scan) in parts.iter().zip(scans) {
+    let mut chain = Chain::new(first)?;
+    parts
+        .iter()
+        .zip(scans)
+        .map(|(part, scan)| chain.next(part, scan))
+        .collect()
+}
+
+/// The chain under way: what it has found up to the end of the last part it took.
+pub struct Chain {
+    source: Source,
+    /// Where the next part must start: where the last one stopped (none at the file's end).
+    expected: Option<Place>,
+    window: Vec<u8>,
+    out: u64,
+    lines: u64,
+    last_checkpoint: Option<u64>,
+    line_start: bool,
+}
+
+impl Chain {
+    /// A chain at the start of the file the first of the parts reads.
+    pub fn new(first: &Part) -> Result<Chain> {
+        let source = Source::open(&first.url)?;
+        source.expect_size(Some(first.size))?;
+        Ok(Chain {
+            source,
+            expected: Some(Place::Member { byte: 0 }),
+            window: Vec::new(),
+            out: 0,
+            lines: 0,
+            last_checkpoint: None,
+            line_start: true,
+        })
+    }
+
+    /// The start of `part`, the next in order, from its scan.
+    pub fn next(&mut self, part: &Part, scan: PartScan) -> Result<PartStart> {
         if scan.seq != part.seq {
             return Err(Error::bad_file(
                 format!("scan of part {}", scan.seq),
                 format!("found where part {}'s belongs", part.seq),
             ));
         }
-        let start = expected.filter(|place| place.bit() < part.range.end * 8);
+        let (out, lines, line_start) = (self.out, self.lines, self.line_start);
+        let start = self
+            .expected
+            .filter(|place| place.bit() < part.range.end * 8);
         let Some(start) = start else {
             // The part before ran past this one's range (or to the file's end).
-            starts.push(PartStart {
+            return Ok(PartStart {
                 seq: part.seq,
                 start: None,
-                end: expected,
+                end: self.expected,
                 window: Vec::new(),
                 out,
                 out_end: out,
                 lines,
                 lines_end: lines,
                 line_start,
-                last_checkpoint,
+                last_checkpoint: self.last_checkpoint,
                 members: Vec::new(),
                 trailers: Vec::new(),
             });
-            continue;
         };
         let scan = if scan.start == Some(start) {
             scan
         } else {
-            scan_from(&source, part, Some((start, &window)), STRETCH)?
+            scan_from(&self.source, part, Some((start, &self.window)), STRETCH)?
         };
         let reaches_before = || {
             Error::bad_input(
@@ -90,25 +122,35 @@ pub fn chain(parts: &[Part], scans: Vec<PartScan>) -> Result<Vec<PartStart>> {
                 "compressed data copies from before the start of its member (corrupt?)",
             )
         };
-        let part_lines = scan.lines(&window).ok_or_else(reaches_before)?;
+        let part_lines = scan.lines(&self.window).ok_or_else(reaches_before)?;
         // A part that decodes no output (an empty block) leaves the line where it was.
         let ends_line = match scan.output {
             0 => line_start,
-            _ => scan.ends_line(&window).ok_or_else(reaches_before)?,
+            _ => scan.ends_line(&self.window).ok_or_else(reaches_before)?,
         };
-        let before = last_checkpoint;
+        let before = self.last_checkpoint;
         for &boundary in &scan.boundaries {
             let at = out + boundary;
-            if last_checkpoint.is_none_or(|last| at - last >= part.span) {
-                last_checkpoint = Some(at);
+            if self
+                .last_checkpoint
+                .is_none_or(|last| at - last >= part.span)
+            {
+                self.last_checkpoint = Some(at);
             }
         }
-        let after = scan.tail.resolve(&window).map_err(|_| reaches_before())?;
-        starts.push(PartStart {
+        let after = scan
+            .tail
+            .resolve(&self.window)
+            .map_err(|_| reaches_before())?;
+        self.out += scan.output;
+        self.lines += part_lines;
+        self.line_start = ends_line;
+        self.expected = scan.end;
+        Ok(PartStart {
             seq: part.seq,
             start: Some(start),
             end: scan.end,
-            window: std::mem::replace(&mut window, after),
+            window: std::mem::replace(&mut self.window, after),
             out,
             out_end: out + scan.output,
             lines,
@@ -124,11 +166,6 @@ pub fn chain(parts: &[Part], scans: Vec<PartScan>) -> Result<Vec<PartStart>> {
                     ..*trailer
                 })
                 .collect(),
-        });
-        out += scan.output;
-        lines += part_lines;
-        line_start = ends_line;
-        expected = scan.end;
+        })
     }
-    Ok(starts)
 }

@@ -43,7 +43,7 @@ mod threads;
 pub mod work;
 
 pub use build::{build_part, PartIndex};
-pub use chain::{chain, PartStart};
+pub use chain::{chain, Chain, PartStart};
 pub use join::join;
 #[cfg(fuzzing)]
 pub use scan::scan_in_stretches;

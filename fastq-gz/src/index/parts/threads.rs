@@ -186,11 +186,15 @@ impl Work<'_> {
     }
 }
 
-/// `count` parts of `source`, the first of twice the others' size (fewer for a file of fewer
-/// bytes than that).
+/// Compressed bytes a part takes at least: a smaller one may hold no deflate block start, and
+/// the chain then decodes it again, alone.
+const PART_AT_LEAST: u64 = 64 << 10;
+
+/// `count` parts of `source`, the first of twice the others' size (fewer where parts would be
+/// smaller than [`PART_AT_LEAST`]).
 fn cut(source: &Source, count: u64, span: u64) -> Vec<Part> {
     let size = source.size();
-    let count = count.clamp(1, size.max(1));
+    let count = count.min(size / PART_AT_LEAST).max(1);
     // Shares of the file: two for the first part, one for each other.
     let shares = count + 1;
     let start = |part: u64| match part {

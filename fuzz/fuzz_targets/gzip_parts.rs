@@ -43,8 +43,9 @@ fuzz_target!(|data: &[u8]| {
     let source = Source::open(&url).expect("the scratch file opens");
     let one_pass = index::build(&source, span, 1, true);
     let joined = joined(&source, parts, span, stretch);
-    // As `index -j 3` builds it: three parts (the first double) on three threads.
-    let on_threads = parts::build_on_threads(&source, span, 3, true);
+    // As `index -j 3` builds it: three parts (the first double) on three threads, here of
+    // any size.
+    let on_threads = parts::build_in_parts_of(&source, span, 3, true, 1);
     let ways = [(format!("in {parts} parts"), joined), ("on threads".into(), on_threads)];
     for (how, joined) in ways {
         match (&one_pass, joined) {

@@ -48,6 +48,8 @@ pub use join::join;
 #[cfg(fuzzing)]
 pub use scan::scan_in_stretches;
 pub use scan::{scan, PartScan};
+#[cfg(fuzzing)]
+pub use threads::build_in_parts_of;
 pub use threads::build_on_threads;
 
 use partition_core::{

@@ -23,7 +23,19 @@ pub fn build_on_threads(
     threads: usize,
     quiet: bool,
 ) -> Result<GzIndex> {
-    let parts = cut(source, threads as u64, span);
+    build_in_parts_of(source, span, threads, quiet, PART_AT_LEAST)
+}
+
+/// [`build_on_threads`] with parts of `part_at_least` compressed bytes at least; exported only
+/// to the fuzz target, whose small inputs make several parts only with small ones.
+pub fn build_in_parts_of(
+    source: &Source,
+    span: u64,
+    threads: usize,
+    quiet: bool,
+    part_at_least: u64,
+) -> Result<GzIndex> {
+    let parts = cut(source, threads as u64, span, part_at_least);
     let work = Work {
         parts: &parts,
         state: Mutex::new(State::new(parts.len())),
@@ -191,10 +203,10 @@ impl Work<'_> {
 const PART_AT_LEAST: u64 = 64 << 10;
 
 /// `count` parts of `source`, the first of twice the others' size (fewer where parts would be
-/// smaller than [`PART_AT_LEAST`]).
-fn cut(source: &Source, count: u64, span: u64) -> Vec<Part> {
+/// smaller than `at_least` bytes).
+fn cut(source: &Source, count: u64, span: u64, at_least: u64) -> Vec<Part> {
     let size = source.size();
-    let count = count.min(size / PART_AT_LEAST).max(1);
+    let count = count.min(size / at_least.max(1)).max(1);
     // Shares of the file: two for the first part, one for each other.
     let shares = count + 1;
     let start = |part: u64| match part {

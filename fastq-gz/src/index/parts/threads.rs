@@ -76,8 +76,9 @@ struct State {
     next_scan: usize,
     /// Scans the chain has not reached yet.
     scans: Vec<Option<PartScan>>,
-    /// Parts whose start the chain has found, and a thread is extending it.
+    /// Parts whose start the chain has found.
     chained: usize,
+    /// A thread is extending the chain: it takes every scan that comes next in order.
     chaining: bool,
     next_build: usize,
     starts: Vec<Option<PartStart>>,
@@ -89,7 +90,7 @@ impl State {
     fn new(parts: usize) -> State {
         State {
             next_scan: 0,
-            scans: (0..parts).map(|_| None).collect(),
+            scans: vec![None; parts],
             chained: 0,
             chaining: false,
             next_build: 0,
